@@ -1,0 +1,105 @@
+"""Workbooks, their versions, the kept bytes and the findings sent back to authors (DOMAIN.md §7)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from schema.base import Base, now
+from schema.models.org import Account
+
+
+class StoredFile(Base):
+    """Raw bytes of a workbook version, content-addressed by SHA-256. Never deleted."""
+
+    __tablename__ = "stored_file"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary().with_variant(LargeBinary(), "postgresql"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+
+
+class Workbook(Base):
+    """One living workbook: its identity (``uid``, written into the stamp), kind, author and place."""
+
+    __tablename__ = "workbook"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    path: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+    accepted_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+    account: Mapped[Account] = relationship()
+
+
+class WorkbookVersion(Base):
+    """Every saved workbook the system saw, whatever its outcome.
+
+    ``seq`` numbers the accepted versions of one workbook (1, 2, …) and is what the stamp carries;
+    ``based_on_seq`` is the stamp the saved file carried, so a stale copy can be recognised.
+    """
+
+    __tablename__ = "workbook_version"
+    __table_args__ = (UniqueConstraint("workbook_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workbook_id: Mapped[int | None] = mapped_column(ForeignKey("workbook.id"), index=True)
+    seq: Mapped[int | None]
+    sha256: Mapped[str] = mapped_column(ForeignKey("stored_file.sha256"), index=True)
+    path: Mapped[str] = mapped_column(String(1000))
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    kind: Mapped[str | None] = mapped_column(String(40))
+    template_version: Mapped[str | None] = mapped_column(String(16))
+    seen_at: Mapped[dt.datetime] = mapped_column(default=now)
+    based_on_seq: Mapped[int | None]
+    outcome: Mapped[str] = mapped_column(String(16))
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_accepted: Mapped[int] = mapped_column(Integer, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    rows_written: Mapped[int] = mapped_column(Integer, default=0)
+    collisions: Mapped[int] = mapped_column(Integer, default=0)
+    conflicts: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[str | None] = mapped_column(Text)
+
+    workbook: Mapped[Workbook | None] = relationship()
+    account: Mapped[Account] = relationship()
+    findings: Mapped[list[VersionFinding]] = relationship(
+        back_populates="version", order_by="VersionFinding.id", cascade="all, delete-orphan"
+    )
+
+
+class VersionFinding(Base):
+    """One error or warning of a version, as shown to its author."""
+
+    __tablename__ = "version_finding"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("workbook_version.id"), index=True)
+    code: Mapped[str] = mapped_column(String(48))
+    severity: Mapped[str] = mapped_column(String(8))
+    sheet: Mapped[str | None] = mapped_column(String(64))
+    row: Mapped[int | None]
+    header: Mapped[str | None] = mapped_column(String(64))
+    value: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)
+
+    version: Mapped[WorkbookVersion] = relationship(back_populates="findings")
+
+
+class KnownDigest(Base):
+    """Digests of files salesync itself wrote back (stamp, status column) for a version.
+
+    A watcher seeing such bytes again knows they are nothing new.
+    """
+
+    __tablename__ = "known_digest"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("workbook_version.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=now)

@@ -1,0 +1,63 @@
+"""Regions, accounts and their roles (DOMAIN.md §1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from schema.base import Base, Code, Name, now
+
+
+class Region(Base):
+    """地区公司."""
+
+    __tablename__ = "region"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[Code] = mapped_column(unique=True)
+    name: Mapped[Name]
+    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+
+
+class Account(Base):
+    """A personal account. Never deleted: a departed employee's account is disabled."""
+
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[Name]
+    password_hash: Mapped[str] = mapped_column(String(255))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+    disabled_at: Mapped[dt.datetime | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+
+    region: Mapped[Region | None] = relationship()
+    roles: Mapped[list[AccountRole]] = relationship(
+        back_populates="account", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def role_keys(self) -> set[str]:
+        return {r.role for r in self.roles}
+
+    def __repr__(self) -> str:
+        return f"<Account {self.username}>"
+
+
+class AccountRole(Base):
+    """One role held by an account, optionally scoped to a project (by project code)."""
+
+    __tablename__ = "account_role"
+    __table_args__ = (UniqueConstraint("account_id", "role", "project_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    role: Mapped[str] = mapped_column(String(32))
+    project_code: Mapped[str | None] = mapped_column(String(64))
+
+    account: Mapped[Account] = relationship(back_populates="roles")

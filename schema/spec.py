@@ -1,0 +1,143 @@
+"""The declarative language of workbook kinds.
+
+A :class:`WorkbookKind` names its sheets, each :class:`Sheet` its columns, keys and deletion policy,
+and the kind who may submit it and which cross-row rules apply. Everything else derives from it:
+the Excel template (``sync.templates``), the pandera schemas (``validators.frames``), the sync plan
+(``sync.plans``) and the reference docs (``salesync docs``). A column's Chinese header is written
+once, here; code refers to columns by their English ``field`` name, which is also the attribute
+name on the model the sheet syncs into.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Protocol
+
+from schema.roles import Role
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class ColType(StrEnum):
+    TEXT = "text"
+    CODE = "code"  # identifiers: trimmed, width-folded, no inner spaces
+    PHONE = "phone"  # mainland mobile, normalised to 11 ASCII digits
+    ANY_PHONE = "any_phone"  # mobile or landline with area code
+    ID_NUMBER = "id_number"  # 证件号码; 身份证 check digit verified
+    DATE = "date"
+    DATETIME = "datetime"
+    DECIMAL = "decimal"
+    INTEGER = "integer"
+    CHOICE = "choice"
+    YES_NO = "yes_no"
+
+
+class Deletion(StrEnum):
+    """What a row missing from a later version of the workbook means."""
+
+    NEVER = "never"  # nothing: the workbook only adds and changes (a rep's customers)
+    REMOVE = "remove"  # a removal, kept as a version (master data, receipts, holds)
+    REPORT = "report"  # reported to the author, never taken as a deletion (deals)
+
+
+@dataclass(frozen=True)
+class Column:
+    field: str
+    header: str
+    type: ColType
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    decimals: int | None = None
+    positive: bool = False
+    minimum: float | None = None
+    hint: str = ""
+    width: int = 14
+
+    @property
+    def title(self) -> str:
+        """The header as the template shows it: ``*`` marks a required column."""
+        return f"{self.header}*" if self.required else self.header
+
+
+@dataclass(frozen=True)
+class Sheet:
+    name: str
+    entity: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    deletion: Deletion = Deletion.NEVER
+    required: bool = True
+    scope: str | None = None  # field limiting deletions to what the workbook covers (e.g. project_code)
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        fields = [c.field for c in self.columns]
+        headers = [c.header for c in self.columns]
+        if len(set(fields)) != len(fields) or len(set(headers)) != len(headers):
+            raise ValueError(f"sheet {self.name}: duplicate column")
+        missing = set(self.key) - set(fields)
+        if missing:
+            raise ValueError(f"sheet {self.name}: key fields {missing} are not columns")
+
+    def column(self, field_name: str) -> Column:
+        for col in self.columns:
+            if col.field == field_name:
+                return col
+        raise KeyError(field_name)
+
+    def header(self, field_name: str) -> str:
+        return self.column(field_name).header
+
+    @property
+    def fields(self) -> list[str]:
+        return [c.field for c in self.columns]
+
+
+class Lookups(Protocol):
+    """Read-only facts from the database that cross-database rules need.
+
+    ``sync`` implements it over a session; validators never touch the database themselves.
+    """
+
+    def project_pricing_basis(self, codes: Iterable[str]) -> Mapping[str, str]: ...
+    def building_floors(self, keys: Iterable[tuple[str, str]]) -> Mapping[tuple[str, str], int]: ...
+    def room_projects(self, codes: Iterable[str]) -> Mapping[str, str]: ...
+    def plan_projects(self, codes: Iterable[str]) -> Mapping[str, str]: ...
+    def discount_projects(self, codes: Iterable[str]) -> Mapping[str, str]: ...
+    def region_codes(self) -> set[str]: ...
+    def known_phones(self, phones: Iterable[str]) -> set[str]: ...
+    def owned_phones(self, phones: Iterable[str]) -> set[str]: ...
+
+
+#: A cross-row, cross-sheet or cross-database rule: frames by sheet entity in, findings out.
+Rule = Callable[["Mapping[str, pd.DataFrame]", Lookups], Iterable[Any]]
+
+
+@dataclass(frozen=True)
+class WorkbookKind:
+    id: str
+    title: str
+    version: str
+    sheets: tuple[Sheet, ...]
+    submit_roles: frozenset[Role]
+    plan: str
+    rules: tuple[Rule, ...] = ()
+    file_stem: str = ""
+    description: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def sheet(self, entity: str) -> Sheet:
+        for sheet in self.sheets:
+            if sheet.entity == entity:
+                return sheet
+        raise KeyError(entity)
+
+    def sheet_by_name(self, name: str) -> Sheet | None:
+        return next((s for s in self.sheets if s.name == name), None)
+
+    @property
+    def template_name(self) -> str:
+        return f"{self.file_stem or self.title}.xlsx"

@@ -1,0 +1,1 @@
+"""Orchestration: reading saved workbooks, syncing them into the database, feedback and the CLI."""
