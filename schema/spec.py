@@ -13,13 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from schema.roles import Role
-
-if TYPE_CHECKING:
-    import pandas as pd
-
 
 class ColType(StrEnum):
     TEXT = "text"
@@ -112,8 +108,9 @@ class Lookups(Protocol):
     def owned_phones(self, phones: Iterable[str]) -> set[str]: ...
 
 
-#: A cross-row, cross-sheet or cross-database rule: frames by sheet entity in, findings out.
-Rule = Callable[["Mapping[str, pd.DataFrame]", Lookups], Iterable[Any]]
+#: A cross-row, cross-sheet or cross-database rule: the workbook's prepared sheets by entity
+#: (``validators.frames.Prepared``) and the lookups in, findings out.
+Rule = Callable[[Mapping[str, Any], Lookups], Iterable[Any]]
 
 
 @dataclass(frozen=True)
@@ -125,6 +122,7 @@ class WorkbookKind:
     submit_roles: frozenset[Role]
     plan: str
     rules: tuple[Rule, ...] = ()
+    atomic: bool = False  # any row error rejects the whole version (signed master data)
     file_stem: str = ""
     description: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)

@@ -189,3 +189,8 @@ def render(code: str, lang: str = "zh", **params: Any) -> str:
     values = _Missing({k: ("" if v is None else v) for k, v in params.items()})
     values.setdefault("code", code)
     return template.format_map(values)
+
+MESSAGES["event-customer-rejected"] = (
+    "手机号码“{value}”对应的客户行未被接收，此行暂不同步，请先修正客户行",
+    "The customer row for “{value}” was not accepted, so this row waits; fix the customer row first",
+)

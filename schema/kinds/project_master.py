@@ -146,6 +146,7 @@ KIND = WorkbookKind(
     sheets=(PROJECTS, BUILDINGS, ROOMS, PLANS, PLAN_LINES, DISCOUNTS, INSTRUCTION),
     submit_roles=frozenset({Role.OPERATOR}),
     plan="change_set",
+    atomic=True,
     rules=(
         rules.known_regions,
         rules.area_sum,

@@ -18,7 +18,7 @@ class StoredFile(Base):
 
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     size: Mapped[int] = mapped_column(Integer)
-    content: Mapped[bytes] = mapped_column(LargeBinary().with_variant(LargeBinary(), "postgresql"))
+    content: Mapped[bytes] = mapped_column(LargeBinary())
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
 
 

@@ -1,0 +1,45 @@
+"""The service object handed to every interface (CLI, watcher, portal): config, engine, sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from schema.db import is_initialised, make_engine, session_factory, upgrade
+from sync.config import Config
+from sync.errors import NotInitialised
+from sync.outcome import Outcome
+
+
+class Salesync:
+    def __init__(self, config: Config, engine: Engine | None = None) -> None:
+        self.config = config
+        self.engine = engine or make_engine(config.database_url)
+        self.sessions: sessionmaker[Session] = session_factory(self.engine)
+
+    def init(self) -> None:
+        """Create or upgrade the database schema (idempotent)."""
+        upgrade(self.engine)
+
+    def require_initialised(self) -> None:
+        if not is_initialised(self.engine):
+            raise NotInitialised()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with self.sessions.begin() as session:
+            yield session
+
+    def ingest(self, path: Path | str, username: str, *, allow_removals: bool = False,
+               write_back: bool | None = None) -> Outcome:
+        from sync.ingest import ingest_file
+
+        return ingest_file(self, Path(path), username, allow_removals=allow_removals,
+                           write_back=self.config.write_back if write_back is None else write_back)
+
+    def close(self) -> None:
+        self.engine.dispose()

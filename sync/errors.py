@@ -1,0 +1,46 @@
+"""Operational failures. Bad input is never an exception: it is a ``Finding``.
+
+Each exception's docstring is its user-facing message; ``str(exc)`` adds the detail.
+"""
+
+from __future__ import annotations
+
+
+class SalesyncError(Exception):
+    """salesync 出错。"""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+    def __str__(self) -> str:
+        head = (self.__doc__ or "").strip().splitlines()[0]
+        return f"{head}{self.detail}" if self.detail else head
+
+
+class UnknownAccount(SalesyncError):
+    """账号不存在："""
+
+
+class UnknownRegion(SalesyncError):
+    """地区不存在："""
+
+
+class AccountExists(SalesyncError):
+    """账号已存在："""
+
+
+class RegionExists(SalesyncError):
+    """地区已存在："""
+
+
+class InvalidRole(SalesyncError):
+    """未知角色："""
+
+
+class NotInitialised(SalesyncError):
+    """数据库尚未初始化，请先运行 salesync init"""
+
+
+class FileUnavailable(SalesyncError):
+    """无法读取文件："""

@@ -1,0 +1,57 @@
+"""Sync plans: how a kind's validated rows become database rows.
+
+A kind names its plan (``WorkbookKind.plan``); the plan receives an :class:`IngestContext` and
+returns a :class:`PlanResult`. Plans never commit: the ingest wraps them in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from schema.models import Account, Workbook, WorkbookVersion
+from schema.spec import WorkbookKind
+from validators.findings import Finding
+from validators.frames import Prepared
+
+
+@dataclass
+class IngestContext:
+    session: Session
+    account: Account
+    kind: WorkbookKind
+    version: WorkbookVersion
+    workbook: Workbook
+    book: dict[str, Prepared]
+    base: dict[str, Prepared] | None = None  # the stamped version a stale copy was saved from
+    allow_removals: bool = False
+    hold_ratio: float = 0.5
+    hold_minimum: int = 20
+
+    @property
+    def stale(self) -> bool:
+        return self.base is not None
+
+    def clean(self, entity: str) -> Prepared | None:
+        return self.book.get(entity)
+
+
+@dataclass
+class PlanResult:
+    rows_written: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    change_set_id: int | None = None
+    held: bool = False
+
+
+Plan = Callable[[IngestContext], PlanResult]
+
+
+def get_plan(name: str) -> Plan:
+    from sync.plans.customers import apply_customers
+    from sync.plans.master import apply_master_data
+
+    plans: dict[str, Plan] = {"customers": apply_customers, "change_set": apply_master_data}
+    return plans[name]

@@ -1,0 +1,61 @@
+"""After a version is committed: the result workbook beside the file, then the stamp (and marks) inside it.
+
+The stamp goes in only when no office suite holds the file and the file still has the bytes that
+were ingested; every file salesync writes back is recorded as a known digest of the version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from pathlib import Path
+
+from schema.models import KnownDigest
+from sync.app import Salesync
+from sync.feedback import annotate_workbook, is_open, write_result_workbook
+from sync.outcome import Outcome
+from sync.stamp import Stamp
+from sync.stamp_write import StampError, write_stamp
+
+log = logging.getLogger("salesync.writeback")
+
+
+def _replace(path: Path, data: bytes, expected: str) -> bool:
+    """Swap in ``data`` if the file still holds the ingested bytes (atomic rename beside it)."""
+    try:
+        if hashlib.sha256(path.read_bytes()).hexdigest() != expected:
+            return False
+    except FileNotFoundError:
+        return False
+    temp = path.with_name(f".~salesync-{os.getpid()}-{path.name}")
+    temp.write_bytes(data)
+    os.replace(temp, path)
+    return True
+
+
+def write_back(app: Salesync, path: Path, data: bytes, outcome: Outcome, stamp: Stamp | None, *,
+               annotate: bool) -> str | None:
+    """Write feedback and stamp; returns the digest of the workbook as rewritten, if it was."""
+    try:
+        write_result_workbook(path, outcome, lang=app.config.lang)
+    except OSError as exc:
+        log.warning("could not write the result workbook for %s: %s", path, exc)
+    if (stamp is None and not annotate) or is_open(path) or outcome.sha256 is None:
+        return None
+    digest: str | None = None
+    try:
+        if annotate:
+            digest = annotate_workbook(path, outcome, expected_sha256=outcome.sha256, stamp=stamp)
+        elif stamp is not None:
+            stamped = write_stamp(data, stamp)
+            if _replace(path, stamped, outcome.sha256):
+                digest = hashlib.sha256(stamped).hexdigest()
+    except (OSError, StampError) as exc:
+        log.warning("could not write back into %s: %s", path, exc)
+        return None
+    if digest is not None and outcome.version_id is not None:
+        with app.transaction() as session:
+            if session.get(KnownDigest, digest) is None:
+                session.add(KnownDigest(sha256=digest, version_id=outcome.version_id))
+    return digest

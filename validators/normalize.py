@@ -1,0 +1,221 @@
+"""Vectorised cell normalisation on Arrow arrays.
+
+Every function takes the raw strings of one column (as the reader delivers them: an Arrow string
+array, null for blank cells) and returns the typed values plus a mask of cells that were filled in
+but could not be understood. Nothing loops over rows in Python except the rare ID-card check digits.
+
+Shapes handled (as Excel and people produce them):
+- width: full-width digits, letters and punctuation (``０１３８``, ``（``) fold to ASCII by NFKC;
+  the ideographic space U+3000 and runs of spaces collapse;
+- numbers: ``1,234.50``, ``￥1234``, ``30%``, numbers stored as text, ``1.38E10``;
+- dates: Excel serials (``46000``), ``2026-11-26``, ``2026/11/26``, ``2026.11.26``, ``2026年11月26日``,
+  ``20261126``, and the reader's ``2026-11-26 00:00:00``; times ``14:30`` and ``14:30:00``;
+- phones: ``138 0013 8000``, ``+86-13800138000``, ``0086…``, ``013800138000``, ``13800138000.0``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
+
+_DATE_RE = (
+    r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
+    r"(?:[ T]*(?P<H>\d{1,2})[:：](?P<M>\d{2})(?:[:：](?P<S>\d{2})(?:\.\d+)?)?)?$"
+)
+_COMPACT_DATE_RE = r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$"
+_NUMBER_RE = r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """Typed values of one column and the cells that held something unreadable."""
+
+    values: pa.Array
+    bad: np.ndarray  # bool per row
+
+
+def _array(raw: pa.Array | pa.ChunkedArray) -> pa.Array:
+    if isinstance(raw, pa.ChunkedArray):
+        raw = raw.combine_chunks() if raw.num_chunks else pa.array([], pa.string())
+    if raw.type != pa.string():
+        raw = raw.cast(pa.string())
+    return raw
+
+
+def _mask(arr: pa.Array) -> np.ndarray:
+    return np.asarray(arr.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def fold(raw: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Text as a clerk means it: NFKC width folding, spaces trimmed and collapsed, empty → null."""
+    arr = pc.utf8_normalize(_array(raw), "NFKC")
+    arr = pc.replace_substring_regex(arr, r"\s+", " ")
+    arr = pc.utf8_trim_whitespace(arr)
+    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+
+
+def code(raw: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Identifiers: folded, no spaces at all, ASCII letters upper-cased."""
+    arr = pc.replace_substring(fold(raw), " ", "")
+    return pc.utf8_upper(arr)
+
+
+def _present(raw: pa.Array) -> np.ndarray:
+    return ~np.asarray(raw.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def number(raw: pa.Array | pa.ChunkedArray) -> Parsed:
+    """Decimal numbers as float64 (with thousands separators, currency signs and ``%``)."""
+    arr = fold(raw)
+    arr = pc.replace_substring_regex(arr, r"[,，\s¥￥元]", "")
+    arr = pc.replace_substring_regex(arr, r"^\+", "")
+    percent = pc.ends_with(arr, "%")
+    arr = pc.replace_substring_regex(arr, r"%$", "")
+    ok = pc.match_substring_regex(arr, _NUMBER_RE)
+    clean = pc.if_else(ok, arr, pa.scalar(None, pa.string()))
+    values = pc.cast(clean, pa.float64())
+    values = pc.if_else(pc.fill_null(percent, False), pc.divide(values, 100.0), values)
+    bad = _present(arr) & ~_mask(ok)
+    return Parsed(values, bad)
+
+
+def integer(raw: pa.Array | pa.ChunkedArray) -> Parsed:
+    """Whole numbers as int64; ``12.0`` is fine, ``12.5`` is not."""
+    parsed = number(raw)
+    floats = parsed.values
+    whole = pc.equal(floats, pc.round(floats))
+    ints = pc.cast(pc.if_else(whole, floats, pa.scalar(None, pa.float64())), pa.int64())
+    bad = parsed.bad | (_present(floats) & ~_mask(whole))
+    return Parsed(ints, bad)
+
+
+def _datetimes(raw: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """datetime64[s] per cell (NaT where blank or unreadable), the bad mask and a has-time mask."""
+    arr = fold(raw)
+    n = len(arr)
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
+    has_time = np.zeros(n, dtype=bool)
+    done = np.zeros(n, dtype=bool)
+
+    for pattern in (_DATE_RE, _COMPACT_DATE_RE):
+        parts = pc.extract_regex(arr, pattern)
+        matched = _mask(pc.is_valid(parts))
+        rows = matched & ~done
+        if not rows.any():
+            continue
+        fields = {parts.type.field(i).name: parts.field(i) for i in range(parts.type.num_fields)}
+
+        def col(name: str, default: int, fields: dict[str, pa.Array] = fields) -> np.ndarray:
+            if name not in fields:
+                return np.full(n, default, dtype=np.int64)
+            values = pc.cast(pc.if_else(pc.equal(fields[name], ""), None, fields[name]), pa.int64())
+            return np.asarray(values.fill_null(default).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+        y, m, d = col("y", 1970), col("m", 1), col("d", 1)
+        hh, mm, ss = col("H", 0), col("M", 0), col("S", 0)
+        valid = rows & (m >= 1) & (m <= 12) & (d >= 1) & (d <= 31) & (hh < 24) & (mm < 60) & (ss < 60)
+        months = (y[valid] - 1970) * 12 + (m[valid] - 1)
+        first = months.astype("datetime64[M]").astype("datetime64[D]")
+        day = first + (d[valid] - 1).astype("timedelta64[D]")
+        same_month = day.astype("datetime64[M]") == first.astype("datetime64[M]")
+        idx = np.flatnonzero(valid)[same_month]
+        seconds = (hh * 3600 + mm * 60 + ss)[idx].astype("timedelta64[s]")
+        out[idx] = day[same_month].astype("datetime64[s]") + seconds
+        has_time[idx] = (hh[idx] + mm[idx] + ss[idx]) > 0
+        done |= rows
+
+    # Excel serial numbers (what a date cell typed as a number looks like).
+    serial_text = pc.if_else(pa.array(~done), arr, pa.scalar(None, pa.string()))
+    serial = number(serial_text)
+    values = np.asarray(serial.values.to_numpy(zero_copy_only=False), dtype=float)
+    is_serial = ~np.isnan(values) & (values >= 1) & (values < 2958466) & ~done
+    if is_serial.any():
+        secs = np.round(values[is_serial] * 86400).astype(np.int64)
+        out[is_serial] = EXCEL_EPOCH.astype("datetime64[s]") + secs.astype("timedelta64[s]")
+        has_time[is_serial] = (secs % 86400) != 0
+        done |= is_serial
+    bad = _present(arr) & np.isnat(out)
+    return out, bad, has_time
+
+
+def date(raw: pa.Array | pa.ChunkedArray) -> Parsed:
+    """Calendar dates (a time of day other than midnight is dropped)."""
+    stamps, bad, _ = _datetimes(raw)
+    days = stamps.astype("datetime64[D]")
+    return Parsed(pa.array(days, type=pa.date32(), from_pandas=True), bad)
+
+
+def datetime(raw: pa.Array | pa.ChunkedArray) -> Parsed:
+    """Local date-times (Asia/Shanghai wall clock, naive here; the caller attaches the zone)."""
+    stamps, bad, _ = _datetimes(raw)
+    return Parsed(pa.array(stamps, type=pa.timestamp("s"), from_pandas=True), bad)
+
+
+def _digits(raw: pa.Array | pa.ChunkedArray) -> pa.Array:
+    arr = fold(raw)
+    # 13800138000.0 or 1.3800138E10: a phone typed as a number
+    numeric = pc.match_substring_regex(arr, r"^\d+(\.0+)?$|^\d(\.\d+)?[eE]\+?\d+$")
+    as_int = pc.cast(
+        pc.cast(pc.if_else(numeric, arr, pa.scalar(None, pa.string())), pa.float64()), pa.int64()
+    )
+    arr = pc.if_else(pc.fill_null(numeric, False), pc.cast(as_int, pa.string()), arr)
+    return pc.replace_substring_regex(arr, r"\D", "")
+
+
+def mobile(raw: pa.Array | pa.ChunkedArray) -> Parsed:
+    """Mainland mobiles as 11 ASCII digits; +86 / 0086 / 86 and a leading trunk 0 are dropped."""
+    digits = _digits(raw)
+    digits = pc.replace_substring_regex(digits, r"^(?:0086|86|0)(1\d{10})$", r"\1")
+    ok = pc.match_substring_regex(digits, r"^1[3-9]\d{9}$")
+    values = pc.if_else(ok, digits, pa.scalar(None, pa.string()))
+    return Parsed(values, _present(fold(raw)) & ~_mask(ok))
+
+
+def any_phone(raw: pa.Array | pa.ChunkedArray) -> Parsed:
+    """A mobile (11 digits) or a landline with its area code (0 + 9–11 digits, extension dropped)."""
+    folded = fold(raw)
+    main = pc.replace_substring_regex(folded, r"(转|ext\.?|x|#).*$", "")
+    mob = mobile(main)
+    digits = pc.replace_substring_regex(_digits(main), r"^(?:0086|86)(0\d{9,11})$", r"\1")
+    landline = pc.match_substring_regex(digits, r"^0\d{9,11}$")
+    values = pc.coalesce(mob.values, pc.if_else(landline, digits, pa.scalar(None, pa.string())))
+    return Parsed(values, _present(folded) & _mask(pc.is_null(values)))
+
+
+ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
+ID_CHECK = np.frombuffer(b"10X98765432", dtype=np.uint8)
+
+
+def id_card(raw: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """身份证 numbers: the folded value, a malformed mask and a failed-check-digit mask.
+
+    The check digit follows GB 11643 / ISO 7064 MOD 11-2.
+    """
+    arr = pc.utf8_upper(pc.replace_substring(fold(raw), " ", ""))
+    shaped = _mask(pc.match_substring_regex(arr, r"^\d{17}[\dX]$"))
+    present = _present(arr)
+    bad_check = np.zeros(len(arr), dtype=bool)
+    idx = np.flatnonzero(shaped)
+    if len(idx):
+        chosen = arr.take(pa.array(idx)).to_numpy(zero_copy_only=False).astype("S18")
+        grid = np.frombuffer(chosen.tobytes(), dtype=np.uint8).reshape(-1, 18)
+        total = (grid[:, :17].astype(np.int64) - 48) @ ID_WEIGHTS
+        bad_check[idx] = ID_CHECK[total % 11] != grid[:, 17]
+    return arr, present & ~shaped, bad_check
+
+
+YES = ("是", "Y", "YES", "TRUE", "1", "√", "对")
+NO = ("否", "N", "NO", "FALSE", "0", "×", "不")
+
+
+def yes_no(raw: pa.Array | pa.ChunkedArray) -> Parsed:
+    arr = pc.utf8_upper(fold(raw))
+    yes = pc.is_in(arr, value_set=pa.array(YES))
+    no = pc.is_in(arr, value_set=pa.array(NO))
+    values = pc.if_else(yes, True, pc.if_else(no, False, pa.scalar(None, pa.bool_())))
+    return Parsed(values, _present(arr) & ~_mask(yes) & ~_mask(no))
