@@ -52,11 +52,6 @@ class Column:
     hint: str = ""
     width: int = 14
 
-    @property
-    def title(self) -> str:
-        """The header as the template shows it: ``*`` marks a required column."""
-        return f"{self.header}*" if self.required else self.header
-
 
 @dataclass(frozen=True)
 class Sheet:

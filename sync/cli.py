@@ -198,6 +198,19 @@ def templates(out: Path | None) -> None:
 
 
 @main.command()
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="输出文件（默认：仓库的 docs/workbooks.md）；- 表示标准输出。")
+def docs(out: Path | None) -> None:
+    """由工作簿规格生成工作簿参考文档。"""
+    from sync import docs as reference
+
+    if out is not None and str(out) == "-":
+        click.echo(reference.render(), nl=False)
+        return
+    click.echo(str(reference.write(out or reference.DOCS_PATH)))
+
+
+@main.command()
 @click.option("--drive", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="演示共享盘目录（默认：数据目录下的 drive/）。")
 @click.pass_context

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -120,7 +120,7 @@ def _workbook_bytes(wb: Workbook) -> bytes:
     return buffer.getvalue()
 
 
-def _replace_atomically(path: Path, data: bytes, *, still_safe: Callable[[], bool] | None = None) -> bool:
+def replace_atomically(path: Path, data: bytes, *, still_safe: Callable[[], bool] | None = None) -> bool:
     """Write ``data`` to a temp file beside ``path`` and move it over ``path``.
 
     ``still_safe`` is asked just before the move; when it says no, nothing changes and the
@@ -260,7 +260,7 @@ def write_result_workbook(path: Path, outcome: Outcome, *, lang: str = "zh") -> 
         ],
     )
     target = result_path(path)
-    _replace_atomically(target, _workbook_bytes(wb))
+    replace_atomically(target, _workbook_bytes(wb))
     return target
 
 
@@ -271,7 +271,7 @@ def _fill(rgb: str) -> PatternFill:
     return PatternFill("solid", fgColor=rgb)
 
 
-def _is_our_fill(cell: Any) -> bool:
+def _is_our_fill(cell: Cell) -> bool:
     fill = cell.fill
     rgb = fill.fgColor.rgb if fill is not None and fill.fill_type == "solid" else None
     if rgb not in _BUILTIN_STYLE_FONTS:
@@ -329,18 +329,16 @@ def _comment(messages: list[str]) -> Comment:
     return Comment("\n".join(messages), AUTHOR, height=24 + 18 * lines, width=260)
 
 
-def _mark_cells(wb: Workbook, findings: Iterable[Finding]) -> None:
+def _mark_cells(sheets: dict[str, Worksheet], findings: Iterable[Finding]) -> None:
     """Fill and comment every cell a finding names: red for errors, yellow for warnings."""
     by_cell: dict[tuple[str, int, str], list[Finding]] = {}
     for f in findings:
         if f.sheet and f.row and f.header:
             by_cell.setdefault((f.sheet, f.row, f.header), []).append(f)
     for (sheet, row, header), found in by_cell.items():
-        if sheet not in wb.sheetnames:
-            continue
-        ws = wb[sheet]
-        column = _columns(ws).get(_header_key(header))
-        cell = ws.cell(row, column) if column else None
+        ws = sheets.get(sheet)
+        column = _columns(ws).get(_header_key(header)) if ws is not None else None
+        cell = ws.cell(row, column) if ws is not None and column else None
         if cell is None or isinstance(cell, MergedCell):
             continue
         error = any(f.severity is Severity.ERROR for f in found)
@@ -383,18 +381,20 @@ def annotate_workbook(
         return None
 
     wb = load_workbook(io.BytesIO(original), rich_text=True)
-    for ws in wb.worksheets:
-        if ws.title != STAMP_SHEET:
-            _clear_marks(ws)
+    sheets: dict[str, Worksheet] = {
+        ws.title: ws for ws in wb.worksheets if isinstance(ws, Worksheet) and ws.title != STAMP_SHEET
+    }
+    for ws in sheets.values():
+        _clear_marks(ws)
     synced = f"✓ 已同步 v{outcome.seq}" if outcome.seq else "✓ 已同步"
     statuses: dict[str, dict[int, str]] = {}
     for status in outcome.rows:
         text = synced if status.ok else f"✗ {status.note}"
         statuses.setdefault(status.sheet, {})[status.row] = text
     for sheet, by_row in statuses.items():
-        if sheet in wb.sheetnames and sheet != STAMP_SHEET:
-            _write_status(wb[sheet], by_row)
-    _mark_cells(wb, outcome.findings)
+        if sheet in sheets:
+            _write_status(sheets[sheet], by_row)
+    _mark_cells(sheets, outcome.findings)
     if stamp is not None:
         _write_stamp(wb, stamp)
 
@@ -402,4 +402,4 @@ def annotate_workbook(
         return not is_open(path) and _current_sha256(path) == expected_sha256
 
     data = _workbook_bytes(wb)
-    return _sha256(data) if _replace_atomically(path, data, still_safe=untouched) else None
+    return _sha256(data) if replace_atomically(path, data, still_safe=untouched) else None

@@ -182,7 +182,7 @@ def build_template(kind: WorkbookKind) -> bytes:
     wb.properties.title = kind.title
     wb.properties.created = wb.properties.modified = FIXED_TIME
     buffer = io.BytesIO()
-    ExcelWriter(wb, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED)).save()  # save() would stamp "now"
+    ExcelWriter(wb, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED)).save()  # wb.save() sets modified=now
     return _normalised_zip(buffer.getvalue())
 
 

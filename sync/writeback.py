@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from pathlib import Path
 
 from schema.models import KnownDigest
 from sync.app import Salesync
-from sync.feedback import annotate_workbook, is_open, write_result_workbook
+from sync.feedback import annotate_workbook, is_open, replace_atomically, write_result_workbook
 from sync.outcome import Outcome
 from sync.stamp import Stamp
 from sync.stamp_write import StampError, write_stamp
@@ -21,17 +20,11 @@ from sync.stamp_write import StampError, write_stamp
 log = logging.getLogger("salesync.writeback")
 
 
-def _replace(path: Path, data: bytes, expected: str) -> bool:
-    """Swap in ``data`` if the file still holds the ingested bytes (atomic rename beside it)."""
+def _digest_of(path: Path) -> str | None:
     try:
-        if hashlib.sha256(path.read_bytes()).hexdigest() != expected:
-            return False
+        return hashlib.sha256(path.read_bytes()).hexdigest()
     except FileNotFoundError:
-        return False
-    temp = path.with_name(f".~salesync-{os.getpid()}-{path.name}")
-    temp.write_bytes(data)
-    os.replace(temp, path)
-    return True
+        return None
 
 
 def write_back(app: Salesync, path: Path, data: bytes, outcome: Outcome, stamp: Stamp | None, *,
@@ -49,7 +42,12 @@ def write_back(app: Salesync, path: Path, data: bytes, outcome: Outcome, stamp: 
             digest = annotate_workbook(path, outcome, expected_sha256=outcome.sha256, stamp=stamp)
         elif stamp is not None:
             stamped = write_stamp(data, stamp)
-            if _replace(path, stamped, outcome.sha256):
+            expected = outcome.sha256
+
+            def untouched() -> bool:
+                return not is_open(path) and _digest_of(path) == expected
+
+            if untouched() and replace_atomically(path, stamped, still_safe=untouched):
                 digest = hashlib.sha256(stamped).hexdigest()
     except (OSError, StampError) as exc:
         log.warning("could not write back into %s: %s", path, exc)

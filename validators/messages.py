@@ -39,6 +39,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "工作簿解压后过大（{detail}），可能是恶意压缩文件，不予接收",
         "The workbook expands to too much data ({detail}); it may be a zip bomb and is refused",
     ),
+    "sheet-too-large": (
+        "工作表“{sheet}”的内容一直延伸到第 {last_row} 行（约 {cells} 个单元格），超出可处理的范围；"
+        "请删除数据下方或右侧多余的内容后重新保存",
+        "The sheet “{sheet}” extends to row {last_row} (about {cells} cells), more than can be read; "
+        "delete the stray content below or right of the data and save again",
+    ),
     "not-template": (
         "这不是 salesync 模板制作的工作簿（缺少模板信息页），请从模板开始填写",
         "This workbook was not made from a salesync template (no template sheet); start from the template",

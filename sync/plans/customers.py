@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from schema.base import SHANGHAI, now
@@ -30,13 +30,9 @@ def _existing_customers(session: Session, column: Any, values: list[str]) -> dic
     for batch in chunks(sorted(set(values))):
         stmt = select(Customer.id, Customer.phone, Customer.owner_id, Customer.owned_since, Customer.row_hash,
                       Customer.id_number).where(column.in_(batch))
-        for row in ctx_rows(session, stmt):
+        for row in session.execute(stmt):
             out[row.phone if column is Customer.phone else row.id_number] = row
     return out
-
-
-def ctx_rows(session: Session, stmt: Any) -> list[Any]:
-    return list(session.execute(stmt))
 
 
 def _since(value: dt.datetime) -> str:
@@ -94,9 +90,7 @@ def _apply_customer_rows(ctx: IngestContext, result: PlanResult) -> dict[str, in
     stamp = now()
     recs = None
     for pos, (row, phone, id_number, digest) in enumerate(zip(rows, phones, id_numbers, hashes, strict=True)):
-        existing = by_phone.get(phone)
-        if existing is not None and id_number and existing.id_number and existing.id_number != id_number:
-            pass  # a changed ID number on a known phone is an update, not another person
+        existing = by_phone.get(phone)  # a known phone with a new ID number is an update of that customer
         if existing is None and id_number and id_number in by_id:
             other = by_id[id_number]
             if other.owner_id == account.id:
@@ -258,5 +252,3 @@ def apply_customers(ctx: IngestContext) -> PlanResult:
     _apply_questionnaires(ctx, phone_ids, result)
     return result
 
-
-__all__ = ["apply_customers", "tuple_"]
