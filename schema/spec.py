@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from schema.roles import Role
 
+
 class ColType(StrEnum):
     TEXT = "text"
     CODE = "code"  # identifiers: trimmed, width-folded, no inner spaces

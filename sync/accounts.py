@@ -78,7 +78,7 @@ def add_user(
         region=region_row,
         created_by_id=created_by.id if created_by else None,
     )
-    project_list = list(projects) or [None]
+    project_list: list[str | None] = [*projects] or [None]
     account.roles = [AccountRole(role=r.value, project_code=p) for r in role_list for p in project_list]
     session.add(account)
     session.flush()

@@ -34,12 +34,18 @@ class Salesync:
         with self.sessions.begin() as session:
             yield session
 
-    def ingest(self, path: Path | str, username: str, *, allow_removals: bool = False,
-               write_back: bool | None = None) -> Outcome:
+    def ingest(
+        self, path: Path | str, username: str, *, allow_removals: bool = False, write_back: bool | None = None
+    ) -> Outcome:
         from sync.ingest import ingest_file
 
-        return ingest_file(self, Path(path), username, allow_removals=allow_removals,
-                           write_back=self.config.write_back if write_back is None else write_back)
+        return ingest_file(
+            self,
+            Path(path),
+            username,
+            allow_removals=allow_removals,
+            write_back=self.config.write_back if write_back is None else write_back,
+        )
 
     def close(self) -> None:
         self.engine.dispose()

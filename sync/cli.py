@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, cast
 
 import click
 from sqlalchemy import select
@@ -37,7 +38,9 @@ def _app(ctx: click.Context) -> Salesync:
     obj = ctx.find_root().obj
     if "app" not in obj:
         with _errors():
-            obj["app"] = Salesync(Config.load(db=obj["db"], config_file=obj["config"], data_dir=obj["data_dir"]))
+            obj["app"] = Salesync(
+                Config.load(db=obj["db"], config_file=obj["config"], data_dir=obj["data_dir"])
+            )
         ctx.call_on_close(obj["app"].close)
     app: Salesync = obj["app"]
     return app
@@ -93,14 +96,27 @@ def user() -> None:
 @user.command("add")
 @click.argument("username")
 @click.option("--name", required=True, help="姓名。")
-@click.option("--role", "roles", multiple=True, required=True, type=click.Choice([r.value for r in Role]),
-              help="角色，可重复。")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice([r.value for r in Role]),
+    help="角色，可重复。",
+)
 @click.option("--region", "region_code", help="所属地区编码（集团角色可省略）。")
 @click.option("--project", "projects", multiple=True, help="限定的项目编码，可重复。")
 @click.option("--password-stdin", is_flag=True, help="从标准输入读取密码（用于脚本）。")
 @click.pass_context
-def user_add(ctx: click.Context, username: str, name: str, roles: tuple[str, ...], region_code: str | None,
-             projects: tuple[str, ...], password_stdin: bool) -> None:
+def user_add(
+    ctx: click.Context,
+    username: str,
+    name: str,
+    roles: tuple[str, ...],
+    region_code: str | None,
+    projects: tuple[str, ...],
+    password_stdin: bool,
+) -> None:
     """新建用户 USERNAME。"""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -113,8 +129,15 @@ def user_add(ctx: click.Context, username: str, name: str, roles: tuple[str, ...
     app = _app(ctx)
     with _errors(), app.transaction() as session:
         app.require_initialised()
-        accounts.add_user(session, username, name=name, roles=roles, password=password, region=region_code,
-                          projects=projects)
+        accounts.add_user(
+            session,
+            username,
+            name=name,
+            roles=roles,
+            password=password,
+            region=region_code,
+            projects=projects,
+        )
     click.echo(f"已新建用户 {username}（{name}）：{'、'.join(Role(r).title_zh for r in roles)}")
 
 
@@ -136,9 +159,14 @@ def user_list(ctx: click.Context, as_json: bool) -> None:
     """列出用户。"""
     app = _app(ctx)
     with _errors(), app.transaction() as session:
-        rows = [
-            {"username": a.username, "name": a.display_name, "region": a.region.code if a.region else None,
-             "roles": sorted(a.role_keys), "active": a.active}
+        rows: list[dict[str, Any]] = [
+            {
+                "username": a.username,
+                "name": a.display_name,
+                "region": a.region.code if a.region else None,
+                "roles": sorted(a.role_keys),
+                "active": a.active,
+            }
             for a in session.scalars(select(Account).order_by(Account.username))
         ]
     if as_json:
@@ -146,7 +174,9 @@ def user_list(ctx: click.Context, as_json: bool) -> None:
         return
     for r in rows:
         state = "" if r["active"] else "（已停用）"
-        click.echo(f"{r['username']:<16} {r['name']:<8} {r['region'] or '集团':<8} {','.join(r['roles'])}{state}")
+        click.echo(
+            f"{r['username']:<16} {r['name']:<8} {r['region'] or '集团':<8} {','.join(cast(list[str], r['roles']))}{state}"
+        )
 
 
 # -- workbooks -------------------------------------------------------------------------------------------
@@ -160,15 +190,24 @@ def _print_outcome(outcome: Outcome, lang: str) -> None:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option("--as", "username", required=True, help="提交人账号。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果（含全部错误记录）。")
 @click.option("--allow-removals", is_flag=True, help="确认本次删除比例异常的保存。")
 @click.option("--no-write-back", is_flag=True, help="不写反馈文件，也不写入版本戳。")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="输出语言。")
 @click.pass_context
-def ingest(ctx: click.Context, files: tuple[Path, ...], username: str, as_json: bool, allow_removals: bool,
-           no_write_back: bool, lang: str | None) -> None:
+def ingest(
+    ctx: click.Context,
+    files: tuple[Path, ...],
+    username: str,
+    as_json: bool,
+    allow_removals: bool,
+    no_write_back: bool,
+    lang: str | None,
+) -> None:
     """校验并同步工作簿 FILES（每个文件一个事务）。"""
     app = _app(ctx)
     lang = lang or app.config.lang
@@ -187,8 +226,12 @@ def ingest(ctx: click.Context, files: tuple[Path, ...], username: str, as_json: 
 
 
 @main.command()
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="输出目录（默认：仓库的 templates_xlsx/）。")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="输出目录（默认：仓库的 templates_xlsx/）。",
+)
 def templates(out: Path | None) -> None:
     """由工作簿规格重新生成全部模板。"""
     from sync.templates import TEMPLATES_DIR, write_templates
@@ -198,8 +241,12 @@ def templates(out: Path | None) -> None:
 
 
 @main.command()
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="输出文件（默认：仓库的 docs/workbooks.md）；- 表示标准输出。")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="输出文件（默认：仓库的 docs/workbooks.md）；- 表示标准输出。",
+)
 def docs(out: Path | None) -> None:
     """由工作簿规格生成工作簿参考文档。"""
     from sync import docs as reference
@@ -211,8 +258,12 @@ def docs(out: Path | None) -> None:
 
 
 @main.command()
-@click.option("--drive", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="演示共享盘目录（默认：数据目录下的 drive/）。")
+@click.option(
+    "--drive",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="演示共享盘目录（默认：数据目录下的 drive/）。",
+)
 @click.pass_context
 def demo(ctx: click.Context, drive: Path | None) -> None:
     """初始化、建立演示账号与演示共享盘，并把示例工作簿逐个同步。"""

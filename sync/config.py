@@ -29,7 +29,9 @@ class Config:
     removal_hold_minimum: int = 20  # ... once it removes at least this many rows
 
     @classmethod
-    def load(cls, *, db: str | None = None, config_file: Path | None = None, data_dir: Path | None = None) -> Config:
+    def load(
+        cls, *, db: str | None = None, config_file: Path | None = None, data_dir: Path | None = None
+    ) -> Config:
         file_values = _read_file(config_file)
         base = Path(data_dir or os.environ.get("SALESYNC_DATA_DIR") or file_values.get("data_dir") or "data")
         url = db or os.environ.get("SALESYNC_DATABASE_URL") or file_values.get("database_url")

@@ -48,11 +48,17 @@ def build_drive(drive: Path) -> list[tuple[Path, str]]:
     home = drive / REGION[0]
     plan = [
         (home / "wangfang" / "项目资料.xlsx", "wangfang", lambda p: write_project_master(p, rooms=240)),
-        (home / "zhangli" / "客户登记.xlsx", "zhangli",
-         lambda p: write_customers_workbook(p, 300, seed=1, first_phone=0, events_per_customer=2)),
+        (
+            home / "zhangli" / "客户登记.xlsx",
+            "zhangli",
+            lambda p: write_customers_workbook(p, 300, seed=1, first_phone=0, events_per_customer=2),
+        ),
         # 李强 re-enters 12 of 张丽's customers (撞单) and makes a few typing mistakes.
-        (home / "liqiang" / "客户登记.xlsx", "liqiang",
-         lambda p: write_customers_workbook(p, 150, seed=2, first_phone=288, bad_rows=4)),
+        (
+            home / "liqiang" / "客户登记.xlsx",
+            "liqiang",
+            lambda p: write_customers_workbook(p, 150, seed=2, first_phone=288, bad_rows=4),
+        ),
     ]
     out = []
     for path, username, make in plan:

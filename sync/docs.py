@@ -53,9 +53,13 @@ def kind_markdown(kind: WorkbookKind) -> str:
             "|---|---|---|---|---|",
         ]
         for col in sheet.columns:
-            choices = " / ".join(col.choices) if col.choices else ("是 / 否" if col.type is ColType.YES_NO else "")
-            lines.append(f"| {col.header} | {'是' if col.required else ''} | {TYPE_WORDS[col.type]} | {choices} | "
-                         f"{col.hint} |")
+            choices = (
+                " / ".join(col.choices) if col.choices else ("是 / 否" if col.type is ColType.YES_NO else "")
+            )
+            lines.append(
+                f"| {col.header} | {'是' if col.required else ''} | {TYPE_WORDS[col.type]} | {choices} | "
+                f"{col.hint} |"
+            )
         lines.append("")
     return "\n".join(lines)
 

@@ -59,9 +59,13 @@ def _previous(session: Session, digest: str, account: Account) -> WorkbookVersio
         return session.get(WorkbookVersion, known.version_id)
     return session.scalar(
         select(WorkbookVersion)
-        .where(WorkbookVersion.sha256 == digest, WorkbookVersion.account_id == account.id,
-               WorkbookVersion.outcome.in_([v.value for v in ACCEPTING]))
-        .order_by(WorkbookVersion.id.desc()).limit(1)
+        .where(
+            WorkbookVersion.sha256 == digest,
+            WorkbookVersion.account_id == account.id,
+            WorkbookVersion.outcome.in_([v.value for v in ACCEPTING]),
+        )
+        .order_by(WorkbookVersion.id.desc())
+        .limit(1)
     )
 
 
@@ -101,8 +105,9 @@ def _accepted_only(book: dict[str, Prepared], bad: dict[str, set[int]]) -> dict[
     return out
 
 
-def _resolve_workbook(session: Session, stamp: Stamp | None, kind: WorkbookKind, account: Account,
-                      path: Path) -> tuple[Workbook, int | None]:
+def _resolve_workbook(
+    session: Session, stamp: Stamp | None, kind: WorkbookKind, account: Account, path: Path
+) -> tuple[Workbook, int | None]:
     """The workbook this file is a version of, and the accepted version its stamp says it was saved from.
 
     A stamped file at its workbook's place (or moved, its old place now empty) continues that workbook.
@@ -110,12 +115,20 @@ def _resolve_workbook(session: Session, stamp: Stamp | None, kind: WorkbookKind,
     starts a new workbook of its own.
     """
     if stamp is not None and stamp.workbook_uid:
-        workbook = session.scalar(select(Workbook).where(Workbook.uid == stamp.workbook_uid).with_for_update())
-        if (workbook is not None and workbook.account_id == account.id and workbook.kind == kind.id
-                and (workbook.path == str(path) or not Path(workbook.path).exists())):
+        workbook = session.scalar(
+            select(Workbook).where(Workbook.uid == stamp.workbook_uid).with_for_update()
+        )
+        if (
+            workbook is not None
+            and workbook.account_id == account.id
+            and workbook.kind == kind.id
+            and (workbook.path == str(path) or not Path(workbook.path).exists())
+        ):
             workbook.path = str(path)
             return workbook, stamp.accepted_version
-    workbook = Workbook(uid=str(uuid.uuid4()), kind=kind.id, account_id=account.id, path=str(path), accepted_seq=0)
+    workbook = Workbook(
+        uid=str(uuid.uuid4()), kind=kind.id, account_id=account.id, path=str(path), accepted_seq=0
+    )
     session.add(workbook)
     session.flush()
     return workbook, None
@@ -123,8 +136,11 @@ def _resolve_workbook(session: Session, stamp: Stamp | None, kind: WorkbookKind,
 
 def _base_book(session: Session, workbook: Workbook, base_seq: int) -> dict[str, Prepared] | None:
     """The rows of the accepted version a stale copy was saved from, read again from its kept bytes."""
-    version = session.scalar(select(WorkbookVersion).where(WorkbookVersion.workbook_id == workbook.id,
-                                                           WorkbookVersion.seq == base_seq))
+    version = session.scalar(
+        select(WorkbookVersion).where(
+            WorkbookVersion.workbook_id == workbook.id, WorkbookVersion.seq == base_seq
+        )
+    )
     if version is None:
         return None
     stored = session.get(StoredFile, version.sha256)
@@ -145,7 +161,9 @@ def _row_statuses(book: dict[str, Prepared], findings: list[Finding], seq: int |
     for prepared in book.values():
         for row in prepared.raw.index:
             key = (prepared.sheet.name, int(row))
-            statuses.append(RowStatus(key[0], key[1], key not in notes, "；".join(notes.get(key, [])) or ok_note))
+            statuses.append(
+                RowStatus(key[0], key[1], key not in notes, "；".join(notes.get(key, [])) or ok_note)
+            )
     return statuses
 
 
@@ -159,21 +177,44 @@ def _finish(session: Session, version: WorkbookVersion, outcome: Outcome) -> Non
     version.conflicts = len(outcome.conflicts)
     version.summary = outcome.summary()
     session.add_all(
-        VersionFinding(version_id=version.id, code=f.code, severity=f.severity.value, sheet=f.sheet, row=f.row,
-                       header=f.header, value=f.value, message=f.message())
+        VersionFinding(
+            version_id=version.id,
+            code=f.code,
+            severity=f.severity.value,
+            sheet=f.sheet,
+            row=f.row,
+            header=f.header,
+            value=f.value,
+            message=f.message(),
+        )
         for f in outcome.findings
     )
 
 
-def _ingest(session: Session, account: Account, path: Path, data: bytes, digest: str,
-            allow_removals: bool, hold: tuple[float, int]) -> tuple[Outcome, Pending]:
+def _ingest(
+    session: Session,
+    account: Account,
+    path: Path,
+    data: bytes,
+    digest: str,
+    allow_removals: bool,
+    hold: tuple[float, int],
+) -> tuple[Outcome, Pending]:
     seen = now()
     _store(session, digest, data)
-    version = WorkbookVersion(sha256=digest, path=str(path), account_id=account.id, seen_at=seen, outcome="rejected")
+    version = WorkbookVersion(
+        sha256=digest, path=str(path), account_id=account.id, seen_at=seen, outcome="rejected"
+    )
     session.add(version)
     session.flush()
-    outcome = Outcome(path=str(path), account=account.username, verdict=Verdict.REJECTED, sha256=digest,
-                      version_id=version.id, seen_at=seen)
+    outcome = Outcome(
+        path=str(path),
+        account=account.username,
+        verdict=Verdict.REJECTED,
+        sha256=digest,
+        version_id=version.id,
+        seen_at=seen,
+    )
     pending = Pending(None, False)
     findings: list[Finding] = []
     if not account.active:
@@ -185,7 +226,9 @@ def _ingest(session: Session, account: Account, path: Path, data: bytes, digest:
         version.kind, version.template_version = kind.id, raw.stamp.template_version if raw.stamp else None
         outcome.kind = kind.id
         if not account.role_keys & {r.value for r in kind.submit_roles}:
-            findings.append(Finding("not-permitted", params={"account": account.username, "kind": kind.title}))
+            findings.append(
+                Finding("not-permitted", params={"account": account.username, "kind": kind.title})
+            )
     if kind is None or any(f.structural for f in findings):
         outcome.findings = findings
         _finish(session, version, outcome)
@@ -204,13 +247,24 @@ def _ingest(session: Session, account: Account, path: Path, data: bytes, digest:
     if not (kind.atomic and bad):
         stale = base_seq is not None and base_seq < workbook.accepted_seq
         ctx = IngestContext(
-            session=session, account=account, kind=kind, version=version, workbook=workbook,
-            book=_accepted_only(book, bad), base=_base_book(session, workbook, base_seq) if stale and base_seq else None,
-            allow_removals=allow_removals, hold_ratio=hold[0], hold_minimum=hold[1],
+            session=session,
+            account=account,
+            kind=kind,
+            version=version,
+            workbook=workbook,
+            book=_accepted_only(book, bad),
+            base=_base_book(session, workbook, base_seq) if stale and base_seq else None,
+            allow_removals=allow_removals,
+            hold_ratio=hold[0],
+            hold_minimum=hold[1],
         )
         result = get_plan(kind.plan)(ctx)
         findings += result.findings
-        outcome.rows_written, outcome.change_set_id, held = result.rows_written, result.change_set_id, result.held
+        outcome.rows_written, outcome.change_set_id, held = (
+            result.rows_written,
+            result.change_set_id,
+            result.held,
+        )
         bad = _bad_rows(findings)
 
     rejected = sum(len(rows) for rows in bad.values())
@@ -225,7 +279,9 @@ def _ingest(session: Session, account: Account, path: Path, data: bytes, digest:
     else:
         outcome.verdict = Verdict.PARTIAL if rejected else Verdict.ACCEPTED
     outcome.rows_rejected = rejected
-    outcome.rows_accepted = 0 if outcome.verdict in (Verdict.REJECTED, Verdict.HELD) else outcome.rows_total - rejected
+    outcome.rows_accepted = (
+        0 if outcome.verdict in (Verdict.REJECTED, Verdict.HELD) else outcome.rows_total - rejected
+    )
 
     if outcome.verdict in ACCEPTING:
         workbook.accepted_seq += 1
@@ -243,15 +299,25 @@ def _ingest(session: Session, account: Account, path: Path, data: bytes, digest:
 
 def _unchanged(path: Path, account: Account, digest: str, previous: WorkbookVersion) -> Outcome:
     return Outcome(
-        path=str(path), account=account.username, verdict=Verdict.UNCHANGED, kind=previous.kind, sha256=digest,
-        version_id=previous.id, workbook_uid=previous.workbook.uid if previous.workbook else None,
-        seq=previous.seq, based_on_seq=previous.based_on_seq, seen_at=previous.seen_at,
-        rows_total=previous.rows_total, rows_accepted=previous.rows_accepted, rows_rejected=previous.rows_rejected,
+        path=str(path),
+        account=account.username,
+        verdict=Verdict.UNCHANGED,
+        kind=previous.kind,
+        sha256=digest,
+        version_id=previous.id,
+        workbook_uid=previous.workbook.uid if previous.workbook else None,
+        seq=previous.seq,
+        based_on_seq=previous.based_on_seq,
+        seen_at=previous.seen_at,
+        rows_total=previous.rows_total,
+        rows_accepted=previous.rows_accepted,
+        rows_rejected=previous.rows_rejected,
     )
 
 
-def ingest_file(app: Salesync, path: Path, username: str, *, allow_removals: bool = False,
-                write_back: bool = True) -> Outcome:
+def ingest_file(
+    app: Salesync, path: Path, username: str, *, allow_removals: bool = False, write_back: bool = True
+) -> Outcome:
     """Ingest one saved workbook as ``username``. Bad input yields an outcome, never an exception."""
     path = path.resolve()
     try:

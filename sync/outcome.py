@@ -81,16 +81,24 @@ class Outcome:
         if structural:
             return f"{name}: {self.verdict.title_zh if lang == 'zh' else self.verdict.value} — {structural[0].message(lang)}"
         if lang == "zh":
-            parts = [f"共 {self.rows_total} 行", f"接收 {self.rows_accepted}", f"拒收 {self.rows_rejected}",
-                     f"写入 {self.rows_written}"]
+            parts = [
+                f"共 {self.rows_total} 行",
+                f"接收 {self.rows_accepted}",
+                f"拒收 {self.rows_rejected}",
+                f"写入 {self.rows_written}",
+            ]
             if self.collisions:
                 parts.append(f"撞单 {len(self.collisions)}")
             if self.conflicts:
                 parts.append(f"冲突 {len(self.conflicts)}")
             stamp = f"（v{self.seq}）" if self.seq else ""
             return f"{name}: {self.verdict.title_zh}{stamp} — " + "，".join(parts)
-        parts = [f"{self.rows_total} rows", f"{self.rows_accepted} accepted", f"{self.rows_rejected} rejected",
-                 f"{self.rows_written} written"]
+        parts = [
+            f"{self.rows_total} rows",
+            f"{self.rows_accepted} accepted",
+            f"{self.rows_rejected} rejected",
+            f"{self.rows_written} written",
+        ]
         if self.collisions:
             parts.append(f"{len(self.collisions)} collisions")
         return f"{name}: {self.verdict.value} — " + ", ".join(parts)

@@ -21,11 +21,21 @@ from schema.models import WorkLogEntry
 GENESIS = "0" * 64
 
 
-def _digest(prev: str, at: dt.datetime, account_id: int | None, entity: str, key: str, op: str, changes: str,
-            version_id: int | None, change_set_id: int | None) -> str:
+def _digest(
+    prev: str,
+    at: dt.datetime,
+    account_id: int | None,
+    entity: str,
+    key: str,
+    op: str,
+    changes: str,
+    version_id: int | None,
+    change_set_id: int | None,
+) -> str:
     body = json.dumps(
         [at.astimezone(dt.UTC).isoformat(), account_id, entity, key, op, changes, version_id, change_set_id],
-        ensure_ascii=False, separators=(",", ":"),
+        ensure_ascii=False,
+        separators=(",", ":"),
     )
     return hashlib.sha256((prev + body).encode()).hexdigest()
 
@@ -48,11 +58,23 @@ class LogWriter:
 
     def append(self, entity: str, key: str, op: str, changes: dict[str, Any]) -> None:
         text = json.dumps(changes, ensure_ascii=False, sort_keys=True, default=str)
-        digest = _digest(self._prev, self._at, self.account_id, entity, key, op, text, self.version_id,
-                         self.change_set_id)
-        self.session.add(WorkLogEntry(at=self._at, account_id=self.account_id, entity=entity, key=key, op=op,
-                                      changes=text, version_id=self.version_id, change_set_id=self.change_set_id,
-                                      prev_hash=self._prev, hash=digest))
+        digest = _digest(
+            self._prev, self._at, self.account_id, entity, key, op, text, self.version_id, self.change_set_id
+        )
+        self.session.add(
+            WorkLogEntry(
+                at=self._at,
+                account_id=self.account_id,
+                entity=entity,
+                key=key,
+                op=op,
+                changes=text,
+                version_id=self.version_id,
+                change_set_id=self.change_set_id,
+                prev_hash=self._prev,
+                hash=digest,
+            )
+        )
         self._prev = digest
 
 
@@ -61,8 +83,17 @@ def verify(session: Session) -> list[int]:
     broken: list[int] = []
     prev = GENESIS
     for entry in session.scalars(select(WorkLogEntry).order_by(WorkLogEntry.id)):
-        expected = _digest(prev, entry.at, entry.account_id, entry.entity, entry.key, entry.op, entry.changes,
-                           entry.version_id, entry.change_set_id)
+        expected = _digest(
+            prev,
+            entry.at,
+            entry.account_id,
+            entry.entity,
+            entry.key,
+            entry.op,
+            entry.changes,
+            entry.version_id,
+            entry.change_set_id,
+        )
         if entry.prev_hash != prev or entry.hash != expected:
             broken.append(entry.id)
         prev = entry.hash

@@ -27,8 +27,9 @@ def _digest_of(path: Path) -> str | None:
         return None
 
 
-def write_back(app: Salesync, path: Path, data: bytes, outcome: Outcome, stamp: Stamp | None, *,
-               annotate: bool) -> str | None:
+def write_back(
+    app: Salesync, path: Path, data: bytes, outcome: Outcome, stamp: Stamp | None, *, annotate: bool
+) -> str | None:
     """Write feedback and stamp; returns the digest of the workbook as rewritten, if it was."""
     try:
         write_result_workbook(path, outcome, lang=app.config.lang)

@@ -21,7 +21,9 @@ FORMATS = [
 ]
 
 
-def test_first_entry_owns_and_later_reps_collide(app: Salesync, people: dict[str, str], tmp_path: Path) -> None:
+def test_first_entry_owns_and_later_reps_collide(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
     a = app.ingest(fill_template("customers", customer_rows(200), tmp_path / "a" / "客户登记.xlsx"), "rep_a")
     assert a.verdict is Verdict.ACCEPTED, a.findings
 
@@ -43,20 +45,26 @@ def test_first_entry_owns_and_later_reps_collide(app: Salesync, people: dict[str
         rep_a = session.scalar(select(Account).where(Account.username == "rep_a"))
         rep_b = session.scalar(select(Account).where(Account.username == "rep_b"))
         assert rep_a is not None and rep_b is not None
-        owned_by_a = session.scalar(select(func.count()).select_from(Customer).where(Customer.owner_id == rep_a.id))
+        owned_by_a = session.scalar(
+            select(func.count()).select_from(Customer).where(Customer.owner_id == rep_a.id)
+        )
         assert owned_by_a == 200
         collisions = session.scalars(select(Collision).where(Collision.account_id == rep_b.id)).all()
         assert len(collisions) == 15
         assert {c.owner_id for c in collisions} == {rep_a.id}
-        assert session.scalar(select(func.count()).select_from(Customer).where(Customer.owner_id == rep_b.id)) == 5
+        assert (
+            session.scalar(select(func.count()).select_from(Customer).where(Customer.owner_id == rep_b.id))
+            == 5
+        )
 
     feedback = fastexcel.read_excel(result_path(b_path)).load_sheet("撞单").to_pandas()
     assert len(feedback) == 15
     assert feedback["归属人"].str.contains("张丽").all()
 
 
-def test_repeat_entry_by_the_same_rival_records_one_collision(app: Salesync, people: dict[str, str],
-                                                               tmp_path: Path) -> None:
+def test_repeat_entry_by_the_same_rival_records_one_collision(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
     app.ingest(fill_template("customers", customer_rows(3), tmp_path / "a.xlsx"), "rep_a")
     path = fill_template("customers", customer_rows(3), tmp_path / "b.xlsx")
     first = app.ingest(path, "rep_b")
@@ -68,7 +76,9 @@ def test_repeat_entry_by_the_same_rival_records_one_collision(app: Salesync, peo
         assert session.scalar(select(func.count()).select_from(Collision)) == 3
 
 
-def test_owner_is_judged_by_time_seen_not_typed_date(app: Salesync, people: dict[str, str], tmp_path: Path) -> None:
+def test_owner_is_judged_by_time_seen_not_typed_date(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
     late = customer_rows(1)
     late["客户"][0]["首次接触日期"] = "2026-11-25"
     early = customer_rows(1)
@@ -78,7 +88,9 @@ def test_owner_is_judged_by_time_seen_not_typed_date(app: Salesync, people: dict
     assert [f.params["owner"] for f in b.collisions] == ["rep_a"]
 
 
-def test_new_customer_without_first_event_is_rejected(app: Salesync, people: dict[str, str], tmp_path: Path) -> None:
+def test_new_customer_without_first_event_is_rejected(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
     rows = customer_rows(3)
     rows["客户事件"] = rows["客户事件"][1:]
     outcome = app.ingest(fill_template("customers", rows, tmp_path / "a.xlsx"), "rep_a")

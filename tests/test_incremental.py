@@ -12,8 +12,9 @@ from sync.outcome import Verdict
 from tests.workbooks import customer_rows, edit, fill_template
 
 
-def test_same_file_twice_writes_nothing_and_three_cells_write_three_rows(app: Salesync, people: dict[str, str],
-                                                                         tmp_path: Path) -> None:
+def test_same_file_twice_writes_nothing_and_three_cells_write_three_rows(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
     path = fill_template("customers", customer_rows(50), tmp_path / "客户登记.xlsx")
     first = app.ingest(path, "rep_a")
     assert first.verdict is Verdict.ACCEPTED and first.rows_written == 100  # 50 customers + 50 events
@@ -35,7 +36,9 @@ def test_same_file_twice_writes_nothing_and_three_cells_write_three_rows(app: Sa
         assert session.scalar(select(func.count()).select_from(WorkbookVersion)) == 2
 
 
-def test_original_bytes_seen_again_are_unchanged(app: Salesync, people: dict[str, str], tmp_path: Path) -> None:
+def test_original_bytes_seen_again_are_unchanged(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
     path = fill_template("customers", customer_rows(5), tmp_path / "a.xlsx")
     original = path.read_bytes()
     app.ingest(path, "rep_a")

@@ -22,9 +22,12 @@ def broken_master() -> dict[str, list[dict[str, object]]]:
     return rows
 
 
-def test_four_faults_reject_the_workbook_at_the_exact_cells(app: Salesync, people: dict[str, str],
-                                                            tmp_path: Path) -> None:
-    outcome = app.ingest(fill_template("project_master", broken_master(), tmp_path / "项目资料.xlsx"), "operator")
+def test_four_faults_reject_the_workbook_at_the_exact_cells(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
+    outcome = app.ingest(
+        fill_template("project_master", broken_master(), tmp_path / "项目资料.xlsx"), "operator"
+    )
     assert outcome.verdict is Verdict.REJECTED
     assert sorted((f.sheet, f.row, f.header, f.code) for f in outcome.errors) == [
         ("付款方案明细", 4, "比例", "plan-ratio-sum"),
@@ -38,8 +41,9 @@ def test_four_faults_reject_the_workbook_at_the_exact_cells(app: Salesync, peopl
         assert session.scalar(select(func.count()).select_from(ChangeSet)) == 0
 
 
-def test_fixed_workbook_ingests_and_its_change_set_lists_every_row(app: Salesync, people: dict[str, str],
-                                                                  tmp_path: Path) -> None:
+def test_fixed_workbook_ingests_and_its_change_set_lists_every_row(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
     path = tmp_path / "项目资料.xlsx"
     app.ingest(fill_template("project_master", broken_master(), path), "operator")
     rows = master_rows()
@@ -53,15 +57,22 @@ def test_fixed_workbook_ingests_and_its_change_set_lists_every_row(app: Salesync
         assert change_set.instructed_by == "陈刚"
         adds = [i for i in change_set.items if i.op == "add"]
         assert len(adds) == expected_rows == outcome.rows_written
-        assert {i.entity for i in adds} == {"project", "building", "room", "payment_plan", "payment_plan_line",
-                                            "discount"}
+        assert {i.entity for i in adds} == {
+            "project",
+            "building",
+            "room",
+            "payment_plan",
+            "payment_plan_line",
+            "discount",
+        }
         assert session.scalar(select(func.count()).select_from(Room)) == len(rows["房间"])
         assert session.scalar(select(func.count()).select_from(WorkLogEntry)) == expected_rows
         assert verify(session) == []
 
 
-def test_a_change_lists_old_and_new_and_a_missing_row_is_a_kept_removal(app: Salesync, people: dict[str, str],
-                                                                        tmp_path: Path) -> None:
+def test_a_change_lists_old_and_new_and_a_missing_row_is_a_kept_removal(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
     path = tmp_path / "项目资料.xlsx"
     rows = master_rows()
     app.ingest(fill_template("project_master", rows, path), "operator")
@@ -71,7 +82,9 @@ def test_a_change_lists_old_and_new_and_a_missing_row_is_a_kept_removal(app: Sal
     outcome = app.ingest(fill_template("project_master", rows, tmp_path / "v2.xlsx"), "operator")
     assert outcome.verdict is Verdict.ACCEPTED, outcome.findings
     with app.transaction() as session:
-        items = session.scalars(select(ChangeItem).where(ChangeItem.change_set_id == outcome.change_set_id)).all()
+        items = session.scalars(
+            select(ChangeItem).where(ChangeItem.change_set_id == outcome.change_set_id)
+        ).all()
         assert sorted((i.op, i.key, i.field) for i in items) == [
             ("change", first["房间编码"], "total_price"),
             ("change", first["房间编码"], "unit_price"),
@@ -89,8 +102,10 @@ def test_unknown_region_and_project_references(app: Salesync, people: dict[str, 
     rows["房间"][0]["楼栋编码"] = "B9"
     outcome = app.ingest(fill_template("project_master", rows, tmp_path / "x.xlsx"), "operator")
     assert outcome.verdict is Verdict.REJECTED
-    assert sorted(f.flat() for f in outcome.errors) == [(2, "地区编码", "unknown-region"),
-                                                         (2, "楼栋编码", "unknown-building")]
+    assert sorted(f.flat() for f in outcome.errors) == [
+        (2, "地区编码", "unknown-region"),
+        (2, "楼栋编码", "unknown-building"),
+    ]
 
 
 def test_a_rep_may_not_submit_master_data(app: Salesync, people: dict[str, str], tmp_path: Path) -> None:

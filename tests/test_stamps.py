@@ -15,8 +15,9 @@ from sync.stamp_write import read_stamp
 from tests.workbooks import customer_rows, fill_template, master_rows
 
 
-def test_accepted_version_is_stamped_and_nothing_else_changes(app: Salesync, people: dict[str, str],
-                                                              tmp_path: Path) -> None:
+def test_accepted_version_is_stamped_and_nothing_else_changes(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
     path = fill_template("customers", customer_rows(3), tmp_path / "客户登记.xlsx")
     before = zipfile.ZipFile(path)
     parts = {n: before.read(n) for n in before.namelist()}
@@ -29,8 +30,9 @@ def test_accepted_version_is_stamped_and_nothing_else_changes(app: Salesync, peo
     assert len(changed) == 1 and changed[0].startswith("xl/worksheets/")
 
 
-def test_stale_copy_keeps_rows_added_in_between_and_reports_conflicts(app: Salesync, people: dict[str, str],
-                                                                      tmp_path: Path) -> None:
+def test_stale_copy_keeps_rows_added_in_between_and_reports_conflicts(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
     path = tmp_path / "项目资料.xlsx"
     rows = master_rows()
     assert app.ingest(fill_template("project_master", rows, path), "operator").seq == 1
@@ -56,7 +58,9 @@ def test_stale_copy_keeps_rows_added_in_between_and_reports_conflicts(app: Sales
     assert outcome.based_on_seq == 1 and outcome.seq == 3
     assert {f.code for f in outcome.findings} >= {"stale-conflict", "stale-kept"}
     assert {(f.header, f.code) for f in outcome.findings if f.code == "stale-conflict"} == {
-        ("单价", "stale-conflict"), ("总价", "stale-conflict")}
+        ("单价", "stale-conflict"),
+        ("总价", "stale-conflict"),
+    }
     with app.transaction() as session:
         live = session.scalar(select(func.count()).select_from(Room).where(Room.removed_at.is_(None)))
         assert live == len(newer["房间"])  # the two rooms added in v2 survive
@@ -73,8 +77,9 @@ def _carry_stamp(stamped: Path, target: Path) -> None:
     target.write_bytes(write_stamp(target.read_bytes(), stamp))
 
 
-def test_copy_of_a_stamped_workbook_starts_a_new_workbook(app: Salesync, people: dict[str, str],
-                                                          tmp_path: Path) -> None:
+def test_copy_of_a_stamped_workbook_starts_a_new_workbook(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
     original = fill_template("customers", customer_rows(3), tmp_path / "客户登记.xlsx")
     first = app.ingest(original, "rep_a")
     copy = tmp_path / "客户登记-新.xlsx"

@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pdr
 import pyarrow as pa
 
-from schema.spec import Column, ColType, Sheet
+from schema.spec import ColType, Column, Sheet
 from validators import normalize
 from validators.findings import Finding, display
 
@@ -37,7 +37,9 @@ class Prepared:
         return {f.row for f in self.findings if f.row is not None and f.severity == "error"}
 
 
-def _finding(sheet: Sheet, col: Column, raw: pd.Series, rows: np.ndarray, code: str, **params: Any) -> list[Finding]:
+def _finding(
+    sheet: Sheet, col: Column, raw: pd.Series, rows: np.ndarray, code: str, **params: Any
+) -> list[Finding]:
     values = raw.loc[rows] if len(rows) else raw.iloc[:0]
     return [
         Finding(code, sheet.name, int(row), col.header, display(value), dict(params))
@@ -115,7 +117,9 @@ _CHECK_CODES: list[tuple[str, str, Callable[[Column], dict[str, Any]]]] = [
 ]
 
 
-def _pandera_findings(sheet: Sheet, frame: pd.DataFrame, raw: pd.DataFrame, unreadable: set[tuple[int, str]]) -> list[Finding]:
+def _pandera_findings(
+    sheet: Sheet, frame: pd.DataFrame, raw: pd.DataFrame, unreadable: set[tuple[int, str]]
+) -> list[Finding]:
     try:
         pandera_schema(sheet).validate(frame, lazy=True)
     except pdr.errors.SchemaErrors as exc:
@@ -126,10 +130,14 @@ def _pandera_findings(sheet: Sheet, frame: pd.DataFrame, raw: pd.DataFrame, unre
     failures = failures[failures["index"].notna() & failures["column"].isin(sheet.fields)]
     for (field, check), group in failures.groupby(["column", "check"], sort=False):
         col = sheet.column(str(field))
-        code, params = next(((c, p(col)) for prefix, c, p in _CHECK_CODES if str(check).startswith(prefix)), (None, {}))
+        code, params = next(
+            ((c, p(col)) for prefix, c, p in _CHECK_CODES if str(check).startswith(prefix)), (None, {})
+        )
         if code is None:
             continue
-        rows = np.array([int(r) for r in group["index"] if (int(r), col.field) not in unreadable], dtype=np.int64)
+        rows = np.array(
+            [int(r) for r in group["index"] if (int(r), col.field) not in unreadable], dtype=np.int64
+        )
         findings.extend(_finding(sheet, col, raw[col.field], rows, code, **params))
     return findings
 
@@ -145,9 +153,15 @@ def _id_findings(sheet: Sheet, frame: pd.DataFrame, raw: pd.DataFrame) -> list[F
     is_card = (id_type.fillna("身份证") == "身份证").to_numpy(dtype=bool)
     looks_18 = frame["id_number"].str.len().fillna(0).to_numpy() == 18
     explicit = (id_type == "身份证").fillna(False).to_numpy(dtype=bool)
-    findings = _finding(sheet, col, raw[col.field], frame.index.to_numpy()[explicit & malformed], "id-invalid")
+    findings = _finding(
+        sheet, col, raw[col.field], frame.index.to_numpy()[explicit & malformed], "id-invalid"
+    )
     findings += _finding(
-        sheet, col, raw[col.field], frame.index.to_numpy()[is_card & (looks_18 | explicit) & bad_check], "id-checksum"
+        sheet,
+        col,
+        raw[col.field],
+        frame.index.to_numpy()[is_card & (looks_18 | explicit) & bad_check],
+        "id-checksum",
     )
     return findings
 
@@ -187,7 +201,13 @@ def duplicate_keys(sheet: Sheet, frame: pd.DataFrame, raw: pd.DataFrame) -> list
     first_rows.index = keys.index
     col = sheet.column(sheet.key[-1] if len(sheet.key) == 1 else sheet.key[0])
     return [
-        Finding("duplicate-key", sheet.name, int(row), col.header, display(raw.at[row, col.field]),
-                {"first_row": int(first_rows.at[row])})
+        Finding(
+            "duplicate-key",
+            sheet.name,
+            int(row),
+            col.header,
+            display(raw.at[row, col.field]),
+            {"first_row": int(cast(Any, first_rows.at[row]))},
+        )
         for row in keys.index[dup.to_numpy()]
     ]

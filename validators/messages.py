@@ -10,7 +10,10 @@ from typing import Any
 MESSAGES: dict[str, tuple[str, str]] = {
     # -- the file as a whole -------------------------------------------------------------------
     "file-unreadable": ("无法读取文件：{detail}", "The file cannot be read: {detail}"),
-    "file-empty": ("文件是空的（0 字节），可能尚未保存完成", "The file is empty (0 bytes); it may still be saving"),
+    "file-empty": (
+        "文件是空的（0 字节），可能尚未保存完成",
+        "The file is empty (0 bytes); it may still be saving",
+    ),
     "file-not-xlsx": (
         "这不是 Excel 工作簿（.xlsx），可能是改了扩展名的 {actual} 文件，请用模板另存为 .xlsx",
         "This is not an Excel workbook (.xlsx) but a renamed {actual} file; save it as .xlsx from the template",
@@ -77,7 +80,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "“{header}” must be one of: {choices} (got “{value}”)",
     ),
     "not-number": ("“{header}”应为数字（当前为“{value}”）", "“{header}” must be a number (got “{value}”)"),
-    "not-integer": ("“{header}”应为整数（当前为“{value}”）", "“{header}” must be a whole number (got “{value}”)"),
+    "not-integer": (
+        "“{header}”应为整数（当前为“{value}”）",
+        "“{header}” must be a whole number (got “{value}”)",
+    ),
     "not-date": (
         "“{header}”不是有效日期（当前为“{value}”），请填写如 2026-11-26",
         "“{header}” is not a valid date (got “{value}”); write e.g. 2026-11-26",
@@ -90,8 +96,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "“{header}”最多保留 {decimals} 位小数（当前为“{value}”）",
         "“{header}” takes at most {decimals} decimals (got “{value}”)",
     ),
-    "not-positive": ("“{header}”必须大于 0（当前为“{value}”）", "“{header}” must be greater than 0 (got “{value}”)"),
-    "below-minimum": ("“{header}”不能小于 {minimum}（当前为“{value}”）", "“{header}” must be at least {minimum}"),
+    "not-positive": (
+        "“{header}”必须大于 0（当前为“{value}”）",
+        "“{header}” must be greater than 0 (got “{value}”)",
+    ),
+    "below-minimum": (
+        "“{header}”不能小于 {minimum}（当前为“{value}”）",
+        "“{header}” must be at least {minimum}",
+    ),
     "phone-invalid": (
         "“{header}”不是有效的手机号码（当前为“{value}”），应为 11 位数字",
         "“{header}” is not a valid mobile number (got “{value}”); it needs 11 digits",
@@ -137,7 +149,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "房间编码“{value}”已属于项目 {project}，房间编码须在集团内唯一",
         "Room code “{value}” already belongs to project {project}; codes are unique in the group",
     ),
-    "code-taken": ("编码“{value}”已属于项目 {project}", "Code “{value}” already belongs to project {project}"),
+    "code-taken": (
+        "编码“{value}”已属于项目 {project}",
+        "Code “{value}” already belongs to project {project}",
+    ),
     "plan-ratio-sum": (
         "付款方案 {value} 的比例合计为 {total}，应为 1（100%）",
         "Payment plan {value}'s ratios sum to {total}, not 1",
@@ -195,6 +210,7 @@ def render(code: str, lang: str = "zh", **params: Any) -> str:
     values = _Missing({k: ("" if v is None else v) for k, v in params.items()})
     values.setdefault("code", code)
     return template.format_map(values)
+
 
 MESSAGES["event-customer-rejected"] = (
     "手机号码“{value}”对应的客户行未被接收，此行暂不同步，请先修正客户行",

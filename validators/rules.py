@@ -8,6 +8,7 @@ skipped here: one wrong cell should not echo as three findings.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,7 +34,7 @@ def _clean(book: Book, entity: str) -> pd.DataFrame:
     return frame[~frame.index.isin(list(bad))] if bad else frame
 
 
-def _at(book: Book, entity: str, row: int, field: str, code: str, **params: object) -> Finding:
+def _at(book: Book, entity: str, row: Any, field: str, code: str, **params: object) -> Finding:
     prepared = book[entity]
     col = prepared.sheet.column(field)
     value = prepared.raw.at[row, field] if field in prepared.raw else None
@@ -62,7 +63,7 @@ def known_regions(book: Book, lookups: Lookups) -> Iterator[Finding]:
     regions = lookups.region_codes()
     for row, code in projects["region_code"].items():
         if code not in regions:
-            yield _at(book, "project", int(row), "region_code", "unknown-region")
+            yield _at(book, "project", row, "region_code", "unknown-region")
 
 
 def area_sum(book: Book, lookups: Lookups) -> Iterator[Finding]:
@@ -73,26 +74,52 @@ def area_sum(book: Book, lookups: Lookups) -> Iterator[Finding]:
     gross, inner, shared = (rooms[c].astype("float64") for c in ("area_gross", "area_inner", "area_shared"))
     diff = gross - (inner + shared)
     for row in rooms.index[(diff.abs() > AREA_TOLERANCE + EPS).to_numpy()]:
-        yield _at(book, "room", int(row), "area_gross", "area-sum", inner=_fmt(inner[row]),
-                  shared=_fmt(shared[row]), diff=_fmt(diff[row]))
+        yield _at(
+            book,
+            "room",
+            int(row),
+            "area_gross",
+            "area-sum",
+            inner=_fmt(inner[row]),
+            shared=_fmt(shared[row]),
+            diff=_fmt(diff[row]),
+        )
 
 
 def total_price_by_basis(book: Book, lookups: Lookups) -> Iterator[Finding]:
-    """总价 = 单价 × the project's pricing area (±1 CNY); 按套 pricing leaves 单价 informational."""
+    """总价 = 单价 × the project's pricing area (±1 CNY); 按套 pricing leaves 单价 informational.
+
+    A room whose areas don't add up is reported once, by ``area_sum``, not again here.
+    """
     rooms = _clean(book, "room")
     if rooms.empty:
         return
     bases = _project_bases(book, lookups, set(rooms["project_code"].dropna()))
     basis = rooms["project_code"].map(bases)
-    area = np.where(basis == "套内面积", rooms["area_inner"].astype("float64"), rooms["area_gross"].astype("float64"))
+    area = np.where(
+        basis == "套内面积", rooms["area_inner"].astype("float64"), rooms["area_gross"].astype("float64")
+    )
     expected = rooms["unit_price"].astype("float64").to_numpy() * area
     total = rooms["total_price"].astype("float64").to_numpy()
-    checked = basis.isin(["建筑面积", "套内面积"]).to_numpy()
+    gross_off = (
+        rooms["area_gross"] - rooms["area_inner"] - rooms["area_shared"]
+    ).abs() > AREA_TOLERANCE + EPS
+    checked = basis.isin(["建筑面积", "套内面积"]).to_numpy() & ~gross_off.fillna(False).to_numpy(dtype=bool)
     off = checked & (np.abs(total - expected) > PRICE_TOLERANCE + EPS)
     for i in np.flatnonzero(off):
-        row = int(rooms.index[i])
-        yield _at(book, "room", row, "total_price", "total-price", unit_price=_fmt(rooms["unit_price"].iloc[i]),
-                  basis=basis.iloc[i], area=_fmt(area[i]), expected=_fmt(expected[i]), diff=_fmt(total[i] - expected[i]))
+        row = rooms.index[int(i)]
+        yield _at(
+            book,
+            "room",
+            row,
+            "total_price",
+            "total-price",
+            unit_price=_fmt(rooms["unit_price"].iloc[i]),
+            basis=basis.iloc[i],
+            area=_fmt(area[i]),
+            expected=_fmt(expected[i]),
+            diff=_fmt(total[i] - expected[i]),
+        )
 
 
 def floor_within_building(book: Book, lookups: Lookups) -> Iterator[Finding]:
@@ -104,12 +131,19 @@ def floor_within_building(book: Book, lookups: Lookups) -> Iterator[Finding]:
     floors = dict(lookups.building_floors(keys))
     buildings = _clean(book, "building")
     if not buildings.empty:
-        floors.update(zip(zip(buildings["project_code"], buildings["code"], strict=True), buildings["floors"], strict=True))
-    for row, project, building, floor in zip(rooms.index, rooms["project_code"], rooms["building_code"], rooms["floor"],
-                                             strict=True):
+        floors.update(
+            zip(
+                zip(buildings["project_code"], buildings["code"], strict=True),
+                buildings["floors"],
+                strict=True,
+            )
+        )
+    for row, project, building, floor in zip(
+        rooms.index, rooms["project_code"], rooms["building_code"], rooms["floor"], strict=True
+    ):
         top = floors.get((project, building))
         if top is not None and not 1 <= floor <= top:
-            yield _at(book, "room", int(row), "floor", "floor-range", building=building, floors=int(top))
+            yield _at(book, "room", row, "floor", "floor-range", building=building, floors=int(top))
 
 
 def plan_lines(book: Book, lookups: Lookups) -> Iterator[Finding]:
@@ -119,20 +153,26 @@ def plan_lines(book: Book, lookups: Lookups) -> Iterator[Finding]:
     if not lines.empty:
         has_ratio, has_amount = lines["ratio"].notna(), lines["amount"].notna()
         for row in lines.index[(has_ratio == has_amount).to_numpy()]:
-            yield _at(book, "payment_plan_line", int(row), "ratio", "plan-line-amount")
+            yield _at(book, "payment_plan_line", row, "ratio", "plan-line-amount")
         for plan, group in lines[has_ratio].groupby("plan_code", sort=False):
             total = float(group["ratio"].astype("float64").sum())
             if abs(total - 1.0) > EPS:
                 sheet = book["payment_plan_line"].sheet
-                yield Finding("plan-ratio-sum", sheet.name, int(group.index[-1]), sheet.header("ratio"), str(plan),
-                              {"total": f"{total:g}"})
+                yield Finding(
+                    "plan-ratio-sum",
+                    sheet.name,
+                    int(group.index[-1]),
+                    sheet.header("ratio"),
+                    str(plan),
+                    {"total": f"{total:g}"},
+                )
     if not plans.empty:
         covered = set(lines["plan_code"]) if not lines.empty else set()
         all_lines = book["payment_plan_line"].frame if "payment_plan_line" in book else pd.DataFrame()
         covered |= set(all_lines["plan_code"].dropna()) if not all_lines.empty else set()
         for row, plan in plans["code"].items():
             if plan not in covered:
-                yield _at(book, "payment_plan", int(row), "code", "plan-no-lines")
+                yield _at(book, "payment_plan", row, "code", "plan-no-lines")
 
 
 def master_references(book: Book, lookups: Lookups) -> Iterator[Finding]:
@@ -148,21 +188,27 @@ def master_references(book: Book, lookups: Lookups) -> Iterator[Finding]:
     for entity in ("building", "room", "payment_plan", "discount"):
         frame = _clean(book, entity)
         for row in frame.index[~frame["project_code"].isin(known).to_numpy()] if not frame.empty else []:
-            yield _at(book, entity, int(row), "project_code", "unknown-project")
+            yield _at(book, entity, row, "project_code", "unknown-project")
 
     rooms = _clean(book, "room")
     if not rooms.empty:
         buildings = book["building"].frame if "building" in book else pd.DataFrame()
-        here = set(zip(buildings["project_code"], buildings["code"], strict=True)) if not buildings.empty else set()
+        here = (
+            set(zip(buildings["project_code"], buildings["code"], strict=True))
+            if not buildings.empty
+            else set()
+        )
         keys = set(zip(rooms["project_code"], rooms["building_code"], strict=True))
         there = set(lookups.building_floors(keys - here))
-        for row, project, building in zip(rooms.index, rooms["project_code"], rooms["building_code"], strict=True):
+        for row, project, building in zip(
+            rooms.index, rooms["project_code"], rooms["building_code"], strict=True
+        ):
             if project in known and (project, building) not in here | there:
-                yield _at(book, "room", int(row), "building_code", "unknown-building", project=project)
+                yield _at(book, "room", row, "building_code", "unknown-building", project=project)
         owners = lookups.room_projects(set(rooms["code"]))
         for row, code, project in zip(rooms.index, rooms["code"], rooms["project_code"], strict=True):
             if code in owners and owners[code] != project:
-                yield _at(book, "room", int(row), "code", "room-code-taken", project=owners[code])
+                yield _at(book, "room", row, "code", "room-code-taken", project=owners[code])
 
     for entity, lookup in (("payment_plan", lookups.plan_projects), ("discount", lookups.discount_projects)):
         frame = _clean(book, entity)
@@ -171,14 +217,14 @@ def master_references(book: Book, lookups: Lookups) -> Iterator[Finding]:
         owners = lookup(set(frame["code"]))
         for row, code, project in zip(frame.index, frame["code"], frame["project_code"], strict=True):
             if code in owners and owners[code] != project:
-                yield _at(book, entity, int(row), "code", "code-taken", project=owners[code])
+                yield _at(book, entity, row, "code", "code-taken", project=owners[code])
 
     lines = _clean(book, "payment_plan_line")
     if not lines.empty:
         plans = set(book["payment_plan"].frame["code"].dropna()) if "payment_plan" in book else set()
         plans |= set(lookups.plan_projects(set(lines["plan_code"]) - plans))
         for row in lines.index[~lines["plan_code"].isin(plans).to_numpy()]:
-            yield _at(book, "payment_plan_line", int(row), "plan_code", "unknown-plan")
+            yield _at(book, "payment_plan_line", row, "plan_code", "unknown-plan")
 
 
 def date_ranges(book: Book, lookups: Lookups) -> Iterator[Finding]:
@@ -189,7 +235,7 @@ def date_ranges(book: Book, lookups: Lookups) -> Iterator[Finding]:
             continue
         backwards = (frame["valid_to"] < frame["valid_from"]).fillna(False).to_numpy(dtype=bool)
         for row in frame.index[backwards]:
-            yield _at(book, entity, int(row), "valid_to", "date-order", other="有效起")
+            yield _at(book, entity, row, "valid_to", "date-order", other="有效起")
 
 
 def discount_values(book: Book, lookups: Lookups) -> Iterator[Finding]:
@@ -200,7 +246,7 @@ def discount_values(book: Book, lookups: Lookups) -> Iterator[Finding]:
     ratio = (frame["kind"] == "比例").fillna(False).to_numpy(dtype=bool)
     out_of_range = ratio & (frame["value"].astype("float64") > 1).to_numpy()
     for row in frame.index[out_of_range]:
-        yield _at(book, "discount", int(row), "value", "discount-ratio")
+        yield _at(book, "discount", row, "value", "discount-ratio")
 
 
 # -- customers ------------------------------------------------------------------------------------------
@@ -212,12 +258,16 @@ def new_customer_has_first_event(book: Book, lookups: Lookups) -> Iterator[Findi
     if customers.empty:
         return
     events = _clean(book, "customer_event")
-    first = set(events.loc[events["kind"].isin(["首次来电", "首次来访"]).to_numpy(), "phone"]) if not events.empty else set()
+    first = (
+        set(events.loc[events["kind"].isin(["首次来电", "首次来访"]).to_numpy(), "phone"])
+        if not events.empty
+        else set()
+    )
     phones = set(customers["phone"])
     known = lookups.known_phones(phones - first)
     for row, phone in customers["phone"].items():
         if phone not in first and phone not in known:
-            yield _at(book, "customer", int(row), "phone", "customer-needs-event")
+            yield _at(book, "customer", row, "phone", "customer-needs-event")
 
 
 def events_have_customer(book: Book, lookups: Lookups) -> Iterator[Finding]:
@@ -232,4 +282,4 @@ def events_have_customer(book: Book, lookups: Lookups) -> Iterator[Finding]:
         owned = lookups.owned_phones(phones)
         for row, phone in frame["phone"].items():
             if phone not in listed and phone not in owned:
-                yield _at(book, entity, int(row), "phone", "event-unknown-customer")
+                yield _at(book, entity, row, "phone", "event-unknown-customer")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from schema.roles import Role
-from schema.spec import Column, ColType, Deletion, Sheet, WorkbookKind
+from schema.spec import ColType, Column, Deletion, Sheet, WorkbookKind
 from validators import rules
 
 SOURCES = ("来电", "来访", "老带新", "网络", "渠道", "其他")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from schema.roles import Role
-from schema.spec import Column, ColType, Deletion, Sheet, WorkbookKind
+from schema.spec import ColType, Column, Deletion, Sheet, WorkbookKind
 from validators import rules
 
 PRICING_BASES = ("建筑面积", "套内面积", "按套")
@@ -61,14 +61,35 @@ ROOMS = Sheet(
         C("number", "房号", T.CODE, required=True, width=8),
         C("layout", "户型", T.TEXT, required=True, hint="如 三房两厅"),
         C("orientation", "朝向", T.TEXT, required=True, width=8),
-        C("area_gross", "建筑面积", T.DECIMAL, required=True, decimals=2, positive=True,
-          hint="= 套内建筑面积 + 公摊面积，单位 m²"),
+        C(
+            "area_gross",
+            "建筑面积",
+            T.DECIMAL,
+            required=True,
+            decimals=2,
+            positive=True,
+            hint="= 套内建筑面积 + 公摊面积，单位 m²",
+        ),
         C("area_inner", "套内建筑面积", T.DECIMAL, required=True, decimals=2, positive=True),
         C("area_shared", "公摊面积", T.DECIMAL, required=True, decimals=2, minimum=0),
-        C("unit_price", "单价", T.DECIMAL, required=True, decimals=2, positive=True,
-          hint="元/m²；按套计价时仅供参考"),
-        C("total_price", "总价", T.DECIMAL, required=True, decimals=2, positive=True,
-          hint="= 单价 × 计价面积（误差 1 元内）"),
+        C(
+            "unit_price",
+            "单价",
+            T.DECIMAL,
+            required=True,
+            decimals=2,
+            positive=True,
+            hint="元/m²；按套计价时仅供参考",
+        ),
+        C(
+            "total_price",
+            "总价",
+            T.DECIMAL,
+            required=True,
+            decimals=2,
+            positive=True,
+            hint="= 单价 × 计价面积（误差 1 元内）",
+        ),
         C("initial_status", "初始状态", T.CHOICE, required=True, choices=ROOM_STATUSES),
     ),
 )
@@ -85,8 +106,14 @@ PLANS = Sheet(
         C("name", "方案名称", T.TEXT, required=True, width=20),
         C("method", "付款方式", T.CHOICE, required=True, choices=PAY_METHODS),
         C("deposit", "定金", T.DECIMAL, required=True, decimals=2, minimum=0),
-        C("sign_within_days", "签约期限天数", T.INTEGER, required=True, positive=True,
-          hint="认购后多少天内签约"),
+        C(
+            "sign_within_days",
+            "签约期限天数",
+            T.INTEGER,
+            required=True,
+            positive=True,
+            hint="认购后多少天内签约",
+        ),
         C("valid_from", "有效起", T.DATE),
         C("valid_to", "有效止", T.DATE),
     ),
@@ -119,8 +146,15 @@ DISCOUNTS = Sheet(
         C("project_code", "项目编码", T.CODE, required=True),
         C("name", "折扣名称", T.TEXT, required=True, width=20),
         C("kind", "折扣类型", T.CHOICE, required=True, choices=DISCOUNT_KINDS),
-        C("value", "折扣值", T.DECIMAL, required=True, decimals=4, positive=True,
-          hint="比例填 0.98 表示九八折；减免金额填元"),
+        C(
+            "value",
+            "折扣值",
+            T.DECIMAL,
+            required=True,
+            decimals=4,
+            positive=True,
+            hint="比例填 0.98 表示九八折；减免金额填元",
+        ),
         C("valid_from", "有效起", T.DATE),
         C("valid_to", "有效止", T.DATE),
         C("stackable", "可叠加", T.YES_NO),

@@ -28,8 +28,14 @@ QUESTIONNAIRE_FIELDS = [f for f in QUESTIONNAIRES.fields if f != "phone"]
 def _existing_customers(session: Session, column: Any, values: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for batch in chunks(sorted(set(values))):
-        stmt = select(Customer.id, Customer.phone, Customer.owner_id, Customer.owned_since, Customer.row_hash,
-                      Customer.id_number).where(column.in_(batch))
+        stmt = select(
+            Customer.id,
+            Customer.phone,
+            Customer.owner_id,
+            Customer.owned_since,
+            Customer.row_hash,
+            Customer.id_number,
+        ).where(column.in_(batch))
         for row in session.execute(stmt):
             out[row.phone if column is Customer.phone else row.id_number] = row
     return out
@@ -39,8 +45,9 @@ def _since(value: dt.datetime) -> str:
     return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
-def _stale_fields(ctx: IngestContext, phone: str, incoming: dict[str, Any], customer_id: int,
-                  row: int, result: PlanResult) -> dict[str, Any]:
+def _stale_fields(
+    ctx: IngestContext, phone: str, incoming: dict[str, Any], customer_id: int, row: int, result: PlanResult
+) -> dict[str, Any]:
     """Three-way merge of one customer saved from a stale copy: the fields the author really changed."""
     assert ctx.base is not None
     base_sheet = ctx.base.get("customer")
@@ -56,15 +63,22 @@ def _stale_fields(ctx: IngestContext, phone: str, incoming: dict[str, Any], cust
     changes: dict[str, Any] = {}
     for field in CUSTOMER_FIELDS:
         inc, bas, cur = canon(incoming[field]), canon(base[field]), canon(getattr(current, field))
-        if inc == bas or inc == cur:
+        if inc in (bas, cur):
             continue
         if cur == bas:
             changes[field] = incoming[field]
             continue
-        result.findings.append(Finding(
-            "stale-conflict", CUSTOMERS.name, row, CUSTOMERS.header(field), show(incoming[field]),
-            {"base": ctx.version.based_on_seq, "latest": ctx.workbook.accepted_seq, "current": show(cur)},
-            Severity.WARNING))
+        result.findings.append(
+            Finding(
+                "stale-conflict",
+                CUSTOMERS.name,
+                row,
+                CUSTOMERS.header(field),
+                show(incoming[field]),
+                {"base": ctx.version.based_on_seq, "latest": ctx.workbook.accepted_seq, "current": show(cur)},
+                Severity.WARNING,
+            )
+        )
     return changes
 
 
@@ -94,8 +108,16 @@ def _apply_customer_rows(ctx: IngestContext, result: PlanResult) -> dict[str, in
         if existing is None and id_number and id_number in by_id:
             other = by_id[id_number]
             if other.owner_id == account.id:
-                result.findings.append(Finding("identity-conflict", CUSTOMERS.name, row, CUSTOMERS.header("id_number"),
-                                               id_number, {"other_phone": other.phone}))
+                result.findings.append(
+                    Finding(
+                        "identity-conflict",
+                        CUSTOMERS.name,
+                        row,
+                        CUSTOMERS.header("id_number"),
+                        id_number,
+                        {"other_phone": other.phone},
+                    )
+                )
                 continue
             existing = other
         if existing is None:
@@ -121,8 +143,15 @@ def _apply_customer_rows(ctx: IngestContext, result: PlanResult) -> dict[str, in
         if recs is None:
             recs = records(frame, CUSTOMER_FIELDS)
         fresh = [
-            {**recs[i], "owner_id": account.id, "owned_since": version.seen_at, "first_version_id": version.id,
-             "version_id": version.id, "row_hash": hashes[i], "updated_at": stamp}
+            {
+                **recs[i],
+                "owner_id": account.id,
+                "owned_since": version.seen_at,
+                "first_version_id": version.id,
+                "version_id": version.id,
+                "row_hash": hashes[i],
+                "updated_at": stamp,
+            }
             for i in new_idx
         ]
         inserted = session.execute(insert(Customer).returning(Customer.phone, Customer.id), fresh)
@@ -138,26 +167,55 @@ def _apply_customer_rows(ctx: IngestContext, result: PlanResult) -> dict[str, in
 
 def _record_collisions(ctx: IngestContext, collided: list[tuple[int, Any, int]], result: PlanResult) -> None:
     session, account = ctx.session, ctx.account
-    owners = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_({c.owner_id for _, c, _ in collided})))}
-    known = set(session.scalars(select(Collision.customer_id).where(
-        Collision.account_id == account.id, Collision.customer_id.in_([c.id for _, c, _ in collided]))))
+    owners = {
+        a.id: a
+        for a in session.scalars(select(Account).where(Account.id.in_({c.owner_id for _, c, _ in collided})))
+    }
+    known = set(
+        session.scalars(
+            select(Collision.customer_id).where(
+                Collision.account_id == account.id, Collision.customer_id.in_([c.id for _, c, _ in collided])
+            )
+        )
+    )
     fresh = []
     for row, customer, _pos in collided:
         owner = owners[customer.owner_id]
-        result.findings.append(Finding(
-            "collision", CUSTOMERS.name, row, CUSTOMERS.header("phone"), customer.phone,
-            {"owner": owner.username, "owner_name": owner.display_name, "since": _since(customer.owned_since)},
-            Severity.WARNING))
+        result.findings.append(
+            Finding(
+                "collision",
+                CUSTOMERS.name,
+                row,
+                CUSTOMERS.header("phone"),
+                customer.phone,
+                {
+                    "owner": owner.username,
+                    "owner_name": owner.display_name,
+                    "since": _since(customer.owned_since),
+                },
+                Severity.WARNING,
+            )
+        )
         if customer.id not in known:
             known.add(customer.id)
-            fresh.append({"customer_id": customer.id, "account_id": account.id, "owner_id": customer.owner_id,
-                          "owner_since": customer.owned_since, "version_id": ctx.version.id,
-                          "detected_at": now(), "status": "open"})
+            fresh.append(
+                {
+                    "customer_id": customer.id,
+                    "account_id": account.id,
+                    "owner_id": customer.owner_id,
+                    "owner_since": customer.owned_since,
+                    "version_id": ctx.version.id,
+                    "detected_at": now(),
+                    "status": "open",
+                }
+            )
     if fresh:
         session.execute(insert(Collision), fresh)
 
 
-def _reject_unresolved(sheet_name: str, header: str, rows: list[int], phones: list[str], result: PlanResult) -> None:
+def _reject_unresolved(
+    sheet_name: str, header: str, rows: list[int], phones: list[str], result: PlanResult
+) -> None:
     for row, phone in zip(rows, phones, strict=True):
         result.findings.append(Finding("event-customer-rejected", sheet_name, row, header, phone))
 
@@ -170,20 +228,32 @@ def _apply_events(ctx: IngestContext, phone_ids: dict[str, int], result: PlanRes
     frame = prepared.frame
     missing = sorted(set(column_values(frame["phone"])) - set(phone_ids))
     for batch in chunks(missing):
-        phone_ids.update(dict(session.execute(select(Customer.phone, Customer.id).where(Customer.phone.in_(batch)))))
+        phone_ids.update(
+            dict(session.execute(select(Customer.phone, Customer.id).where(Customer.phone.in_(batch))))
+        )
     phones = column_values(frame["phone"])
     hashes = row_hashes(frame, EVENT_FIELDS)
     recs = records(frame, EVENT_FIELDS)
     rows = [int(r) for r in frame.index]
     unresolved = [(r, p) for r, p in zip(rows, phones, strict=True) if p not in phone_ids]
     if unresolved:
-        _reject_unresolved(EVENTS.name, EVENTS.header("phone"), [r for r, _ in unresolved], [p for _, p in unresolved],
-                           result)
+        _reject_unresolved(
+            EVENTS.name,
+            EVENTS.header("phone"),
+            [r for r, _ in unresolved],
+            [p for _, p in unresolved],
+            result,
+        )
     existing: dict[tuple[int, Any, str], tuple[int, str]] = {}
     ids = sorted({phone_ids[p] for p in phones if p in phone_ids})
     for batch in chunks(ids):
-        stmt = select(CustomerEvent.customer_id, CustomerEvent.at, CustomerEvent.kind, CustomerEvent.id,
-                      CustomerEvent.row_hash).where(CustomerEvent.customer_id.in_(batch))
+        stmt = select(
+            CustomerEvent.customer_id,
+            CustomerEvent.at,
+            CustomerEvent.kind,
+            CustomerEvent.id,
+            CustomerEvent.row_hash,
+        ).where(CustomerEvent.customer_id.in_(batch))
         for cid, at, kind, eid, digest in session.execute(stmt):
             existing[(cid, canon(at), kind)] = (eid, digest)
     fresh, changed = [], []
@@ -197,11 +267,25 @@ def _apply_events(ctx: IngestContext, phone_ids: dict[str, int], result: PlanRes
             continue
         seen.add(key)
         if key not in existing:
-            fresh.append({**rec, "customer_id": cid, "account_id": ctx.account.id, "version_id": ctx.version.id,
-                          "row_hash": digest})
+            fresh.append(
+                {
+                    **rec,
+                    "customer_id": cid,
+                    "account_id": ctx.account.id,
+                    "version_id": ctx.version.id,
+                    "row_hash": digest,
+                }
+            )
         elif existing[key][1] != digest:
-            changed.append({"id": existing[key][0], "content": rec["content"], "next_follow_up": rec["next_follow_up"],
-                            "row_hash": digest, "version_id": ctx.version.id})
+            changed.append(
+                {
+                    "id": existing[key][0],
+                    "content": rec["content"],
+                    "next_follow_up": rec["next_follow_up"],
+                    "row_hash": digest,
+                    "version_id": ctx.version.id,
+                }
+            )
     if fresh:
         session.execute(insert(CustomerEvent), fresh)
     if changed:
@@ -217,23 +301,38 @@ def _apply_questionnaires(ctx: IngestContext, phone_ids: dict[str, int], result:
     frame = prepared.frame
     phones = column_values(frame["phone"])
     for batch in chunks(sorted(set(phones) - set(phone_ids))):
-        phone_ids.update(dict(session.execute(select(Customer.phone, Customer.id).where(Customer.phone.in_(batch)))))
+        phone_ids.update(
+            dict(session.execute(select(Customer.phone, Customer.id).where(Customer.phone.in_(batch))))
+        )
     recs = records(frame, QUESTIONNAIRE_FIELDS)
     hashes = row_hashes(frame, QUESTIONNAIRE_FIELDS)
     numbers = [r["subscription_no"] for r in recs]
     existing = {}
     for batch in chunks(numbers):
         stmt = select(Questionnaire.subscription_no, Questionnaire.id, Questionnaire.row_hash).where(
-            Questionnaire.subscription_no.in_(batch))
+            Questionnaire.subscription_no.in_(batch)
+        )
         existing.update({n: (i, h) for n, i, h in session.execute(stmt)})
     fresh, changed = [], []
     for row, rec, phone, digest in zip(frame.index, recs, phones, hashes, strict=True):
         if phone not in phone_ids:
-            result.findings.append(Finding("event-customer-rejected", QUESTIONNAIRES.name, int(row),
-                                           QUESTIONNAIRES.header("phone"), phone))
+            result.findings.append(
+                Finding(
+                    "event-customer-rejected",
+                    QUESTIONNAIRES.name,
+                    int(row),
+                    QUESTIONNAIRES.header("phone"),
+                    phone,
+                )
+            )
             continue
-        values = {**rec, "customer_id": phone_ids[phone], "account_id": ctx.account.id, "version_id": ctx.version.id,
-                  "row_hash": digest}
+        values = {
+            **rec,
+            "customer_id": phone_ids[phone],
+            "account_id": ctx.account.id,
+            "version_id": ctx.version.id,
+            "row_hash": digest,
+        }
         if rec["subscription_no"] not in existing:
             fresh.append(values)
         elif existing[rec["subscription_no"]][1] != digest:
@@ -251,4 +350,3 @@ def apply_customers(ctx: IngestContext) -> PlanResult:
     _apply_events(ctx, phone_ids, result)
     _apply_questionnaires(ctx, phone_ids, result)
     return result
-

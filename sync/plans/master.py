@@ -47,7 +47,9 @@ MASTER_STATUSES = ("待售", "可售", "不可售")
 @dataclass
 class EntityDiff:
     sheet: Sheet
-    added: list[tuple[int, dict[str, Any], Any | None]] = field(default_factory=list)  # row, values, removed row
+    added: list[tuple[int, dict[str, Any], Any | None]] = field(
+        default_factory=list
+    )  # row, values, removed row
     changed: list[tuple[int, Any, dict[str, tuple[Any, Any]]]] = field(default_factory=list)
     removed: list[Any] = field(default_factory=list)
     current_count: int = 0
@@ -89,10 +91,14 @@ def _base_rows(ctx: IngestContext, sheet: Sheet) -> dict[tuple[Any, ...], dict[s
     return {_key(r, sheet.key): r for r in records(prepared.frame, sheet.fields)}
 
 
-def _diff(ctx: IngestContext, sheet: Sheet, projects: set[str], plan_codes: set[str], result: PlanResult) -> EntityDiff:
+def _diff(
+    ctx: IngestContext, sheet: Sheet, projects: set[str], plan_codes: set[str], result: PlanResult
+) -> EntityDiff:
     diff = EntityDiff(sheet)
     prepared = ctx.book.get(sheet.entity)
-    incoming = records(prepared.frame, sheet.fields) if prepared is not None and not prepared.frame.empty else []
+    incoming = (
+        records(prepared.frame, sheet.fields) if prepared is not None and not prepared.frame.empty else []
+    )
     rows = [int(r) for r in prepared.frame.index] if prepared is not None else []
     current = {_key(obj, sheet.key): obj for obj in _current(ctx.session, sheet.entity, projects, plan_codes)}
     live = {k: o for k, o in current.items() if o.removed_at is None}
@@ -114,10 +120,21 @@ def _diff(ctx: IngestContext, sheet: Sheet, projects: set[str], plan_codes: set[
                 continue
             if base_rec is not None and canon(base_rec[name]) != canon(old):
                 if canon(base_rec[name]) != canon(new):
-                    result.findings.append(Finding(
-                        "stale-conflict", sheet.name, row, sheet.header(name), show(new),
-                        {"base": ctx.version.based_on_seq, "latest": ctx.workbook.accepted_seq, "current": show(old)},
-                        Severity.WARNING))
+                    result.findings.append(
+                        Finding(
+                            "stale-conflict",
+                            sheet.name,
+                            row,
+                            sheet.header(name),
+                            show(new),
+                            {
+                                "base": ctx.version.based_on_seq,
+                                "latest": ctx.workbook.accepted_seq,
+                                "current": show(old),
+                            },
+                            Severity.WARNING,
+                        )
+                    )
                 continue  # someone changed it since the author's copy; the author did not
             changes[name] = (old, new)
         if changes:
@@ -131,8 +148,17 @@ def _diff(ctx: IngestContext, sheet: Sheet, projects: set[str], plan_codes: set[
             continue
         diff.removed.append(obj)
     if kept_since:
-        result.findings.append(Finding("stale-kept", sheet.name, None, None, None,
-                                       {"base": ctx.version.based_on_seq, "count": kept_since}, Severity.WARNING))
+        result.findings.append(
+            Finding(
+                "stale-kept",
+                sheet.name,
+                None,
+                None,
+                None,
+                {"base": ctx.version.based_on_seq, "count": kept_since},
+                Severity.WARNING,
+            )
+        )
     return diff
 
 
@@ -165,19 +191,45 @@ def _apply(ctx: IngestContext, diffs: list[EntityDiff], change_set: ChangeSet) -
             else:
                 extra = {"status": values["initial_status"]} if sheet.entity == "room" else {}
                 session.add(model(**values, **extra, version_id=version.id))
-            change_set.items.append(ChangeItem(entity=sheet.entity, key=key, op="add", new=_row_text(sheet, values),
-                                               sheet=sheet.name, row=row))
+            change_set.items.append(
+                ChangeItem(
+                    entity=sheet.entity,
+                    key=key,
+                    op="add",
+                    new=_row_text(sheet, values),
+                    sheet=sheet.name,
+                    row=row,
+                )
+            )
             log.append(sheet.entity, key, "add", {f: show(v) for f, v in values.items()})
             written += 1
         for row, obj, changes in diff.changed:
             key = "/".join(str(v) for v in _key(obj, sheet.key))
             for name, (old, new) in changes.items():
                 setattr(obj, name, new)
-                change_set.items.append(ChangeItem(entity=sheet.entity, key=key, op="change", field=name,
-                                                   old=show(old), new=show(new), sheet=sheet.name, row=row))
+                change_set.items.append(
+                    ChangeItem(
+                        entity=sheet.entity,
+                        key=key,
+                        op="change",
+                        field=name,
+                        old=show(old),
+                        new=show(new),
+                        sheet=sheet.name,
+                        row=row,
+                    )
+                )
             if sheet.entity == "room" and "initial_status" in changes and obj.status in MASTER_STATUSES:
-                session.add(RoomStatusChange(room_code=obj.code, from_status=obj.status, to_status=obj.initial_status,
-                                             account_id=ctx.account.id, version_id=version.id, cause="master_data"))
+                session.add(
+                    RoomStatusChange(
+                        room_code=obj.code,
+                        from_status=obj.status,
+                        to_status=obj.initial_status,
+                        account_id=ctx.account.id,
+                        version_id=version.id,
+                        cause="master_data",
+                    )
+                )
                 obj.status = obj.initial_status
             obj.version_id = version.id
             log.append(sheet.entity, key, "change", {f: [show(o), show(n)] for f, (o, n) in changes.items()})
@@ -187,8 +239,15 @@ def _apply(ctx: IngestContext, diffs: list[EntityDiff], change_set: ChangeSet) -
             obj.removed_at = stamp
             obj.version_id = version.id
             old_values = {f: getattr(obj, f) for f in sheet.fields}
-            change_set.items.append(ChangeItem(entity=sheet.entity, key=key, op="remove",
-                                               old=_row_text(sheet, old_values), sheet=sheet.name))
+            change_set.items.append(
+                ChangeItem(
+                    entity=sheet.entity,
+                    key=key,
+                    op="remove",
+                    old=_row_text(sheet, old_values),
+                    sheet=sheet.name,
+                )
+            )
             log.append(sheet.entity, key, "remove", {})
             written += 1
         session.flush()
@@ -199,24 +258,32 @@ def apply_master_data(ctx: IngestContext) -> PlanResult:
     result = PlanResult()
     projects = _covered_projects(ctx)
     plans = ctx.book.get("payment_plan")
-    plan_codes = set(column_values(plans.frame["code"])) if plans is not None and not plans.frame.empty else set()
+    plan_codes = (
+        set(column_values(plans.frame["code"])) if plans is not None and not plans.frame.empty else set()
+    )
     diffs = [_diff(ctx, KIND.sheet(entity), projects, plan_codes, result) for entity in MODELS]
     removed = sum(len(d.removed) for d in diffs)
     total = sum(d.current_count for d in diffs)
-    if (not ctx.allow_removals and removed >= ctx.hold_minimum and total and removed / total > ctx.hold_ratio):
+    if not ctx.allow_removals and removed >= ctx.hold_minimum and total and removed / total > ctx.hold_ratio:
         result.held = True
-        result.findings.append(Finding("too-many-removals", None, None, None, None,
-                                       {"removed": removed, "total": total}))
+        result.findings.append(
+            Finding("too-many-removals", None, None, None, None, {"removed": removed, "total": total})
+        )
         return result
     if not any(d.added or d.changed or d.removed for d in diffs):
         return result
     instruction = _instruction(ctx)
     change_set = ChangeSet(
-        version_id=ctx.version.id, kind=KIND.id, project_codes=",".join(sorted(projects)),
+        version_id=ctx.version.id,
+        kind=KIND.id,
+        project_codes=",".join(sorted(projects)),
         is_initial=any(not d.current_count and d.added for d in diffs if d.sheet.entity == "project"),
-        status="已生效", applied_at=now(),
-        rows_added=sum(len(d.added) for d in diffs), rows_changed=sum(len(d.changed) for d in diffs),
-        rows_removed=removed, **instruction,
+        status="已生效",
+        applied_at=now(),
+        rows_added=sum(len(d.added) for d in diffs),
+        rows_changed=sum(len(d.changed) for d in diffs),
+        rows_removed=removed,
+        **instruction,
     )
     ctx.session.add(change_set)
     ctx.session.flush()

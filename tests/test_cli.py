@@ -1,0 +1,120 @@
+"""The command line, run as a user runs it (through Click's runner, on a real database)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import click
+from click.testing import CliRunner
+
+from sync.cli import main
+from tests.workbooks import customer_rows, fill_template
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def invoke(db: str, *args: str, input: str | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["--db", db, *args], input=input, catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_accounts_and_ingest_end_to_end(database_url: str, tmp_path: Path) -> None:
+    assert invoke(database_url, "init")[0] == 0
+    assert invoke(database_url, "init")[0] == 0  # idempotent
+    assert invoke(database_url, "region", "add", "SZ", "深圳地区公司")[0] == 0
+    code, out = invoke(
+        database_url,
+        "user",
+        "add",
+        "zhangli",
+        "--name",
+        "张丽",
+        "--role",
+        "sales_rep",
+        "--region",
+        "SZ",
+        "--password-stdin",
+        input="s3cret-password\n",
+    )
+    assert code == 0, out
+    path = fill_template("customers", customer_rows(4), tmp_path / "客户登记.xlsx")
+    code, out = invoke(database_url, "ingest", str(path), "--as", "zhangli", "--json")
+    assert code == 0, out
+    payload = json.loads(out)
+    assert payload["verdict"] == "accepted" and payload["counts"]["rows"] == 8 and payload["version"] == 1
+
+    rows = customer_rows(2, start=10)
+    rows["客户"][1]["手机号码"] = "12345"
+    bad = fill_template("customers", rows, tmp_path / "bad.xlsx")
+    code, out = invoke(database_url, "ingest", str(bad), "--as", "zhangli", "--json")
+    assert code == 1
+    findings = json.loads(out)["findings"]
+    assert [(f["code"], f["sheet"], f["row"], f["header"]) for f in findings] == [
+        ("phone-invalid", "客户", 3, "手机号码"),
+        ("event-unknown-customer", "客户事件", 3, "手机号码"),
+    ]
+    assert all(f["message"] for f in findings)
+
+    assert invoke(database_url, "user", "disable", "zhangli")[0] == 0
+    code, out = invoke(database_url, "user", "list", "--json")
+    assert json.loads(out)[0]["active"] is False
+    code, out = invoke(
+        database_url,
+        "ingest",
+        str(fill_template("customers", customer_rows(1, start=50), tmp_path / "late.xlsx")),
+        "--as",
+        "zhangli",
+    )
+    assert code == 2 and "已停用" in out
+
+
+def test_user_add_refuses_to_prompt_without_a_terminal(database_url: str) -> None:
+    invoke(database_url, "init")
+    invoke(database_url, "region", "add", "SZ", "深圳")
+    result = CliRunner().invoke(
+        main,
+        ["--db", database_url, "user", "add", "x", "--name", "X", "--role", "sales_rep", "--region", "SZ"],
+        input="",
+    )
+    assert result.exit_code == 2 and "--password-stdin" in result.output
+
+
+def test_unknown_account_is_a_clear_error(database_url: str, tmp_path: Path) -> None:
+    invoke(database_url, "init")
+    path = fill_template("customers", customer_rows(1), tmp_path / "a.xlsx")
+    code, out = invoke(database_url, "ingest", str(path), "--as", "nobody")
+    assert code == 1 and "账号不存在：nobody" in out
+
+
+def test_templates_command_regenerates_identical_files(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["templates", "--out", str(tmp_path)])
+    assert result.exit_code == 0
+    shipped = Path(__file__).resolve().parent.parent / "templates_xlsx"
+    for made in tmp_path.glob("*.xlsx"):
+        assert made.read_bytes() == (shipped / made.name).read_bytes()
+
+
+def test_docs_are_generated_from_the_specs() -> None:
+    from sync import docs
+
+    assert docs.DOCS_PATH.read_text(encoding="utf-8") == docs.render(), "run `salesync docs`"
+
+
+def _commands(group: click.Group, prefix: str = "") -> list[str]:
+    names = []
+    for name, command in group.commands.items():
+        full = f"{prefix}{name}"
+        if isinstance(command, click.Group):
+            names += _commands(command, f"{full} ")
+        else:
+            names.append(full)
+    return names
+
+
+def test_every_command_is_documented_in_the_readme() -> None:
+    readme = README.read_text(encoding="utf-8")
+    documented = set(re.findall(r"`salesync ([a-z]+(?: [a-z]+)?)", readme))
+    missing = [c for c in _commands(main) if c not in documented]
+    assert not missing, f"README lacks: {missing}"
