@@ -183,7 +183,10 @@ def user_list(ctx: click.Context, as_json: bool) -> None:
 
 
 def _print_outcome(outcome: Outcome, lang: str) -> None:
+    """The summary line, then one line per finding (a structural fault is the summary itself)."""
     click.echo(outcome.summary(lang))
+    if any(f.structural for f in outcome.findings):
+        return
     for f in outcome.findings:
         where = f"{f.sheet or ''}{'!' + str(f.row) if f.row else ''}{' ' + f.header if f.header else ''}"
         click.echo(f"  [{f.code}] {where}: {f.message(lang)}")

@@ -72,7 +72,8 @@ def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Inspection:
         return _inspect(data, limits)
     except _Refusal as refusal:
         return Inspection(findings=[refusal.finding])
-    except (zipfile.BadZipFile, zlib.error, ET.ParseError, struct.error, ValueError, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, zlib.error, ET.ParseError, struct.error, ValueError, OSError, EOFError,
+            NotImplementedError, LookupError, ArithmeticError) as exc:  # what zipfile and expat raise on junk
         return Inspection(findings=[Finding("file-corrupt", params={"detail": str(exc)[:200]})])
 
 
@@ -88,7 +89,7 @@ def _inspect(data: bytes, limits: Limits) -> Inspection:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
         raise _Refusal("file-corrupt", detail="压缩包不完整或已损坏") from None
-    members = [info for info in archive.infolist() if not info.is_dir()]
+    members = [info for info in archive.infolist() if not info.filename.endswith("/")]
     _check_declared(members, limits)
     parts = {info.filename.lower(): info for info in members}
     _check_package(data, parts, limits)
@@ -175,8 +176,8 @@ def _sheet_parts(data: bytes, parts: dict[str, zipfile.ZipInfo], limits: Limits)
     rels_info = parts.get("xl/_rels/workbook.xml.rels")
     if rels_info is None:
         raise _Refusal("file-corrupt", detail="缺少 xl/_rels/workbook.xml.rels")
-    workbook = ET.fromstring(_read_part(data, parts["xl/workbook.xml"], limits))
-    rels = ET.fromstring(_read_part(data, rels_info, limits))
+    workbook = _parse(data, parts["xl/workbook.xml"], limits)
+    rels = _parse(data, rels_info, limits)
     targets = {
         rel.get("Id"): rel.get("Target", "")
         for rel in rels.iterfind(".//{*}Relationship")
@@ -194,6 +195,13 @@ def _sheet_parts(data: bytes, parts: dict[str, zipfile.ZipInfo], limits: Limits)
             raise _Refusal("file-corrupt", detail=f"缺少工作表“{sheet.get('name')}”的内容")
         found[sheet.get("name", "")] = info.filename
     return found
+
+
+def _parse(data: bytes, info: zipfile.ZipInfo, limits: Limits) -> ET.Element:
+    try:
+        return ET.fromstring(_read_part(data, info, limits))
+    except ET.ParseError:
+        raise _Refusal("file-corrupt", detail=f"{info.filename} 格式错误") from None
 
 
 def _read_part(data: bytes, info: zipfile.ZipInfo, limits: Limits) -> bytes:
@@ -253,21 +261,28 @@ def _member_bytes(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
             crc = zlib.crc32(chunk, crc)
             yield chunk
     elif info.compress_type == zipfile.ZIP_DEFLATED:
-        inflater = zlib.decompressobj(-15)
-        for pos in range(0, len(raw), _FEED):
-            chunk = inflater.decompress(raw[pos:pos + _FEED], CHUNK)
-            while chunk:
-                crc = zlib.crc32(chunk, crc)
-                yield chunk
-                chunk = inflater.decompress(inflater.unconsumed_tail, CHUNK)
-            if inflater.eof:
-                break
-        if not inflater.eof:
-            raise _Refusal("file-corrupt", detail=f"{info.filename} 数据不完整")
+        for chunk in _inflate(raw, info.filename):
+            crc = zlib.crc32(chunk, crc)
+            yield chunk
     else:
         raise _Refusal("file-corrupt", detail=f"{info.filename} 使用了 Excel 不支持的压缩方式")
     if crc != info.CRC:
         raise _Refusal("file-corrupt", detail=f"{info.filename} 校验失败（CRC）")
+
+
+def _inflate(raw: memoryview, name: str) -> Iterator[bytes]:
+    inflater = zlib.decompressobj(-15)
+    try:
+        for pos in range(0, len(raw), _FEED):
+            chunk = inflater.decompress(raw[pos:pos + _FEED], CHUNK)
+            while chunk:
+                yield chunk
+                chunk = inflater.decompress(inflater.unconsumed_tail, CHUNK)
+            if inflater.eof:
+                return
+    except zlib.error:
+        raise _Refusal("file-corrupt", detail=f"{name} 解压出错") from None
+    raise _Refusal("file-corrupt", detail=f"{name} 数据不完整")
 
 
 def _declares_dtd(head: bytes) -> bool | None:

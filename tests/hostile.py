@@ -24,9 +24,11 @@ def workbook(
     template: tuple[str, str] | None = ("test", "1"),
     at: Mapping[str, tuple[int, int]] | None = None,
     styled: Iterable[tuple[str, str]] = (),
+    cells: Iterable[tuple[str, str, Any]] = (),
 ) -> bytes:
     """A workbook whose sheets hold ``rows`` from row 1 (or from ``at[sheet]`` = (row, column)),
-    with the hidden ``_salesync`` sheet a template carries; ``styled`` cells get a bold font only."""
+    with the hidden ``_salesync`` sheet a template carries; ``styled`` cells (sheet, ref) get a bold
+    font and nothing else, ``cells`` (sheet, ref, value) are set one by one."""
     wb = Workbook()
     wb.remove(wb.active)
     for name, rows in sheets.items():
@@ -38,6 +40,8 @@ def workbook(
                     ws.cell(top + r, left + c, value)
     for name, ref in styled:
         wb[name][ref].font = Font(bold=True)
+    for name, ref, value in cells:
+        wb[name][ref] = value
     if template is not None:
         stamp = wb.create_sheet(STAMP_SHEET)
         stamp.append(["template_id", template[0]])
@@ -71,7 +75,9 @@ def raw_zip(entries: Iterable[tuple[str, bytes, int, int, int]]) -> bytes:
         count += 1
         encoded = name.encode()
         fields = (20, 0, method, 0, 0x21, crc, len(stored), declared, len(encoded), 0)
-        central += b"PK\x01\x02" + struct.pack("<HHHHHHIIIHHHHHII", 20, *fields, 0, 0, 0, 0, len(out)) + encoded
+        central += (
+            b"PK\x01\x02" + struct.pack("<HHHHHHIIIHHHHHII", 20, *fields, 0, 0, 0, 0, len(out)) + encoded
+        )
         out += b"PK\x03\x04" + struct.pack("<HHHHHIIIHH", *fields) + encoded + stored
     eocd = b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, count, count, len(central), len(out), 0)
     return bytes(out + central + eocd)
@@ -94,15 +100,29 @@ def zeros(mib: int) -> tuple[bytes, int]:
     return block * mib + tail, crc
 
 
-def with_bomb(data: bytes, mib: int, *, declared: int | None = None, name: str = "xl/media/image1.png") -> bytes:
-    """A valid workbook plus a member that inflates to ``mib`` MiB of zeros, declaring ``declared`` bytes."""
+def with_parts(data: bytes, parts: Iterable[tuple[str, bytes | int, int | None]]) -> bytes:
+    """A valid workbook plus members (name, content or MiB of zeros, declared size or None for the true one)."""
     entries = []
     for part, content in members(data).items():
         stored, crc = deflated(content)
         entries.append((part, stored, 8, crc, len(content)))
-    stored, crc = zeros(mib)
-    entries.append((name, stored, 8, crc, mib * MiB if declared is None else declared))
+    for name, content, declared in parts:
+        stored, crc = zeros(content) if isinstance(content, int) else deflated(content)
+        size = content * MiB if isinstance(content, int) else len(content)
+        entries.append((name, stored, 8, crc, size if declared is None else declared))
     return raw_zip(entries)
+
+
+def with_bomb(
+    data: bytes, mib: int, *, declared: int | None = None, name: str = "xl/media/image1.png"
+) -> bytes:
+    """A valid workbook plus a member that inflates to ``mib`` MiB of zeros, declaring ``declared`` bytes."""
+    return with_parts(data, [(name, mib, declared)])
+
+
+def numbers(mib: int) -> bytes:
+    """About ``mib`` MiB of text that deflates only about 4:1."""
+    return b",".join(b"%07d" % (i * 7919 % 9999991) for i in range(mib * MiB // 8))
 
 
 def truncated(data: bytes) -> bytes:
@@ -113,9 +133,9 @@ def corrupt_member(data: bytes, part: str = SHEET1) -> bytes:
     """Flip bytes in the middle of one member's compressed data: a CRC or inflate error."""
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         info = zf.getinfo(part)
-    name_len, extra_len = struct.unpack("<HH", data[info.header_offset + 26:info.header_offset + 30])
+    name_len, extra_len = struct.unpack("<HH", data[info.header_offset + 26 : info.header_offset + 30])
     start = info.header_offset + 30 + name_len + extra_len + info.compress_size // 2
-    return data[:start] + bytes(b ^ 0x5A for b in data[start:start + 4]) + data[start + 4:]
+    return data[:start] + bytes(b ^ 0x5A for b in data[start : start + 4]) + data[start + 4 :]
 
 
 def with_macro(data: bytes) -> bytes:
@@ -128,7 +148,8 @@ def with_macro(data: bytes) -> bytes:
 BILLION_LAUGHS = (
     b'<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n'
     + b"".join(
-        b' <!ENTITY lol%d "%s">\n' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10) for i in range(1, 10)
+        b' <!ENTITY lol%d "%s">\n' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
+        for i in range(1, 10)
     )
     + b"]>\n"
 )
@@ -138,7 +159,7 @@ def with_entities(data: bytes, part: str = SHEET1, prolog: bytes = BILLION_LAUGH
     """The part's XML declaration replaced by ``prolog`` (a billion-laughs DTD) and a use of it."""
     xml = members(data)[part]
     if xml.startswith(b"<?xml"):
-        xml = xml[xml.index(b"?>") + 2:]
+        xml = xml[xml.index(b"?>") + 2 :]
     xml = xml.replace(b"<t>", b"<t>&lol9;", 1)
     return rewrite(data, {part: prolog + xml})
 
@@ -166,8 +187,12 @@ def legacy_xls(stream: str = "Workbook", content: bytes = b"\x09\x08" + bytes(40
 
     def entry(name: str, kind: int, child: int, start: int, size: int) -> bytes:
         encoded = (name + "\0").encode("utf-16-le") if name else b""
-        return (encoded.ljust(64, b"\0") + struct.pack("<HBBIII", len(encoded), kind, 1, _FREE, _FREE, child)
-                + bytes(16 + 4 + 16) + struct.pack("<IQ", start, size))
+        return (
+            encoded.ljust(64, b"\0")
+            + struct.pack("<HBBIII", len(encoded), kind, 1, _FREE, _FREE, child)
+            + bytes(16 + 4 + 16)
+            + struct.pack("<IQ", start, size)
+        )
 
     directory = entry("Root Entry", 5, 1, _END, 0) + entry(stream, 2, _FREE, 2, len(content))
     directory += entry("", 0, _FREE, 0, 0) * 2

@@ -229,7 +229,12 @@ def _apply_events(ctx: IngestContext, phone_ids: dict[str, int], result: PlanRes
     missing = sorted(set(column_values(frame["phone"])) - set(phone_ids))
     for batch in chunks(missing):
         phone_ids.update(
-            dict(session.execute(select(Customer.phone, Customer.id).where(Customer.phone.in_(batch))))
+            {
+                p: i
+                for p, i in session.execute(
+                    select(Customer.phone, Customer.id).where(Customer.phone.in_(batch))
+                )
+            }
         )
     phones = column_values(frame["phone"])
     hashes = row_hashes(frame, EVENT_FIELDS)
@@ -302,7 +307,12 @@ def _apply_questionnaires(ctx: IngestContext, phone_ids: dict[str, int], result:
     phones = column_values(frame["phone"])
     for batch in chunks(sorted(set(phones) - set(phone_ids))):
         phone_ids.update(
-            dict(session.execute(select(Customer.phone, Customer.id).where(Customer.phone.in_(batch))))
+            {
+                p: i
+                for p, i in session.execute(
+                    select(Customer.phone, Customer.id).where(Customer.phone.in_(batch))
+                )
+            }
         )
     recs = records(frame, QUESTIONNAIRE_FIELDS)
     hashes = row_hashes(frame, QUESTIONNAIRE_FIELDS)

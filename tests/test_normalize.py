@@ -1,0 +1,111 @@
+"""Cell normalisation: the shapes people and Excel really produce."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+import pytest
+
+from validators import normalize
+
+
+def values(arr: pa.Array) -> list[object]:
+    return arr.to_pylist()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "2026-11-26",
+        "2026/11/26",
+        "2026年11月26日",
+        "20261126",
+        "2026-11-26 00:00:00",
+        "2026.11.26",
+        "46352",
+        "２０２６－１１－２６",
+        " 2026/11/26 ",
+    ],
+)
+def test_dates(raw: str) -> None:
+    parsed = normalize.date(pa.array([raw]))
+    assert values(parsed.values) == [dt.date(2026, 11, 26)] and not parsed.bad.any()
+
+
+@pytest.mark.parametrize("raw", ["2026-02-30", "2026-13-01", "明天", "26/11/2026x"])
+def test_bad_dates_are_flagged_not_guessed(raw: str) -> None:
+    parsed = normalize.date(pa.array([raw]))
+    assert values(parsed.values) == [None] and parsed.bad.tolist() == [True]
+
+
+def test_datetimes_keep_the_time_and_serials_carry_fractions() -> None:
+    parsed = normalize.datetime(pa.array(["2026-11-26 14:30", "2026/11/26 9:05:07", "46352.5", None]))
+    assert values(parsed.values) == [
+        dt.datetime(2026, 11, 26, 14, 30),
+        dt.datetime(2026, 11, 26, 9, 5, 7),
+        dt.datetime(2026, 11, 26, 12, 0),
+        None,
+    ]
+    assert parsed.bad.tolist() == [False, False, False, False]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "13800138000",
+        "138 0013 8000",
+        "+86-13800138000",
+        "+86 138 0013 8000",
+        "0086 13800138000",
+        "013800138000",
+        "１３８００１３８０００",
+        "13800138000.0",
+        "1.3800138E10",
+        "138-0013-8000",
+    ],
+)
+def test_mobiles_normalise_to_eleven_digits(raw: str) -> None:
+    parsed = normalize.mobile(pa.array([raw]))
+    assert values(parsed.values) == ["13800138000"] and not parsed.bad.any()
+
+
+@pytest.mark.parametrize("raw", ["12345", "23800138000", "0755-12345678", "138001380001"])
+def test_non_mobiles_are_flagged(raw: str) -> None:
+    assert normalize.mobile(pa.array([raw])).bad.tolist() == [True]
+
+
+def test_landlines_keep_their_area_code() -> None:
+    parsed = normalize.any_phone(pa.array(["0755-12345678", "(010) 8888 6666", "1234567", "13800138000"]))
+    assert values(parsed.values) == ["075512345678", "01088886666", None, "13800138000"]
+    assert parsed.bad.tolist() == [False, False, True, False]
+
+
+def test_numbers_as_text_with_separators_currency_and_percent() -> None:
+    parsed = normalize.number(pa.array(["1,234.50", "￥12", "３０％", "30%", "abc", None, " 7 "]))
+    assert values(parsed.values) == [1234.5, 12.0, 0.3, 0.3, None, None, 7.0]
+    assert parsed.bad.tolist() == [False, False, False, False, True, False, False]
+
+
+def test_integers_reject_fractions() -> None:
+    parsed = normalize.integer(pa.array(["18", "18.0", "18.5"]))
+    assert values(parsed.values) == [18, 18, None] and parsed.bad.tolist() == [False, False, True]
+
+
+def test_id_card_check_digit() -> None:
+    folded, malformed, bad_check = normalize.id_card(
+        pa.array(["11010519491231002X", "11010519491231002x", "110105194912310021", "E1234567", None])
+    )
+    assert values(folded)[1] == "11010519491231002X"
+    assert malformed.tolist() == [False, False, False, True, False]
+    assert bad_check.tolist() == [False, False, True, False, False]
+
+
+def test_text_folds_width_and_spaces() -> None:
+    assert values(normalize.fold(pa.array(["　张三　", "Ａ座  1201", "", "  "]))) == [
+        "张三",
+        "A座 1201",
+        None,
+        None,
+    ]
+    assert values(normalize.code(pa.array(["sz-hw 01", "ｓｚ－ＨＷ０１"]))) == ["SZ-HW01", "SZ-HW01"]
