@@ -40,7 +40,11 @@ from validators.findings import Finding
 STRING = pd.ArrowDtype(pa.string())
 STATUS_HEADER = "同步状态"  # salesync's own feedback column
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
-_SPACE = " \t\r\n\v\f\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000" + _INVISIBLE
+_SPACE = (
+    " \t\r\n\v\f\u00a0\u1680\u2028\u2029\u202f\u205f\u3000"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + _INVISIBLE
+)
 _NINE_DECIMALS = r"^-?\d+\.\d{8}[1-9]$"  # how fastexcel prints a float it had to round
 
 
@@ -74,12 +78,18 @@ def read_workbook(data: bytes, kinds: Mapping[str, WorkbookKind] | None = None) 
     try:
         return _read(data, kinds, inspection)
     except fastexcel.FastExcelError as exc:
-        return RawWorkbook(None, None, {}, [Finding("file-corrupt", params={"detail": str(exc)[:200]})])
+        return RawWorkbook(None, None, {}, [_unreadable("工作簿", exc)])
+
+
+def _unreadable(what: str, exc: Exception) -> Finding:
+    """calamine gave up on bytes that passed the inspection: file-corrupt, with its reason for the operator."""
+    reason = str(exc).splitlines()[0].removeprefix("calamine error: ")[:120]
+    return Finding("file-corrupt", params={"detail": f"{what}无法读取：{reason}"})
 
 
 def fold_header(text: str) -> str:
     """A header as compared: NFKC (full-width → ASCII, U+3000 → space), trimmed, without a trailing ``*``."""
-    return unicodedata.normalize("NFKC", text).strip().strip(_INVISIBLE).rstrip("*").strip()
+    return unicodedata.normalize("NFKC", text).strip(_SPACE).rstrip("*" + _SPACE)
 
 
 def _read(data: bytes, kinds: Mapping[str, WorkbookKind], inspection: safety.Inspection) -> RawWorkbook:
@@ -109,7 +119,10 @@ def _read(data: bytes, kinds: Mapping[str, WorkbookKind], inspection: safety.Ins
             else:
                 sheets[spec.entity] = RawSheet(spec, _empty_frame(spec))
             continue
-        sheet, sheet_findings = _read_sheet(reader, data, name, spec, inspection)
+        try:
+            sheet, sheet_findings = _read_sheet(reader, data, name, spec, inspection)
+        except fastexcel.FastExcelError as exc:
+            return RawWorkbook(kind, stamp, {}, [_unreadable(f"工作表“{name}”", exc)])
         findings += sheet_findings
         if sheet is not None:
             sheets[spec.entity] = sheet
@@ -153,7 +166,9 @@ def _read_sheet(
     header_row = inspection.first_rows.get(name) or _first_row(data, name)
     body = batch.slice(1)
     columns = {
-        c.field: _clean(body.column(matched[c.field][0])) if c.field in matched else pa.nulls(len(body), pa.string())
+        c.field: _clean(body.column(matched[c.field][0]))
+        if c.field in matched
+        else pa.nulls(len(body), pa.string())
         for c in spec.columns
     }
     filled = functools.reduce(pc.or_, (pc.is_valid(a) for a in columns.values()))
@@ -198,13 +213,16 @@ def _formula_findings(
         col = by_column.get(_col_index(cell.group(1)))
         row = int(cell.group(2))
         if col is not None and row in kept:
-            findings.append(Finding("formula-no-value", sheet=spec.name, row=row, header=col.header,
-                                    params={"cell": ref}))
+            findings.append(
+                Finding("formula-no-value", sheet=spec.name, row=row, header=col.header, params={"cell": ref})
+            )
     return findings
 
 
 def _empty_frame(spec: Sheet) -> pd.DataFrame:
-    return pd.DataFrame({f: pd.Series([], dtype=STRING) for f in spec.fields}, index=pd.Index([], dtype="int64"))
+    return pd.DataFrame(
+        {f: pd.Series([], dtype=STRING) for f in spec.fields}, index=pd.Index([], dtype="int64")
+    )
 
 
 def _first_row(data: bytes, name: str) -> int:

@@ -72,8 +72,18 @@ def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Inspection:
         return _inspect(data, limits)
     except _Refusal as refusal:
         return Inspection(findings=[refusal.finding])
-    except (zipfile.BadZipFile, zlib.error, ET.ParseError, struct.error, ValueError, OSError, EOFError,
-            NotImplementedError, LookupError, ArithmeticError) as exc:  # what zipfile and expat raise on junk
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        ET.ParseError,
+        struct.error,
+        ValueError,
+        OSError,
+        EOFError,
+        NotImplementedError,
+        LookupError,
+        ArithmeticError,
+    ) as exc:  # what zipfile and expat raise on junk
         return Inspection(findings=[Finding("file-corrupt", params={"detail": str(exc)[:200]})])
 
 
@@ -85,6 +95,7 @@ def _inspect(data: bytes, limits: Limits) -> Inspection:
         raise _Refusal("file-encrypted" if encrypted else "file-legacy-xls")
     if not data.startswith(b"PK"):
         raise _Refusal("file-not-xlsx", actual=guess_format(data))
+    _check_directory(data, limits)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
@@ -118,16 +129,36 @@ def guess_format(data: bytes) -> str:
     head = data[:4096]
     if head.startswith(b"%PDF"):
         return "PDF"
-    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*")) or head[8:12] == b"WEBP":
+    if (
+        head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*"))
+        or head[8:12] == b"WEBP"
+    ):
         return "图片"
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if text.startswith((b"<!doctype html", b"<html")) or b"<html" in text[:1024] or text.startswith(b"mime-version"):
+    if (
+        text.startswith((b"<!doctype html", b"<html"))
+        or b"<html" in text[:1024]
+        or text.startswith(b"mime-version")
+    ):
         return "HTML"
     if text.startswith(b"<?xml"):
         return "XML"
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" not in head:
         return "CSV/文本"
     return "未知"
+
+
+def _check_directory(data: bytes, limits: Limits) -> None:
+    """Refuse, from the end record alone, a central directory too big for zipfile to list."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65557))
+    if end < 0 or len(data) < end + 22:
+        return  # zipfile reports the damage
+    count, size = struct.unpack("<HI", data[end + 10 : end + 16])
+    zip64 = data.rfind(b"PK\x06\x06", max(0, end - 4096), end)
+    if (count == 0xFFFF or size == 0xFFFFFFFF) and zip64 >= 0 and len(data) >= zip64 + 48:
+        count, size = struct.unpack("<QQ", data[zip64 + 32 : zip64 + 48])
+    if count > limits.max_members or size > limits.max_members * 1024:
+        raise _Refusal("file-too-large", detail=f"压缩包内有 {count} 个文件")
 
 
 def _check_declared(members: list[zipfile.ZipInfo], limits: Limits) -> None:
@@ -144,7 +175,9 @@ def _check_declared(members: list[zipfile.ZipInfo], limits: Limits) -> None:
 
 def _check_size(info: zipfile.ZipInfo, size: int, limits: Limits) -> None:
     if size > limits.max_member_uncompressed:
-        raise _Refusal("file-too-large", detail=f"{info.filename} 解压后超过 {_size(limits.max_member_uncompressed)}")
+        raise _Refusal(
+            "file-too-large", detail=f"{info.filename} 解压后超过 {_size(limits.max_member_uncompressed)}"
+        )
     if size > limits.ratio_floor and size > limits.max_ratio * max(info.compress_size, 1):
         raise _Refusal("file-too-large", detail=f"{info.filename} 压缩比超过 {limits.max_ratio:g}:1")
 
@@ -164,8 +197,12 @@ def _zip_kind(data: bytes, parts: dict[str, zipfile.ZipInfo], limits: Limits) ->
             return "ODS 表格"
         if text.startswith(b"application/vnd.oasis.opendocument"):
             return "OpenDocument 文档"
-    for marker, kind in (("xl/workbook.bin", "XLSB 工作簿"), ("word/document.xml", "Word 文档"),
-                         ("ppt/presentation.xml", "PowerPoint 演示文稿"), ("index/document.iwa", "Numbers 表格")):
+    for marker, kind in (
+        ("xl/workbook.bin", "XLSB 工作簿"),
+        ("word/document.xml", "Word 文档"),
+        ("ppt/presentation.xml", "PowerPoint 演示文稿"),
+        ("index/document.iwa", "Numbers 表格"),
+    ):
         if marker in parts:
             return kind
     return "ZIP 压缩包"
@@ -189,7 +226,9 @@ def _sheet_parts(data: bytes, parts: dict[str, zipfile.ZipInfo], limits: Limits)
         if rid not in targets:
             continue  # a chart sheet or dialog sheet: no cells to read
         target = targets[rid]
-        part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+        part = (
+            target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+        )
         info = parts.get(part.lower())
         if info is None:
             raise _Refusal("file-corrupt", detail=f"缺少工作表“{sheet.get('name')}”的内容")
@@ -229,7 +268,7 @@ def _stream(data: bytes, info: zipfile.ZipInfo, limits: Limits, total: int, scan
         if total > limits.max_total_uncompressed:
             raise _Refusal("file-too-large", detail=f"解压后超过 {_size(limits.max_total_uncompressed)}")
         if prolog is not None:
-            prolog += chunk[:CHUNK]
+            prolog += chunk
             verdict = _declares_dtd(prolog)
             if verdict:
                 raise _Refusal("file-xml-entities", part=info.filename)
@@ -247,17 +286,19 @@ def _stream(data: bytes, info: zipfile.ZipInfo, limits: Limits, total: int, scan
 def _member_bytes(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
     """The member's bytes as stored in ``data``, inflated at most CHUNK at a time, CRC checked."""
     start = info.header_offset
-    if data[start:start + 4] != b"PK\x03\x04" or info.flag_bits & 0x1:
+    if info.flag_bits & 0x1:
+        raise _Refusal("file-corrupt", detail=f"{info.filename} 设置了压缩包密码")
+    if data[start : start + 4] != b"PK\x03\x04":
         raise _Refusal("file-corrupt", detail=f"{info.filename} 无法读取")
-    name_len, extra_len = struct.unpack("<HH", data[start + 26:start + 30])
+    name_len, extra_len = struct.unpack("<HH", data[start + 26 : start + 30])
     start += 30 + name_len + extra_len
-    raw = memoryview(data)[start:start + info.compress_size]
+    raw = memoryview(data)[start : start + info.compress_size]
     if len(raw) < info.compress_size:
         raise _Refusal("file-corrupt", detail="压缩包不完整")
     crc = 0
     if info.compress_type == zipfile.ZIP_STORED:
         for pos in range(0, len(raw), CHUNK):
-            chunk = bytes(raw[pos:pos + CHUNK])
+            chunk = bytes(raw[pos : pos + CHUNK])
             crc = zlib.crc32(chunk, crc)
             yield chunk
     elif info.compress_type == zipfile.ZIP_DEFLATED:
@@ -274,7 +315,7 @@ def _inflate(raw: memoryview, name: str) -> Iterator[bytes]:
     inflater = zlib.decompressobj(-15)
     try:
         for pos in range(0, len(raw), _FEED):
-            chunk = inflater.decompress(raw[pos:pos + _FEED], CHUNK)
+            chunk = inflater.decompress(raw[pos : pos + _FEED], CHUNK)
             while chunk:
                 yield chunk
                 chunk = inflater.decompress(inflater.unconsumed_tail, CHUNK)
@@ -287,8 +328,17 @@ def _inflate(raw: memoryview, name: str) -> Iterator[bytes]:
 
 def _declares_dtd(head: bytes) -> bool | None:
     """Whether the XML prolog declares a DTD (``<!DOCTYPE``, ``<!ENTITY``); None: read more first."""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:4].count(0) >= 2:
-        head = head[: len(head) // 2 * 2].decode("utf-16", errors="ignore").encode()
+    encoding = (
+        "utf-16"
+        if head.startswith((b"\xff\xfe", b"\xfe\xff"))
+        else "utf-16-be"
+        if head[:1] == b"\0"
+        else "utf-16-le"
+        if head[1:2] == b"\0"
+        else None
+    )
+    if encoding:
+        head = head[: len(head) // 2 * 2].decode(encoding, errors="ignore").encode()
     pos = 0
     while True:
         pos = head.find(b"<", pos)
@@ -371,7 +421,10 @@ class _SheetScan:
                 self.first_row = self._row_of(text, first.start()) or 1
                 row_start = max(text.rfind(self._row, 0, first.start()), 0)
                 row_end = text.find(self._row_end, first.start(), end)
-                cols = [_col_index(c) for c in self._cell_cols.findall(text, row_start, end if row_end < 0 else row_end)]
+                cols = [
+                    _col_index(c)
+                    for c in self._cell_cols.findall(text, row_start, end if row_end < 0 else row_end)
+                ]
                 self.width = max(cols) - min(cols) + 1 if cols else 1
         last = self._last_value(text, end)
         if last >= 0:
@@ -379,7 +432,7 @@ class _SheetScan:
         for match in self._bare_formula.finditer(text, 0, end):
             tag = self._cell_tag(text, match.start())
             cell_type = _TYPE.search(tag)
-            cached = text[match.end():match.end() + 64].lstrip().startswith(self._value[:-1])
+            cached = text[match.end() : match.end() + 64].lstrip().startswith(self._value[:-1])
             if cached and cell_type is not None and cell_type.group(1) in (b"str", b"inlineStr"):
                 continue  # a formula whose cached result is the empty string
             ref = _REF.search(tag)
@@ -395,7 +448,7 @@ class _SheetScan:
     def _cell_tag(self, text: bytes, pos: int) -> bytes:
         start = text.rfind(self._cell, 0, pos)
         start = max(start, text.rfind(self._bare_cell, max(start, 0), pos))
-        return text[start:text.find(b">", start)] if start >= 0 else b""
+        return text[start : text.find(b">", start)] if start >= 0 else b""
 
     def _row_of(self, text: bytes, pos: int) -> int:
         ref = _REF.search(self._cell_tag(text, pos))

@@ -96,3 +96,18 @@ def test_new_customer_without_first_event_is_rejected(
     outcome = app.ingest(fill_template("customers", rows, tmp_path / "a.xlsx"), "rep_a")
     assert outcome.verdict is Verdict.PARTIAL
     assert [f.flat() for f in outcome.errors] == [(2, "手机号码", "customer-needs-event")]
+
+
+def test_late_entries_are_recorded_not_refused(app: Salesync, people: dict[str, str], tmp_path: Path) -> None:
+    """Due by the end of the next working day after first contact, on the Chinese calendar."""
+    rows = customer_rows(
+        2, first_contact="2026-09-30"
+    )  # next working day after 国庆 is 10-08 (10-01..07 off)
+    outcome = app.ingest(fill_template("customers", rows, tmp_path / "a.xlsx"), "rep_a")
+    assert outcome.verdict is Verdict.ACCEPTED
+    late = [f for f in outcome.findings if f.code == "late-entry"]
+    assert [(f.row, f.value, f.params["deadline"]) for f in late] == [
+        (2, "2026-09-30", "2026-10-08 23:59"),
+        (3, "2026-09-30", "2026-10-08 23:59"),
+    ]
+    assert "2026-10-08" in late[0].message()

@@ -112,3 +112,22 @@ def test_a_rep_may_not_submit_master_data(app: Salesync, people: dict[str, str],
     outcome = app.ingest(fill_template("project_master", master_rows(), tmp_path / "x.xlsx"), "rep_a")
     assert outcome.verdict is Verdict.REJECTED
     assert [f.code for f in outcome.findings] == ["not-permitted"]
+
+
+def test_removing_an_unusual_share_of_rows_is_held_for_confirmation(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
+    rows = master_rows(rooms_per_building=15)
+    app.ingest(fill_template("project_master", rows, tmp_path / "v1.xlsx"), "operator")
+    rows["房间"] = rows["房间"][:5]  # 25 of 30 rooms gone
+    path = fill_template("project_master", rows, tmp_path / "v2.xlsx")
+    held = app.ingest(path, "operator")
+    assert held.verdict is Verdict.HELD and held.verdict.exit_code == 3
+    assert [f.code for f in held.findings] == ["too-many-removals"]
+    with app.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Room).where(Room.removed_at.is_(None))) == 30
+    confirmed = app.ingest(path, "operator", allow_removals=True)
+    assert confirmed.verdict is Verdict.ACCEPTED
+    with app.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Room).where(Room.removed_at.is_(None))) == 5
+        assert session.scalar(select(func.count()).select_from(Room)) == 30  # removals are kept, not erased

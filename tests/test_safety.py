@@ -119,12 +119,13 @@ def test_hidden_doctype(plain: bytes, prolog: bytes) -> None:
     assert only(inspect(hostile.with_entities(plain, prolog=prolog)))[0] == "file-xml-entities"
 
 
-def test_utf16_doctype(plain: bytes) -> None:
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_doctype(plain: bytes, encoding: str) -> None:
     xml = (
         '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY a "b">]>'
         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>'
     )
-    bad = hostile.rewrite(plain, {hostile.SHEET1: xml.encode("utf-16")})
+    bad = hostile.rewrite(plain, {hostile.SHEET1: xml.encode(encoding)})
     assert only(inspect(bad))[0] == "file-xml-entities"
 
 
@@ -173,6 +174,11 @@ def test_each_limit(plain: bytes, limits: Limits, words: str) -> None:
     code, params = only(inspect(bomb, limits=limits))
     assert code == "file-too-large"
     assert words in str(params["detail"])
+
+
+def test_too_many_members_with_default_limits() -> None:
+    tiny = hostile.raw_zip((f"x/{i}.xml", b"", 0, 0, 0) for i in range(10_001))
+    assert only(inspect(tiny)) == ("file-too-large", {"detail": "压缩包内有 10001 个文件"})
 
 
 def test_streamed_total_is_counted(plain: bytes) -> None:

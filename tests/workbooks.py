@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 
+from schema.base import SHANGHAI
 from schema.kinds import get_kind
 from sync.templates import template_bytes
 
@@ -148,9 +150,17 @@ def phone(i: int) -> str:
     return f"139{i:08d}"
 
 
-def customer_rows(count: int, *, start: int = 0, phone_format: Any = None) -> dict[str, list[dict[str, Any]]]:
-    """``count`` new customers, each with a first-visit event; ``phone_format`` rewrites how phones are typed."""
+def today() -> str:
+    return dt.datetime.now(SHANGHAI).date().isoformat()
+
+
+def customer_rows(
+    count: int, *, start: int = 0, phone_format: Any = None, first_contact: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """``count`` new customers first met ``first_contact`` (default today), each with a first-visit event;
+    ``phone_format`` rewrites how phones are typed."""
     fmt = phone_format or (lambda p: p)
+    met = first_contact or today()
     customers, events = [], []
     for i in range(start, start + count):
         name = SURNAMES[i % len(SURNAMES)] + GIVEN[i % len(GIVEN)]
@@ -159,7 +169,7 @@ def customer_rows(count: int, *, start: int = 0, phone_format: Any = None) -> di
                 "客户姓名": name,
                 "手机号码": fmt(phone(i)),
                 "客户来源": "来访",
-                "首次接触日期": "2026-11-20",
+                "首次接触日期": met,
                 "意向户型": "三房",
                 "价格预算": 3_000_000,
             }
@@ -168,7 +178,7 @@ def customer_rows(count: int, *, start: int = 0, phone_format: Any = None) -> di
             {
                 "手机号码": fmt(phone(i)),
                 "事件类型": "首次来访",
-                "事件时间": "2026-11-20 10:30",
+                "事件时间": f"{met} 10:30",
                 "事件内容": "看样板间",
             }
         )

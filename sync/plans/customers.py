@@ -18,6 +18,7 @@ from schema.models import Account, Collision, Customer, CustomerEvent, Questionn
 from sync.lookups import chunks
 from sync.plans import IngestContext, PlanResult
 from sync.rows import canon, column_values, records, row_hashes, show
+from sync.workdays import DEFAULT_CALENDAR
 from validators.findings import Finding, Severity
 
 CUSTOMER_FIELDS = CUSTOMERS.fields
@@ -142,6 +143,7 @@ def _apply_customer_rows(ctx: IngestContext, result: PlanResult) -> dict[str, in
     if new_idx:
         if recs is None:
             recs = records(frame, CUSTOMER_FIELDS)
+        _late_entries(ctx, [(rows[i], recs[i]["first_contact_date"]) for i in new_idx], result)
         fresh = [
             {
                 **recs[i],
@@ -163,6 +165,26 @@ def _apply_customer_rows(ctx: IngestContext, result: PlanResult) -> dict[str, in
     if collided:
         _record_collisions(ctx, collided, result)
     return phone_ids
+
+
+def _late_entries(ctx: IngestContext, entries: list[tuple[int, dt.date]], result: PlanResult) -> None:
+    """New customers entered after the end of the next working day after first contact: recorded, not refused."""
+    deadlines = {day: DEFAULT_CALENDAR.entry_deadline(day) for day in {d for _, d in entries}}
+    header = CUSTOMERS.header("first_contact_date")
+    for row, day in entries:
+        if ctx.version.seen_at > deadlines[day]:
+            due = deadlines[day].strftime("%Y-%m-%d %H:%M")
+            result.findings.append(
+                Finding(
+                    "late-entry",
+                    CUSTOMERS.name,
+                    row,
+                    header,
+                    day.isoformat(),
+                    {"deadline": due},
+                    Severity.WARNING,
+                )
+            )
 
 
 def _record_collisions(ctx: IngestContext, collided: list[tuple[int, Any, int]], result: PlanResult) -> None:

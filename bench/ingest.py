@@ -1,0 +1,288 @@
+"""How fast salesync ingests a big 客户登记 workbook, as ratios measured in the same run.
+
+    .venv/bin/python bench/ingest.py [--rows 10000,100000,300000] [--db URL] [--no-baseline] [--profile]
+
+For each size (customers, each with one event, ~3% with a questionnaire) the workbooks are generated
+once into bench/out/ and reused. Measured: the bare fastexcel read, salesync's first ingest into a
+fresh database, the re-ingest of a copy with 1% of the customers' 备注 changed, the scripted
+pandas + openpyxl + pandera + to_sql baseline, and the peak memory of the bare read and the first
+ingest, each in a child process. bench/README.md explains every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import platform
+import pstats
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+OUT = Path(__file__).resolve().parent / "out"
+EDIT_SHARE = 100  # the re-ingested copy changes one customer in 100
+TARGETS = {"first": 3.0, "reingest": 2.0, "baseline": 10.0, "memory": 2.0}
+
+
+def workbooks(rows: int) -> tuple[Path, Path]:
+    """The size's workbook and its copy with 1% of the rows edited (generated once, then reused)."""
+    from sync.examples import write_customers_workbook
+
+    paths = OUT / f"customers_{rows}.xlsx", OUT / f"customers_{rows}_edited.xlsx"
+    for path, edited in zip(paths, (0, rows // EDIT_SHARE), strict=True):
+        if not path.exists():
+            started = time.perf_counter()
+            partial = path.with_name(path.stem + ".partial.xlsx")
+            write_customers_workbook(partial, rows, seed=1, edited=edited).rename(path)
+            print(f"  generated {path.name} in {time.perf_counter() - started:.1f} s", flush=True)
+    return paths
+
+
+@contextmanager
+def fresh_database(url: str | None, tmp: Path) -> Iterator[str]:
+    """A new empty database: a SQLite file in ``tmp``, or a new database on the given PostgreSQL server."""
+    if not url or url.startswith("sqlite"):
+        yield f"sqlite:///{tmp / f'{uuid.uuid4().hex}.db'}"
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def salesync_app(db_url: str, tmp: Path) -> Any:
+    """An initialised Salesync with region SZ and the rep ``rep_a`` (not timed)."""
+    from sync import accounts
+    from sync.app import Salesync
+    from sync.config import Config
+
+    app = Salesync(Config(database_url=db_url, data_dir=tmp / "data", drive_root=tmp / "drive"))
+    app.init()
+    with app.transaction() as session:
+        accounts.add_region(session, "SZ", "深圳地区公司")
+        accounts.add_user(session, "rep_a", name="张丽", roles=["sales_rep"], password="bench-only", region="SZ")
+    return app
+
+
+def bare_read(path: Path) -> None:
+    import fastexcel
+
+    reader = fastexcel.read_excel(path)
+    for name in reader.sheet_names:
+        reader.load_sheet(name).to_arrow()
+
+
+def best_of(runs: int, work: Callable[[], Any]) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+@dataclass
+class Ingests:
+    first: float
+    reingest: float
+    rows_total: int
+    first_verdict: str
+    written: int
+    reingest_verdict: str
+
+
+def salesync_ingests(path: Path, edited: Path, db: str | None, tmp: Path, profile: Path | None) -> Ingests:
+    with fresh_database(db, tmp) as url:
+        app = salesync_app(url, tmp)
+        try:
+            profiler = cProfile.Profile() if profile else None
+            started = time.perf_counter()
+            if profiler:
+                profiler.enable()
+            first = app.ingest(path, "rep_a", write_back=False)
+            if profiler:
+                profiler.disable()
+            first_s = time.perf_counter() - started
+            started = time.perf_counter()
+            again = app.ingest(edited, "rep_a", write_back=False)
+            reingest_s = time.perf_counter() - started
+        finally:
+            app.close()
+    if profiler and profile:
+        profiler.dump_stats(profile)
+    return Ingests(first_s, reingest_s, first.rows_total, first.verdict.value, again.rows_written, again.verdict.value)
+
+
+def scripted_baseline(path: Path, db: str | None, tmp: Path) -> tuple[float, int]:
+    """What a user would script: pandas + openpyxl, a pandera schema with the same checks, to_sql."""
+    import pandas as pd
+    import pandera.pandas as pdr
+    from sqlalchemy import create_engine
+
+    from schema.kinds.customers import EVENT_TYPES, ID_TYPES, SOURCES
+
+    mobile = r"^1[3-9]\d{9}$"
+    phone = pdr.Column(str, pdr.Check.str_matches(mobile), nullable=False)
+    schemas = {
+        "客户": pdr.DataFrameSchema({
+            "客户姓名": pdr.Column(str, nullable=False), "手机号码": phone,
+            "证件类型": pdr.Column(str, pdr.Check.isin(ID_TYPES), nullable=True),
+            "客户来源": pdr.Column(str, pdr.Check.isin(SOURCES), nullable=False),
+            "首次接触日期": pdr.Column(nullable=False), "意向面积": pdr.Column(float, pdr.Check.gt(0), nullable=True),
+            "价格预算": pdr.Column(float, pdr.Check.gt(0), nullable=True),
+        }),
+        "客户事件": pdr.DataFrameSchema({
+            "手机号码": phone, "事件类型": pdr.Column(str, pdr.Check.isin(EVENT_TYPES), nullable=False),
+            "事件时间": pdr.Column(nullable=False),
+        }),
+        "成交问卷": pdr.DataFrameSchema({"手机号码": phone, "认购编号": pdr.Column(str, nullable=False)}),
+    }  # fmt: skip
+    text_columns = {"手机号码": str, "证件号码": str, "其他电话": str, "认购编号": str, "证件类型": str}
+    with fresh_database(db, tmp) as url:
+        engine = create_engine(url)
+        started = time.perf_counter()
+        sheets = pd.read_excel(path, sheet_name=list(schemas), engine="openpyxl", dtype=text_columns)
+        written = 0
+        for (name, schema), table in zip(schemas.items(), ("customer", "event", "questionnaire"), strict=True):
+            frame = sheets[name]
+            digits = frame["手机号码"].str.normalize("NFKC").str.replace(r"\D", "", regex=True)
+            frame["手机号码"] = digits.str.replace(r"^(?:0086|86)(?=1\d{10}$)", "", regex=True)
+            try:
+                frame = schema.validate(frame, lazy=True)
+            except pdr.errors.SchemaErrors as exc:
+                frame = frame.drop(index=exc.failure_cases["index"].dropna().unique())
+            frame.to_sql(table, engine, if_exists="append", index=False)
+            written += len(frame)
+        elapsed = time.perf_counter() - started
+        engine.dispose()
+    return elapsed, written
+
+
+# -- peak memory, each measure in its own process ---------------------------------------------------------
+
+
+def _status() -> dict[str, int]:
+    """VmRSS and VmHWM of this process, in KiB."""
+    with open("/proc/self/status") as fh:
+        return {k: int(v.split()[0]) for k, v in (line.split(":", 1) for line in fh) if k in ("VmRSS", "VmHWM")}
+
+
+def child(mode: str, path: Path, db: str | None) -> None:
+    """Run one measure after its imports and set-up; print RSS before and the peak during, as JSON."""
+    import fastexcel  # noqa: F401  (the reader is imported by both, before the baseline RSS)
+
+    with tempfile.TemporaryDirectory() as tmp, fresh_database(db, Path(tmp)) as url:
+        app = salesync_app(url, Path(tmp)) if mode == "ingest" else None
+        if app is not None:
+            import sync.ingest  # noqa: F401  (everything the ingest imports, before the baseline)
+        try:
+            Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
+            reset = True
+        except OSError:
+            reset = False
+        before = _status()["VmRSS"]
+        if app is not None:
+            app.ingest(path, "rep_a", write_back=False)
+            app.close()
+        else:
+            bare_read(path)
+        print(json.dumps({"before_kib": before, "peak_kib": _status()["VmHWM"], "hwm_reset": reset}))
+
+
+def peak_memory(mode: str, path: Path, db: str | None) -> dict[str, Any]:
+    args = [sys.executable, __file__, "--child", mode, str(path)] + (["--db", db] if db else [])
+    done = subprocess.run(args, capture_output=True, text=True, check=True)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+# -- the report -------------------------------------------------------------------------------------------
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def run_size(rows: int, args: argparse.Namespace) -> dict[str, Any]:
+    path, edited = workbooks(rows)
+    read_s = best_of(3, lambda: bare_read(path))
+    profile = OUT / f"ingest_{rows}.prof" if args.profile else None
+    with tempfile.TemporaryDirectory() as tmp:
+        ingests = salesync_ingests(path, edited, args.db, Path(tmp), profile)
+        baseline = None if args.no_baseline else scripted_baseline(path, args.db, Path(tmp))
+    memory = {mode: peak_memory(mode, path, args.db) for mode in ("read", "ingest")}
+    result = {"rows": rows, "read_s": read_s, "ingests": ingests, "baseline": baseline, "memory": memory,
+              "changed": rows // EDIT_SHARE, "size_mb": path.stat().st_size / 1e6}  # fmt: skip
+    report(result)
+    if profile:
+        pstats.Stats(str(profile)).sort_stats("cumulative").print_stats(30)
+    return result
+
+
+def report(r: dict[str, Any]) -> None:
+    i: Ingests = r["ingests"]
+    read = r["read_s"]
+    mem = {m: (v["peak_kib"] - v["before_kib"]) / 1024 for m, v in r["memory"].items()}
+    peak = {m: v["peak_kib"] / 1024 for m, v in r["memory"].items()}
+    print(f"\n== {r['rows']:,} customers + {r['rows']:,} events ({i.rows_total:,} rows, {r['size_mb']:.1f} MB)")
+    print(f"  bare fastexcel read (best of 3)   {read:8.2f} s")
+    print(f"  salesync first ingest             {i.first:8.2f} s  = {i.first / read:5.2f}× read   ({i.first_verdict})")
+    print(f"  salesync re-ingest, 1% changed    {i.reingest:8.2f} s  = {i.reingest / read:5.2f}× read   "
+          f"(rows_written {i.written:,}, changed {r['changed']:,}; {i.reingest_verdict})")  # fmt: skip
+    if r["baseline"]:
+        base_s, base_rows = r["baseline"]
+        print(f"  scripted pandas/openpyxl baseline {base_s:8.2f} s  = {base_s / i.first:5.1f}× salesync "
+              f"({base_rows:,} rows written)")  # fmt: skip
+    print(f"  peak memory above post-import RSS: read {mem['read']:.0f} MiB, ingest {mem['ingest']:.0f} MiB "
+          f"= {mem['ingest'] / mem['read']:.2f}×; absolute peak: read {peak['read']:.0f} MiB, "
+          f"ingest {peak['ingest']:.0f} MiB = {peak['ingest'] / peak['read']:.2f}×")  # fmt: skip
+    checks = [
+        (f"first ingest ≤ {TARGETS['first']:g}× bare read", i.first / read <= TARGETS["first"]),
+        (f"re-ingest ≤ {TARGETS['reingest']:g}× bare read, writing only the changed rows",
+         i.reingest / read <= TARGETS["reingest"] and i.written == r["changed"]),
+        (f"peak memory ≤ {TARGETS['memory']:g}× the bare reader's (above post-import RSS)",
+         mem["ingest"] <= TARGETS["memory"] * mem["read"]),
+    ]  # fmt: skip
+    if r["baseline"]:
+        checks.insert(2, (f"≥ {TARGETS['baseline']:g}× faster than the scripted baseline",
+                          r["baseline"][0] / i.first >= TARGETS["baseline"]))  # fmt: skip
+    for name, ok in checks:
+        print(f"  {verdict(ok)}  {name}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", default="100000", help="comma-separated customer counts (default 100000)")
+    parser.add_argument("--db", help="a PostgreSQL server URL; each run gets a new database (default: SQLite)")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the slow pandas/openpyxl baseline")
+    parser.add_argument("--profile", action="store_true", help="cProfile the first ingest into bench/out/")
+    parser.add_argument("--child", nargs=2, metavar=("MODE", "PATH"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child[0], Path(args.child[1]), args.db)
+        return
+    OUT.mkdir(exist_ok=True)
+    print(f"salesync ingest bench — Python {platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}")
+    for rows in (int(n.replace("_", "")) for n in args.rows.split(",")):
+        run_size(rows, args)
+
+
+if __name__ == "__main__":
+    main()

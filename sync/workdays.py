@@ -1,0 +1,70 @@
+"""The Chinese working-day calendar: statutory holidays and make-up working weekends.
+
+Backed by ``chinese_calendar`` for the years it knows. Later years come from an override file
+(TOML: ``holidays = [2027-01-01, …]`` and ``workdays = [2027-02-07, …]``); with neither, plain
+Monday–Friday is used and a warning is logged once per year.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import chinese_calendar
+
+from schema.base import SHANGHAI
+
+log = logging.getLogger("salesync.workdays")
+
+
+@dataclass
+class WorkCalendar:
+    holidays: set[dt.date] = field(default_factory=set)
+    workdays: set[dt.date] = field(default_factory=set)
+    _warned: set[int] = field(default_factory=set)
+
+    @classmethod
+    def from_file(cls, path: Path | None) -> WorkCalendar:
+        if path is None or not path.exists():
+            return cls()
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return cls(holidays=set(data.get("holidays", [])), workdays=set(data.get("workdays", [])))
+
+    def is_workday(self, day: dt.date) -> bool:
+        if day in self.workdays:
+            return True
+        if day in self.holidays:
+            return False
+        try:
+            return bool(chinese_calendar.is_workday(day))
+        except NotImplementedError:
+            if day.year not in self._warned:
+                self._warned.add(day.year)
+                log.warning("no holiday calendar for %s: counting Monday–Friday as working days", day.year)
+            return day.weekday() < 5
+
+    def next_workday(self, day: dt.date) -> dt.date:
+        """The first working day strictly after ``day``."""
+        day += dt.timedelta(days=1)
+        while not self.is_workday(day):
+            day += dt.timedelta(days=1)
+        return day
+
+    def add_workdays(self, day: dt.date, count: int) -> dt.date:
+        for _ in range(count):
+            day = self.next_workday(day)
+        return day
+
+    def end_of(self, day: dt.date) -> dt.datetime:
+        """The end of ``day`` in Asia/Shanghai."""
+        return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=SHANGHAI)
+
+    def entry_deadline(self, first_contact: dt.date) -> dt.datetime:
+        """Customer details are due by the end of the next working day after first contact (§3)."""
+        return self.end_of(self.next_workday(first_contact))
+
+
+DEFAULT_CALENDAR = WorkCalendar()

@@ -1,0 +1,257 @@
+"""sync.reader: real .xlsx files in, raw string frames indexed by the Excel row out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from schema.spec import ColType, Column, Sheet, WorkbookKind
+from sync.reader import RawWorkbook, read_workbook
+from tests import hostile
+
+T = ColType
+CUSTOMERS = Sheet(
+    name="客户",
+    entity="customer",
+    columns=(
+        Column("name", "客户姓名", T.TEXT, required=True),
+        Column("phone", "手机号码", T.PHONE, required=True),
+        Column("qq", "QQ号", T.TEXT),
+        Column("budget", "价格预算", T.DECIMAL),
+        Column("first_contact", "首次接触日期", T.DATE),
+        Column("note", "备注", T.TEXT),
+    ),
+)
+EVENTS = Sheet(
+    name="客户事件",
+    entity="customer_event",
+    required=False,
+    columns=(Column("phone", "手机号码", T.PHONE, required=True), Column("at", "事件时间", T.DATETIME)),
+)
+KIND = WorkbookKind(
+    id="test",
+    title="测试",
+    version="1",
+    sheets=(CUSTOMERS, EVENTS),
+    submit_roles=frozenset(),
+    plan="customers",
+)
+KINDS = {"test": KIND}
+HEADER = ["客户姓名*", "手机号码*", "QQ号", "价格预算", "首次接触日期", "备注"]
+
+
+def read(sheets: dict[str, list[list[Any]]], **options: Any) -> RawWorkbook:
+    return read_workbook(hostile.workbook(sheets, **options), KINDS)
+
+
+def rows(book: RawWorkbook, entity: str = "customer") -> dict[int, dict[str, Any]]:
+    frame = book.sheets[entity].frame
+    return {int(r): {k: v for k, v in rec.items() if not pd.isna(v)} for r, rec in frame.iterrows()}
+
+
+def flat(book: RawWorkbook) -> list[tuple[int | None, str | None, str]]:
+    return [f.flat() for f in book.findings]
+
+
+def test_rows_and_their_excel_numbers() -> None:
+    book = read({"客户": [HEADER, ["张三", "13800138000"], [], [], ["李四", "13900139000", None, 5000]]})
+    assert book.ok and book.findings == []
+    assert (book.kind, book.stamp and book.stamp.template_version) == (KIND, "1")
+    frame = book.sheets["customer"].frame
+    assert list(frame.columns) == CUSTOMERS.fields
+    assert all(dtype == pd.ArrowDtype(pa.string()) for dtype in frame.dtypes)
+    assert frame.index.name is None
+    assert rows(book) == {
+        2: {"name": "张三", "phone": "13800138000"},
+        5: {"name": "李四", "phone": "13900139000", "budget": "5000"},
+    }
+
+
+def test_value_shapes() -> None:
+    values = [
+        ("客户姓名", "  张三\u3000"),
+        ("手机号码", 13800138000),
+        ("价格预算", 123.45),
+        ("QQ号", 98765432.12),
+        ("首次接触日期", dt.datetime(2026, 11, 26)),
+        ("备注", True),
+    ]
+    book = read({"客户": [[h for h, _ in values], [v for _, v in values]]})
+    assert rows(book)[2] == {
+        "name": "张三",
+        "phone": "13800138000",
+        "budget": "123.45",
+        "qq": "98765432.12",
+        "first_contact": "2026-11-26 00:00:00",
+        "note": "true",
+    }
+    more = read(
+        {
+            "客户": [
+                HEADER,
+                ["a", "1", 1 / 3, 0.1 + 0.2, dt.datetime(2026, 11, 26, 14, 30), "\u3000"],
+                ["b", "2", 46000.0, -7.5, dt.date(2026, 1, 2), ""],
+            ]
+        }
+    )
+    assert rows(more) == {
+        2: {
+            "name": "a",
+            "phone": "1",
+            "qq": "0.333333333",
+            "budget": "0.3",
+            "first_contact": "2026-11-26 14:30:00",
+        },
+        3: {
+            "name": "b",
+            "phone": "2",
+            "qq": "46000",
+            "budget": "-7.5",
+            "first_contact": "2026-01-02 00:00:00",
+        },
+    }
+
+
+def test_headers_reordered_padded_full_width_and_extra() -> None:
+    header = ["备注", "\u3000手机号码＊ ", "ＱＱ号", "客户姓名 *", "自用列", "同步状态", None]
+    book = read({" 客户\u3000": [header, ["n", "13800138000", "12345", "张三", "x", "已同步 v1", "y"]]})
+    assert book.findings == []
+    assert rows(book)[2] == {"note": "n", "phone": "13800138000", "qq": "12345", "name": "张三"}
+    assert book.sheets["customer"].extra_headers == ["自用列"]
+
+
+def test_missing_and_duplicate_columns() -> None:
+    book = read({"客户": [["客户姓名", "QQ号", "客户姓名"], ["张三", "1", "李四"]]})
+    assert not book.ok
+    assert flat(book) == [(None, "客户姓名", "column-duplicate"), (None, "手机号码", "column-missing")]
+    assert "customer" not in book.sheets
+
+
+def test_optional_column_and_sheet_may_be_absent() -> None:
+    book = read({"客户": [["客户姓名", "手机号码"], ["张三", "138"]]})
+    assert book.ok
+    assert list(book.sheets["customer"].frame.columns) == CUSTOMERS.fields
+    events = book.sheets["customer_event"].frame
+    assert (list(events.columns), len(events)) == (["phone", "at"], 0)
+
+
+def test_optional_sheet_with_only_headers_or_nothing() -> None:
+    book = read({"客户": [HEADER], "客户事件": [["手机号码", "事件时间"]]})
+    assert (
+        book.ok and len(book.sheets["customer"].frame) == 0 and len(book.sheets["customer_event"].frame) == 0
+    )
+    assert read({"客户": [HEADER], "客户事件": []}).ok
+
+
+def test_required_sheet_missing() -> None:
+    book = read({"客户事件": [["手机号码"]]})
+    assert [(f.code, f.sheet, f.message()) for f in book.findings] == [
+        ("sheet-missing", "客户", "缺少工作表“客户”")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("template", "code", "value"),
+    [
+        (None, "not-template", None),
+        (("", "1"), "not-template", None),
+        (("other", "1"), "unknown-kind", "other"),
+        (("test", "0"), "template-version", "0"),
+    ],
+)
+def test_template_stamp(template: tuple[str, str] | None, code: str, value: str | None) -> None:
+    book = read({"客户": [HEADER]}, template=template)
+    assert [(f.code, f.value) for f in book.findings] == [(code, value)]
+    assert not book.ok and book.sheets == {}
+    assert "{" not in book.findings[0].message()
+
+
+def test_formula_without_cached_value() -> None:
+    book = read(
+        {
+            "客户": [
+                HEADER,
+                ["张三", "13800138000", None, 100],
+                ["李四", "139", None, "=D2*2", '=""'],
+                [None, None, None, "=D2*3"],
+            ]
+        }
+    )
+    assert flat(book) == [(3, "价格预算", "formula-no-value"), (3, "首次接触日期", "formula-no-value")]
+    assert [f.params["cell"] for f in book.findings] == ["D3", "E3"]
+    assert book.ok  # row findings: the other rows still sync
+    assert sorted(rows(book)) == [2, 3]
+
+
+def test_used_range_not_starting_at_a1() -> None:
+    book = read(
+        {"客户": [HEADER, ["张三", "138"], [], ["李四", "139"]]}, at={"客户": (3, 2)}, styled=[("客户", "A1")]
+    )
+    assert sorted(rows(book)) == [4, 6]
+    book = read({"客户": [HEADER, ["张三", "138", None, "=1/0"]]}, at={"客户": (2, 3)})
+    assert flat(book) == [(3, "价格预算", "formula-no-value")]
+
+
+def test_used_range_to_the_last_row() -> None:
+    body = [[f"客户{i}", f"1380013{i:04d}"] for i in range(50)]
+    book = read({"客户": [HEADER, *body]}, styled=[("客户", "F1048576")])
+    assert book.ok
+    assert sorted(rows(book)) == list(range(2, 52))
+
+
+def test_value_on_the_last_row() -> None:
+    book = read({"客户": [HEADER, ["张三", "138"]]}, cells=[("客户", "A1048576", " ")])
+    assert [(f.code, f.sheet, f.params["last_row"]) for f in book.findings] == [
+        ("sheet-too-large", "客户", 1048576)
+    ]
+
+
+def test_workbook_calamine_cannot_read() -> None:
+    good = hostile.workbook({"客户": [HEADER, ["张三", "138"]]})
+    xml = hostile.members(good)[hostile.SHEET1]
+    book = read_workbook(hostile.rewrite(good, {hostile.SHEET1: xml[: len(xml) // 2]}), KINDS)
+    assert [f.code for f in book.findings] == ["file-corrupt"]
+    assert book.findings[0].message().startswith("工作簿已损坏，无法打开（工作表“客户”无法读取：")
+
+
+@pytest.mark.parametrize(
+    ("make", "code"),
+    [
+        (hostile.truncated, "file-corrupt"),
+        (lambda data: b"a,b\n1,2\n", "file-not-xlsx"),
+        (hostile.encrypted, "file-encrypted"),
+        (hostile.with_macro, "file-macro"),
+        (hostile.with_entities, "file-xml-entities"),
+        (lambda data: hostile.with_bomb(data, 600), "file-too-large"),
+        (lambda data: hostile.legacy_xls(), "file-legacy-xls"),
+    ],
+)
+def test_hostile_files(make: Any, code: str) -> None:
+    book = read_workbook(make(hostile.workbook({"客户": [HEADER, ["张三", "138"]]})), KINDS)
+    assert [f.code for f in book.findings] == [code]
+    assert (book.ok, book.kind, book.sheets) == (False, None, {})
+
+
+def test_default_kinds() -> None:
+    data = hostile.workbook(
+        {
+            "客户": [
+                ["客户姓名*", "手机号码*", "客户来源*", "首次接触日期*"],
+                ["张三", 13800138000, "来电", dt.date(2026, 11, 26)],
+            ],
+            "客户事件": [["手机号码*", "事件类型*", "事件时间*"]],
+        },
+        template=("customers", "1"),
+    )
+    book = read_workbook(data)
+    assert book.ok and book.kind is not None and book.kind.id == "customers"
+    assert rows(book)[2] == {
+        "name": "张三",
+        "phone": "13800138000",
+        "source": "来电",
+        "first_contact_date": "2026-11-26 00:00:00",
+    }
