@@ -290,7 +290,8 @@ def _ingest(
         pending.stamp = Stamp(kind.id, kind.version, workbook.uid, workbook.accepted_seq, accepted_at)
     has_row_findings = any(f.row is not None for f in findings)
     pending.annotate = has_row_findings and outcome.rows_total <= ANNOTATE_MAX_ROWS
-    if pending.annotate or (pending.stamp is not None and any(s.extra_headers for s in raw.sheets.values())):
+    stale_marks = any(s.has_status_column for s in raw.sheets.values())
+    if pending.annotate or (pending.stamp is not None and stale_marks):
         outcome.rows = _row_statuses(book, findings, outcome.seq)
         pending.annotate = outcome.rows_total <= ANNOTATE_MAX_ROWS
     _finish(session, version, outcome)

@@ -53,6 +53,7 @@ class RawSheet:
     spec: Sheet
     frame: pd.DataFrame  # one column per spec field, strings or null; index = Excel row
     extra_headers: list[str] = field(default_factory=list)
+    has_status_column: bool = False  # salesync wrote its feedback column into this sheet before
 
 
 @dataclass
@@ -143,13 +144,16 @@ def _read_sheet(
     by_header = {fold_header(c.header): c for c in spec.columns}
     matched: dict[str, tuple[int, int]] = {}  # field → (batch column, absolute sheet column)
     extra: list[str] = []
+    has_status = False
     findings: list[Finding] = []
     for position, info in enumerate(sheet.available_columns()):
         title = batch.column(position)[0].as_py()
         folded = fold_header(title) if title else ""
         col = by_header.get(folded)
         if col is None:
-            if folded and folded != STATUS_HEADER:
+            if folded == STATUS_HEADER:
+                has_status = True
+            elif folded:
                 extra.append(title.strip())
         elif col.field in matched:
             findings.append(Finding("column-duplicate", sheet=spec.name, header=col.header))
@@ -177,7 +181,7 @@ def _read_sheet(
 
     by_column = {absolute: spec.column(f) for f, (_, absolute) in matched.items()}
     findings += _formula_findings(spec, inspection.formula_cells.get(name, []), by_column, frame.index)
-    return RawSheet(spec, frame, extra), findings
+    return RawSheet(spec, frame, extra, has_status), findings
 
 
 def _clean(values: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -226,7 +230,7 @@ def _empty_frame(spec: Sheet) -> pd.DataFrame:
 
 
 def _first_row(data: bytes, name: str) -> int:
-    """Where calamine's range starts, when the inspection could not tell (cells without references)."""
+    """Where calamine's range starts, when the inspection saw no value it recognised in the sheet."""
     import python_calamine
 
     start = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_name(name).start

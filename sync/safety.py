@@ -4,8 +4,9 @@
 legacy and password-protected (OLE) files, broken or hostile zips (bombs, CRC faults), macros and
 XML that declares a DTD — and, in the same streaming pass over every zip member, notes per
 worksheet the formulas saved without a cached value and the first row holding a value (where
-calamine's range, and so the reader's row numbers, start). It never raises on bad input and holds
-at most one decompressed chunk of a member in memory at a time.
+calamine's range, and so the reader's row numbers, start); it refuses a sheet whose values span
+more cells than calamine should allocate. It never raises on bad input and holds at most one
+decompressed chunk of a member in memory at a time.
 """
 
 from __future__ import annotations
@@ -58,6 +59,21 @@ class Inspection:
         return not self.findings
 
 
+# What zipfile, zlib and expat raise on junk that the checks below did not name first.
+_JUNK = (
+    zipfile.BadZipFile,
+    zlib.error,
+    ET.ParseError,
+    struct.error,
+    ValueError,
+    OSError,
+    EOFError,
+    NotImplementedError,
+    LookupError,
+    ArithmeticError,
+)
+
+
 class _Refusal(Exception):
     """The one finding that ends an inspection."""
 
@@ -72,18 +88,7 @@ def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Inspection:
         return _inspect(data, limits)
     except _Refusal as refusal:
         return Inspection(findings=[refusal.finding])
-    except (
-        zipfile.BadZipFile,
-        zlib.error,
-        ET.ParseError,
-        struct.error,
-        ValueError,
-        OSError,
-        EOFError,
-        NotImplementedError,
-        LookupError,
-        ArithmeticError,
-    ) as exc:  # what zipfile and expat raise on junk
+    except _JUNK as exc:
         return Inspection(findings=[Finding("file-corrupt", params={"detail": str(exc)[:200]})])
 
 
@@ -157,8 +162,10 @@ def _check_directory(data: bytes, limits: Limits) -> None:
     zip64 = data.rfind(b"PK\x06\x06", max(0, end - 4096), end)
     if (count == 0xFFFF or size == 0xFFFFFFFF) and zip64 >= 0 and len(data) >= zip64 + 48:
         count, size = struct.unpack("<QQ", data[zip64 + 32 : zip64 + 48])
-    if count > limits.max_members or size > limits.max_members * 1024:
+    if count > limits.max_members:
         raise _Refusal("file-too-large", detail=f"压缩包内有 {count} 个文件")
+    if size > limits.max_members * 1024:
+        raise _Refusal("file-too-large", detail=f"压缩包目录有 {_size(size)}")
 
 
 def _check_declared(members: list[zipfile.ZipInfo], limits: Limits) -> None:
@@ -328,15 +335,7 @@ def _inflate(raw: memoryview, name: str) -> Iterator[bytes]:
 
 def _declares_dtd(head: bytes) -> bool | None:
     """Whether the XML prolog declares a DTD (``<!DOCTYPE``, ``<!ENTITY``); None: read more first."""
-    encoding = (
-        "utf-16"
-        if head.startswith((b"\xff\xfe", b"\xfe\xff"))
-        else "utf-16-be"
-        if head[:1] == b"\0"
-        else "utf-16-le"
-        if head[1:2] == b"\0"
-        else None
-    )
+    encoding = _utf16(head)
     if encoding:
         head = head[: len(head) // 2 * 2].decode(encoding, errors="ignore").encode()
     pos = 0
@@ -355,30 +354,44 @@ def _declares_dtd(head: bytes) -> bool | None:
         pos = end + skip
 
 
-_ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet\b")
-_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
-_ROW_REF = re.compile(rb'\br="([0-9]{1,7})"')
+def _utf16(head: bytes) -> str | None:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if head[:1] == b"\0":
+        return "utf-16-be"
+    if head[1:2] == b"\0":
+        return "utf-16-le"
+    return None
+
+
+_SHEET_DATA = re.compile(rb"<([A-Za-z_][\w.-]*:)?sheetData\b")
+_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]+)"')
+_ROW_REF = re.compile(rb'\br="([0-9]+)"')
 _TYPE = re.compile(rb'\bt="(\w+)"')
 
 
 class _SheetScan:
-    """Per worksheet: formulas saved without a cached value, and the span of rows holding values.
+    """Per worksheet: formulas saved without a cached value, and the extent of the cells holding values.
 
-    The stream is cut at ``<row`` starts, so a cell never straddles two scans.
+    calamine allocates a dense grid from the first to the last row and column holding a value, so
+    that extent is what :meth:`check` bounds: rows come in order, so the last value of each chunk
+    gives the last row; the columns are the header's, unless a value sits in a column with more
+    letters (a search that finds nothing in an ordinary sheet). The stream is cut at ``<row``
+    starts, so a cell never straddles two scans.
     """
 
     def __init__(self) -> None:
         self.formulas: list[str] = []
         self.first_row = 0
         self.last_row = 0
-        self.width = 0  # columns of the first row holding values: the header
+        self.last_col = 0  # 0-based
         self._carry = b""
         self._prefix: bytes | None = None  # of the sheet's element names, e.g. b"x:"
 
     def feed(self, chunk: bytes) -> None:
         buf = self._carry + chunk
         if self._prefix is None:
-            root = _ROOT.search(buf)
+            root = _SHEET_DATA.search(buf)
             if root is None:
                 self._carry = buf if len(buf) < 16 * MiB else b""
                 return
@@ -398,7 +411,7 @@ class _SheetScan:
         self._carry = b""
 
     def check(self, sheet: str, limits: Limits) -> None:
-        cells = (self.last_row - self.first_row + 1) * max(self.width, 1) if self.first_row else 0
+        cells = (self.last_row - self.first_row + 1) * (self.last_col + 1) if self.first_row else 0
         if cells > limits.max_cells:
             raise _Refusal("sheet-too-large", sheet=sheet, last_row=self.last_row, cells=f"{cells:,}")
 
@@ -408,27 +421,31 @@ class _SheetScan:
         self._row, self._row_end = b"<" + prefix + b"row", b"</" + prefix + b"row>"
         self._cell, self._bare_cell = b"<" + prefix + b"c ", b"<" + prefix + b"c>"
         self._value, self._inline = b"<" + prefix + b"v>", b"<" + prefix + b"is>"
+        formula = b"<" + p + rb"f\b[^>]*?(?:/>|>[^<]*</" + p + rb"f>)"
+        self._holds_value = re.compile(rb"[^>]*>(?:" + formula + rb")?<" + p + rb"(?:v>[^<]|is>)")
         self._first_value = re.compile(b"<" + p + rb"(?:v>[^<]|is>)")
         self._cell_cols = re.compile(b"<" + p + rb'c\b[^>]*?\br="([A-Z]{1,3})')
-        self._bare_formula = re.compile(  # an <f> not followed by a non-empty <v>
-            b"<" + p + rb"f\b[^>]*?(?:/>|>[^<]*</" + p + rb"f>)(?!\s*<" + p + rb"v(?:\s[^>]*)?>[^<])"
-        )
+        self._bare_formula = re.compile(formula + rb"(?!\s*<" + p + rb"v(?:\s[^>]*)?>[^<])")  # no value after
+        self._far = self._far_cells()
+
+    def _far_cells(self) -> re.Pattern[bytes]:
+        """Cell references with more column letters than ``last_col`` has."""
+        letters = 1 if self.last_col < 26 else 2 if self.last_col < 702 else 3
+        return re.compile(rb' r="([A-Z]{%d,})([0-9]+)"' % (letters + 1))
 
     def _scan(self, text: bytes, end: int) -> None:
-        if not self.first_row:
-            first = self._first_value.search(text, 0, end)
-            if first is not None:
-                self.first_row = self._row_of(text, first.start()) or 1
-                row_start = max(text.rfind(self._row, 0, first.start()), 0)
-                row_end = text.find(self._row_end, first.start(), end)
-                cols = [
-                    _col_index(c)
-                    for c in self._cell_cols.findall(text, row_start, end if row_end < 0 else row_end)
-                ]
-                self.width = max(cols) - min(cols) + 1 if cols else 1
+        first = None if self.first_row else self._first_value.search(text, 0, end)
+        if first is not None:  # the header row
+            self.first_row = self._row_of(text, first.start()) or 1
+            row_start = max(text.rfind(self._row, 0, first.start()), 0)
+            row_end = text.find(self._row_end, first.start(), end)
+            cols = self._cell_cols.findall(text, row_start, row_end if row_end >= 0 else end)
+            self.last_col = max(map(_col_index, cols), default=0)
+            self._far = self._far_cells()
         last = self._last_value(text, end)
         if last >= 0:
             self.last_row = max(self.last_row, self._row_of(text, last))
+        self._scan_far(text, end)
         for match in self._bare_formula.finditer(text, 0, end):
             tag = self._cell_tag(text, match.start())
             cell_type = _TYPE.search(tag)
@@ -437,6 +454,16 @@ class _SheetScan:
                 continue  # a formula whose cached result is the empty string
             ref = _REF.search(tag)
             self.formulas.append((ref.group(1) + ref.group(2)).decode() if ref else "")
+
+    def _scan_far(self, text: bytes, end: int) -> None:
+        last_col = self.last_col
+        for match in self._far.finditer(text, 0, end):
+            if self._holds_value.match(text, match.end()):
+                last_col = max(last_col, _col_index(match.group(1)))
+                self.last_row = max(self.last_row, int(match.group(2)))
+        if last_col > self.last_col:
+            self.last_col = last_col
+            self._far = self._far_cells()
 
     def _last_value(self, text: bytes, end: int) -> int:
         for start in (max(end - 65536, 0), 0):  # the last rows first: a whole backward scan is rare

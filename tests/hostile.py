@@ -30,7 +30,7 @@ def workbook(
     with the hidden ``_salesync`` sheet a template carries; ``styled`` cells (sheet, ref) get a bold
     font and nothing else, ``cells`` (sheet, ref, value) are set one by one."""
     wb = Workbook()
-    wb.remove(wb.active)
+    wb.remove(wb.worksheets[0])
     for name, rows in sheets.items():
         ws = wb.create_sheet(name)
         top, left = (at or {}).get(name, (1, 1))
@@ -103,9 +103,9 @@ def zeros(mib: int) -> tuple[bytes, int]:
 def with_parts(data: bytes, parts: Iterable[tuple[str, bytes | int, int | None]]) -> bytes:
     """A valid workbook plus members (name, content or MiB of zeros, declared size or None for the true one)."""
     entries = []
-    for part, content in members(data).items():
-        stored, crc = deflated(content)
-        entries.append((part, stored, 8, crc, len(content)))
+    for part, kept in members(data).items():
+        stored, crc = deflated(kept)
+        entries.append((part, stored, 8, crc, len(kept)))
     for name, content, declared in parts:
         stored, crc = zeros(content) if isinstance(content, int) else deflated(content)
         size = content * MiB if isinstance(content, int) else len(content)

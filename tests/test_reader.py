@@ -50,7 +50,11 @@ def read(sheets: dict[str, list[list[Any]]], **options: Any) -> RawWorkbook:
 
 def rows(book: RawWorkbook, entity: str = "customer") -> dict[int, dict[str, Any]]:
     frame = book.sheets[entity].frame
-    return {int(r): {k: v for k, v in rec.items() if not pd.isna(v)} for r, rec in frame.iterrows()}
+    records = frame.to_dict("records")
+    return {
+        int(r): {str(k): v for k, v in rec.items() if not pd.isna(v)}
+        for r, rec in zip(frame.index, records, strict=True)
+    }
 
 
 def flat(book: RawWorkbook) -> list[tuple[int | None, str | None, str]]:
@@ -255,3 +259,21 @@ def test_default_kinds() -> None:
         "source": "来电",
         "first_contact_date": "2026-11-26 00:00:00",
     }
+
+
+def test_rows_and_cells_without_references() -> None:
+    """Writers other than Excel may leave out ``r=``: rows count from the first, a blank ``<row/>`` too."""
+    good = hostile.workbook({"客户": [HEADER]})
+
+    def row(*values: str) -> bytes:
+        cells = b"".join(b'<c t="inlineStr"><is><t>%s</t></is></c>' % v.encode() for v in values)
+        return b"<row>" + cells + b"</row>"
+
+    xml = hostile.members(good)[hostile.SHEET1]
+    head, tail = xml.split(b"<sheetData>")[0], xml.split(b"</sheetData>")[1]
+    body = row(*HEADER) + row("张三", "138") + b"<row/>" + row("李四", "139")
+    book = read_workbook(
+        hostile.rewrite(good, {hostile.SHEET1: head + b"<sheetData>" + body + b"</sheetData>" + tail}), KINDS
+    )
+    assert book.findings == []
+    assert sorted(rows(book)) == [2, 4]

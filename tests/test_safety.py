@@ -226,10 +226,21 @@ def test_styled_cell_on_the_last_row_is_fine() -> None:
 
 
 def test_value_on_the_last_row_of_a_wide_sheet() -> None:
+    """calamine would allocate every cell from A1 to F1048576: about 100 bytes each."""
     wide = [[f"列{i}" for i in range(6)], ["x"] * 6]
     data = hostile.workbook({"客户": wide}, cells=[("客户", "B1048576", " ")])
     code, params = only(inspect(data))
     assert (code, params["sheet"], params["last_row"]) == ("sheet-too-large", "客户", 1048576)
+
+
+@pytest.mark.parametrize(("rows", "ok"), [(100, True), (400, False)])
+def test_value_in_the_last_column(rows: int, ok: bool) -> None:
+    """A1 to XFD100 is 1.6 million cells, to XFD400 more than the limit of 5 million."""
+    table = [[f"列{i}" for i in range(6)], *[["x"] * 6] * (rows - 1)]
+    data = hostile.workbook({"客户": table}, cells=[("客户", "XFD2", "stray")], styled=[("客户", "XFD3")])
+    assert inspect(data).ok is ok
+    if not ok:
+        assert only(inspect(data))[0] == "sheet-too-large"
 
 
 def test_never_raises_on_damaged_bytes(plain: bytes) -> None:
