@@ -48,7 +48,7 @@ def alembic_config(engine: Engine | None = None) -> AlembicConfig:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Bring the database schema up to ``revision`` (creating it on an empty database)."""
     cfg = alembic_config(engine)
     with engine.begin() as connection:

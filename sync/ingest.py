@@ -15,8 +15,9 @@ import logging
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from schema.base import SHANGHAI, now
@@ -29,6 +30,7 @@ from sync.lookups import DatabaseLookups
 from sync.outcome import Outcome, RowStatus, Verdict
 from sync.plans import IngestContext, get_plan
 from sync.reader import RawWorkbook, read_workbook
+from sync.rows import INSERT_CHUNK
 from sync.stamp import Stamp
 from validators.findings import Finding, Severity
 from validators.frames import Prepared, prepare
@@ -176,19 +178,21 @@ def _finish(session: Session, version: WorkbookVersion, outcome: Outcome) -> Non
     version.collisions = len(outcome.collisions)
     version.conflicts = len(outcome.conflicts)
     version.summary = outcome.summary()
-    session.add_all(
-        VersionFinding(
-            version_id=version.id,
-            code=f.code,
-            severity=f.severity.value,
-            sheet=f.sheet,
-            row=f.row,
-            header=f.header,
-            value=f.value,
-            message=f.message(),
-        )
+    rows = [
+        {
+            "version_id": version.id,
+            "code": f.code,
+            "severity": f.severity.value,
+            "sheet": f.sheet,
+            "row": f.row,
+            "header": f.header,
+            "value": f.value,
+            "message": f.message(),
+        }
         for f in outcome.findings
-    )
+    ]
+    for start in range(0, len(rows), INSERT_CHUNK):  # plain executemany: a version may carry 100k warnings
+        session.execute(insert(cast(Table, VersionFinding.__table__)), rows[start : start + INSERT_CHUNK])
 
 
 def _ingest(
@@ -317,14 +321,25 @@ def _unchanged(path: Path, account: Account, digest: str, previous: WorkbookVers
 
 
 def ingest_file(
-    app: Salesync, path: Path, username: str, *, allow_removals: bool = False, write_back: bool = True
+    app: Salesync,
+    path: Path,
+    username: str,
+    *,
+    allow_removals: bool = False,
+    write_back: bool = True,
+    data: bytes | None = None,
 ) -> Outcome:
-    """Ingest one saved workbook as ``username``. Bad input yields an outcome, never an exception."""
+    """Ingest one saved workbook as ``username``. Bad input yields an outcome, never an exception.
+
+    ``data``, when given, is the file's content as already read (the watcher hashes a stable file
+    once and ingests exactly those bytes); otherwise the file is read here.
+    """
     path = path.resolve()
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise FileUnavailable(f"{path}（{exc.strerror}）") from exc
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise FileUnavailable(f"{path}（{exc.strerror}）") from exc
     digest = sha256(data)
     hold = (app.config.removal_hold_ratio, app.config.removal_hold_minimum)
     with app.transaction() as session:

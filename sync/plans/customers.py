@@ -7,8 +7,9 @@ contains the customer — never by a date typed into the sheet.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
+import pandas as pd
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
@@ -17,7 +18,7 @@ from schema.kinds.customers import CUSTOMERS, EVENTS, QUESTIONNAIRES
 from schema.models import Account, Collision, Customer, CustomerEvent, Questionnaire
 from sync.lookups import chunks
 from sync.plans import IngestContext, PlanResult
-from sync.rows import canon, column_values, records, row_hashes, show
+from sync.rows import canon, column_values, insert_frame, records, row_hashes, show
 from sync.workdays import DEFAULT_CALENDAR
 from validators.findings import Finding, Severity
 
@@ -27,17 +28,11 @@ QUESTIONNAIRE_FIELDS = [f for f in QUESTIONNAIRES.fields if f != "phone"]
 
 
 def _existing_customers(session: Session, column: Any, values: list[str]) -> dict[str, Any]:
+    """The known customers among ``values`` (phones or ID numbers), with what ownership needs."""
     out: dict[str, Any] = {}
-    for batch in chunks(sorted(set(values))):
-        stmt = select(
-            Customer.id,
-            Customer.phone,
-            Customer.owner_id,
-            Customer.owned_since,
-            Customer.row_hash,
-            Customer.id_number,
-        ).where(column.in_(batch))
-        for row in session.execute(stmt):
+    cols = (Customer.id, Customer.phone, Customer.owner_id, Customer.row_hash, Customer.id_number)
+    for batch in chunks(sorted({v for v in values if v})):
+        for row in session.execute(select(*cols).where(column.in_(batch))):
             out[row.phone if column is Customer.phone else row.id_number] = row
     return out
 
@@ -83,12 +78,16 @@ def _stale_fields(
     return changes
 
 
-def _apply_customer_rows(ctx: IngestContext, result: PlanResult) -> dict[str, int]:
-    """Insert new customers, update the author's own, record collisions. Returns phone → customer id."""
+def _apply_customer_rows(ctx: IngestContext, result: PlanResult) -> tuple[dict[str, int], set[int]]:
+    """Insert new customers, update the author's own, record collisions.
+
+    Returns phone → customer id for every customer the workbook names, and the ids of the
+    customers this version created (they cannot have earlier events).
+    """
     prepared = ctx.book.get("customer")
     phone_ids: dict[str, int] = {}
     if prepared is None or prepared.frame.empty:
-        return phone_ids
+        return phone_ids, set()
     session, account, version = ctx.session, ctx.account, ctx.version
     frame = prepared.frame
     hashes = row_hashes(frame, CUSTOMER_FIELDS)
@@ -100,10 +99,8 @@ def _apply_customer_rows(ctx: IngestContext, result: PlanResult) -> dict[str, in
     by_id = _existing_customers(session, Customer.id_number, missing_ids) if missing_ids else {}
 
     new_idx: list[int] = []
-    updates: list[dict[str, Any]] = []
+    changed: list[tuple[int, Any]] = []  # (position, existing)
     collided: list[tuple[int, Any, int]] = []  # (row, existing, position)
-    stamp = now()
-    recs = None
     for pos, (row, phone, id_number, digest) in enumerate(zip(rows, phones, id_numbers, hashes, strict=True)):
         existing = by_phone.get(phone)  # a known phone with a new ID number is an update of that customer
         if existing is None and id_number and id_number in by_id:
@@ -123,68 +120,73 @@ def _apply_customer_rows(ctx: IngestContext, result: PlanResult) -> dict[str, in
             existing = other
         if existing is None:
             new_idx.append(pos)
-            continue
-        phone_ids[phone] = existing.id
-        if existing.owner_id != account.id:
+        elif existing.owner_id != account.id:
+            phone_ids[phone] = existing.id
             collided.append((row, existing, pos))
-            continue
-        if existing.row_hash == digest:
-            continue
-        if recs is None:
-            recs = records(frame, CUSTOMER_FIELDS)
-        values = dict(recs[pos])
-        if ctx.stale:
-            values = _stale_fields(ctx, phone, values, existing.id, row, result)
-            if not values:
-                continue
-        values.update(id=existing.id, row_hash=digest, version_id=version.id, updated_at=stamp)
-        updates.append(values)
+        else:
+            phone_ids[phone] = existing.id
+            if existing.row_hash != digest:
+                changed.append((pos, existing))
 
+    stamp = now()
+    if changed:
+        recs = records(frame.iloc[[pos for pos, _ in changed]], CUSTOMER_FIELDS)
+        updates = []
+        for (pos, existing), values in zip(changed, recs, strict=True):
+            if ctx.stale:
+                values = _stale_fields(ctx, phones[pos], values, existing.id, rows[pos], result)
+                if not values:
+                    continue
+            values.update(id=existing.id, row_hash=hashes[pos], version_id=version.id, updated_at=stamp)
+            updates.append(values)
+        if updates:
+            session.execute(update(Customer), updates)
+            result.rows_written += len(updates)
+    created: set[int] = set()
     if new_idx:
-        if recs is None:
-            recs = records(frame, CUSTOMER_FIELDS)
-        _late_entries(ctx, [(rows[i], recs[i]["first_contact_date"]) for i in new_idx], result)
-        fresh = [
-            {
-                **recs[i],
-                "owner_id": account.id,
-                "owned_since": version.seen_at,
-                "first_version_id": version.id,
-                "version_id": version.id,
-                "row_hash": hashes[i],
-                "updated_at": stamp,
-            }
-            for i in new_idx
-        ]
-        inserted = session.execute(insert(Customer).returning(Customer.phone, Customer.id), fresh)
-        phone_ids.update({p: i for p, i in inserted})
-        result.rows_written += len(fresh)
-    if updates:
-        session.execute(update(Customer), updates)
-        result.rows_written += len(updates)
+        _late_entries(ctx, frame, new_idx, result)
+        fresh = frame.iloc[new_idx].assign(row_hash=[hashes[i] for i in new_idx])
+        result.rows_written += insert_frame(
+            session,
+            Customer.__table__,
+            fresh,
+            [*CUSTOMER_FIELDS, "row_hash"],
+            owner_id=account.id,
+            owned_since=version.seen_at,
+            first_version_id=version.id,
+            version_id=version.id,
+            updated_at=stamp,
+        )
+        stmt = select(Customer.phone, Customer.id).where(Customer.first_version_id == version.id)
+        for phone, cid in session.execute(stmt):
+            phone_ids[phone] = cid
+            created.add(cid)
     if collided:
         _record_collisions(ctx, collided, result)
-    return phone_ids
+    return phone_ids, created
 
 
-def _late_entries(ctx: IngestContext, entries: list[tuple[int, dt.date]], result: PlanResult) -> None:
+def _late_entries(ctx: IngestContext, frame: pd.DataFrame, positions: list[int], result: PlanResult) -> None:
     """New customers entered after the end of the next working day after first contact: recorded, not refused."""
-    deadlines = {day: DEFAULT_CALENDAR.entry_deadline(day) for day in {d for _, d in entries}}
+    days = frame["first_contact_date"].iloc[positions]
+    seen = ctx.version.seen_at
+    late_days = {
+        day: deadline
+        for day in days.dropna().unique()
+        if seen > (deadline := DEFAULT_CALENDAR.entry_deadline(day))
+    }
+    if not late_days:
+        return
+    late = days.isin(list(late_days)).to_numpy(dtype=bool, na_value=False)
     header = CUSTOMERS.header("first_contact_date")
-    for row, day in entries:
-        if ctx.version.seen_at > deadlines[day]:
-            due = deadlines[day].strftime("%Y-%m-%d %H:%M")
-            result.findings.append(
-                Finding(
-                    "late-entry",
-                    CUSTOMERS.name,
-                    row,
-                    header,
-                    day.isoformat(),
-                    {"deadline": due},
-                    Severity.WARNING,
-                )
-            )
+    shown = {
+        day: (day.isoformat(), {"deadline": d.strftime("%Y-%m-%d %H:%M")}) for day, d in late_days.items()
+    }
+    for row, day in zip(days.index[late], days[late], strict=True):
+        value, params = shown[day]
+        result.findings.append(
+            Finding("late-entry", CUSTOMERS.name, int(row), header, value, params, Severity.WARNING)
+        )
 
 
 def _record_collisions(ctx: IngestContext, collided: list[tuple[int, Any, int]], result: PlanResult) -> None:
@@ -193,13 +195,23 @@ def _record_collisions(ctx: IngestContext, collided: list[tuple[int, Any, int]],
         a.id: a
         for a in session.scalars(select(Account).where(Account.id.in_({c.owner_id for _, c, _ in collided})))
     }
-    known = set(
-        session.scalars(
-            select(Collision.customer_id).where(
-                Collision.account_id == account.id, Collision.customer_id.in_([c.id for _, c, _ in collided])
-            )
+    ids = sorted({c.id for _, c, _ in collided})
+    since: dict[int, dt.datetime] = {}
+    for batch in chunks(ids):
+        since.update(
+            {
+                i: t
+                for i, t in session.execute(
+                    select(Customer.id, Customer.owned_since).where(Customer.id.in_(batch))
+                )
+            }
         )
-    )
+    known: set[int] = set()
+    for batch in chunks(ids):
+        stmt = select(Collision.customer_id).where(
+            Collision.account_id == account.id, Collision.customer_id.in_(batch)
+        )
+        known.update(session.scalars(stmt))
     fresh = []
     for row, customer, _pos in collided:
         owner = owners[customer.owner_id]
@@ -213,7 +225,7 @@ def _record_collisions(ctx: IngestContext, collided: list[tuple[int, Any, int]],
                 {
                     "owner": owner.username,
                     "owner_name": owner.display_name,
-                    "since": _since(customer.owned_since),
+                    "since": _since(since[customer.id]),
                 },
                 Severity.WARNING,
             )
@@ -225,7 +237,7 @@ def _record_collisions(ctx: IngestContext, collided: list[tuple[int, Any, int]],
                     "customer_id": customer.id,
                     "account_id": account.id,
                     "owner_id": customer.owner_id,
-                    "owner_since": customer.owned_since,
+                    "owner_since": since[customer.id],
                     "version_id": ctx.version.id,
                     "detected_at": now(),
                     "status": "open",
@@ -235,45 +247,54 @@ def _record_collisions(ctx: IngestContext, collided: list[tuple[int, Any, int]],
         session.execute(insert(Collision), fresh)
 
 
+def _resolve_phones(session: Session, phones: list[str], phone_ids: dict[str, int]) -> None:
+    """Add the ids of known customers the workbook names in a later sheet but not in 客户."""
+    for batch in chunks(sorted(set(phones) - set(phone_ids))):
+        stmt = select(Customer.phone, Customer.id).where(Customer.phone.in_(batch))
+        phone_ids.update({p: i for p, i in session.execute(stmt)})
+
+
 def _reject_unresolved(
-    sheet_name: str, header: str, rows: list[int], phones: list[str], result: PlanResult
+    sheet_name: str,
+    header: str,
+    frame: pd.DataFrame,
+    positions: list[int],
+    phones: list[str],
+    result: PlanResult,
 ) -> None:
-    for row, phone in zip(rows, phones, strict=True):
-        result.findings.append(Finding("event-customer-rejected", sheet_name, row, header, phone))
+    for pos in positions:
+        result.findings.append(
+            Finding("event-customer-rejected", sheet_name, int(frame.index[pos]), header, phones[pos])
+        )
 
 
-def _apply_events(ctx: IngestContext, phone_ids: dict[str, int], result: PlanResult) -> None:
+def _apply_events(
+    ctx: IngestContext, phone_ids: dict[str, int], created: set[int], result: PlanResult
+) -> None:
+    """New events are inserted, changed ones updated; rows equal to what the database holds are skipped
+    by their fingerprint, so a re-ingest looks at the changed rows only."""
     prepared = ctx.book.get("customer_event")
     if prepared is None or prepared.frame.empty:
         return
     session = ctx.session
     frame = prepared.frame
-    missing = sorted(set(column_values(frame["phone"])) - set(phone_ids))
-    for batch in chunks(missing):
-        phone_ids.update(
-            {
-                p: i
-                for p, i in session.execute(
-                    select(Customer.phone, Customer.id).where(Customer.phone.in_(batch))
-                )
-            }
-        )
     phones = column_values(frame["phone"])
-    hashes = row_hashes(frame, EVENT_FIELDS)
-    recs = records(frame, EVENT_FIELDS)
-    rows = [int(r) for r in frame.index]
-    unresolved = [(r, p) for r, p in zip(rows, phones, strict=True) if p not in phone_ids]
+    _resolve_phones(session, phones, phone_ids)
+    cids = [phone_ids.get(p) for p in phones]
+    unresolved = [pos for pos, cid in enumerate(cids) if cid is None]
     if unresolved:
-        _reject_unresolved(
-            EVENTS.name,
-            EVENTS.header("phone"),
-            [r for r, _ in unresolved],
-            [p for _, p in unresolved],
-            result,
-        )
-    existing: dict[tuple[int, Any, str], tuple[int, str]] = {}
-    ids = sorted({phone_ids[p] for p in phones if p in phone_ids})
-    for batch in chunks(ids):
+        _reject_unresolved(EVENTS.name, EVENTS.header("phone"), frame, unresolved, phones, result)
+    hashes = row_hashes(frame, EVENT_FIELDS)
+    # One customer may be named by two phones (matched by 证件号码): the first row per key wins.
+    keys = pd.DataFrame(
+        {"cid": pd.array(cids, dtype="Int64"), "at": frame["at"].to_numpy(), "kind": frame["kind"].to_numpy()}
+    )
+    repeated = keys.duplicated(keep="first").to_numpy()
+
+    earlier = sorted({c for c in cids if c is not None and c not in created})
+    known: set[tuple[int, str]] = set()
+    by_key: dict[tuple[int, Any, str], tuple[int, str]] = {}
+    for batch in chunks(earlier):
         stmt = select(
             CustomerEvent.customer_id,
             CustomerEvent.at,
@@ -282,42 +303,49 @@ def _apply_events(ctx: IngestContext, phone_ids: dict[str, int], result: PlanRes
             CustomerEvent.row_hash,
         ).where(CustomerEvent.customer_id.in_(batch))
         for cid, at, kind, eid, digest in session.execute(stmt):
-            existing[(cid, canon(at), kind)] = (eid, digest)
-    fresh, changed = [], []
-    seen: set[tuple[int, Any, str]] = set()
-    for rec, phone, digest in zip(recs, phones, hashes, strict=True):
-        if phone not in phone_ids:
+            known.add((cid, digest))
+            by_key[(cid, canon(at), kind)] = (eid, digest)
+
+    fresh: list[int] = []
+    candidates: list[int] = []
+    for pos, (maybe, digest) in enumerate(zip(cids, hashes, strict=True)):
+        if maybe is None or repeated[pos]:
             continue
-        cid = phone_ids[phone]
-        key = (cid, canon(rec["at"]), rec["kind"])
-        if key in seen:
-            continue
-        seen.add(key)
-        if key not in existing:
-            fresh.append(
-                {
-                    **rec,
-                    "customer_id": cid,
-                    "account_id": ctx.account.id,
-                    "version_id": ctx.version.id,
-                    "row_hash": digest,
-                }
-            )
-        elif existing[key][1] != digest:
-            changed.append(
-                {
-                    "id": existing[key][0],
-                    "content": rec["content"],
-                    "next_follow_up": rec["next_follow_up"],
-                    "row_hash": digest,
-                    "version_id": ctx.version.id,
-                }
-            )
+        if maybe in created:
+            fresh.append(pos)
+        elif (maybe, digest) not in known:
+            candidates.append(pos)
+    changed: list[tuple[int, int]] = []  # (position, event id)
+    if candidates:
+        ats = column_values(frame["at"].iloc[candidates])
+        kinds = column_values(frame["kind"].iloc[candidates])
+        for pos, at, kind in zip(candidates, ats, kinds, strict=True):
+            hit = by_key.get((cast(int, cids[pos]), canon(at), kind))
+            if hit is None:
+                fresh.append(pos)
+            else:
+                changed.append((pos, hit[0]))
     if fresh:
-        session.execute(insert(CustomerEvent), fresh)
+        fresh.sort()
+        picked = frame.iloc[fresh].assign(
+            customer_id=pd.array([cids[p] for p in fresh], dtype="int64"), row_hash=[hashes[p] for p in fresh]
+        )
+        result.rows_written += insert_frame(
+            session,
+            CustomerEvent.__table__,
+            picked,
+            [*EVENT_FIELDS, "customer_id", "row_hash"],
+            account_id=ctx.account.id,
+            version_id=ctx.version.id,
+        )
     if changed:
-        session.execute(update(CustomerEvent), changed)
-    result.rows_written += len(fresh) + len(changed)
+        recs = records(frame.iloc[[p for p, _ in changed]], ["content", "next_follow_up"])
+        updates = [
+            {**rec, "id": eid, "row_hash": hashes[pos], "version_id": ctx.version.id}
+            for (pos, eid), rec in zip(changed, recs, strict=True)
+        ]
+        session.execute(update(CustomerEvent), updates)
+        result.rows_written += len(updates)
 
 
 def _apply_questionnaires(ctx: IngestContext, phone_ids: dict[str, int], result: PlanResult) -> None:
@@ -327,58 +355,61 @@ def _apply_questionnaires(ctx: IngestContext, phone_ids: dict[str, int], result:
     session = ctx.session
     frame = prepared.frame
     phones = column_values(frame["phone"])
-    for batch in chunks(sorted(set(phones) - set(phone_ids))):
-        phone_ids.update(
-            {
-                p: i
-                for p, i in session.execute(
-                    select(Customer.phone, Customer.id).where(Customer.phone.in_(batch))
-                )
-            }
+    _resolve_phones(session, phones, phone_ids)
+    unresolved = [pos for pos, p in enumerate(phones) if p not in phone_ids]
+    if unresolved:
+        _reject_unresolved(
+            QUESTIONNAIRES.name, QUESTIONNAIRES.header("phone"), frame, unresolved, phones, result
         )
-    recs = records(frame, QUESTIONNAIRE_FIELDS)
     hashes = row_hashes(frame, QUESTIONNAIRE_FIELDS)
-    numbers = [r["subscription_no"] for r in recs]
-    existing = {}
+    numbers = column_values(frame["subscription_no"])
+    existing: dict[str, tuple[int, str]] = {}
     for batch in chunks(numbers):
         stmt = select(Questionnaire.subscription_no, Questionnaire.id, Questionnaire.row_hash).where(
             Questionnaire.subscription_no.in_(batch)
         )
         existing.update({n: (i, h) for n, i, h in session.execute(stmt)})
-    fresh, changed = [], []
-    for row, rec, phone, digest in zip(frame.index, recs, phones, hashes, strict=True):
+    fresh: list[int] = []
+    changed: list[int] = []
+    for pos, (phone, number, digest) in enumerate(zip(phones, numbers, hashes, strict=True)):
         if phone not in phone_ids:
-            result.findings.append(
-                Finding(
-                    "event-customer-rejected",
-                    QUESTIONNAIRES.name,
-                    int(row),
-                    QUESTIONNAIRES.header("phone"),
-                    phone,
-                )
-            )
             continue
-        values = {
-            **rec,
-            "customer_id": phone_ids[phone],
-            "account_id": ctx.account.id,
-            "version_id": ctx.version.id,
-            "row_hash": digest,
-        }
-        if rec["subscription_no"] not in existing:
-            fresh.append(values)
-        elif existing[rec["subscription_no"]][1] != digest:
-            changed.append({**values, "id": existing[rec["subscription_no"]][0]})
+        if number not in existing:
+            fresh.append(pos)
+        elif existing[number][1] != digest:
+            changed.append(pos)
     if fresh:
-        session.execute(insert(Questionnaire), fresh)
+        picked = frame.iloc[fresh].assign(
+            customer_id=[phone_ids[phones[p]] for p in fresh], row_hash=[hashes[p] for p in fresh]
+        )
+        result.rows_written += insert_frame(
+            session,
+            Questionnaire.__table__,
+            picked,
+            [*QUESTIONNAIRE_FIELDS, "customer_id", "row_hash"],
+            account_id=ctx.account.id,
+            version_id=ctx.version.id,
+        )
     if changed:
-        session.execute(update(Questionnaire), changed)
-    result.rows_written += len(fresh) + len(changed)
+        recs = records(frame.iloc[changed], QUESTIONNAIRE_FIELDS)
+        updates = [
+            {
+                **rec,
+                "id": existing[numbers[pos]][0],
+                "customer_id": phone_ids[phones[pos]],
+                "account_id": ctx.account.id,
+                "version_id": ctx.version.id,
+                "row_hash": hashes[pos],
+            }
+            for pos, rec in zip(changed, recs, strict=True)
+        ]
+        session.execute(update(Questionnaire), updates)
+        result.rows_written += len(updates)
 
 
 def apply_customers(ctx: IngestContext) -> PlanResult:
     result = PlanResult()
-    phone_ids = _apply_customer_rows(ctx, result)
-    _apply_events(ctx, phone_ids, result)
+    phone_ids, created = _apply_customer_rows(ctx, result)
+    _apply_events(ctx, phone_ids, created, result)
     _apply_questionnaires(ctx, phone_ids, result)
     return result
