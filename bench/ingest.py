@@ -128,13 +128,20 @@ def salesync_ingests(path: Path, edited: Path, db: str | None, tmp: Path, profil
             if profiler:
                 profiler.disable()
             first_s = time.perf_counter() - started
+            if profiler and profile:
+                profiler.dump_stats(profile)
+                profiler = cProfile.Profile()
             started = time.perf_counter()
+            if profiler:
+                profiler.enable()
             again = app.ingest(edited, "rep_a", write_back=False)
+            if profiler:
+                profiler.disable()
             reingest_s = time.perf_counter() - started
         finally:
             app.close()
     if profiler and profile:
-        profiler.dump_stats(profile)
+        profiler.dump_stats(profile.with_name("re" + profile.name))
     return Ingests(
         first_s, reingest_s, first.rows_total, first.verdict.value, again.rows_written, again.verdict.value
     )
@@ -332,7 +339,7 @@ def main() -> None:
         "--db", help="a PostgreSQL server URL; each run gets a new database (default: SQLite)"
     )
     parser.add_argument("--no-baseline", action="store_true", help="skip the slow pandas/openpyxl baseline")
-    parser.add_argument("--profile", action="store_true", help="cProfile the first ingest into bench/out/")
+    parser.add_argument("--profile", action="store_true", help="cProfile both ingests into bench/out/ (ingest_N.prof, reingest_N.prof)")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

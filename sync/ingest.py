@@ -15,9 +15,9 @@ import logging
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schema.base import SHANGHAI, now
@@ -30,7 +30,7 @@ from sync.lookups import DatabaseLookups
 from sync.outcome import Outcome, RowStatus, Verdict
 from sync.plans import IngestContext, get_plan
 from sync.reader import RawWorkbook, read_workbook
-from sync.rows import INSERT_CHUNK
+from sync.rows import INSERT_CHUNK, BulkInsert
 from sync.stamp import Stamp
 from validators.findings import Finding, Severity
 from validators.frames import Prepared, prepare
@@ -169,6 +169,18 @@ def _row_statuses(book: dict[str, Prepared], findings: list[Finding], seq: int |
     return statuses
 
 
+def _message(finding: Finding, cache: dict[tuple[Any, ...], str]) -> str:
+    """A finding's zh-CN message; the many findings that differ only by row render once."""
+    try:
+        key = (finding.code, finding.header, finding.value, *sorted(finding.params.items()))
+        hash(key)
+    except TypeError:
+        return finding.message()
+    if key not in cache:
+        cache[key] = finding.message()
+    return cache[key]
+
+
 def _finish(session: Session, version: WorkbookVersion, outcome: Outcome) -> None:
     version.outcome = outcome.verdict.value
     version.rows_total = outcome.rows_total
@@ -178,21 +190,27 @@ def _finish(session: Session, version: WorkbookVersion, outcome: Outcome) -> Non
     version.collisions = len(outcome.collisions)
     version.conflicts = len(outcome.conflicts)
     version.summary = outcome.summary()
-    rows = [
-        {
-            "version_id": version.id,
-            "code": f.code,
-            "severity": f.severity.value,
-            "sheet": f.sheet,
-            "row": f.row,
-            "header": f.header,
-            "value": f.value,
-            "message": f.message(),
-        }
-        for f in outcome.findings
-    ]
-    for start in range(0, len(rows), INSERT_CHUNK):  # plain executemany: a version may carry 100k warnings
-        session.execute(insert(cast(Table, VersionFinding.__table__)), rows[start : start + INSERT_CHUNK])
+    rendered: dict[tuple[Any, ...], str] = {}
+    bulk = BulkInsert(
+        session,
+        VersionFinding.__table__,
+        ["version_id", "code", "severity", "sheet", "row", "header", "value", "message"],
+    )
+    findings = outcome.findings
+    for start in range(0, len(findings), INSERT_CHUNK):  # a version may carry 100k warnings
+        part = findings[start : start + INSERT_CHUNK]
+        bulk.execute(
+            {
+                "version_id": [version.id] * len(part),
+                "code": [f.code for f in part],
+                "severity": [f.severity.value for f in part],
+                "sheet": [f.sheet for f in part],
+                "row": [f.row for f in part],
+                "header": [f.header for f in part],
+                "value": [f.value for f in part],
+                "message": [_message(f, rendered) for f in part],
+            }
+        )
 
 
 def _ingest(

@@ -48,6 +48,46 @@ def records(frame: pd.DataFrame, fields: Sequence[str], **constant: Any) -> list
 INSERT_CHUNK = 5000  # rows per executemany: bounds the memory of the Python parameter lists
 
 
+class BulkInsert:
+    """``INSERT`` of many rows, compiled once and handed to the driver's ``executemany``.
+
+    Values are converted column by column with the column types' own bind processors, so the
+    stored form is exactly what the ORM would store, without per-row statement bookkeeping or
+    RETURNING."""
+
+    def __init__(self, session: Session, table: FromClause, keys: Sequence[str]) -> None:
+        self.target = cast(Table, table)
+        self.connection = session.connection()
+        dialect = self.connection.dialect
+        self.keys = list(keys)
+        compiled = insert(self.target).compile(dialect=dialect, column_keys=self.keys)
+        self.positional = dialect.positional
+        self.order = list(compiled.positiontup or []) if self.positional else self.keys
+        if sorted(self.order) != sorted(self.keys):  # a Python-side default would need a value we do not send
+            raise ValueError(f"insert into {self.target.name}: parameters {self.order} ≠ {self.keys}")
+        self.sql = str(compiled)
+        self.processors = {
+            k: self.target.c[k].type.dialect_impl(dialect).bind_processor(dialect) for k in self.keys
+        }
+
+    def process(self, key: str, value: Any) -> Any:
+        process = self.processors[key]
+        return value if process is None else process(value)
+
+    def execute(self, columns: dict[str, list[Any]], *, processed: Sequence[str] = ()) -> None:
+        """Insert one chunk given as equal-length value lists per key (``processed`` keys are
+        already in the driver's form)."""
+        for key, process in self.processors.items():
+            if process is not None and key not in processed:
+                columns[key] = [process(v) for v in columns[key]]
+        rows = zip(*(columns[k] for k in self.order), strict=True)
+        params: list[Any] = (
+            list(rows) if self.positional else [dict(zip(self.order, r, strict=True)) for r in rows]
+        )
+        if params:
+            self.connection.exec_driver_sql(self.sql, params)
+
+
 def insert_frame(
     session: Session,
     table: FromClause,
@@ -56,14 +96,19 @@ def insert_frame(
     positions: Sequence[int] | None = None,
     **constant: Any,
 ) -> int:
-    """Insert rows of a typed frame (all of it, or the given positions) with a plain Core
-    executemany, chunk by chunk: every parameter set has the same keys, so the driver sees one
-    statement, and no ORM bookkeeping or RETURNING is paid per row. Returns the rows inserted."""
+    """Insert rows of a typed frame (all of it, or the given positions) in chunks, with the same
+    ``constant`` values on every row. Returns the number of rows inserted."""
     picked = frame if positions is None else frame.iloc[list(positions)]
     total = len(picked)
-    stmt = insert(cast(Table, table))
+    if not total:
+        return 0
+    bulk = BulkInsert(session, table, [*fields, *constant])
+    fixed = {k: bulk.process(k, v) for k, v in constant.items()}
     for start in range(0, total, INSERT_CHUNK):
-        session.execute(stmt, records(picked.iloc[start : start + INSERT_CHUNK], fields, **constant))
+        part = picked.iloc[start : start + INSERT_CHUNK]
+        columns: dict[str, list[Any]] = {f: column_values(part[f]) for f in fields}
+        columns.update({k: [v] * len(part) for k, v in fixed.items()})
+        bulk.execute(columns, processed=list(fixed))
     return total
 
 

@@ -198,14 +198,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+class _Missing(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
 def render(code: str, lang: str = "zh", **params: Any) -> str:
     """The message of ``code`` in ``lang`` with ``params`` filled in; unknown fields stay visible."""
     zh, en = MESSAGES.get(code, ("{code}", "{code}"))
     template = en if lang == "en" else zh
-
-    class _Missing(dict[str, Any]):
-        def __missing__(self, key: str) -> str:
-            return "{" + key + "}"
 
     values = _Missing({k: ("" if v is None else v) for k, v in params.items()})
     values.setdefault("code", code)
@@ -215,4 +216,135 @@ def render(code: str, lang: str = "zh", **params: Any) -> str:
 MESSAGES["event-customer-rejected"] = (
     "手机号码“{value}”对应的客户行未被接收，此行暂不同步，请先修正客户行",
     "The customer row for “{value}” was not accepted, so this row waits; fix the customer row first",
+)
+
+# -- the watcher (sync/watch) and the personal folders (sync/folders.py) ----------------------------
+MESSAGES.update(
+    {
+        "watch-unmapped": (
+            "此文件不在任何在职账号的个人文件夹中（应放在 共享盘/地区编码/账号/ 下），未同步",
+            "This file is not in an active account's personal folder (ROOT/<region>/<username>/); not synced",
+        ),
+        "watch-not-permitted": (
+            "账号 {account} 的角色不能提交“{kind}”，此文件未同步",
+            "Account {account} may not submit “{kind}”; this file was not synced",
+        ),
+        "watch-started": ("开始监视共享盘 {root}（{observer}）", "Watching the drive {root} ({observer})"),
+        "watch-stopping": ("收到停止信号：处理完当前文件后退出", "Stop requested: finishing the current file"),
+        "watch-stopped": ("已停止监视", "Stopped watching"),
+        "watch-observer-fallback": (
+            "文件系统事件不可用（{detail}），改为轮询，每 {interval} 秒一次",
+            "Native file events are unavailable ({detail}); polling every {interval} s instead",
+        ),
+        "watch-observer-restarted": (
+            "监视线程已停止，已重新启动（{observer}）",
+            "The observer thread died and was restarted ({observer})",
+        ),
+        "watch-root-missing": (
+            "共享盘目录无法访问：{root}，稍后重试",
+            "The drive folder cannot be reached: {root}; retrying",
+        ),
+        "watch-seen": ("发现新保存的文件：{file}", "New save seen: {file}"),
+        "watch-ingested": ("{folder}　{summary}", "{folder}  {summary}"),
+        "watch-refused": ("未同步 {file}：{reason}", "Not synced {file}: {reason}"),
+        "watch-blank-template": ("{file} 是空白模板，无需同步", "{file} is a blank template; nothing to sync"),
+        "watch-failed": ("处理 {file} 时出错：{detail}", "Error while processing {file}: {detail}"),
+        "watch-db-paused": (
+            "数据库不可用（{detail}），暂停处理，恢复后自动继续",
+            "The database is unavailable ({detail}); paused until it is back",
+        ),
+        "watch-db-resumed": ("数据库已恢复，继续处理", "The database is back; resuming"),
+        "watch-recovered": (
+            "接管 {count} 个被中断的任务，重新处理",
+            "Took over {count} interrupted jobs to process again",
+        ),
+        "watch-stamp-written": (
+            "{file} 已关闭，版本戳 v{seq} 已写入",
+            "{file} was closed; stamp v{seq} written",
+        ),
+        "folders-created": ("已建立个人文件夹 {folder}", "Created the personal folder {folder}"),
+        "folders-template": ("已放入空白模板 {file}", "Put the blank template {file}"),
+    }
+)
+
+# -- signed change sets and the work log (DOMAIN.md §6) ---------------------------------------------
+MESSAGES.update(
+    {
+        "change-set-pending": (
+            "已生成变更单 #{change_set}（新增 {added} 行、修改 {changed} 行、删除 {removed} 行），"
+            "须经{signers}签字确认后生效",
+            "Change set #{change_set} recorded ({added} added, {changed} changed, {removed} removed rows); "
+            "it takes effect once signed by: {signers}",
+        ),
+        "change-set-superseded": (
+            "此前尚未生效的变更单 #{old} 已作废，以本次保存为准",
+            "The earlier change set #{old}, not yet in effect, is superseded by this version",
+        ),
+        "change-set-unknown": ("变更单 #{change_set} 不存在", "There is no change set #{change_set}"),
+        "sign-wrong-password": (
+            "密码不正确，签字未记录（账号 {account}）",
+            "Wrong password; nothing was signed (account {account})",
+        ),
+        "sign-not-pending": (
+            "变更单 #{change_set} 的状态为“{status}”，不能再签字",
+            "Change set #{change_set} is {status} and can no longer be signed",
+        ),
+        "sign-is-submitter": (
+            "{account} 是变更单 #{change_set} 的提交人，不能为自己的变更签字",
+            "{account} submitted change set #{change_set} and cannot sign it",
+        ),
+        "sign-inactive": ("账号 {account} 已停用，不能签字", "Account {account} is disabled and cannot sign"),
+        "sign-not-authorised": (
+            "{account} 没有签字权限（须为市场营销部高级经理、地区总经理或集团营销管理部）",
+            "{account} may not sign change sets (senior manager, region GM or executive only)",
+        ),
+        "sign-wrong-region": (
+            "{account} 不属于变更单 #{change_set} 所涉项目的地区，不能签字",
+            "{account} is not in the region of change set #{change_set}'s projects",
+        ),
+        "sign-already-signed": (
+            "{account} 已在变更单 #{change_set} 上签过字，同一人的签字只计一次",
+            "{account} has already signed change set #{change_set}; one person's signature counts once",
+        ),
+        "sign-altered": (
+            "变更单 #{change_set} 的内容与提交时不一致（可能被改动），不能签字，请让操作员重新提交",
+            "Change set #{change_set} no longer matches what was submitted; it cannot be signed",
+        ),
+        "sign-reason-required": ("驳回时须填写原因", "A rejection needs a reason"),
+        "sign-conflict": (
+            "变更单 #{change_set} 所依据的数据已被其他变更修改（{count} 处冲突），签字未记录，数据未改动：{fields}。"
+            "请让操作员按当前数据重新提交",
+            "Change set #{change_set} is based on data that has changed since ({count} conflicts); nothing was "
+            "signed or applied: {fields}",
+        ),
+        "log-intact": (
+            "工作日志完整：共 {entries} 条，哈希链逐条核对无误",
+            "The work log is intact: {entries} entries, every link verified",
+        ),
+        "log-legacy": (
+            "（其中前 {legacy} 条为启用密钥前的记录，只有哈希链、没有密钥签章）",
+            " (the first {legacy} entries predate the key: chained, not keyed)",
+        ),
+        "log-edited": (
+            "工作日志第 {seq} 条（记录号 {id}）与其签章不符：该条在写入后被改动或伪造",
+            "Work log entry {seq} (row id {id}) does not match its seal: it was altered or forged",
+        ),
+        "log-broken-link": (
+            "工作日志第 {seq} 条（记录号 {id}）接不上前一条：其前的记录被删除、插入或调换了顺序",
+            "Work log entry {seq} (row id {id}) does not follow the one before: entries were deleted, "
+            "inserted or reordered",
+        ),
+        "log-missing-tail": (
+            "工作日志应有 {expected} 条，只剩 {entries} 条：第 {seq} 条起的记录被删除",
+            "The work log should hold {expected} entries but holds {entries}: entries from {seq} on were deleted",
+        ),
+        "log-head-forged": (
+            "工作日志的链头记录与其签章不符（被改动）",
+            "The work log's head record does not match its seal (altered)",
+        ),
+        "log-head-missing": (
+            "工作日志的链头记录被删除，无法确认记录是否完整",
+            "The work log's head record was deleted; its completeness cannot be confirmed",
+        ),
+    }
 )

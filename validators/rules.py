@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from schema.spec import Lookups
 from validators.findings import Finding, display
@@ -252,6 +253,14 @@ def discount_values(book: Book, lookups: Lookups) -> Iterator[Finding]:
 # -- customers ------------------------------------------------------------------------------------------
 
 
+def _phones(series: pd.Series) -> set[str]:
+    return {p for p in pa.array(series, from_pandas=True).to_pylist() if p is not None}
+
+
+def _rows_not_in(frame: pd.DataFrame, allowed: set[str]) -> pd.Index:
+    return frame.index[~frame["phone"].isin(list(allowed)).to_numpy(dtype=bool, na_value=False)]
+
+
 def new_customer_has_first_event(book: Book, lookups: Lookups) -> Iterator[Finding]:
     """A customer the system has never seen needs a 首次来电 or 首次来访 event in the same workbook."""
     customers = _clean(book, "customer")
@@ -259,27 +268,23 @@ def new_customer_has_first_event(book: Book, lookups: Lookups) -> Iterator[Findi
         return
     events = _clean(book, "customer_event")
     first = (
-        set(events.loc[events["kind"].isin(["首次来电", "首次来访"]).to_numpy(), "phone"])
+        _phones(events.loc[events["kind"].isin(["首次来电", "首次来访"]).to_numpy(), "phone"])
         if not events.empty
         else set()
     )
-    phones = set(customers["phone"])
-    known = lookups.known_phones(phones - first)
-    for row, phone in customers["phone"].items():
-        if phone not in first and phone not in known:
-            yield _at(book, "customer", row, "phone", "customer-needs-event")
+    known = lookups.known_phones(_phones(customers["phone"]) - first)
+    for row in _rows_not_in(customers, first | known):
+        yield _at(book, "customer", row, "phone", "customer-needs-event")
 
 
 def events_have_customer(book: Book, lookups: Lookups) -> Iterator[Finding]:
     """Events and questionnaires name a customer of this workbook or one the author already owns."""
     customers = book.get("customer")
-    listed = set(customers.frame["phone"].dropna()) if customers is not None else set()
+    listed = _phones(customers.frame["phone"]) if customers is not None else set()
     for entity in ("customer_event", "questionnaire"):
         frame = _clean(book, entity)
         if frame.empty:
             continue
-        phones = set(frame["phone"]) - listed
-        owned = lookups.owned_phones(phones)
-        for row, phone in frame["phone"].items():
-            if phone not in listed and phone not in owned:
-                yield _at(book, entity, row, "phone", "event-unknown-customer")
+        owned = lookups.owned_phones(_phones(frame["phone"]) - listed)
+        for row in _rows_not_in(frame, listed | owned):
+            yield _at(book, entity, row, "phone", "event-unknown-customer")

@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any, cast
 
 import pandas as pd
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from schema.base import SHANGHAI, now
@@ -28,12 +28,24 @@ QUESTIONNAIRE_FIELDS = [f for f in QUESTIONNAIRES.fields if f != "phone"]
 
 
 def _existing_customers(session: Session, column: Any, values: list[str]) -> dict[str, Any]:
-    """The known customers among ``values`` (phones or ID numbers), with what ownership needs."""
+    """The known customers among ``values`` (phones or ID numbers), with what ownership needs.
+
+    A workbook naming a good share of all customers is answered by one scan of the table; a
+    small one by chunked ``IN`` lookups on the index."""
+    wanted = {v for v in values if v}
     out: dict[str, Any] = {}
+    if not wanted:
+        return out
     cols = (Customer.id, Customer.phone, Customer.owner_id, Customer.row_hash, Customer.id_number)
-    for batch in chunks(sorted({v for v in values if v})):
-        for row in session.execute(select(*cols).where(column.in_(batch))):
-            out[row.phone if column is Customer.phone else row.id_number] = row
+    key = 1 if column is Customer.phone else 4
+    connection = session.connection()  # plain rows: no ORM loading for what is only compared
+    total = connection.execute(select(func.count()).select_from(Customer)).scalar_one()
+    if len(wanted) * 4 >= total:
+        return {str(row[key]): row for row in connection.execute(select(*cols)).all() if row[key] in wanted}
+    for batch in chunks(sorted(wanted)):
+        out.update(
+            (str(row[key]), row) for row in connection.execute(select(*cols).where(column.in_(batch))).all()
+        )
     return out
 
 
@@ -182,10 +194,10 @@ def _late_entries(ctx: IngestContext, frame: pd.DataFrame, positions: list[int],
     shown = {
         day: (day.isoformat(), {"deadline": d.strftime("%Y-%m-%d %H:%M")}) for day, d in late_days.items()
     }
-    for row, day in zip(days.index[late], days[late], strict=True):
+    for row, day in zip(days.index[late].tolist(), column_values(days[late]), strict=True):
         value, params = shown[day]
         result.findings.append(
-            Finding("late-entry", CUSTOMERS.name, int(row), header, value, params, Severity.WARNING)
+            Finding("late-entry", CUSTOMERS.name, row, header, value, params, Severity.WARNING)
         )
 
 
@@ -292,19 +304,18 @@ def _apply_events(
     repeated = keys.duplicated(keep="first").to_numpy()
 
     earlier = sorted({c for c in cids if c is not None and c not in created})
-    known: set[tuple[int, str]] = set()
-    by_key: dict[tuple[int, Any, str], tuple[int, str]] = {}
+    stored: list[Any] = []
+    connection = session.connection()  # plain rows: no ORM loading for what is only compared
     for batch in chunks(earlier):
         stmt = select(
             CustomerEvent.customer_id,
+            CustomerEvent.row_hash,
             CustomerEvent.at,
             CustomerEvent.kind,
             CustomerEvent.id,
-            CustomerEvent.row_hash,
         ).where(CustomerEvent.customer_id.in_(batch))
-        for cid, at, kind, eid, digest in session.execute(stmt):
-            known.add((cid, digest))
-            by_key[(cid, canon(at), kind)] = (eid, digest)
+        stored += connection.execute(stmt).all()
+    known = {(row[0], row[1]) for row in stored}
 
     fresh: list[int] = []
     candidates: list[int] = []
@@ -317,6 +328,8 @@ def _apply_events(
             candidates.append(pos)
     changed: list[tuple[int, int]] = []  # (position, event id)
     if candidates:
+        touched = {cids[pos] for pos in candidates}
+        by_key = {(cid, canon(at), kind): eid for cid, _, at, kind, eid in stored if cid in touched}
         ats = column_values(frame["at"].iloc[candidates])
         kinds = column_values(frame["kind"].iloc[candidates])
         for pos, at, kind in zip(candidates, ats, kinds, strict=True):
@@ -324,7 +337,7 @@ def _apply_events(
             if hit is None:
                 fresh.append(pos)
             else:
-                changed.append((pos, hit[0]))
+                changed.append((pos, hit))
     if fresh:
         fresh.sort()
         picked = frame.iloc[fresh].assign(
