@@ -22,12 +22,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from common import fresh_database, salesync_app  # bench/ is the script's folder
 
 OUT = Path(__file__).resolve().parent / "out"
 EDIT_SHARE = 100  # the re-ingested copy changes one customer in 100
@@ -47,43 +47,6 @@ def workbooks(rows: int) -> tuple[Path, Path]:
             examples.write_customers_workbook(partial, rows, seed=1, edited=edited).rename(path)
             print(f"  generated {path.name} in {time.perf_counter() - started:.1f} s", flush=True)
     return paths
-
-
-@contextmanager
-def fresh_database(url: str | None, tmp: Path) -> Iterator[str]:
-    """A new empty database: a SQLite file in ``tmp``, or a new database on the given PostgreSQL server."""
-    if not url or url.startswith("sqlite"):
-        yield f"sqlite:///{tmp / f'{uuid.uuid4().hex}.db'}"
-        return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def salesync_app(db_url: str, tmp: Path) -> Any:
-    """An initialised Salesync with region SZ and the rep ``rep_a`` (not timed)."""
-    from sync import accounts
-    from sync.app import Salesync
-    from sync.config import Config
-
-    app = Salesync(Config(database_url=db_url, data_dir=tmp / "data", drive_root=tmp / "drive"))
-    app.init()
-    with app.transaction() as session:
-        accounts.add_region(session, "SZ", "深圳地区公司")
-        accounts.add_user(
-            session, "rep_a", name="张丽", roles=["sales_rep"], password="bench-only", region="SZ"
-        )
-    return app
 
 
 def bare_read(path: Path) -> None:
@@ -339,7 +302,11 @@ def main() -> None:
         "--db", help="a PostgreSQL server URL; each run gets a new database (default: SQLite)"
     )
     parser.add_argument("--no-baseline", action="store_true", help="skip the slow pandas/openpyxl baseline")
-    parser.add_argument("--profile", action="store_true", help="cProfile both ingests into bench/out/ (ingest_N.prof, reingest_N.prof)")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="cProfile both ingests into bench/out/ (ingest_N.prof, reingest_N.prof)",
+    )
     parser.add_argument("--child", nargs=2, metavar=("MODE", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

@@ -223,6 +223,121 @@ MORTGAGES = ReportSpec(
     ),
 )
 
+# -- the further reports users expect beside §4 (not kept by hand) ---------------------------------
+
+COLLISIONS = ReportSpec(
+    id="collisions",
+    title="撞单记录表",
+    key=("customer_phone", "rep"),
+    date_field="detected",
+    columns=(
+        C("customer_name", "客户姓名", T.TEXT),
+        C("customer_phone", "客户手机", T.PHONE, required=True),
+        C("owner", "归属置业顾问", T.TEXT),
+        C("owned_since", "归属时间", T.DATETIME, width=18),
+        C("rep", "撞单置业顾问", T.TEXT, required=True),
+        C("detected", "发现时间", T.DATETIME, width=18),
+        C("status", "处理状态", T.TEXT),
+        C("resolution", "处理结果", T.TEXT, width=30),
+    ),
+)
+
+DORMANT = ReportSpec(
+    id="dormant",
+    title="休眠客户表",
+    key=("customer_phone",),
+    sums=(),
+    description="期间止日已超过 14 天没有客户事件的客户，销售经理可重新分配。",
+    columns=(
+        C("customer_name", "客户姓名", T.TEXT),
+        C("customer_phone", "客户手机", T.PHONE, required=True),
+        C("rep", "置业顾问", T.TEXT),
+        C("first_contact", "首次接触日期", T.DATE),
+        C("last_event", "最近事件时间", T.DATETIME, width=18),
+        _count("idle_days", "未跟进天数"),
+    ),
+)
+
+TIMELINESS = ReportSpec(
+    id="timeliness",
+    title="录入及时性统计表",
+    key=("username",),
+    description="客户资料最迟在首次接触后的下一个工作日结束前录入；认购、收款在当日工作结束前录入（以系统首次收到为准）。",
+    columns=(
+        C("username", "账号", T.CODE, required=True),
+        C("name", "姓名", T.TEXT),
+        _count("customers", "新客户"),
+        _count("customers_late", "客户录入超时"),
+        _count("subscriptions", "认购"),
+        _count("subscriptions_late", "认购录入超时"),
+        _count("receipts", "收款"),
+        _count("receipts_late", "收款录入超时"),
+    ),
+)
+
+COLLECTIONS_DUE = ReportSpec(
+    id="collections_due",
+    title="催款表",
+    key=("subscription_no",),
+    description="截至期间止日已逾期未收的款项，按认购列出。",
+    columns=(
+        C("subscription_no", "认购编号", T.CODE, required=True),
+        C("room_code", "房间编码", T.CODE),
+        C("customer_name", "客户姓名", T.TEXT),
+        C("customer_phone", "客户手机", T.PHONE),
+        C("rep", "置业顾问", T.TEXT),
+        _money("total", "应收合计"),
+        _money("received", "已收金额"),
+        _money("outstanding", "未收金额"),
+        _money("overdue", "逾期金额"),
+        C("overdue_since", "最早逾期日", T.DATE),
+    ),
+)
+
+TRUE_UPS = ReportSpec(
+    id="true_ups",
+    title="面积补差表",
+    key=("room_code",),
+    date_field="survey_date",
+    sums=("buyer_pays", "developer_bears", "refund", "double_refund"),
+    columns=(
+        C("room_code", "房间编码", T.CODE, required=True),
+        C("customer_name", "客户姓名", T.TEXT),
+        C("basis", "计价方式", T.TEXT),
+        C("contract_area", "合同面积", T.DECIMAL, decimals=2),
+        C("measured_area", "实测面积", T.DECIMAL, decimals=2),
+        C("error_ratio", "面积误差比", T.DECIMAL, decimals=4),
+        C("unit_price", "单价", T.DECIMAL, decimals=2),
+        _money("buyer_pays", "买受人补交"),
+        _money("developer_bears", "开发商承担"),
+        _money("refund", "退还"),
+        _money("double_refund", "双倍返还"),
+        C("survey_date", "实测日期", T.DATE),
+    ),
+)
+
+WORKLOAD = ReportSpec(
+    id="workload",
+    title="置业顾问工作量统计表",
+    key=("username",),
+    description="期间内各置业顾问的来电、来访、新客户与成交，绩效考核依据。",
+    columns=(
+        C("username", "账号", T.CODE, required=True),
+        C("name", "姓名", T.TEXT),
+        _count("calls", "来电"),
+        _count("visits", "来访"),
+        _count("follow_ups", "回访及其他"),
+        _count("new_customers", "新客户"),
+        _count("subscriptions", "认购"),
+        _count("contracts", "签约"),
+    ),
+)
+
+#: The further reports of ``salesync report`` (the 楼盘表 board is a grid, not a table: sync.reports.board).
+FURTHER: dict[str, ReportSpec] = {
+    r.id: r for r in (COLLISIONS, DORMANT, TIMELINESS, COLLECTIONS_DUE, TRUE_UPS, WORKLOAD)
+}
+
 REPORTS: dict[str, ReportSpec] = {
     r.id: r
     for r in (SALES_DETAIL, CANCELLATIONS, ROOM_CHANGES, CALLS_VISITS, SALES_SUMMARY, RECEIPTS, MORTGAGES)
@@ -231,6 +346,6 @@ REPORTS: dict[str, ReportSpec] = {
 
 def get_report(report_id: str) -> ReportSpec:
     try:
-        return REPORTS[report_id]
+        return REPORTS[report_id] if report_id in REPORTS else FURTHER[report_id]
     except KeyError:
         raise KeyError(f"unknown report {report_id!r}") from None

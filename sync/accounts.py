@@ -13,6 +13,7 @@ from schema.base import now
 from schema.models import Account, AccountRole, Region
 from schema.roles import GROUP_ROLES, Role
 from sync.errors import AccountExists, InvalidRole, RegionExists, UnknownAccount, UnknownRegion
+from sync.worklog import LogWriter
 
 _hasher = PasswordHasher()
 
@@ -82,6 +83,17 @@ def add_user(
     account.roles = [AccountRole(role=r.value, project_code=p) for r in role_list for p in project_list]
     session.add(account)
     session.flush()
+    LogWriter(session, created_by.id if created_by else None).append(
+        "account",
+        username,
+        "create",
+        detail={
+            "name": name,
+            "roles": [r.value for r in role_list],
+            "region": region,
+            "projects": [p for p in project_list if p],
+        },
+    )
     return account
 
 
@@ -92,10 +104,11 @@ def get_account(session: Session, username: str) -> Account:
     return account
 
 
-def disable_user(session: Session, username: str) -> Account:
+def disable_user(session: Session, username: str, *, by: Account | None = None) -> Account:
     """Disable at once, never delete: the account's history stays attributable."""
     account = get_account(session, username)
     if account.active:
         account.active = False
         account.disabled_at = now()
+        LogWriter(session, by.id if by else None).append("account", username, "disable")
     return account

@@ -13,6 +13,7 @@ from schema.db import is_initialised, make_engine, session_factory, upgrade
 from sync.config import Config
 from sync.errors import NotInitialised
 from sync.outcome import Outcome
+from sync.worklog import load_key
 
 
 class Salesync:
@@ -20,6 +21,8 @@ class Salesync:
         self.config = config
         self.engine = engine or make_engine(config.database_url)
         self.sessions: sessionmaker[Session] = session_factory(self.engine)
+        # Whatever writes inside a transaction can append to the work log with the configured key.
+        self.sessions.configure(info={"audit_key": lambda: load_key(config)})
 
     def init(self) -> None:
         """Create or upgrade the database schema (idempotent)."""
@@ -35,7 +38,13 @@ class Salesync:
             yield session
 
     def ingest(
-        self, path: Path | str, username: str, *, allow_removals: bool = False, write_back: bool | None = None
+        self,
+        path: Path | str,
+        username: str,
+        *,
+        allow_removals: bool = False,
+        write_back: bool | None = None,
+        data: bytes | None = None,
     ) -> Outcome:
         from sync.ingest import ingest_file
 
@@ -45,6 +54,7 @@ class Salesync:
             username,
             allow_removals=allow_removals,
             write_back=self.config.write_back if write_back is None else write_back,
+            data=data,
         )
 
     def close(self) -> None:

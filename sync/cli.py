@@ -279,5 +279,29 @@ def demo(ctx: click.Context, drive: Path | None) -> None:
         _print_outcome(outcome, app.config.lang)
 
 
+from sync.cli_watch import folders, status, up, watch  # noqa: E402  (they use the helpers above)
+
+for _command in (watch, folders, status, up):
+    main.add_command(_command)
+
+from sync.cli_sign import audit, changes  # noqa: E402  (signed changes and the work log)
+
+main.add_command(changes)
+main.add_command(audit)
+
+from sync.cli_tasks import tasks  # noqa: E402  (my tasks)
+
+main.add_command(tasks)
+
+from sync.cli_reconcile import cadence, mismatch, reconcile  # noqa: E402  (dual-track reconciliation)
+
+main.add_command(reconcile)
+main.add_command(mismatch)
+main.add_command(cadence)
+
+from sync.cli_reports import report  # noqa: E402  (the system's reports)
+
+main.add_command(report)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

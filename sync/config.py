@@ -27,6 +27,9 @@ class Config:
     write_back: bool = True
     removal_hold_ratio: float = 0.5  # a version removing more than this share of rows is held
     removal_hold_minimum: int = 20  # ... once it removes at least this many rows
+    audit_key: str | None = None  # the work log's secret; unset: a key file in the data directory
+    watch_polling: bool = False  # the watcher polls instead of using native events (network shares)
+    watch_poll_interval: float = 1.0  # seconds between the watcher's polls
 
     @classmethod
     def load(
@@ -39,7 +42,18 @@ class Config:
             url = f"sqlite:///{(base / 'salesync.db').resolve()}"
         drive = Path(os.environ.get("SALESYNC_DRIVE") or file_values.get("drive_root") or base / "drive")
         lang = os.environ.get("SALESYNC_LANG") or file_values.get("lang") or "zh"
-        return cls(database_url=str(url), data_dir=base, drive_root=drive, lang=str(lang))
+        polling = os.environ.get("SALESYNC_WATCH_POLLING") or file_values.get("watch_polling") or False
+        interval = os.environ.get("SALESYNC_WATCH_POLL_INTERVAL") or file_values.get("watch_poll_interval")
+        audit_key = os.environ.get("SALESYNC_AUDIT_KEY") or file_values.get("audit_key")
+        return cls(
+            database_url=str(url),
+            data_dir=base,
+            drive_root=drive,
+            lang=str(lang),
+            watch_polling=str(polling).lower() in ("1", "true", "yes", "on"),
+            watch_poll_interval=float(interval or 1.0),
+            audit_key=str(audit_key) if audit_key else None,
+        )
 
     def with_(self, **changes: Any) -> Config:
         return replace(self, **changes)

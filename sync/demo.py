@@ -69,12 +69,19 @@ def build_drive(drive: Path) -> list[tuple[Path, str]]:
     return out
 
 
-def run_demo(app: Salesync, drive: Path, *, echo: Callable[[str], None] = print) -> list[Outcome]:
+def prepare_demo(
+    app: Salesync, drive: Path, *, echo: Callable[[str], None] = print
+) -> list[tuple[Path, str]]:
+    """Initialise, create the demo people and write the demo drive; (file, account) to ingest."""
     app.init()
     password = os.environ.get("SALESYNC_DEMO_PASSWORD", DEFAULT_PASSWORD)
     ensure_people(app, password)
     echo(f"数据库：{app.engine.url.render_as_string(hide_password=True)}")
     echo(f"演示共享盘：{drive.resolve()}")
     echo(f"演示账号：{', '.join(u for u, _, _ in PEOPLE)}（密码 {password}）")
-    files = build_drive(drive)
+    return build_drive(drive)
+
+
+def run_demo(app: Salesync, drive: Path, *, echo: Callable[[str], None] = print) -> list[Outcome]:
+    files = prepare_demo(app, drive, echo=echo)
     return [app.ingest(path, username) for path, username in files]

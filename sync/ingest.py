@@ -287,6 +287,7 @@ def _ingest(
             result.change_set_id,
             result.held,
         )
+        outcome.reconciliation_run_id = result.reconciliation_run_id
         bad = _bad_rows(findings)
 
     rejected = sum(len(rows) for rows in bad.values())

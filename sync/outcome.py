@@ -59,6 +59,7 @@ class Outcome:
     rows_rejected: int = 0
     rows_written: int = 0
     change_set_id: int | None = None
+    reconciliation_run_id: int | None = None
     findings: list[Finding] = field(default_factory=list)
     rows: list[RowStatus] = field(default_factory=list)
 
@@ -92,7 +93,7 @@ class Outcome:
             if self.conflicts:
                 parts.append(f"冲突 {len(self.conflicts)}")
             stamp = f"（v{self.seq}）" if self.seq else ""
-            return f"{name}: {self.verdict.title_zh}{stamp} — " + "，".join(parts)
+            return f"{name}: {self.verdict.title_zh}{stamp} — " + "，".join(parts) + self._pending(lang)
         parts = [
             f"{self.rows_total} rows",
             f"{self.rows_accepted} accepted",
@@ -101,7 +102,12 @@ class Outcome:
         ]
         if self.collisions:
             parts.append(f"{len(self.collisions)} collisions")
-        return f"{name}: {self.verdict.value} — " + ", ".join(parts)
+        return f"{name}: {self.verdict.value} — " + ", ".join(parts) + self._pending(lang)
+
+    def _pending(self, lang: str) -> str:
+        """A master-data version waits for signatures: say so, in the same line."""
+        pending = next((f for f in self.findings if f.code == "change-set-pending"), None)
+        return f"；{pending.message(lang)}" if pending is not None else ""
 
     def as_dict(self, lang: str = "zh") -> dict[str, Any]:
         return {
@@ -124,5 +130,6 @@ class Outcome:
                 "conflicts": len(self.conflicts),
             },
             "change_set": self.change_set_id,
+            "reconciliation_run": self.reconciliation_run_id,
             "findings": [f.as_dict(lang) for f in self.findings],
         }

@@ -68,7 +68,12 @@ class RawWorkbook:
         return not any(f.structural for f in self.findings)
 
 
-def read_workbook(data: bytes, kinds: Mapping[str, WorkbookKind] | None = None) -> RawWorkbook:
+def read_workbook(
+    data: bytes, kinds: Mapping[str, WorkbookKind] | None = None, *, assume: WorkbookKind | None = None
+) -> RawWorkbook:
+    """Read a salesync workbook (its kind named by the stamp). With ``assume``, a workbook without
+    a stamp is read as that kind too: each sheet of the kind is found by its name or else as the
+    first sheet holding all its required headers (a controller's own report sheet)."""
     if kinds is None:
         from schema.kinds import all_kinds
 
@@ -77,7 +82,7 @@ def read_workbook(data: bytes, kinds: Mapping[str, WorkbookKind] | None = None) 
     if inspection.findings:
         return RawWorkbook(None, None, {}, list(inspection.findings))
     try:
-        return _read(data, kinds, inspection)
+        return _read(data, kinds, inspection, assume)
     except fastexcel.FastExcelError as exc:
         return RawWorkbook(None, None, {}, [_unreadable("工作簿", exc)])
 
@@ -93,10 +98,36 @@ def fold_header(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip(_SPACE).rstrip("*" + _SPACE)
 
 
-def _read(data: bytes, kinds: Mapping[str, WorkbookKind], inspection: safety.Inspection) -> RawWorkbook:
+def _by_headers(reader: fastexcel.ExcelReader, spec: Sheet) -> str | None:
+    """The first visible sheet whose first row holds every required header of ``spec``."""
+    wanted = {fold_header(c.header) for c in spec.columns if c.required} or {
+        fold_header(c.header) for c in spec.columns
+    }
+    for name in reader.sheet_names:
+        if name == STAMP_SHEET:
+            continue
+        first = reader.load_sheet(name, header_row=None, n_rows=1, dtypes="string").to_arrow()
+        headers = {fold_header(c[0].as_py()) for c in first.columns if len(c) and c[0].as_py()}
+        if wanted <= headers:
+            return name
+    return None
+
+
+def _read(
+    data: bytes,
+    kinds: Mapping[str, WorkbookKind],
+    inspection: safety.Inspection,
+    assume: WorkbookKind | None = None,
+) -> RawWorkbook:
     reader = fastexcel.read_excel(data)
     names = {unicodedata.normalize("NFKC", n).strip(): n for n in reversed(reader.sheet_names)}
     stamp_sheet = names.get(STAMP_SHEET)
+    if stamp_sheet is None and assume is not None:
+        for spec in assume.sheets:
+            key = unicodedata.normalize("NFKC", spec.name).strip()
+            if key not in names and (found := _by_headers(reader, spec)) is not None:
+                names[key] = found
+        return _read_sheets(reader, data, names, assume, None, inspection)
     if stamp_sheet is None:
         return RawWorkbook(None, None, {}, [Finding("not-template")])
     stamp_rows = reader.load_sheet(stamp_sheet, header_row=None, dtypes="string").to_arrow()
@@ -109,7 +140,17 @@ def _read(data: bytes, kinds: Mapping[str, WorkbookKind], inspection: safety.Ins
     if stamp.template_version != kind.version:
         finding = Finding("template-version", value=stamp.template_version, params={"expected": kind.version})
         return RawWorkbook(kind, stamp, {}, [finding])
+    return _read_sheets(reader, data, names, kind, stamp, inspection)
 
+
+def _read_sheets(
+    reader: fastexcel.ExcelReader,
+    data: bytes,
+    names: dict[str, str],
+    kind: WorkbookKind,
+    stamp: Stamp | None,
+    inspection: safety.Inspection,
+) -> RawWorkbook:
     sheets: dict[str, RawSheet] = {}
     findings: list[Finding] = []
     for spec in kind.sheets:
@@ -181,6 +222,7 @@ def _read_sheet(
 
     by_column = {absolute: spec.column(f) for f, (_, absolute) in matched.items()}
     findings += _formula_findings(spec, inspection.formula_cells.get(name, []), by_column, frame.index)
+    frame.attrs["present"] = [c.field for c in spec.columns if c.field in matched]
     return RawSheet(spec, frame, extra, has_status), findings
 
 

@@ -17,14 +17,19 @@ from sqlalchemy.orm import Session
 from schema.base import SHANGHAI
 
 
-def row_hashes(frame: pd.DataFrame, fields: Sequence[str]) -> list[str]:
-    """A 64-bit fingerprint of each row's values: equal rows, equal hashes (vectorised join)."""
+def joined(frame: pd.DataFrame, fields: Sequence[str], sep: str = "\x1f", blank: str = "\x00") -> list[str]:
+    """Each row's values as one string (vectorised): the fingerprint's input, and the work log's
+    record of a new row."""
     if frame.empty:
         return []
-    parts = [pc.fill_null(pc.cast(pa.array(frame[f], from_pandas=True), pa.string()), "\x00") for f in fields]
-    joined = pc.binary_join_element_wise(*parts, "\x1f").to_pylist()
+    parts = [pc.fill_null(pc.cast(pa.array(frame[f], from_pandas=True), pa.string()), blank) for f in fields]
+    return list(pc.binary_join_element_wise(*parts, sep).to_pylist())
+
+
+def row_hashes(frame: pd.DataFrame, fields: Sequence[str]) -> list[str]:
+    """A 64-bit fingerprint of each row's values: equal rows, equal hashes."""
     blake = hashlib.blake2b
-    return [blake(text.encode(), digest_size=8).hexdigest() for text in joined]
+    return [blake(text.encode(), digest_size=8).hexdigest() for text in joined(frame, fields)]
 
 
 def column_values(series: pd.Series) -> list[Any]:

@@ -2,7 +2,8 @@
 
 Backed by ``chinese_calendar`` for the years it knows. Later years come from an override file
 (TOML: ``holidays = [2027-01-01, …]`` and ``workdays = [2027-02-07, …]``); with neither, plain
-Monday–Friday is used and a warning is logged once per year.
+Monday–Friday is used and a warning is logged once per year (``fallback_years`` lists those years
+so that an interface can say so to its user).
 """
 
 from __future__ import annotations
@@ -41,10 +42,32 @@ class WorkCalendar:
         try:
             return bool(chinese_calendar.is_workday(day))
         except NotImplementedError:
-            if day.year not in self._warned:
+            if day.year not in self._warned and day.year not in self.covered_years:
                 self._warned.add(day.year)
                 log.warning("no holiday calendar for %s: counting Monday–Friday as working days", day.year)
             return day.weekday() < 5
+
+    @property
+    def covered_years(self) -> set[int]:
+        """Years the override file speaks for (its other days are ordinary weekdays and weekends)."""
+        return {d.year for d in self.holidays | self.workdays}
+
+    @property
+    def fallback_years(self) -> list[int]:
+        """Years counted as plain Monday–Friday because neither the package nor the file knew them."""
+        return sorted(self._warned)
+
+    def on_or_after(self, day: dt.date) -> dt.date:
+        """``day`` if it is a working day, else the next one (a deadline on a holiday moves forward)."""
+        return day if self.is_workday(day) else self.next_workday(day)
+
+    def workdays_between(self, start: dt.date, end: dt.date) -> int:
+        """Working days after ``start`` up to and including ``end`` (0 when ``end`` ≤ ``start``)."""
+        count, day = 0, start
+        while day < end:
+            day += dt.timedelta(days=1)
+            count += self.is_workday(day)
+        return count
 
     def next_workday(self, day: dt.date) -> dt.date:
         """The first working day strictly after ``day``."""

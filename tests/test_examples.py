@@ -15,6 +15,7 @@ from sync.app import Salesync
 from sync.examples import id_check_digit, phone_for, write_customers_workbook, write_project_master
 from sync.outcome import Verdict
 from sync.reader import read_workbook
+from tests.signers import sign_off
 from validators import normalize
 
 
@@ -81,6 +82,7 @@ def test_project_master_ingests_as_one_accepted_change_set(
     outcome = app.ingest(path, "operator")
     assert outcome.verdict is Verdict.ACCEPTED, outcome.findings
     assert outcome.change_set_id is not None
+    sign_off(app, outcome)
     with app.transaction() as session:
         codes = list(session.scalars(select(Room.code)))
     assert len(codes) == len(set(codes)) == 150

@@ -1,4 +1,5 @@
-"""project_master: cell-exact errors reject the version whole; a clean one becomes an applied change set."""
+"""project_master: cell-exact errors reject the version whole; a clean one becomes a pending change set
+that applies once signed (``tests.signers.sign_off``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from schema.models import ChangeItem, ChangeSet, Room, WorkLogEntry
 from sync.app import Salesync
 from sync.outcome import Verdict
 from sync.worklog import verify
+from tests.signers import sign_off
 from tests.workbooks import fill_template, master_rows
 
 
@@ -49,14 +51,18 @@ def test_fixed_workbook_ingests_and_its_change_set_lists_every_row(
     rows = master_rows()
     outcome = app.ingest(fill_template("project_master", rows, path), "operator")
     assert outcome.verdict is Verdict.ACCEPTED, outcome.findings
+    assert [f.code for f in outcome.findings] == ["change-set-pending"]
     expected_rows = sum(len(v) for k, v in rows.items() if k != "变更说明")
+    with app.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Room)) == 0  # nothing applies unsigned
+    assert sign_off(app, outcome).rows_written == expected_rows
     with app.transaction() as session:
         change_set = session.get(ChangeSet, outcome.change_set_id)
         assert change_set is not None
         assert change_set.status == "已生效" and change_set.is_initial
         assert change_set.instructed_by == "陈刚"
         adds = [i for i in change_set.items if i.op == "add"]
-        assert len(adds) == expected_rows == outcome.rows_written
+        assert len(adds) == expected_rows
         assert {i.entity for i in adds} == {
             "project",
             "building",
@@ -66,8 +72,9 @@ def test_fixed_workbook_ingests_and_its_change_set_lists_every_row(
             "discount",
         }
         assert session.scalar(select(func.count()).select_from(Room)) == len(rows["房间"])
-        assert session.scalar(select(func.count()).select_from(WorkLogEntry)) == expected_rows
-        assert verify(session) == []
+        applied = select(func.count()).select_from(WorkLogEntry).where(WorkLogEntry.op == "add")
+        assert session.scalar(applied.where(WorkLogEntry.entity != "account")) == expected_rows
+        assert verify(session).ok
 
 
 def test_a_change_lists_old_and_new_and_a_missing_row_is_a_kept_removal(
@@ -75,12 +82,13 @@ def test_a_change_lists_old_and_new_and_a_missing_row_is_a_kept_removal(
 ) -> None:
     path = tmp_path / "项目资料.xlsx"
     rows = master_rows()
-    app.ingest(fill_template("project_master", rows, path), "operator")
+    sign_off(app, app.ingest(fill_template("project_master", rows, path), "operator"))
     room = rows["房间"].pop()  # removed
     first = rows["房间"][0]
     first["单价"], first["总价"] = 33000, round(33000 * first["建筑面积"], 2)
     outcome = app.ingest(fill_template("project_master", rows, tmp_path / "v2.xlsx"), "operator")
     assert outcome.verdict is Verdict.ACCEPTED, outcome.findings
+    sign_off(app, outcome)
     with app.transaction() as session:
         items = session.scalars(
             select(ChangeItem).where(ChangeItem.change_set_id == outcome.change_set_id)
@@ -118,7 +126,7 @@ def test_removing_an_unusual_share_of_rows_is_held_for_confirmation(
     app: Salesync, people: dict[str, str], tmp_path: Path
 ) -> None:
     rows = master_rows(rooms_per_building=15)
-    app.ingest(fill_template("project_master", rows, tmp_path / "v1.xlsx"), "operator")
+    sign_off(app, app.ingest(fill_template("project_master", rows, tmp_path / "v1.xlsx"), "operator"))
     rows["房间"] = rows["房间"][:5]  # 25 of 30 rooms gone
     path = fill_template("project_master", rows, tmp_path / "v2.xlsx")
     held = app.ingest(path, "operator")
@@ -128,6 +136,9 @@ def test_removing_an_unusual_share_of_rows_is_held_for_confirmation(
         assert session.scalar(select(func.count()).select_from(Room).where(Room.removed_at.is_(None))) == 30
     confirmed = app.ingest(path, "operator", allow_removals=True)
     assert confirmed.verdict is Verdict.ACCEPTED
+    with app.transaction() as session:  # confirmed, but still waiting for its signature
+        assert session.scalar(select(func.count()).select_from(Room).where(Room.removed_at.is_(None))) == 30
+    sign_off(app, confirmed)
     with app.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Room).where(Room.removed_at.is_(None))) == 5
         assert session.scalar(select(func.count()).select_from(Room)) == 30  # removals are kept, not erased

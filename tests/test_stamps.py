@@ -12,6 +12,7 @@ from schema.models import Room, Workbook
 from sync.app import Salesync
 from sync.outcome import Verdict
 from sync.stamp_write import read_stamp
+from tests.signers import sign_off
 from tests.workbooks import customer_rows, fill_template, master_rows
 
 
@@ -35,7 +36,9 @@ def test_stale_copy_keeps_rows_added_in_between_and_reports_conflicts(
 ) -> None:
     path = tmp_path / "项目资料.xlsx"
     rows = master_rows()
-    assert app.ingest(fill_template("project_master", rows, path), "operator").seq == 1
+    v1 = app.ingest(fill_template("project_master", rows, path), "operator")
+    assert v1.seq == 1
+    sign_off(app, v1)
     stale = tmp_path / "stale-copy.xlsx"
     shutil.copy(path, stale)  # someone keeps v1 open
 
@@ -47,7 +50,9 @@ def test_stale_copy_keeps_rows_added_in_between_and_reports_conflicts(
     v2 = fill_template("project_master", newer, tmp_path / "v2.xlsx")
     _carry_stamp(path, v2)
     shutil.move(v2, path)
-    assert app.ingest(path, "operator").seq == 2
+    v2_outcome = app.ingest(path, "operator")
+    assert v2_outcome.seq == 2
+    sign_off(app, v2_outcome)
 
     # The stale copy (stamped v1) is saved over the workbook with its own change to the same room.
     edit(stale, "房间", 2, "单价", 34000)

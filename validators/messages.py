@@ -230,7 +230,10 @@ MESSAGES.update(
             "Account {account} may not submit “{kind}”; this file was not synced",
         ),
         "watch-started": ("开始监视共享盘 {root}（{observer}）", "Watching the drive {root} ({observer})"),
-        "watch-stopping": ("收到停止信号：处理完当前文件后退出", "Stop requested: finishing the current file"),
+        "watch-stopping": (
+            "收到停止信号：处理完当前文件后退出",
+            "Stop requested: finishing the current file",
+        ),
         "watch-stopped": ("已停止监视", "Stopped watching"),
         "watch-observer-fallback": (
             "文件系统事件不可用（{detail}），改为轮询，每 {interval} 秒一次",
@@ -247,7 +250,10 @@ MESSAGES.update(
         "watch-seen": ("发现新保存的文件：{file}", "New save seen: {file}"),
         "watch-ingested": ("{folder}　{summary}", "{folder}  {summary}"),
         "watch-refused": ("未同步 {file}：{reason}", "Not synced {file}: {reason}"),
-        "watch-blank-template": ("{file} 是空白模板，无需同步", "{file} is a blank template; nothing to sync"),
+        "watch-blank-template": (
+            "{file} 是空白模板，无需同步",
+            "{file} is a blank template; nothing to sync",
+        ),
         "watch-failed": ("处理 {file} 时出错：{detail}", "Error while processing {file}: {detail}"),
         "watch-db-paused": (
             "数据库不可用（{detail}），暂停处理，恢复后自动继续",
@@ -345,6 +351,279 @@ MESSAGES.update(
         "log-head-missing": (
             "工作日志的链头记录被删除，无法确认记录是否完整",
             "The work log's head record was deleted; its completeness cannot be confirmed",
+        ),
+    }
+)
+
+# -- deals and money: 销控, 收款, 销售服务 (DOMAIN.md §2.3–§2.5) ------------------------------------------
+MESSAGES.update(
+    {
+        "hold-until-required": ("保留须填写“保留至”日期", "A hold needs its “保留至” date"),
+        "special-field-required": (
+            "{kind}须填写“{header}”",
+            "A {kind} needs “{header}”",
+        ),
+        "deal-price-product": (
+            "“{header}”应等于单价 × 面积（约 {expected} 元，误差 1 元内）",
+            "“{header}” should equal unit price × area (about {expected}, within 1 CNY)",
+        ),
+        "deposit-exceeds-price": (
+            "定金“{value}”超过成交总价",
+            "The deposit “{value}” exceeds the total price",
+        ),
+        "receipt-zero": ("金额不能为 0", "The amount cannot be 0"),
+        "reversal-negative": (
+            "红冲须填负数金额（填写了红冲票据编号）",
+            "A red reversal (红冲票据编号 given) needs a negative amount",
+        ),
+        "refund-negative": ("退款须填负数金额", "A refund needs a negative amount"),
+        "receipt-negative": (
+            "收款金额“{value}”为负数：冲销请填写红冲票据编号，退款请选款项类别“退款”",
+            "The amount “{value}” is negative: name the receipt in 红冲票据编号 to reverse it, or use 退款",
+        ),
+        "reversal-of-itself": ("票据不能红冲自己", "A receipt cannot reverse itself"),
+        "mortgage-field-required": (
+            "办理状态为“{status}”时须填写“{header}”",
+            "With status “{status}”, “{header}” is required",
+        ),
+        "unknown-room": ("房间“{value}”不存在或已删除", "No room “{value}” (or it was removed)"),
+        "room-status": (
+            "房间 {room} 当前为“{status}”，不能{action}（只有{allowed}的房间可以）",
+            "Room {room} is “{status}” and cannot be put to {action} (only from {allowed})",
+        ),
+        "deal-project-unknown": (
+            "“{value}”所属的项目不存在或已删除",
+            "The project of “{value}” does not exist or was removed",
+        ),
+        "project-not-in-region": (
+            "项目 {project} 不属于您所在的地区 {region}，不能录入",
+            "Project {project} is not in your region {region}",
+        ),
+        "deal-late-entry": (
+            "此行应在 {deadline} 前录入，已逾期（照常同步，记录为逾期录入）",
+            "This row was due by {deadline}; it is late (synced, recorded as late)",
+        ),
+        "plan-other-project": (
+            "付款方案“{value}”属于项目 {project}，不是本房间的项目",
+            "Payment plan “{value}” belongs to project {project}, not this room's",
+        ),
+        "plan-not-valid": (
+            "付款方案“{value}”在 {day} 不在有效期内（{start} 至 {end}）",
+            "Payment plan “{value}” is not valid on {day} ({start} to {end})",
+        ),
+        "unknown-discount": (
+            "折扣“{discount}”不存在或已删除",
+            "No discount “{discount}” (or it was removed)",
+        ),
+        "discount-other-project": (
+            "折扣“{discount}”属于项目 {project}，不是本房间的项目",
+            "Discount “{discount}” belongs to project {project}",
+        ),
+        "discount-not-valid": (
+            "折扣“{discount}”在 {day} 不在有效期内（{start} 至 {end}）",
+            "Discount “{discount}” is not valid on {day} ({start} to {end})",
+        ),
+        "discount-not-stackable": (
+            "折扣 {codes} 不可叠加，不能与其他折扣同时使用",
+            "Discounts {codes} do not stack with others",
+        ),
+        "deal-price": (
+            "“{header}”为 {value}，但房间 {room} 标价 {list_price} 元按折扣（{discounts}）计算应为 {expected} 元"
+            "（误差须在 1 元内）",
+            "“{header}” is {value}, but room {room} listed at {list_price} after discounts ({discounts}) "
+            "comes to {expected} (within 1 CNY)",
+        ),
+        "deal-area": (
+            "“{header}”应为房间的{basis} {expected} m²（项目按{basis}计价）",
+            "“{header}” should be the room's {basis}, {expected} m² (the project's pricing basis)",
+        ),
+        "control-removed": (
+            "房间 {value} 的“{action}”一行已删除（保留历史），房间仍为“{status}”，如需恢复请另行操作",
+            "The “{action}” row of room {value} was removed (kept); the room stays “{status}”",
+        ),
+        "deal-core-changed": (
+            "{no} 已同步，房间、客户、价格、方案、折扣等成交条件不能在表中直接修改，请通过特殊事务办理",
+            "{no} is already synced; its terms cannot be edited here — use a special transaction",
+        ),
+        "unknown-rep": (
+            "置业顾问“{value}”不是在职的销售代表账号或姓名",
+            "“{value}” is not an active sales rep's account or name",
+        ),
+        "ambiguous-rep": (
+            "置业顾问“{value}”对应 {count} 个账号，请填写账号",
+            "“{value}” matches {count} accounts; enter the username",
+        ),
+        "room-has-deal": (
+            "房间 {room} 已有进行中的交易（认购编号 {other}，状态“{status}”），一个房间只能有一笔交易",
+            "Room {room} already has a live deal ({other}, “{status}”); a room has at most one",
+        ),
+        "deal-unknown-customer": (
+            "客户手机“{value}”不是已登记的客户，请置业顾问先在客户登记中录入",
+            "“{value}” is not a registered customer; the rep must register the customer first",
+        ),
+        "subscription-collision": (
+            "该客户属于 {owner_name}（{owner}，{since} 起），与置业顾问不一致，已作为撞单提交销售经理处理",
+            "This customer belongs to {owner_name} ({owner}, since {since}); flagged to the sales manager",
+        ),
+        "unknown-subscription": ("认购编号“{value}”不存在", "No subscription “{value}”"),
+        "contract-subscription-cancelled": (
+            "认购 {value} 已于 {date} 退房，不能签约",
+            "Subscription {value} was cancelled on {date} and cannot be contracted",
+        ),
+        "subscription-contracted": (
+            "认购 {value} 已签约（合同编号 {other}）",
+            "Subscription {value} already has contract {other}",
+        ),
+        "contract-price": (
+            "合同总价“{value}”与认购 {no} 的成交总价 {expected} 元不一致，价格变化须先办理变更折扣",
+            "Contract price “{value}” differs from subscription {no}'s {expected}",
+        ),
+        "special-changed": (
+            "特殊事务 {value} 已办理，不能修改；如需更正请另起一笔事务",
+            "Special transaction {value} is done and cannot be edited; enter a new one",
+        ),
+        "deal-not-live": (
+            "认购 {value} 当前为“{status}”（{date}），不能再办理特殊事务",
+            "Subscription {value} is “{status}” ({date}); no further special transactions",
+        ),
+        "special-finance-notified": (
+            "{kind}已办理，已通知现场财务处理",
+            "{kind} recorded; site finance has been notified",
+        ),
+        "same-room": ("换房的新房间与原房间相同", "The new room is the same as the old one"),
+        "room-other-project": (
+            "房间 {value} 属于项目 {project}，换房只能在同一项目内",
+            "Room {value} belongs to project {project}; rooms change within one project",
+        ),
+        "refund-exceeds-received": (
+            "退款金额“{value}”超过已收金额 {received} 元",
+            "The refund “{value}” exceeds the {received} received",
+        ),
+        "same-plan": ("新付款方案与原方案相同", "The new payment plan is the current one"),
+        "deal-row-missing": (
+            "“{value}”在此前版本中已同步，本次保存中缺少该行；交易只能通过特殊事务结束，系统未删除它",
+            "“{value}” was synced before and is missing now; deals end only by a special transaction — kept",
+        ),
+        "receipt-no-taken": (
+            "票据编号“{value}”在项目 {project} 中已被使用",
+            "Receipt number “{value}” is already used in project {project}",
+        ),
+        "receipt-reversed-locked": (
+            "票据“{value}”已被红冲，不能再修改",
+            "Receipt “{value}” has been reversed and cannot be edited",
+        ),
+        "receipt-deal-ended": (
+            "该认购已于 {date} 退房，之后不能再收款（退款请选“退款”）",
+            "The deal was cancelled on {date}; no receipts after it (use 退款 for refunds)",
+        ),
+        "reversal-unknown-original": (
+            "红冲的原票据“{value}”不存在或已删除",
+            "The receipt “{value}” to reverse does not exist or was deleted",
+        ),
+        "reversal-of-negative": (
+            "票据“{value}”本身是红冲或退款，不能再红冲",
+            "Receipt “{value}” is itself a reversal or refund",
+        ),
+        "reversal-other-deal": (
+            "原票据“{value}”属于另一认购，红冲须与原票据同一认购",
+            "Receipt “{value}” belongs to another deal",
+        ),
+        "receipt-reversed-twice": (
+            "票据“{value}”已被 {by} 红冲过，同一票据不能重复红冲",
+            "Receipt “{value}” was already reversed by {by}; a receipt is reversed once",
+        ),
+        "reversal-exceeds": (
+            "红冲金额“{value}”超过原票据金额 {original} 元",
+            "The reversal “{value}” exceeds the original {original}",
+        ),
+        "refund-needs-cancellation": (
+            "认购 {value} 当前为“{status}”：退款须先办理退房",
+            "Subscription {value} is “{status}”: a refund belongs to a 退房",
+        ),
+        "refund-exceeds-approved": (
+            "退款合计将超过退房事务 {no} 批准的退款金额 {approved} 元",
+            "Refunds would exceed the {approved} approved by {no}",
+        ),
+        "receipt-delete-reversed": (
+            "票据“{value}”已被 {by} 红冲，不能删除，已保留；如确需删除请先删除红冲行",
+            "Receipt “{value}” is reversed by {by} and was kept; delete the reversal first",
+        ),
+        "mortgage-backwards": (
+            "按揭办理状态不能从“{old}”改为“{value}”（只能向前推进，或改为已拒贷）",
+            "Mortgage status cannot go from “{old}” to “{value}” (forward only, or 已拒贷)",
+        ),
+        "mortgage-release-mismatch": (
+            "放款金额“{value}”与已录入的按揭款收款合计 {received} 元不一致，请核对",
+            "Released amount “{value}” differs from the {received} of mortgage receipts",
+        ),
+        "unknown-special": ("事务编号“{value}”不存在", "No special transaction “{value}”"),
+        "refund-outstanding": (
+            "退房批准退款 {approved} 元，尚未全部退出",
+            "The approved refund of {approved} is not fully paid yet",
+        ),
+        "trueup-no-contract": (
+            "房间 {value} 当前为“{status}”，尚未签约，不能办理面积补差",
+            "Room {value} is “{status}”, not contracted; no true-up",
+        ),
+        "movein-no-contract": (
+            "房间 {value} 当前为“{status}”，须签约后才能办理入伙",
+            "Room {value} is “{status}”; move-in needs a contract",
+        ),
+        "trueup-per-unit": (
+            "项目按套计价，不做面积补差（已记录实测面积）",
+            "The project prices per unit: no true-up (measured areas recorded)",
+        ),
+        "trueup-beyond-3": (
+            "面积误差比 {ratio}% 超过 ±3%，买受人有权退房；未退房则按第二十条计算补差",
+            "The area error is {ratio}%, beyond ±3%: the buyer may cancel; otherwise settled per Article 20",
+        ),
+        "hold-already-expired": (
+            "该房间的保留在此日期前已到期，房间已恢复可售，本次取消保留仅作记录",
+            "The hold had already expired by this date; the room was available again (recorded only)",
+        ),
+        "trueup-split": (
+            "面积补差（按{basis}）：误差比 {ratio}%；买受人补交 {buyer_pays} 元，开发商承担 {developer_bears} 元，"
+            "退还 {refund} 元，双倍返还 {double_refund} 元",
+            "True-up on {basis}: error {ratio}%; buyer pays {buyer_pays}, developer bears {developer_bears}, "
+            "refund {refund}, double refund {double_refund}",
+        ),
+        "movein-balance": (
+            "认购 {no} 尚欠 {outstanding} 元，入伙已记录，请跟进催款",
+            "Subscription {no} still owes {outstanding}; move-in recorded, follow up the balance",
+        ),
+    }
+)
+
+
+MESSAGES.update(
+    {
+        "reconcile-only-manual": (
+            "手工报表有“{key}”这一行，系统中没有{likely}",
+            "Row “{key}” is in the manual report but not in the system{likely}",
+        ),
+        "reconcile-only-system": (
+            "系统中有“{key}”这一行，手工报表中没有",
+            "Row “{key}” is in the system but not in the manual report",
+        ),
+        "reconcile-cell": (
+            "“{key}”的“{header}”不一致：手工为“{value}”，系统为“{system}”{likely}",
+            "“{key}” {header} differs: manual “{value}”, system “{system}”{likely}",
+        ),
+        "reconcile-duplicate": (
+            "手工报表中“{value}”这一行重复，只核对第一行",
+            "Row “{value}” repeats in the manual report; only the first is compared",
+        ),
+        "reconcile-total": (
+            "“{header}”合计不一致：手工 {value}，系统 {system}，差额 {difference}",
+            "Total of {header} differs: manual {value}, system {system}, difference {difference}",
+        ),
+        "reconcile-needs-scope": (
+            "这不是手工报表模板：请用 --report、--project、--from、--to 说明报表与范围",
+            "Not a manual-report template: give --report, --project, --from and --to",
+        ),
+        "reconcile-no-scope": (
+            "请在“范围”工作表填写项目编码、期间起和期间止",
+            "Fill in the project code and the period on the 范围 sheet",
         ),
     }
 )

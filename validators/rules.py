@@ -38,7 +38,10 @@ def _clean(book: Book, entity: str) -> pd.DataFrame:
 def _at(book: Book, entity: str, row: Any, field: str, code: str, **params: object) -> Finding:
     prepared = book[entity]
     col = prepared.sheet.column(field)
-    value = prepared.raw.at[row, field] if field in prepared.raw else None
+    if field in prepared.raw:
+        value = prepared.raw.at[row, field]
+    else:  # the typed value once the ingest has let go of the strings as read
+        value = prepared.frame.at[row, field] if field in prepared.frame else None
     return Finding(code, prepared.sheet.name, int(row), col.header, display(value), dict(params))
 
 
@@ -288,3 +291,118 @@ def events_have_customer(book: Book, lookups: Lookups) -> Iterator[Finding]:
         owned = lookups.owned_phones(_phones(frame["phone"]) - listed)
         for row in _rows_not_in(frame, listed | owned):
             yield _at(book, entity, row, "phone", "event-unknown-customer")
+
+
+# -- deals and money (§2.3–§2.5) ----------------------------------------------------------------------
+
+
+def hold_needs_date(book: Book, lookups: Lookups) -> Iterator[Finding]:
+    """A 保留 names its 保留至, not before its 操作日期."""
+    frame = _clean(book, "room_control")
+    if frame.empty:
+        return
+    hold = (frame["action"] == "保留").fillna(False).to_numpy(dtype=bool)
+    missing = hold & frame["hold_until"].isna().to_numpy(dtype=bool)
+    for row in frame.index[missing]:
+        yield _at(book, "room_control", row, "hold_until", "hold-until-required")
+    backwards = hold & (frame["hold_until"] < frame["op_date"]).fillna(False).to_numpy(dtype=bool)
+    for row in frame.index[backwards]:
+        yield _at(book, "room_control", row, "hold_until", "date-order", other="操作日期")
+
+
+SPECIAL_REQUIRED = {
+    "换房": ("new_room_code", "new_total_price"),
+    "更名": ("new_customer_name", "new_customer_phone"),
+    "变更付款方案": ("new_plan_code",),
+    "变更折扣": ("new_total_price",),
+    "退房": (),
+}
+
+
+def special_transaction_fields(book: Book, lookups: Lookups) -> Iterator[Finding]:
+    """Each 事务类型 names what it changes: 换房 the new room and price, 更名 the new buyer, …"""
+    frame = _clean(book, "special_transaction")
+    if frame.empty:
+        return
+    for kind, fields in SPECIAL_REQUIRED.items():
+        of_kind = (frame["kind"] == kind).fillna(False).to_numpy(dtype=bool)
+        for field in fields:
+            for row in frame.index[of_kind & frame[field].isna().to_numpy(dtype=bool)]:
+                yield _at(book, "special_transaction", row, field, "special-field-required", kind=kind)
+
+
+def deal_prices(book: Book, lookups: Lookups) -> Iterator[Finding]:
+    """成交总价 = 成交单价 × 成交面积 (±1 CNY) on area pricing, likewise for contracts; 定金 ≤ 成交总价."""
+    subs = _clean(book, "subscription")
+    rooms = set(subs["room_code"].dropna()) if not subs.empty else set()
+    projects = dict(lookups.room_projects(rooms))
+    bases = dict(lookups.project_pricing_basis(set(projects.values())))
+    for entity in ("subscription", "contract"):
+        frame = _clean(book, entity)
+        if frame.empty:
+            continue
+        if entity == "subscription":
+            basis = frame["room_code"].map(lambda r: bases.get(projects.get(r, ""), "建筑面积"))
+            checked = (basis != "按套").to_numpy(dtype=bool)
+        else:
+            checked = np.ones(len(frame), dtype=bool)
+        product = frame["unit_price"].astype("float64") * frame["area"].astype("float64")
+        total = frame["total_price"].astype("float64")
+        off = checked & ((product - total).abs() > PRICE_TOLERANCE + EPS).to_numpy(dtype=bool)
+        for i in np.flatnonzero(off):
+            row = frame.index[int(i)]
+            yield _at(
+                book, entity, row, "total_price", "deal-price-product", expected=_fmt(product.iloc[int(i)])
+            )
+    if not subs.empty:
+        deposit, total_price = subs["deposit"].astype("float64"), subs["total_price"].astype("float64")
+        over = (deposit > total_price).to_numpy(dtype=bool)
+        for row in subs.index[over]:
+            yield _at(book, "subscription", row, "deposit", "deposit-exceeds-price")
+
+
+def receipt_signs(book: Book, lookups: Lookups) -> Iterator[Finding]:
+    """Receipts are positive; a 红冲 (naming 红冲票据编号) and a 退款 are negative; nothing is zero."""
+    frame = _clean(book, "receipt")
+    if frame.empty:
+        return
+    amount = frame["amount"].astype("float64")
+    reversal = frame["reverses_no"].notna().to_numpy(dtype=bool)
+    refund = (frame["category"] == "退款").fillna(False).to_numpy(dtype=bool)
+    negative = (amount < 0).to_numpy(dtype=bool)
+    zero = (amount.abs() < EPS).to_numpy(dtype=bool)
+    for row in frame.index[zero]:
+        yield _at(book, "receipt", row, "amount", "receipt-zero")
+    for row in frame.index[~zero & reversal & ~negative]:
+        yield _at(book, "receipt", row, "amount", "reversal-negative")
+    for row in frame.index[~zero & refund & ~reversal & ~negative]:
+        yield _at(book, "receipt", row, "amount", "refund-negative")
+    for row in frame.index[~zero & ~refund & ~reversal & negative]:
+        yield _at(book, "receipt", row, "amount", "receipt-negative")
+    itself = reversal & (frame["reverses_no"] == frame["no"]).fillna(False).to_numpy(dtype=bool)
+    for row in frame.index[itself]:
+        yield _at(book, "receipt", row, "reverses_no", "reversal-of-itself")
+
+
+MORTGAGE_STAGES = ("资料收集", "已送银行", "已审批", "已放款")
+MORTGAGE_NEEDS = (("submitted_date", 1), ("approved_date", 2), ("released_date", 3), ("released_amount", 3))
+
+
+def mortgage_dates(book: Book, lookups: Lookups) -> Iterator[Finding]:
+    """Each 办理状态 has its dates (送件 from 已送银行, 审批 from 已审批, 放款 and its amount at 已放款),
+    and 送件日期 ≤ 审批日期 ≤ 放款日期."""
+    frame = _clean(book, "mortgage")
+    if frame.empty:
+        return
+    stage = frame["status"].map(lambda s: MORTGAGE_STAGES.index(s) if s in MORTGAGE_STAGES else -1)
+    for field, needed_from in MORTGAGE_NEEDS:
+        missing = (stage >= needed_from).to_numpy(dtype=bool) & frame[field].isna().to_numpy(dtype=bool)
+        for row in frame.index[missing]:
+            yield _at(book, "mortgage", row, field, "mortgage-field-required", status=frame.at[row, "status"])
+    for earlier, later, other in (
+        ("submitted_date", "approved_date", "送件日期"),
+        ("approved_date", "released_date", "审批日期"),
+    ):
+        backwards = (frame[later] < frame[earlier]).fillna(False).to_numpy(dtype=bool)
+        for row in frame.index[backwards]:
+            yield _at(book, "mortgage", row, later, "date-order", other=other)

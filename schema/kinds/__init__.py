@@ -1,4 +1,5 @@
-"""The registry of workbook kinds: every module in this package that defines ``KIND``.
+"""The registry of workbook kinds: every module in this package that defines ``KIND`` (or
+``KINDS``, for a family of kinds derived from one declaration).
 
 Adding a kind is adding one module here (plus its tests); nothing else needs to list it.
 """
@@ -17,9 +18,10 @@ def all_kinds() -> dict[str, WorkbookKind]:
     kinds: dict[str, WorkbookKind] = {}
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{__name__}.{info.name}")
-        kind = getattr(module, "KIND", None)
-        if isinstance(kind, WorkbookKind):
-            kinds[kind.id] = kind
+        found = [getattr(module, "KIND", None), *getattr(module, "KINDS", ())]
+        for kind in found:
+            if isinstance(kind, WorkbookKind):
+                kinds[kind.id] = kind
     return kinds
 
 

@@ -1,13 +1,15 @@
 """Every table of the domain; importing this package registers them all on ``Base.metadata``."""
 
 from schema.base import Base
-from schema.models.audit import ChangeItem, ChangeSet, Signature, WorkLogEntry
+from schema.models.audit import ChangeItem, ChangeSet, Signature, WorkLogEntry, WorkLogHead
 from schema.models.customers import Collision, Customer, CustomerEvent, Questionnaire, Reassignment
 from schema.models.deals import Contract, RoomControl, RoomStatusChange, SpecialTransaction, Subscription
 from schema.models.ingest import KnownDigest, StoredFile, VersionFinding, Workbook, WorkbookVersion
-from schema.models.money import Mortgage, Receipt
+from schema.models.jobs import JobState, WatchJob
+from schema.models.money import Mortgage, MortgageStatusChange, Receipt
 from schema.models.org import Account, AccountRole, Region
 from schema.models.project import Building, Discount, PaymentPlan, PaymentPlanLine, Project, Room
+from schema.models.reconcile import ReconciliationItem, ReconciliationRun
 from schema.models.service import AreaTrueUp, MoveIn
 
 __all__ = [
@@ -23,8 +25,10 @@ __all__ = [
     "Customer",
     "CustomerEvent",
     "Discount",
+    "JobState",
     "KnownDigest",
     "Mortgage",
+    "MortgageStatusChange",
     "MoveIn",
     "PaymentPlan",
     "PaymentPlanLine",
@@ -32,6 +36,8 @@ __all__ = [
     "Questionnaire",
     "Reassignment",
     "Receipt",
+    "ReconciliationItem",
+    "ReconciliationRun",
     "Region",
     "Room",
     "RoomControl",
@@ -41,7 +47,9 @@ __all__ = [
     "StoredFile",
     "Subscription",
     "VersionFinding",
+    "WatchJob",
     "WorkLogEntry",
+    "WorkLogHead",
     "Workbook",
     "WorkbookVersion",
 ]

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from sync.worklog import LogWriter
 
 from schema.models import Account, Workbook, WorkbookVersion
 from schema.spec import WorkbookKind
@@ -29,6 +33,7 @@ class IngestContext:
     allow_removals: bool = False
     hold_ratio: float = 0.5
     hold_minimum: int = 20
+    log: LogWriter | None = None  # the version's work-log writer, made on first use
 
     @property
     def stale(self) -> bool:
@@ -44,6 +49,7 @@ class PlanResult:
     findings: list[Finding] = field(default_factory=list)
     change_set_id: int | None = None
     held: bool = False
+    reconciliation_run_id: int | None = None
 
 
 Plan = Callable[[IngestContext], PlanResult]
@@ -54,4 +60,20 @@ def get_plan(name: str) -> Plan:
     from sync.plans.master import apply_master_data
 
     plans: dict[str, Plan] = {"customers": apply_customers, "change_set": apply_master_data}
+    plans.update(_deal_plans())
+    plans["reconcile"] = _reconcile_plan()
     return plans[name]
+
+
+def _reconcile_plan() -> Plan:
+    from sync.reconcile.service import apply_reconcile
+
+    return apply_reconcile
+
+
+def _deal_plans() -> dict[str, Plan]:
+    from sync.plans.deals import apply_sales_control
+    from sync.plans.money import apply_finance
+    from sync.plans.service import apply_service
+
+    return {"sales_control": apply_sales_control, "finance": apply_finance, "service": apply_service}

@@ -18,8 +18,9 @@ from schema.kinds.customers import CUSTOMERS, EVENTS, QUESTIONNAIRES
 from schema.models import Account, Collision, Customer, CustomerEvent, Questionnaire
 from sync.lookups import chunks
 from sync.plans import IngestContext, PlanResult
-from sync.rows import canon, column_values, insert_frame, records, row_hashes, show
+from sync.rows import canon, column_values, insert_frame, joined, records, row_hashes, show
 from sync.workdays import DEFAULT_CALENDAR
+from sync.worklog import Change, LogWriter
 from validators.findings import Finding, Severity
 
 CUSTOMER_FIELDS = CUSTOMERS.fields
@@ -152,6 +153,7 @@ def _apply_customer_rows(ctx: IngestContext, result: PlanResult) -> tuple[dict[s
             values.update(id=existing.id, row_hash=hashes[pos], version_id=version.id, updated_at=stamp)
             updates.append(values)
         if updates:
+            _log_updates(ctx, Customer, CUSTOMERS, updates, key_field="phone")
             session.execute(update(Customer), updates)
             result.rows_written += len(updates)
     created: set[int] = set()
@@ -169,6 +171,7 @@ def _apply_customer_rows(ctx: IngestContext, result: PlanResult) -> tuple[dict[s
             version_id=version.id,
             updated_at=stamp,
         )
+        _log_new(ctx, "customer", [phones[i] for i in new_idx], frame.iloc[new_idx], CUSTOMER_FIELDS)
         stmt = select(Customer.phone, Customer.id).where(Customer.first_version_id == version.id)
         for phone, cid in session.execute(stmt):
             phone_ids[phone] = cid
@@ -351,12 +354,15 @@ def _apply_events(
             account_id=ctx.account.id,
             version_id=ctx.version.id,
         )
+        _log_new(ctx, "customer_event", joined(picked, EVENTS.key, " ", ""), picked, EVENTS.fields)
     if changed:
         recs = records(frame.iloc[[p for p, _ in changed]], ["content", "next_follow_up"])
         updates = [
             {**rec, "id": eid, "row_hash": hashes[pos], "version_id": ctx.version.id}
             for (pos, eid), rec in zip(changed, recs, strict=True)
         ]
+        event_keys = joined(frame.iloc[[p for p, _ in changed]], EVENTS.key, " ", "")
+        _log_updates(ctx, CustomerEvent, EVENTS, updates, keys=event_keys)
         session.execute(update(CustomerEvent), updates)
         result.rows_written += len(updates)
 
@@ -403,6 +409,7 @@ def _apply_questionnaires(ctx: IngestContext, phone_ids: dict[str, int], result:
             account_id=ctx.account.id,
             version_id=ctx.version.id,
         )
+        _log_new(ctx, "questionnaire", [numbers[p] for p in fresh], picked, QUESTIONNAIRES.fields)
     if changed:
         recs = records(frame.iloc[changed], QUESTIONNAIRE_FIELDS)
         updates = [
@@ -416,8 +423,70 @@ def _apply_questionnaires(ctx: IngestContext, phone_ids: dict[str, int], result:
             }
             for pos, rec in zip(changed, recs, strict=True)
         ]
+        _log_updates(ctx, Questionnaire, QUESTIONNAIRES, updates, key_field="subscription_no")
         session.execute(update(Questionnaire), updates)
         result.rows_written += len(updates)
+
+
+LOG_ROWS_PER_ENTRY = 1000  # new rows recorded together in one work-log entry
+
+
+def _log_new(
+    ctx: IngestContext, entity: str, keys: list[str], frame: pd.DataFrame, fields: list[str]
+) -> None:
+    """New rows in the work log: one entry per run of up to 1,000 rows, listing each row's key and
+    its values (tab-separated, in the sheet's column order). A first import of 100k customers is a
+    hundred chained entries rather than 100k, and each row is still there, sealed by the chain."""
+    if not keys:
+        return
+    if ctx.log is None:
+        ctx.log = LogWriter(ctx.session, ctx.account.id, ctx.version.id)
+    lines = joined(frame, fields, "\t", "")
+    sheet = ctx.kind.sheet(entity)
+    headers = [sheet.header(f) for f in fields]
+    changes = []
+    for start in range(0, len(keys), LOG_ROWS_PER_ENTRY):
+        part = keys[start : start + LOG_ROWS_PER_ENTRY]
+        rows = [[k, line] for k, line in zip(part, lines[start : start + LOG_ROWS_PER_ENTRY], strict=True)]
+        label = part[0] if len(part) == 1 else f"{part[0]} … {part[-1]}（{len(part)} 行）"
+        changes.append(
+            Change(entity, label[:200], "新增", changes=Change.detail({"columns": headers, "rows": rows}))
+        )
+    ctx.log.append_many(changes)
+
+
+def _log_updates(
+    ctx: IngestContext,
+    model: Any,
+    sheet: Any,
+    updates: list[dict[str, Any]],
+    *,
+    key_field: str | None = None,
+    keys: list[str] | None = None,
+) -> None:
+    """One work-log entry per changed field, old → new, read before the update is applied."""
+    ids = [u["id"] for u in updates]
+    current = {}
+    for batch in chunks(ids):
+        current.update({row.id: row for row in ctx.session.scalars(select(model).where(model.id.in_(batch)))})
+    changes = []
+    for i, values in enumerate(updates):
+        row = current[values["id"]]
+        key = keys[i] if keys is not None else str(getattr(row, key_field or "id"))
+        for name in sheet.fields:
+            if name not in values or (name == "phone" and model is not Customer):
+                continue
+            before, after = getattr(row, name), values[name]
+            if canon(before) != canon(after):
+                changes.append(
+                    Change(
+                        sheet.entity, key, "修改", field=sheet.header(name), old=show(before), new=show(after)
+                    )
+                )
+    if changes:
+        if ctx.log is None:
+            ctx.log = LogWriter(ctx.session, ctx.account.id, ctx.version.id)
+        ctx.log.append_many(changes)
 
 
 def apply_customers(ctx: IngestContext) -> PlanResult:

@@ -1,14 +1,19 @@
 """Master-data plan: a project_master workbook becomes a change set — the exact diff against the data.
 
 Rows are compared by their keys within the projects the workbook covers; a row missing from the
-workbook is a removal (kept, with ``removed_at``), never an erasure. In this release the change set
-applies at once and every applied item lands in the work log.
+workbook is a removal (kept, with ``removed_at``), never an erasure. Ingest only records the change
+set, pending (待签); a newer accepted version of the same workbook supersedes its pending ones.
+``sync.signing`` applies a change set once its signatures suffice, from its items — exactly what
+was signed — after checking that each item's old value is still what the database holds.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -26,8 +31,10 @@ from schema.models import (
     Project,
     Room,
     RoomStatusChange,
+    WorkbookVersion,
 )
-from schema.spec import Sheet
+from schema.models.audit import PENDING, SUPERSEDED
+from schema.spec import ColType, Column, Sheet
 from sync.plans import IngestContext, PlanResult
 from sync.rows import canon, column_values, records, show
 from sync.worklog import LogWriter
@@ -174,24 +181,18 @@ def _row_text(sheet: Sheet, values: dict[str, Any]) -> str:
     return json.dumps({sheet.header(f): show(values.get(f)) for f in sheet.fields}, ensure_ascii=False)
 
 
-def _apply(ctx: IngestContext, diffs: list[EntityDiff], change_set: ChangeSet) -> int:
-    session, version = ctx.session, ctx.version
-    log = LogWriter(session, ctx.account.id, version.id, change_set.id)
-    stamp = now()
-    written = 0
+def _key_text(values: Any, sheet: Sheet) -> str:
+    return "/".join(str(v) for v in _key(values, sheet.key))
+
+
+def _items(diffs: list[EntityDiff]) -> list[ChangeItem]:
+    """The change set's items: a row added, a field changed (old → new), a row removed."""
+    items: list[ChangeItem] = []
     for diff in diffs:
-        sheet, model = diff.sheet, MODELS[diff.sheet.entity]
-        for row, values, former in diff.added:
-            key = "/".join(str(v) for v in _key(values, sheet.key))
-            if former is not None:  # a removed row comes back
-                for name, value in values.items():
-                    setattr(former, name, value)
-                former.removed_at = None
-                former.version_id = version.id
-            else:
-                extra = {"status": values["initial_status"]} if sheet.entity == "room" else {}
-                session.add(model(**values, **extra, version_id=version.id))
-            change_set.items.append(
+        sheet = diff.sheet
+        for row, values, _former in diff.added:
+            key = _key_text(values, sheet)
+            items.append(
                 ChangeItem(
                     entity=sheet.entity,
                     key=key,
@@ -201,60 +202,67 @@ def _apply(ctx: IngestContext, diffs: list[EntityDiff], change_set: ChangeSet) -
                     row=row,
                 )
             )
-            log.append(sheet.entity, key, "add", {f: show(v) for f, v in values.items()})
-            written += 1
         for row, obj, changes in diff.changed:
-            key = "/".join(str(v) for v in _key(obj, sheet.key))
-            for name, (old, new) in changes.items():
-                setattr(obj, name, new)
-                change_set.items.append(
-                    ChangeItem(
-                        entity=sheet.entity,
-                        key=key,
-                        op="change",
-                        field=name,
-                        old=show(old),
-                        new=show(new),
-                        sheet=sheet.name,
-                        row=row,
-                    )
-                )
-            if sheet.entity == "room" and "initial_status" in changes and obj.status in MASTER_STATUSES:
-                session.add(
-                    RoomStatusChange(
-                        room_code=obj.code,
-                        from_status=obj.status,
-                        to_status=obj.initial_status,
-                        account_id=ctx.account.id,
-                        version_id=version.id,
-                        cause="master_data",
-                    )
-                )
-                obj.status = obj.initial_status
-            obj.version_id = version.id
-            log.append(sheet.entity, key, "change", {f: [show(o), show(n)] for f, (o, n) in changes.items()})
-            written += 1
-        for obj in diff.removed:
-            key = "/".join(str(v) for v in _key(obj, sheet.key))
-            obj.removed_at = stamp
-            obj.version_id = version.id
-            old_values = {f: getattr(obj, f) for f in sheet.fields}
-            change_set.items.append(
+            key = _key_text(obj, sheet)
+            items.extend(
                 ChangeItem(
                     entity=sheet.entity,
                     key=key,
+                    op="change",
+                    field=name,
+                    old=show(old),
+                    new=show(new),
+                    sheet=sheet.name,
+                    row=row,
+                )
+                for name, (old, new) in changes.items()
+            )
+        for obj in diff.removed:
+            values = {f: getattr(obj, f) for f in sheet.fields}
+            items.append(
+                ChangeItem(
+                    entity=sheet.entity,
+                    key=_key_text(obj, sheet),
                     op="remove",
-                    old=_row_text(sheet, old_values),
+                    old=_row_text(sheet, values),
                     sheet=sheet.name,
                 )
             )
-            log.append(sheet.entity, key, "remove", {})
-            written += 1
-        session.flush()
-    return written
+    return items
+
+
+def content_hash(change_set: ChangeSet) -> str:
+    """SHA-256 of what a signer approves: the projects, whether initial, and every item in order."""
+    body = [
+        change_set.kind,
+        change_set.project_codes,
+        bool(change_set.is_initial),
+        [[i.entity, i.key, i.op, i.field, i.old, i.new] for i in change_set.items],
+    ]
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _supersede(ctx: IngestContext) -> list[ChangeSet]:
+    """Mark this workbook's pending change sets superseded (kept, never deleted)."""
+    older = list(
+        ctx.session.scalars(
+            select(ChangeSet)
+            .join(WorkbookVersion, ChangeSet.version_id == WorkbookVersion.id)
+            .where(WorkbookVersion.workbook_id == ctx.workbook.id, ChangeSet.status == PENDING)
+            .order_by(ChangeSet.id)
+            .with_for_update()
+        )
+    )
+    for change_set in older:
+        change_set.status = SUPERSEDED
+    return older
 
 
 def apply_master_data(ctx: IngestContext) -> PlanResult:
+    """Diff the workbook against the data and record the result as a pending change set."""
+    from sync.signing import required_titles  # the signing rules live with the signing service
+
     result = PlanResult()
     projects = _covered_projects(ctx)
     plans = ctx.book.get("payment_plan")
@@ -270,23 +278,187 @@ def apply_master_data(ctx: IngestContext) -> PlanResult:
             Finding("too-many-removals", None, None, None, None, {"removed": removed, "total": total})
         )
         return result
-    if not any(d.added or d.changed or d.removed for d in diffs):
-        return result
-    instruction = _instruction(ctx)
-    change_set = ChangeSet(
-        version_id=ctx.version.id,
-        kind=KIND.id,
-        project_codes=",".join(sorted(projects)),
-        is_initial=any(not d.current_count and d.added for d in diffs if d.sheet.entity == "project"),
-        status="已生效",
-        applied_at=now(),
-        rows_added=sum(len(d.added) for d in diffs),
-        rows_changed=sum(len(d.changed) for d in diffs),
-        rows_removed=removed,
-        **instruction,
-    )
-    ctx.session.add(change_set)
-    ctx.session.flush()
-    result.rows_written = _apply(ctx, diffs, change_set)
-    result.change_set_id = change_set.id
+    older = _supersede(ctx)
+    change_set: ChangeSet | None = None
+    if any(d.added or d.changed or d.removed for d in diffs):
+        change_set = ChangeSet(
+            version_id=ctx.version.id,
+            kind=KIND.id,
+            project_codes=",".join(sorted(projects)),
+            is_initial=any(d.added for d in diffs if d.sheet.entity == "project"),
+            status=PENDING,
+            rows_added=sum(len(d.added) for d in diffs),
+            rows_changed=sum(len(d.changed) for d in diffs),
+            rows_removed=removed,
+            **_instruction(ctx),
+        )
+        change_set.items = _items(diffs)
+        change_set.content_hash = content_hash(change_set)
+        ctx.session.add(change_set)
+        ctx.session.flush()
+        result.change_set_id = change_set.id
+        result.findings.append(
+            Finding(
+                "change-set-pending",
+                params={
+                    "change_set": change_set.id,
+                    "added": change_set.rows_added,
+                    "changed": change_set.rows_changed,
+                    "removed": change_set.rows_removed,
+                    "signers": "、".join(required_titles(change_set)),
+                },
+                severity=Severity.WARNING,
+            )
+        )
+    log = LogWriter(ctx.session, ctx.account.id, ctx.version.id)
+    for old in older:
+        old.superseded_by_id = change_set.id if change_set else None
+        log.change_set_id = old.id
+        log.append("change_set", str(old.id), "supersede", detail={"by": old.superseded_by_id})
+        result.findings.append(
+            Finding("change-set-superseded", params={"old": old.id}, severity=Severity.WARNING)
+        )
+    if change_set is not None:
+        log.change_set_id = change_set.id
+        log.append(
+            "change_set",
+            str(change_set.id),
+            "submit",
+            detail={"content_hash": change_set.content_hash, "items": len(change_set.items)},
+        )
     return result
+
+
+# -- applying a signed change set ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """An item whose base no longer matches the database: someone else changed the row first."""
+
+    entity: str
+    key: str
+    field: str | None  # the Chinese header, None for the row as a whole
+    expected: str | None  # what the change set was based on
+    current: str | None  # what the database holds now
+
+    @property
+    def sheet(self) -> str:
+        return KIND.sheet(self.entity).name
+
+    def describe(self) -> str:
+        where = f"{self.sheet} {self.key}" + (f" {self.field}" if self.field else "")
+        return f"{where}：变更单基于“{self.expected or '（无）'}”，当前为“{self.current or '（无）'}”"
+
+
+def _parse(column: Column, text: str | None) -> Any:
+    """A change item's display text back to the column's value (``show`` is exact for master data)."""
+    if text is None:
+        return None
+    match column.type:
+        case ColType.DECIMAL:
+            return Decimal(text)
+        case ColType.INTEGER:
+            return int(text)
+        case ColType.DATE:
+            return dt.date.fromisoformat(text[:10])
+        case ColType.YES_NO:
+            return text == "是"
+    return text
+
+
+def _values(sheet: Sheet, row_text: str | None) -> dict[str, Any]:
+    by_header = json.loads(row_text or "{}")
+    return {c.field: _parse(c, by_header.get(c.header)) for c in sheet.columns}
+
+
+def _rows(session: Session, change_set: ChangeSet) -> dict[str, dict[str, Any]]:
+    """Every row (live or removed) the change set may touch, by entity and key text."""
+    projects = set(change_set.projects)
+    plan_codes = {i.key.rsplit("/", 1)[0] for i in change_set.items if i.entity == "payment_plan_line"}
+    plan_codes |= {i.key for i in change_set.items if i.entity == "payment_plan"}
+    out: dict[str, dict[str, Any]] = {}
+    for entity in MODELS:
+        sheet = KIND.sheet(entity)
+        out[entity] = {_key_text(o, sheet): o for o in _current(session, entity, projects, plan_codes)}
+    return out
+
+
+def _row_conflicts(sheet: Sheet, item: ChangeItem, obj: Any) -> list[Conflict]:
+    if obj is None or obj.removed_at is not None:
+        return [Conflict(item.entity, item.key, None, "存在", "已删除")]
+    if item.op == "change":
+        assert item.field is not None
+        current = show(getattr(obj, item.field))
+        if current != item.old:
+            return [Conflict(item.entity, item.key, sheet.header(item.field), item.old, current)]
+        return []
+    expected = json.loads(item.old or "{}")
+    return [
+        Conflict(item.entity, item.key, c.header, expected.get(c.header), show(getattr(obj, c.field)))
+        for c in sheet.columns
+        if expected.get(c.header) != show(getattr(obj, c.field))
+    ]
+
+
+def conflicts(session: Session, change_set: ChangeSet) -> list[Conflict]:
+    """The items whose base no longer matches the database (empty: the change set can apply)."""
+    rows = _rows(session, change_set)
+    found: list[Conflict] = []
+    for item in change_set.items:
+        sheet, obj = KIND.sheet(item.entity), rows[item.entity].get(item.key)
+        if item.op == "add":
+            if obj is not None and obj.removed_at is None:
+                found.append(Conflict(item.entity, item.key, None, "（无）", "已存在"))
+        else:
+            found.extend(_row_conflicts(sheet, item, obj))
+    return found
+
+
+def apply_change_set(session: Session, change_set: ChangeSet, log: LogWriter) -> int:
+    """Write the change set's items into the data and the work log; returns the rows written.
+
+    The caller has checked ``conflicts`` and owns the transaction: an error leaves nothing applied.
+    """
+    rows = _rows(session, change_set)
+    version_id, account_id = change_set.version_id, change_set.version.account_id
+    stamp = now()
+    touched: set[tuple[str, str]] = set()
+    for entity, model in MODELS.items():
+        sheet = KIND.sheet(entity)
+        for item in (i for i in change_set.items if i.entity == entity):
+            obj: Any = rows[entity].get(item.key)
+            if item.op == "add":
+                values = _values(sheet, item.new)
+                if obj is not None:  # a removed row comes back
+                    for name, value in values.items():
+                        setattr(obj, name, value)
+                    obj.removed_at = None
+                    obj.version_id = version_id
+                else:
+                    extra = {"status": values["initial_status"]} if entity == "room" else {}
+                    session.add(model(**values, **extra, version_id=version_id))
+            elif item.op == "change":
+                assert item.field is not None
+                new = _parse(sheet.column(item.field), item.new)
+                setattr(obj, item.field, new)
+                if entity == "room" and item.field == "initial_status" and obj.status in MASTER_STATUSES:
+                    session.add(
+                        RoomStatusChange(
+                            room_code=obj.code,
+                            from_status=obj.status,
+                            to_status=new,
+                            account_id=account_id,
+                            version_id=version_id,
+                            cause="master_data",
+                        )
+                    )
+                    obj.status = new
+                obj.version_id = version_id
+            else:
+                obj.removed_at = stamp
+                obj.version_id = version_id
+            log.append(entity, item.key, item.op, field=item.field, old=item.old, new=item.new)
+            touched.add((entity, item.key))
+        session.flush()
+    return len(touched)

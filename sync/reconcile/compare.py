@@ -219,11 +219,14 @@ def compare(
     *,
     nearby: pd.DataFrame | None = None,
     lag_days: int = LAG_DAYS,
+    fields: Sequence[str] | None = None,
 ) -> Reconciliation:
     """Compare a manual report with the system's for the same scope and period.
 
     ``nearby`` holds the system's rows for the same scope dated within ``lag_days`` outside the
-    period: a manual row found there, equal but for its date, is a likely entry delay.
+    period: a manual row found there, equal but for its date, is a likely entry delay. ``fields``
+    limits the compared columns to those the manual report has (a controller's own sheet may
+    leave some out); a column blank on every manual row is not compared either; the key always is.
 
     Cells are first compared as they are; only the few that differ are normalised and compared
     again, so the cost is one pass over the frames plus work in proportion to the differences."""
@@ -246,7 +249,15 @@ def compare(
     result.matched_rows = len(matched_man)
 
     only_manual = np.flatnonzero(first & ~hit)
+    seen_sys = np.zeros(len(system), dtype=bool)
+    seen_sys[matched_sys] = True
+    only_system = np.flatnonzero(sys_first & ~seen_sys)
     lagged = _nearby_matches(spec, manual, man_keys, only_manual, nearby, lag_days)
+    lagged_sys: set[int] = set()
+    if spec.date_field in spec.key:  # a late entry moves the row's key: pair the rows up by the rest
+        pairs = _lagged_pairs(spec, manual, system, only_manual, only_system, lag_days)
+        lagged |= set(pairs)
+        lagged_sys = set(pairs.values())
     for pos in only_manual:
         result.mismatches.append(
             Mismatch(
@@ -256,14 +267,24 @@ def compare(
                 likely=Likely.DATE_LAG if int(pos) in lagged else None,
             )
         )
-    seen_sys = np.zeros(len(system), dtype=bool)
-    seen_sys[matched_sys] = True
-    for pos in np.flatnonzero(sys_first & ~seen_sys):
-        result.mismatches.append(Mismatch(Difference.ONLY_SYSTEM, _display_key(sys_keys[pos].as_py())))
+    for pos in only_system:
+        result.mismatches.append(
+            Mismatch(
+                Difference.ONLY_SYSTEM,
+                _display_key(sys_keys[pos].as_py()),
+                likely=Likely.DATE_LAG if int(pos) in lagged_sys else None,
+            )
+        )
 
     take_man, take_sys = pa.array(matched_man, pa.int64()), pa.array(matched_sys, pa.int64())
+    # A column the manual report leaves out, or leaves blank on every row, is not reported: not compared.
+    compared = {
+        f
+        for f in (spec.fields if fields is None else fields)
+        if f in spec.key or (f in manual and bool(manual[f].notna().any()))
+    }
     for col in spec.columns:
-        if col.field in spec.key:
+        if col.field in spec.key or col.field not in compared:
             continue
         a = pc.take(_column(col, manual), take_man)
         b = pc.take(_column(col, system), take_sys)
@@ -298,7 +319,7 @@ def compare(
                 )
             )
     result.mismatches.sort(key=_order)
-    result.totals = _totals(spec, manual, system, first)
+    result.totals = [t for t in _totals(spec, manual, system, first) if t.field in compared]
     return result
 
 
@@ -319,6 +340,43 @@ def _date_lag(col: Column, a: pa.Array, b: pa.Array, lag_days: int) -> list[bool
             x, y = pd.Timestamp(x).to_pydatetime(), pd.Timestamp(y).to_pydatetime()
         out.append(abs(x - y) <= limit)
     return out
+
+
+def _lagged_pairs(
+    spec: ReportSpec,
+    manual: pd.DataFrame,
+    system: pd.DataFrame,
+    only_manual: np.ndarray,
+    only_system: np.ndarray,
+    lag_days: int,
+) -> dict[int, int]:
+    """Manual-only and system-only rows equal in every column but the date, dated close together:
+    manual position → system position."""
+    if not len(only_manual) or not len(only_system) or spec.date_field is None:
+        return {}
+    rest = [c for c in spec.columns if c.field != spec.date_field]
+    date_col = spec.column(spec.date_field)
+
+    def signature(frame: pd.DataFrame, positions: np.ndarray) -> list[tuple[object, ...]]:
+        take = pa.array(positions, pa.int64())
+        forms = [comparable(c, pc.take(_column(c, frame), take)).to_pylist() for c in rest]
+        return list(zip(*forms, strict=True))
+
+    waiting: dict[tuple[object, ...], list[int]] = {}
+    for pos, sig in zip(only_system, signature(system, only_system), strict=True):
+        waiting.setdefault(sig, []).append(int(pos))
+    dates_sys = _column(date_col, system)
+    dates_man = _column(date_col, manual)
+    pairs: dict[int, int] = {}
+    for pos, sig in zip(only_manual, signature(manual, only_manual), strict=True):
+        for other in waiting.get(sig, []):
+            near = _date_lag(
+                date_col, dates_man.take(pa.array([pos])), dates_sys.take(pa.array([other])), lag_days
+            )
+            if near[0] and other not in pairs.values():
+                pairs[int(pos)] = other
+                break
+    return pairs
 
 
 def _nearby_matches(

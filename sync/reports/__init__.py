@@ -1,0 +1,99 @@
+"""The system side of the reports of DOMAIN.md §4: one builder per report, a typed frame out.
+
+A builder takes a session and a :class:`Scope` and returns a frame with exactly the report's
+fields (``schema.reports``) as columns — the same shape the manual report has after reading, so
+exports and reconciliation treat both sides alike. Adding a report is a declaration in
+``schema.reports`` plus a builder registered here with :func:`builder`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from schema.reports import ReportSpec, get_report
+
+Builder = Callable[[Session, "Scope"], pd.DataFrame]
+_BUILDERS: dict[str, Builder] = {}
+
+
+@dataclass(frozen=True)
+class Scope:
+    project_code: str
+    period_from: dt.date
+    period_to: dt.date  # inclusive
+
+    def shifted(self, start: dt.date, end: dt.date) -> Scope:
+        return Scope(self.project_code, start, end)
+
+
+class NoBuilder(LookupError):
+    """The report is declared but the system cannot build it yet."""
+
+
+def builder(report_id: str) -> Callable[[Builder], Builder]:
+    def register(fn: Builder) -> Builder:
+        _BUILDERS[report_id] = fn
+        return fn
+
+    return register
+
+
+def available() -> list[str]:
+    _load()
+    return sorted(_BUILDERS)
+
+
+def build(session: Session, report: ReportSpec | str, scope: Scope) -> pd.DataFrame:
+    """The system's report for ``scope``: the report's fields as columns, in the report's order."""
+    spec = get_report(report) if isinstance(report, str) else report
+    _load()
+    try:
+        fn = _BUILDERS[spec.id]
+    except KeyError:
+        raise NoBuilder(spec.id) from None
+    frame = fn(session, scope)
+    missing = [f for f in spec.fields if f not in frame]
+    if missing:
+        raise RuntimeError(f"report {spec.id}: builder lacks {missing}")
+    return frame[spec.fields].reset_index(drop=True)
+
+
+def _load() -> None:
+    """Import the builder modules (each registers itself)."""
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{info.name}")
+
+
+def projects_of_region(session: Session, region_code: str) -> list[str]:
+    from sqlalchemy import select
+
+    from schema.models import Project
+
+    stmt = select(Project.code).where(Project.region_code == region_code, Project.removed_at.is_(None))
+    return list(session.scalars(stmt.order_by(Project.code)))
+
+
+def build_for(
+    session: Session,
+    report: ReportSpec | str,
+    period_from: dt.date,
+    period_to: dt.date,
+    *,
+    project: str | None = None,
+    region: str | None = None,
+) -> pd.DataFrame:
+    """The report for one project, or for every project of a region one after the other."""
+    spec = get_report(report) if isinstance(report, str) else report
+    codes = [project] if project else projects_of_region(session, region or "")
+    frames = [build(session, spec, Scope(code, period_from, period_to)) for code in codes]
+    if not frames:
+        return pd.DataFrame(columns=spec.fields)
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]

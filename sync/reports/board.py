@@ -1,0 +1,130 @@
+"""楼盘表: the sales-control board — every room of a building as a floor × unit grid coloured by status.
+
+One sheet per building: floors from the top down, one column per unit and room number, each cell
+naming the room, its status, area and price (or the deal's customer and price once sold). A legend
+and a count per status close each sheet.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from schema.models import Building, Project, Room, Subscription
+from schema.models.deals import LIVE
+from sync import rooms as states
+
+COLOURS = {
+    states.PENDING: "FFD9D9D9",  # 待售: grey
+    states.AVAILABLE: "FFC6EFCE",  # 可售: green
+    states.HELD: "FFFFEB9C",  # 保留: yellow
+    states.UNAVAILABLE: "FF808080",  # 不可售: dark grey
+    states.SUBSCRIBED: "FFF8CBAD",  # 认购: orange
+    states.CONTRACTED: "FFFF7C80",  # 签约: red
+}
+EDGE = Side(style="thin", color="FF7F7F7F")
+
+
+@dataclass(frozen=True)
+class Cell:
+    room: str
+    number: str
+    status: str
+    text: str
+
+
+def board_cells(session: Session, project: str) -> dict[str, dict[tuple[int, str], Cell]]:
+    """Building code → (floor, unit+number column) → cell, for the project's rooms in use."""
+    rooms = list(
+        session.scalars(
+            select(Room)
+            .where(Room.project_code == project, Room.removed_at.is_(None))
+            .order_by(Room.building_code, Room.floor, Room.unit, Room.number)
+        )
+    )
+    deals = {
+        s.room_code: s
+        for s in session.scalars(
+            select(Subscription).where(Subscription.project_code == project, Subscription.status.in_(LIVE))
+        )
+    }
+    out: dict[str, dict[tuple[int, str], Cell]] = defaultdict(dict)
+    for room in rooms:
+        deal = deals.get(room.code)
+        if deal is not None:
+            detail = f"{deal.customer_name} {_money(deal.total_price)}"
+        else:
+            detail = f"{room.area_gross}㎡ {_money(room.total_price)}"
+        column = f"{room.unit}单元" if room.unit else ""
+        label = room.number
+        out[room.building_code][(room.floor, f"{column}{_tail(room.number)}")] = Cell(
+            room.code, label, room.status, f"{label}\n{room.status}\n{detail}"
+        )
+    return out
+
+
+def _tail(number: str) -> str:
+    """The unit position within a floor: ``0201`` → ``01``."""
+    return number[-2:] if len(number) > 2 else number
+
+
+def _money(value: Decimal) -> str:
+    return f"{value / 10000:,.1f}万"
+
+
+def board_workbook(session: Session, project: str) -> bytes:
+    name = session.scalar(select(Project.name).where(Project.code == project)) or project
+    buildings = {b.code: b for b in session.scalars(select(Building).where(Building.project_code == project))}
+    cells = board_cells(session, project)
+    wb = Workbook()
+    first = True
+    for code in sorted(cells):
+        grid = cells[code]
+        building = buildings.get(code)
+        title = (building.name if building else code)[:28]
+        ws = wb.active if first else wb.create_sheet()
+        assert ws is not None
+        first = False
+        ws.title = title
+        columns = sorted({c for _, c in grid})
+        floors = sorted({f for f, _ in grid}, reverse=True)
+        ws.cell(1, 1, f"{name} {title} 楼盘表").font = Font(bold=True, size=14)
+        ws.cell(2, 1, "楼层").font = Font(bold=True)
+        for j, column in enumerate(columns, start=2):
+            ws.cell(2, j, column).font = Font(bold=True)
+            ws.column_dimensions[get_column_letter(j)].width = 18
+        for i, floor in enumerate(floors, start=3):
+            ws.cell(i, 1, f"{floor}F").font = Font(bold=True)
+            ws.row_dimensions[i].height = 48
+            for j, column in enumerate(columns, start=2):
+                cell = grid.get((floor, column))
+                target = ws.cell(i, j)
+                target.border = Border(left=EDGE, right=EDGE, top=EDGE, bottom=EDGE)
+                if cell is None:
+                    continue
+                target.value = cell.text
+                target.fill = PatternFill("solid", fgColor=COLOURS.get(cell.status, "FFFFFFFF"))
+                target.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        counts = Counter(c.status for c in grid.values())
+        row = len(floors) + 4
+        ws.cell(row, 1, "图例").font = Font(bold=True)
+        for j, status in enumerate(states.STATUSES, start=2):
+            legend = ws.cell(row, j, f"{status} {counts.get(status, 0)} 套")
+            legend.fill = PatternFill("solid", fgColor=COLOURS[status])
+        ws.freeze_panes = "B3"
+    if first:
+        ws = wb.active
+        assert ws is not None
+        ws.title = "楼盘表"
+        ws.cell(1, 1, f"{name}：没有房间")
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

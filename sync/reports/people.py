@@ -1,0 +1,200 @@
+"""Reports about people and their customers: 撞单记录表, 休眠客户表, 录入及时性统计表, 置业顾问工作量统计表."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from schema.base import SHANGHAI
+from schema.models import (
+    Account,
+    Collision,
+    Contract,
+    Customer,
+    CustomerEvent,
+    Receipt,
+    Subscription,
+    WorkbookVersion,
+)
+from schema.reports import get_report
+from sync.reports import Scope, builder
+from sync.reports.customers import project_reps
+from sync.workdays import DEFAULT_CALENDAR
+
+DORMANT_AFTER_DAYS = 14  # DOMAIN.md §3: after 14 days without an event a customer is dormant
+
+
+def _wall(value: dt.datetime | None) -> dt.datetime | None:
+    """A stored instant as Shanghai wall-clock time (what people read in the workbook)."""
+    return value.astimezone(SHANGHAI).replace(tzinfo=None) if value is not None else None
+
+
+def _bounds(scope: Scope) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.combine(scope.period_from, dt.time(), SHANGHAI)
+    return start, dt.datetime.combine(scope.period_to + dt.timedelta(days=1), dt.time(), SHANGHAI)
+
+
+def _reps(session: Session, scope: Scope) -> list[Account]:
+    stmt = select(Account).where(Account.id.in_(project_reps(scope.project_code))).order_by(Account.username)
+    return list(session.scalars(stmt))
+
+
+@builder("collisions")
+def collisions(session: Session, scope: Scope) -> pd.DataFrame:
+    start, end = _bounds(scope)
+    owner, rep = aliased(Account), aliased(Account)
+    stmt = (
+        select(
+            Customer.name,
+            Customer.phone,
+            owner.display_name,
+            Collision.owner_since,
+            rep.display_name,
+            Collision.detected_at,
+            Collision.status,
+            Collision.resolution,
+        )
+        .join(Customer, Customer.id == Collision.customer_id)
+        .join(owner, owner.id == Collision.owner_id)
+        .join(rep, rep.id == Collision.account_id)
+        .where(
+            Collision.detected_at >= start,
+            Collision.detected_at < end,
+            Collision.account_id.in_(project_reps(scope.project_code)),
+        )
+        .order_by(Collision.detected_at)
+    )
+    rows = [
+        (name, phone, own, _wall(since), who, _wall(at), "待处理" if status == "open" else "已处理", how)
+        for name, phone, own, since, who, at, status, how in session.execute(stmt)
+    ]
+    return pd.DataFrame(rows, columns=get_report("collisions").fields)
+
+
+@builder("dormant")
+def dormant(session: Session, scope: Scope) -> pd.DataFrame:
+    """Customers of the project's reps whose last event is more than 14 days before the period's end."""
+    cutoff = dt.datetime.combine(scope.period_to + dt.timedelta(days=1), dt.time(), SHANGHAI)
+    last = (
+        select(CustomerEvent.customer_id, func.max(CustomerEvent.at).label("last"))
+        .where(CustomerEvent.at < cutoff)
+        .group_by(CustomerEvent.customer_id)
+        .subquery()
+    )
+    stmt = (
+        select(Customer.name, Customer.phone, Account.display_name, Customer.first_contact_date, last.c.last)
+        .join(Account, Account.id == Customer.owner_id)
+        .outerjoin(last, last.c.customer_id == Customer.id)
+        .where(Customer.owner_id.in_(project_reps(scope.project_code)))
+        .order_by(Customer.phone)
+    )
+    rows = []
+    for name, phone, rep, first, at in session.execute(stmt):
+        last_seen = _wall(at)
+        seen = last_seen.date() if last_seen is not None else first
+        idle = (scope.period_to - seen).days
+        if idle > DORMANT_AFTER_DAYS:
+            rows.append((name, phone, rep, first, last_seen, idle))
+    return pd.DataFrame(rows, columns=get_report("dormant").fields)
+
+
+@builder("timeliness")
+def timeliness(session: Session, scope: Scope) -> pd.DataFrame:
+    """Per account, what it entered in the period and how much of it arrived after the deadline
+    (customers: end of the next working day after first contact; deals and receipts: end of the
+    working day they happened), judged by when the system first saw the workbook version."""
+    cal = DEFAULT_CALENDAR
+    counts: Counter[tuple[int, str]] = Counter()
+    stmt_customers = select(Customer.owner_id, Customer.first_contact_date, Customer.owned_since).where(
+        Customer.owner_id.in_(project_reps(scope.project_code)),
+        Customer.first_contact_date >= scope.period_from,
+        Customer.first_contact_date <= scope.period_to,
+    )
+    for who, first, since in session.execute(stmt_customers):
+        counts[who, "customers"] += 1
+        counts[who, "customers_late"] += since > cal.entry_deadline(first)
+    stmt_subs = (
+        select(WorkbookVersion.account_id, Subscription.date, WorkbookVersion.seen_at)
+        .join(WorkbookVersion, WorkbookVersion.id == Subscription.version_id)
+        .where(
+            Subscription.project_code == scope.project_code,
+            Subscription.date >= scope.period_from,
+            Subscription.date <= scope.period_to,
+        )
+    )
+    for who, day, seen in session.execute(stmt_subs):
+        counts[who, "subscriptions"] += 1
+        counts[who, "subscriptions_late"] += seen > cal.end_of(cal.on_or_after(day))
+    start, end = _bounds(scope)
+    stmt_receipts = (
+        select(WorkbookVersion.account_id, Receipt.paid_at, WorkbookVersion.seen_at)
+        .join(WorkbookVersion, WorkbookVersion.id == Receipt.version_id)
+        .where(Receipt.project_code == scope.project_code, Receipt.paid_at >= start, Receipt.paid_at < end)
+    )
+    for who, paid, seen in session.execute(stmt_receipts):
+        counts[who, "receipts"] += 1
+        counts[who, "receipts_late"] += seen > cal.end_of(cal.on_or_after(paid.astimezone(SHANGHAI).date()))
+    ids = sorted({who for who, _ in counts})
+    people = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(ids)))} if ids else {}
+    spec = get_report("timeliness")
+    rows = [
+        (people[i].username, people[i].display_name, *(counts[i, f] for f in spec.fields[2:]))
+        for i in sorted(ids, key=lambda i: people[i].username)
+    ]
+    return pd.DataFrame(rows, columns=spec.fields)
+
+
+@builder("workload")
+def workload(session: Session, scope: Scope) -> pd.DataFrame:
+    start, end = _bounds(scope)
+    reps = _reps(session, scope)
+    ids = [a.id for a in reps]
+    counts: Counter[tuple[int, str]] = Counter()
+    events = (
+        select(CustomerEvent.account_id, CustomerEvent.kind, func.count())
+        .where(CustomerEvent.account_id.in_(ids), CustomerEvent.at >= start, CustomerEvent.at < end)
+        .group_by(CustomerEvent.account_id, CustomerEvent.kind)
+    )
+    for who, kind, n in session.execute(events):
+        bucket = (
+            "calls"
+            if kind in ("首次来电", "来电")
+            else "visits"
+            if kind in ("首次来访", "来访")
+            else "follow_ups"
+        )
+        counts[who, bucket] += n
+    new = (
+        select(Customer.owner_id, func.count())
+        .where(Customer.owner_id.in_(ids), Customer.owned_since >= start, Customer.owned_since < end)
+        .group_by(Customer.owner_id)
+    )
+    for who, n in session.execute(new):
+        counts[who, "new_customers"] += n
+    deals = select(Subscription.rep_account_id, Subscription.id, Subscription.date).where(
+        Subscription.project_code == scope.project_code,
+        Subscription.date >= scope.period_from,
+        Subscription.date <= scope.period_to,
+    )
+    for rep_id, _, _ in session.execute(deals):
+        if rep_id is not None:
+            counts[rep_id, "subscriptions"] += 1
+    signed = (
+        select(Subscription.rep_account_id)
+        .join(Contract, Contract.subscription_id == Subscription.id)
+        .where(
+            Subscription.project_code == scope.project_code,
+            Contract.date >= scope.period_from,
+            Contract.date <= scope.period_to,
+        )
+    )
+    for (rep_id,) in session.execute(signed):
+        if rep_id is not None:
+            counts[rep_id, "contracts"] += 1
+    spec = get_report("workload")
+    rows = [(a.username, a.display_name, *(counts[a.id, f] for f in spec.fields[2:])) for a in reps]
+    return pd.DataFrame(rows, columns=spec.fields)

@@ -1,0 +1,104 @@
+"""Folders belong to people: ``salesync folders sync`` and ``salesync status``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from schema.kinds import all_kinds, get_kind
+from sync import accounts
+from sync.app import Salesync
+from sync.cli import main
+from sync.folders import sync_folders
+from sync.templates import template_bytes
+from tests.watching import running_watcher, settled, versions, wait_for
+from tests.workbooks import customer_rows, fill_template
+
+
+def templates_of(role: str) -> list[str]:
+    return sorted(k.template_name for k in all_kinds().values() if role in {r.value for r in k.submit_roles})
+
+
+def test_folders_sync_creates_personal_folders_with_the_templates_of_each_role(
+    app: Salesync, people: dict[str, str]
+) -> None:
+    root = app.config.drive_root
+    with app.transaction() as session:
+        accounts.disable_user(session, "rep_b")
+    (root / "SZ" / "rep_a").mkdir(parents=True)
+    (root / "SZ" / "rep_a" / "客户登记.xlsx").write_bytes(b"the rep's own work")
+    results = {r.account: r for r in sync_folders(app, root)}
+
+    assert set(results) == {"rep_a", "operator", "manager", "senior"}  # rep_b is disabled
+    own_work = root / "SZ" / "rep_a" / "客户登记.xlsx"
+    assert own_work.read_bytes() == b"the rep's own work"  # never overwritten
+    assert not results["rep_a"].created and results["operator"].created
+    for username, role in [("rep_a", "sales_rep"), ("operator", "operator"), ("manager", "sales_manager")]:
+        expected = templates_of(role)
+        assert sorted(p.name for p in (root / "SZ" / username).iterdir()) == expected
+        put = sorted(p.name for p in results[username].templates)
+        assert put == [n for n in expected if (root / "SZ" / username / n) != own_work]
+    assert "项目资料.xlsx" in templates_of("operator")
+    assert (root / "SZ" / "operator" / "项目资料.xlsx").read_bytes() == template_bytes(
+        get_kind("project_master")
+    )
+    assert not (root / "SZ" / "rep_b").exists()
+    assert all(r.templates == [] for r in sync_folders(app, root))  # idempotent
+
+
+def test_folders_sync_command(database_url: str, tmp_path: Path) -> None:
+    runner = CliRunner()
+    base = ["--db", database_url]
+    assert runner.invoke(main, [*base, "init"]).exit_code == 0
+    assert runner.invoke(main, [*base, "region", "add", "SZ", "深圳"]).exit_code == 0
+    result = runner.invoke(
+        main,
+        [
+            *base,
+            "user",
+            "add",
+            "zhangli",
+            "--name",
+            "张丽",
+            "--role",
+            "sales_rep",
+            "--region",
+            "SZ",
+            "--password-stdin",
+        ],
+        input="s3cret-password\n",
+    )
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, [*base, "folders", "sync", str(tmp_path / "drive")])
+    assert result.exit_code == 0, result.output
+    assert "已放入空白模板" in result.output
+    assert (tmp_path / "drive" / "SZ" / "zhangli" / "客户登记.xlsx").exists()
+
+
+def test_status_shows_each_folder_its_last_version_pending_and_errors(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
+    root = app.config.drive_root
+    fill_template("customers", customer_rows(3), root / "SZ" / "rep_a" / "客户登记.xlsx")
+    fill_template("customers", customer_rows(1, start=50), root / "SZ" / "stray.xlsx")
+    with running_watcher(app, root) as watcher:
+        wait_for("both files", lambda: len(versions(app)) == 1 and watcher.backlog == {})
+        settled(app, watcher)
+    url = app.engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(main, ["--db", url, "status", "--json"])
+    assert result.exit_code == 0, result.output
+    by_folder = {row["folder"]: row for row in json.loads(result.output)}
+    rep = by_folder["SZ/rep_a"]
+    assert (rep["account"], rep["last_file"], rep["last_version"], rep["last_outcome"], rep["pending"]) == (
+        "rep_a",
+        "客户登记.xlsx",
+        1,
+        "accepted",
+        0,
+    )
+    assert rep["last_seen"].endswith("+08:00") and rep["errors"] == []
+    assert [e["code"] for e in by_folder["SZ"]["errors"]] == ["watch-unmapped"]
+    text = CliRunner().invoke(main, ["--db", url, "status"]).output
+    assert "SZ/rep_a" in text and "已全部接收" in text and "不在任何在职账号的个人文件夹" in text

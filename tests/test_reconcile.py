@@ -1,0 +1,179 @@
+"""Dual-track reconciliation end to end: a manual report workbook against the system's report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import select
+
+from schema.models import ReconciliationItem, ReconciliationRun
+from sync.app import Salesync
+from sync.cli import main
+from sync.outcome import Verdict
+from sync.reconcile.service import export_path
+from tests.deals import PROJECT, signed_project
+from tests.workbooks import customer_rows, fill_template, phone
+
+PERIOD = ("2026-11-01", "2026-11-30")
+
+
+@pytest.fixture
+def events(app: Salesync, people: dict[str, str], tmp_path: Path) -> list[dict[str, object]]:
+    """Five customers of rep_a first visited on 2026-11-10; the system's 来电来访明细表 rows."""
+    signed_project(app, tmp_path)
+    rows = customer_rows(5, first_contact="2026-11-10")
+    for i, event in enumerate(rows["客户事件"]):
+        event["事件时间"] = f"2026-11-10 1{i}:30"
+    outcome = app.ingest(fill_template("customers", rows, tmp_path / "rep_a" / "客户登记.xlsx"), "rep_a")
+    assert outcome.verdict is Verdict.ACCEPTED
+    return [
+        {
+            "事件时间": e["事件时间"],
+            "置业顾问": people["rep_a"],
+            "客户姓名": c["客户姓名"],
+            "客户手机": c["手机号码"],
+            "事件类型": e["事件类型"],
+            "客户来源": c["客户来源"],
+            "是否新客户": "是",
+            "事件内容": e["事件内容"],
+        }
+        for c, e in zip(rows["客户"], rows["客户事件"], strict=True)
+    ]
+
+
+def manual_report(tmp_path: Path, rows: list[dict[str, object]]) -> Path:
+    scope = [{"项目编码": PROJECT, "期间起": PERIOD[0], "期间止": PERIOD[1]}]
+    return fill_template(
+        "manual_report_calls_visits",
+        {"来电来访明细表": rows, "范围": scope},
+        tmp_path / "controller" / "手工来电来访明细表.xlsx",
+    )
+
+
+def reconcile(app: Salesync, path: Path, *extra: str) -> tuple[int, dict[str, object]]:
+    result = CliRunner().invoke(
+        main, ["--db", app.config.database_url, "reconcile", str(path), "--as", "manager", "--json", *extra]
+    )
+    return result.exit_code, json.loads(result.output)
+
+
+def test_the_same_report_by_hand_agrees(
+    app: Salesync, events: list[dict[str, object]], tmp_path: Path
+) -> None:
+    code, out = reconcile(app, manual_report(tmp_path, events))
+    assert code == 0, out
+    result = out["result"]
+    assert isinstance(result, dict)
+    assert result["agrees"] and result["matched_rows"] == 5 and result["system_rows"] == 5
+
+
+def test_injected_differences_are_found_marked_and_explainable(
+    app: Salesync, events: list[dict[str, object]], tmp_path: Path
+) -> None:
+    rows = [dict(e) for e in events]
+    del rows[0]  # missing row
+    rows.append(rows[0] | {"客户手机": phone(99), "客户姓名": "路人甲"})  # extra row
+    rows[1]["事件内容"] = "看样板间，问价格"  # differing text
+    name = str(rows[2]["客户姓名"])
+    rows[2]["客户姓名"] = name[0] + "\u3000" + name[1:]  # padded name: not a difference
+    rows[3]["事件时间"] = "2026-11-11 13:30"  # entered a day late: the key moves
+    path = manual_report(tmp_path, rows)
+
+    code, out = reconcile(app, path)
+    assert code == 1
+    result = out["result"]
+    assert isinstance(result, dict)
+    found = {(m["difference"], m["key"], m["header"], m["likely"]) for m in result["mismatches"]}
+    assert found == {
+        ("only-system", f"{phone(0)} / 2026-11-10 10:30 / 首次来访", None, None),
+        ("only-manual", f"{phone(99)} / 2026-11-10 11:30 / 首次来访", None, None),
+        ("cell", f"{phone(2)} / 2026-11-10 12:30 / 首次来访", "事件内容", None),
+        ("only-manual", f"{phone(4)} / 2026-11-11 13:30 / 首次来访", None, "date-lag"),
+        ("only-system", f"{phone(4)} / 2026-11-10 14:30 / 首次来访", None, "date-lag"),
+    }
+
+    # The manual workbook comes back with the differing cell highlighted and commented.
+    marked = load_workbook(export_path(path))
+    ws = marked["来电来访明细表"]
+    headers = [c.value for c in ws[1]]
+    cell = ws.cell(3, headers.index("事件内容") + 1)  # rows[1] is Excel row 3
+    assert cell.fill.fgColor.rgb == "FFFFC7CE" and "看样板间" in cell.comment.text
+    assert "对账结果" in marked.sheetnames
+
+    # The run is kept; a mismatch can be explained.
+    with app.transaction() as session:
+        run = session.scalars(select(ReconciliationRun)).one()
+        assert run.mismatch_count == 5 and run.version_id is not None
+        item = session.scalars(
+            select(ReconciliationItem).where(ReconciliationItem.header == "事件内容")
+        ).one()
+    explained = CliRunner().invoke(
+        main,
+        [
+            "--db",
+            app.config.database_url,
+            "mismatch",
+            "explain",
+            str(item.id),
+            "--as",
+            "manager",
+            "--reason",
+            "手工错误",
+            "--note",
+            "手工表抄错",
+        ],
+    )
+    assert explained.exit_code == 0, explained.output
+    with app.transaction() as session:
+        again = session.get(ReconciliationItem, item.id)
+        assert again is not None and again.explanation == "手工错误" and again.note == "手工表抄错"
+
+
+def test_a_controllers_own_sheet_with_the_same_headers(
+    app: Salesync, events: list[dict[str, object]], tmp_path: Path
+) -> None:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "11月来访"
+    headers = ["备注", *reversed(list(events[0]))]  # an extra column; order free
+    ws.append(headers)
+    for e in events:
+        ws.append(["", *[e[h] for h in headers[1:]]])
+    path = tmp_path / "own.xlsx"
+    wb.save(path)
+
+    code, out = reconcile(app, path)
+    assert code == 2 and out["errors"][0]["code"] == "reconcile-needs-scope"  # type: ignore[index]
+
+    code, out = reconcile(
+        app, path, "--report", "calls_visits", "--project", PROJECT, "--from", PERIOD[0], "--to", PERIOD[1]
+    )
+    assert code == 0, out
+
+
+def test_cadence_lists_the_days_weeks_and_months_not_yet_reconciled(
+    app: Salesync, events: list[dict[str, object]], tmp_path: Path
+) -> None:
+    from sync.reconcile.cadence import Cadence, missing, periods
+    from sync.workdays import DEFAULT_CALENDAR
+
+    # 2026-10-01..07 is the 国庆 holiday; Saturday 10-10 is a make-up working day, Sunday 10-11 is not.
+    days = [d for d, _ in periods(Cadence.DAY, dt.date(2026, 9, 30), dt.date(2026, 10, 12), DEFAULT_CALENDAR)]
+    assert days == [dt.date(2026, 9, 30), *(dt.date(2026, 10, d) for d in (8, 9, 10, 12))]
+
+    reconcile(app, manual_report(tmp_path, events))  # calls_visits for the whole of November
+    with app.transaction() as session:
+        gaps = missing(
+            session, PROJECT, dt.date(2026, 11, 1), dt.date(2026, 11, 30), reports=("calls_visits",)
+        )
+    kinds = {(g.cadence, g.period_from) for g in gaps}
+    assert (Cadence.MONTH, dt.date(2026, 11, 1)) not in kinds  # the month was reconciled
+    assert (Cadence.WEEK, dt.date(2026, 11, 2)) in kinds
+    assert (Cadence.DAY, dt.date(2026, 11, 30)) in kinds
+    assert len([g for g in gaps if g.cadence is Cadence.DAY]) == 21  # November 2026's working days
