@@ -26,8 +26,9 @@ from schema.spec import ColType, Sheet
 from sync.lookups import chunks
 from sync.plans import IngestContext, PlanResult
 from sync.rooms import Actor, Refused
-from sync.rows import column_values, records, row_hashes
+from sync.rows import column_values, records, row_hashes, show
 from sync.workdays import DEFAULT_CALENDAR
+from sync.worklog import Change, LogWriter
 from validators.findings import Finding, Severity, display
 from validators.frames import Prepared, prepare
 
@@ -127,8 +128,10 @@ def changed_only(rows: list[Row], known: dict[tuple[Any, ...], str]) -> list[Row
 def apply_rows(
     ctx: IngestContext, result: PlanResult, rows: Iterable[Row], handlers: dict[str, Handler]
 ) -> None:
-    """Apply rows in order, each in a savepoint; a refused row is rolled back and reported."""
+    """Apply rows in order, each in a savepoint; a refused row is rolled back and reported. Every
+    applied row goes to the work log with its values."""
     session = ctx.session
+    applied: list[Row] = []
     for row in sorted(rows, key=lambda r: r.order):
         try:
             with session.begin_nested():
@@ -139,6 +142,22 @@ def apply_rows(
             continue
         result.rows_written += written
         result.findings.extend(row.warnings)
+        if written:
+            applied.append(row)
+    if applied:
+        if ctx.log is None:
+            ctx.log = LogWriter(session, ctx.account.id, ctx.version.id)
+        ctx.log.append_many(
+            Change(
+                row.sheet.entity,
+                " / ".join(str(v) for v in row.key)[:200],
+                "写入",
+                changes=Change.detail(
+                    {row.sheet.header(f): show(v) for f, v in row.values.items() if f in row.sheet.fields}
+                ),
+            )
+            for row in applied
+        )
 
 
 def actor(ctx: IngestContext) -> Actor:
