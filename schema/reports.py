@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schema.spec import ColType, Column
+from schema.spec import ColType, Column, HasColumns
 
 C, T = Column, ColType
 
 
 @dataclass(frozen=True)
-class ReportSpec:
+class ReportSpec(HasColumns):
     id: str
     title: str
     key: tuple[str, ...]
@@ -35,19 +35,6 @@ class ReportSpec:
             raise ValueError(f"report {self.id}: date field {self.date_field} is not a column")
         if self.sums is not None and (extra := set(self.sums) - set(fields)):
             raise ValueError(f"report {self.id}: sums {extra} are not columns")
-
-    @property
-    def fields(self) -> list[str]:
-        return [c.field for c in self.columns]
-
-    def column(self, field_name: str) -> Column:
-        for col in self.columns:
-            if col.field == field_name:
-                return col
-        raise KeyError(field_name)
-
-    def header(self, field_name: str) -> str:
-        return self.column(field_name).header
 
     @property
     def totals(self) -> list[str]:

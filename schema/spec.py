@@ -54,8 +54,27 @@ class Column:
     width: int = 14
 
 
+class HasColumns:
+    """Lookups by field for anything made of columns (a workbook sheet, a report)."""
+
+    columns: tuple[Column, ...]
+
+    def column(self, field_name: str) -> Column:
+        for col in self.columns:
+            if col.field == field_name:
+                return col
+        raise KeyError(field_name)
+
+    def header(self, field_name: str) -> str:
+        return self.column(field_name).header
+
+    @property
+    def fields(self) -> list[str]:
+        return [c.field for c in self.columns]
+
+
 @dataclass(frozen=True)
-class Sheet:
+class Sheet(HasColumns):
     name: str
     entity: str
     columns: tuple[Column, ...]
@@ -73,19 +92,6 @@ class Sheet:
         missing = set(self.key) - set(fields)
         if missing:
             raise ValueError(f"sheet {self.name}: key fields {missing} are not columns")
-
-    def column(self, field_name: str) -> Column:
-        for col in self.columns:
-            if col.field == field_name:
-                return col
-        raise KeyError(field_name)
-
-    def header(self, field_name: str) -> str:
-        return self.column(field_name).header
-
-    @property
-    def fields(self) -> list[str]:
-        return [c.field for c in self.columns]
 
 
 class Lookups(Protocol):
