@@ -1,8 +1,10 @@
 """Folders belong to people: ``ROOT/<region>/<username>/`` for every active account.
 
 ``sync_folders`` creates the personal folder of each active account in a region and puts into it the
-blank template of every workbook kind the account's roles may submit. It never overwrites a file
-and never removes anything: a disabled account's folder and history stay as they are.
+blank template of every workbook kind the account's roles may submit. The hand-made reports of the
+dual-track period go into the account's reconciliation folder ``对账/`` inside it: a report saved
+there is reconciled against the system's. It never overwrites a file and never removes anything: a
+disabled account's folder and history stay as they are.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ class FolderSync:
     templates: list[Path] = field(default_factory=list)
 
 
+RECONCILE_FOLDER = "对账"
+
+
 def personal_folder(root: Path, region: str, username: str) -> Path:
     return root / region / username
 
@@ -47,7 +52,9 @@ def sync_folders(app: Salesync, root: Path) -> list[FolderSync]:
         for kind in all_kinds().values():
             if not roles & {r.value for r in kind.submit_roles}:
                 continue
-            target = folder / kind.template_name
+            place = folder / RECONCILE_FOLDER if kind.plan == "reconcile" else folder
+            place.mkdir(exist_ok=True)
+            target = place / kind.template_name
             if not target.exists():
                 target.write_bytes(template_bytes(kind))
                 result.templates.append(target)

@@ -18,7 +18,16 @@ from tests.workbooks import customer_rows, fill_template
 
 
 def templates_of(role: str) -> list[str]:
-    return sorted(k.template_name for k in all_kinds().values() if role in {r.value for r in k.submit_roles})
+    """The files folders sync puts in a folder: hand-made reports go into its 对账/ subfolder."""
+    return sorted(
+        f"对账/{k.template_name}" if k.plan == "reconcile" else k.template_name
+        for k in all_kinds().values()
+        if role in {r.value for r in k.submit_roles}
+    )
+
+
+def files_in(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
 
 
 def test_folders_sync_creates_personal_folders_with_the_templates_of_each_role(
@@ -37,8 +46,8 @@ def test_folders_sync_creates_personal_folders_with_the_templates_of_each_role(
     assert not results["rep_a"].created and results["operator"].created
     for username, role in [("rep_a", "sales_rep"), ("operator", "operator"), ("manager", "sales_manager")]:
         expected = templates_of(role)
-        assert sorted(p.name for p in (root / "SZ" / username).iterdir()) == expected
-        put = sorted(p.name for p in results[username].templates)
+        assert files_in(root / "SZ" / username) == expected
+        put = sorted(str(p.relative_to(root / "SZ" / username)) for p in results[username].templates)
         assert put == [n for n in expected if (root / "SZ" / username / n) != own_work]
     assert "项目资料.xlsx" in templates_of("operator")
     assert (root / "SZ" / "operator" / "项目资料.xlsx").read_bytes() == template_bytes(

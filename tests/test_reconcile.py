@@ -177,3 +177,20 @@ def test_cadence_lists_the_days_weeks_and_months_not_yet_reconciled(
     assert (Cadence.WEEK, dt.date(2026, 11, 2)) in kinds
     assert (Cadence.DAY, dt.date(2026, 11, 30)) in kinds
     assert len([g for g in gaps if g.cadence is Cadence.DAY]) == 21  # November 2026's working days
+
+
+def test_a_report_saved_in_the_reconciliation_folder_is_reconciled_by_the_watcher(
+    app: Salesync, events: list[dict[str, object]], tmp_path: Path
+) -> None:
+    folder = app.config.drive_root / "SZ" / "manager" / "对账"
+    folder.mkdir(parents=True)
+    built = manual_report(tmp_path, events)
+    (folder / built.name).write_bytes(built.read_bytes())
+    result = CliRunner().invoke(
+        main, ["--db", app.config.database_url, "watch", str(app.config.drive_root), "--once", "--polling"]
+    )
+    assert result.exit_code == 0, result.output
+    with app.transaction() as session:
+        run = session.scalars(select(ReconciliationRun)).one()
+        assert (run.report_id, run.mismatch_count, run.matched_rows) == ("calls_visits", 0, 5)
+        assert run.version_id is not None
