@@ -7,8 +7,10 @@ import json
 from pathlib import Path
 
 import click
+from sqlalchemy import select
 
 from schema.base import SHANGHAI
+from schema.models import Project
 from schema.reports import FURTHER, REPORTS, get_report
 from sync.feedback import replace_atomically
 from sync.reports import NoBuilder, build_for, projects_of_region
@@ -51,6 +53,11 @@ def report(
     if start > end:
         raise click.UsageError("--from 不能晚于 --to")
     app = _app(ctx)
+    with _errors(), app.transaction() as session:
+        if project and session.scalar(select(Project.id).where(Project.code == project)) is None:
+            raise click.UsageError(f"没有编码为 {project} 的项目")
+        if region and not projects_of_region(session, region):
+            raise click.UsageError(f"地区 {region} 没有项目")
     if report_id == BOARD:
         _board(app, project, region, out)
         return

@@ -223,3 +223,10 @@ def test_people_reports(project: Salesync, tmp_path: Path) -> None:
     # S002 (3,483,973.50, plan AJ) has paid 1,056,192.05; by 2027-03-31 every line is due.
     assert D(str(due["S002"]["outstanding"])) == D("3483973.50") - D("1056192.05")
     assert D(str(due["S002"]["overdue"])) == D(str(due["S002"]["outstanding"]))
+
+
+def test_an_unknown_project_is_a_clear_error(project: Salesync) -> None:
+    result = CliRunner().invoke(
+        main, ["--db", project.config.database_url, "report", "board", "--project", "NOPE", "--out", "x.xlsx"]
+    )
+    assert result.exit_code == 2 and "没有编码为 NOPE 的项目" in result.output
