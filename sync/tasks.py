@@ -24,6 +24,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from schema.base import SHANGHAI
+from schema.kinds.manual_reports import CONTROLLERS as MANUAL_REPORT_ROLES
 from schema.models import (
     Account,
     Collision,
@@ -36,6 +37,7 @@ from schema.models import (
     Subscription,
 )
 from schema.models.deals import LIVE
+from schema.reports import REPORTS
 from schema.roles import Role
 from sync import ledger
 from sync.accounts import get_account
@@ -46,11 +48,12 @@ FOLLOW_UP_DAYS = 5
 DORMANT_DAYS = 14
 QUESTIONNAIRE_DAYS = 2
 SIGNERS = {Role.SENIOR_MANAGER, Role.REGION_GM, Role.EXECUTIVE}
+CONTROLLERS = set(MANUAL_REPORT_ROLES)
 
 
 @dataclass(frozen=True)
 class Task:
-    kind: str  # 催款 / 签约 / 问卷 / 跟进 / 休眠客户 / 撞单 / 特殊事务 / 签字
+    kind: str  # 催款 / 签约 / 问卷 / 跟进 / 休眠客户 / 撞单 / 特殊事务 / 签字 / 对账差异
     subject: str  # 认购编号, 客户手机, 事务编号 or 变更单号
     detail: str
     due: dt.date | None
@@ -224,6 +227,34 @@ class _Builder:
                 "签字", f"#{cs.id}", f"变更单 #{cs.id}（{projects}）待签字", self.cal.add_workdays(day, 1)
             )
 
+    def mismatches(self) -> None:
+        """对账差异: mismatches of the account's own reconciliation runs not explained yet (the
+        controller explains each; the latest run of a report and period stands for the earlier ones)."""
+        from schema.models import ReconciliationItem, ReconciliationRun
+
+        latest = (
+            select(func.max(ReconciliationRun.id))
+            .where(ReconciliationRun.account_id == self.account.id)
+            .group_by(
+                ReconciliationRun.report_id,
+                ReconciliationRun.project_code,
+                ReconciliationRun.period_from,
+                ReconciliationRun.period_to,
+            )
+        )
+        stmt = (
+            select(ReconciliationRun, func.count(ReconciliationItem.id))
+            .join(ReconciliationItem, ReconciliationItem.run_id == ReconciliationRun.id)
+            .where(ReconciliationRun.id.in_(latest), ReconciliationItem.explanation.is_(None))
+            .group_by(ReconciliationRun.id)
+            .order_by(ReconciliationRun.id)
+        )
+        for run, open_items in self.session.execute(stmt):
+            title = REPORTS[run.report_id].title if run.report_id in REPORTS else run.report_id
+            detail = f"{title}（{run.project_code}，{run.period_from} 至 {run.period_to}）有 {open_items} 项差异待说明"
+            day = run.at.astimezone(SHANGHAI).date()
+            self.add("对账差异", f"对账 #{run.id}", detail, self.cal.add_workdays(day, 1))
+
 
 def tasks_for(
     session: Session, username: str, today: dt.date | None = None, calendar: WorkCalendar = DEFAULT_CALENDAR
@@ -251,8 +282,13 @@ def tasks_for(
         build.collisions()
     if roles & SIGNERS:
         build.signatures()
+    if roles & CONTROLLERS:
+        build.mismatches()
     order = {
-        k: i for i, k in enumerate(("签字", "特殊事务", "撞单", "催款", "签约", "问卷", "跟进", "休眠客户"))
+        k: i
+        for i, k in enumerate(
+            ("签字", "特殊事务", "撞单", "催款", "签约", "问卷", "对账差异", "跟进", "休眠客户")
+        )
     }
     tasks = sorted(
         build.tasks.values(),

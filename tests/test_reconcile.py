@@ -194,3 +194,37 @@ def test_a_report_saved_in_the_reconciliation_folder_is_reconciled_by_the_watche
         run = session.scalars(select(ReconciliationRun)).one()
         assert (run.report_id, run.mismatch_count, run.matched_rows) == ("calls_visits", 0, 5)
         assert run.version_id is not None
+
+
+def test_unexplained_mismatches_are_the_controllers_task_until_explained(
+    app: Salesync, events: list[dict[str, object]], tmp_path: Path
+) -> None:
+    from sync.tasks import tasks_for
+
+    rows = [dict(e) for e in events]
+    rows[1]["事件内容"] = "问价格"
+    reconcile(app, manual_report(tmp_path, rows))
+    with app.transaction() as session:
+        (task,) = [
+            t for t in tasks_for(session, "manager", dt.date(2026, 12, 1)).tasks if t.kind == "对账差异"
+        ]
+        assert "1 项差异待说明" in task.detail
+        item = session.scalars(select(ReconciliationItem)).one()
+    CliRunner().invoke(
+        main,
+        [
+            "--db",
+            app.config.database_url,
+            "mismatch",
+            "explain",
+            str(item.id),
+            "--as",
+            "manager",
+            "--reason",
+            "手工错误",
+        ],
+    )
+    with app.transaction() as session:
+        assert not [
+            t for t in tasks_for(session, "manager", dt.date(2026, 12, 1)).tasks if t.kind == "对账差异"
+        ]
