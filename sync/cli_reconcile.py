@@ -12,15 +12,9 @@ import click
 from schema.models.reconcile import EXPLANATIONS
 from schema.reports import REPORTS
 from sync.accounts import get_account
+from sync.reconcile.compare import Difference
 from sync.reconcile.service import explain, reconcile_file
 from sync.reports import Scope
-
-LABELS = {
-    "only-manual": "仅手工有",
-    "only-system": "仅系统有",
-    "cell": "单元格不一致",
-    "duplicate-key": "重复行",
-}
 
 
 @click.command()
@@ -92,7 +86,9 @@ def reconcile(
                     where = f"第 {m['row']} 行 " if m["row"] else ""
                     what = f"“{m['header']}” 手工 {m['manual']} / 系统 {m['system']}" if m["header"] else ""
                     lag = "（疑似录入延迟）" if m["likely"] else ""
-                    click.echo(f"  #{m['id']} {LABELS[m['difference']]} {m['key']} {where}{what}{lag}")
+                    click.echo(
+                        f"  #{m['id']} {Difference(m['difference']).label} {m['key']} {where}{what}{lag}"
+                    )
                 for t in r["totals"]:
                     if t["difference"] not in ("0", "0.00", "0.0000"):
                         click.echo(

@@ -98,12 +98,11 @@ def insert_frame(
     table: FromClause,
     frame: pd.DataFrame,
     fields: Sequence[str],
-    positions: Sequence[int] | None = None,
     **constant: Any,
 ) -> int:
-    """Insert rows of a typed frame (all of it, or the given positions) in chunks, with the same
+    """Insert the rows of a typed frame in chunks, with the same
     ``constant`` values on every row. Returns the number of rows inserted."""
-    picked = frame if positions is None else frame.iloc[list(positions)]
+    picked = frame
     total = len(picked)
     if not total:
         return 0

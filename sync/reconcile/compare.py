@@ -44,6 +44,15 @@ class Difference(StrEnum):
     CELL = "cell"
     DUPLICATE = "duplicate-key"
 
+    @property
+    def label(self) -> str:
+        return {
+            "only-manual": "仅手工有",
+            "only-system": "仅系统有",
+            "cell": "单元格不一致",
+            "duplicate-key": "重复行",
+        }[self.value]
+
 
 class Likely(StrEnum):
     DATE_LAG = "date-lag"
@@ -106,9 +115,6 @@ class Reconciliation:
     @property
     def agrees(self) -> bool:
         return not self.mismatches and all(t.difference == 0 for t in self.totals)
-
-    def count(self, difference: Difference) -> int:
-        return sum(1 for m in self.mismatches if m.difference is difference)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -424,8 +430,3 @@ def _totals(spec: ReportSpec, manual: pd.DataFrame, system: pd.DataFrame, first:
         s = pc.sum(comparable(col, _column(col, system))).as_py() or 0
         out.append(Total(name, col.header, Decimal(int(m)) / scale, Decimal(int(s)) / scale))
     return out
-
-
-def differing_cells(result: Reconciliation) -> Sequence[Mismatch]:
-    """The mismatches that point at a cell of the manual workbook (for the highlighted export)."""
-    return [m for m in result.mismatches if m.row is not None]

@@ -17,17 +17,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 from schema.models import ReconciliationRun
 from schema.reports import ReportSpec, get_report
 from sync.reader import fold_header
+from sync.reconcile.compare import Difference
 
 RESULT_SHEET = "对账结果"
 CELL_FILL = PatternFill("solid", fgColor="FFFFC7CE")  # differing cell
 ROW_FILL = PatternFill("solid", fgColor="FFFFEB9C")  # row only in the manual report
 AUTHOR = "salesync"
-LABELS = {
-    "only-manual": "仅手工有",
-    "only-system": "仅系统有",
-    "cell": "单元格不一致",
-    "duplicate-key": "重复行",
-}
 
 
 def _headers(ws: Worksheet) -> dict[str, int]:
@@ -101,7 +96,7 @@ def _result_sheet(wb: Workbook, run: ReconciliationRun, report: ReportSpec) -> N
         ws.append(
             [
                 item.id,
-                LABELS.get(item.difference, item.difference),
+                Difference(item.difference).label,
                 item.key,
                 item.row,
                 item.header,

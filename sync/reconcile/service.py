@@ -187,13 +187,6 @@ def explain(
     return item
 
 
-def runs(session: Session, project_code: str | None = None, limit: int = 50) -> list[ReconciliationRun]:
-    stmt = select(ReconciliationRun).order_by(ReconciliationRun.id.desc()).limit(limit)
-    if project_code:
-        stmt = stmt.where(ReconciliationRun.project_code == project_code)
-    return list(session.scalars(stmt))
-
-
 # -- a file on the command line -------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from schema.base import SHANGHAI
 from schema.reports import ReportSpec, get_report
 
 Builder = Callable[[Session, "Scope"], pd.DataFrame]
@@ -30,6 +31,12 @@ class Scope:
     def shifted(self, start: dt.date, end: dt.date) -> Scope:
         return Scope(self.project_code, start, end)
 
+    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        """The period as instants: from the first day's midnight to the midnight after the last
+        day, in Asia/Shanghai (for stored date-times)."""
+        start = dt.datetime.combine(self.period_from, dt.time(), SHANGHAI)
+        return start, dt.datetime.combine(self.period_to + dt.timedelta(days=1), dt.time(), SHANGHAI)
+
 
 class NoBuilder(LookupError):
     """The report is declared but the system cannot build it yet."""
@@ -41,11 +48,6 @@ def builder(report_id: str) -> Callable[[Builder], Builder]:
         return fn
 
     return register
-
-
-def available() -> list[str]:
-    _load()
-    return sorted(_BUILDERS)
 
 
 def build(session: Session, report: ReportSpec | str, scope: Scope) -> pd.DataFrame:

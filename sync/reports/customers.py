@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -35,15 +33,9 @@ def project_reps(project_code: str) -> Select[int]:
     )
 
 
-def _day_bounds(scope: Scope) -> tuple[dt.datetime, dt.datetime]:
-    start = dt.datetime.combine(scope.period_from, dt.time(), SHANGHAI)
-    end = dt.datetime.combine(scope.period_to + dt.timedelta(days=1), dt.time(), SHANGHAI)
-    return start, end
-
-
 @builder("calls_visits")
 def calls_visits(session: Session, scope: Scope) -> pd.DataFrame:
-    start, end = _day_bounds(scope)
+    start, end = scope.bounds()
     rep = aliased(Account)
     stmt = (
         select(

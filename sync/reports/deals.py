@@ -52,10 +52,6 @@ def _rooms(session: Session, codes: set[str]) -> dict[str, Room]:
     return {r.code: r for r in session.scalars(select(Room).where(Room.code.in_(codes)))}
 
 
-def _day_end(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), SHANGHAI)
-
-
 @builder("sales_detail")
 def sales_detail(session: Session, scope: Scope) -> pd.DataFrame:
     subs = list(
@@ -182,7 +178,7 @@ def room_changes(session: Session, scope: Scope) -> pd.DataFrame:
 
 @builder("receipts")
 def receipts(session: Session, scope: Scope) -> pd.DataFrame:
-    start = dt.datetime.combine(scope.period_from, dt.time(), SHANGHAI)
+    start, end = scope.bounds()
     stmt = (
         select(Receipt, Subscription)
         .join(Subscription, Subscription.id == Receipt.subscription_id)
@@ -190,7 +186,7 @@ def receipts(session: Session, scope: Scope) -> pd.DataFrame:
             Receipt.project_code == scope.project_code,
             Receipt.deleted_at.is_(None),
             Receipt.paid_at >= start,
-            Receipt.paid_at < _day_end(scope.period_to),
+            Receipt.paid_at < end,
         )
         .order_by(Receipt.paid_at, Receipt.no)
     )
@@ -287,7 +283,7 @@ def sales_summary(session: Session, scope: Scope) -> pd.DataFrame:
     stmt = select(Receipt.subscription_id, Receipt.amount).where(
         Receipt.project_code == scope.project_code,
         Receipt.deleted_at.is_(None),
-        Receipt.paid_at < _day_end(scope.period_to),
+        Receipt.paid_at < scope.bounds()[1],
         Receipt.category.not_in(ledger.NOT_PRICE),
     )
     for sid, amount in session.execute(stmt):

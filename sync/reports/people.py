@@ -33,11 +33,6 @@ def _wall(value: dt.datetime | None) -> dt.datetime | None:
     return value.astimezone(SHANGHAI).replace(tzinfo=None) if value is not None else None
 
 
-def _bounds(scope: Scope) -> tuple[dt.datetime, dt.datetime]:
-    start = dt.datetime.combine(scope.period_from, dt.time(), SHANGHAI)
-    return start, dt.datetime.combine(scope.period_to + dt.timedelta(days=1), dt.time(), SHANGHAI)
-
-
 def _reps(session: Session, scope: Scope) -> list[Account]:
     stmt = select(Account).where(Account.id.in_(project_reps(scope.project_code))).order_by(Account.username)
     return list(session.scalars(stmt))
@@ -45,7 +40,7 @@ def _reps(session: Session, scope: Scope) -> list[Account]:
 
 @builder("collisions")
 def collisions(session: Session, scope: Scope) -> pd.DataFrame:
-    start, end = _bounds(scope)
+    start, end = scope.bounds()
     owner, rep = aliased(Account), aliased(Account)
     stmt = (
         select(
@@ -129,7 +124,7 @@ def timeliness(session: Session, scope: Scope) -> pd.DataFrame:
     for who, day, seen in session.execute(stmt_subs):
         counts[who, "subscriptions"] += 1
         counts[who, "subscriptions_late"] += seen > cal.end_of(cal.on_or_after(day))
-    start, end = _bounds(scope)
+    start, end = scope.bounds()
     stmt_receipts = (
         select(WorkbookVersion.account_id, Receipt.paid_at, WorkbookVersion.seen_at)
         .join(WorkbookVersion, WorkbookVersion.id == Receipt.version_id)
@@ -150,7 +145,7 @@ def timeliness(session: Session, scope: Scope) -> pd.DataFrame:
 
 @builder("workload")
 def workload(session: Session, scope: Scope) -> pd.DataFrame:
-    start, end = _bounds(scope)
+    start, end = scope.bounds()
     reps = _reps(session, scope)
     ids = [a.id for a in reps]
     counts: Counter[tuple[int, str]] = Counter()
