@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schema.base import SHANGHAI, now
 from schema.models import Account, KnownDigest, StoredFile, VersionFinding, Workbook, WorkbookVersion
 from schema.spec import WorkbookKind
+from sync import settled
 from sync.accounts import get_account
 from sync.app import Salesync
 from sync.errors import FileUnavailable
@@ -76,8 +78,31 @@ def _store(session: Session, digest: str, data: bytes) -> None:
         session.add(StoredFile(sha256=digest, size=len(data), content=data))
 
 
-def _prepare_book(raw: RawWorkbook) -> dict[str, Prepared]:
-    return {entity: prepare(sheet.spec, sheet.frame) for entity, sheet in raw.sheets.items()}
+def _prepare_book(raw: RawWorkbook, frames: dict[str, pd.DataFrame] | None = None) -> dict[str, Prepared]:
+    """Type and check every sheet (or, with ``frames``, the rows picked from each)."""
+    return {
+        entity: prepare(sheet.spec, sheet.frame if frames is None else frames[entity])
+        for entity, sheet in raw.sheets.items()
+    }
+
+
+def _selection(
+    session: Session,
+    kind: WorkbookKind,
+    account: Account,
+    workbook: Workbook,
+    base_seq: int | None,
+    raw: RawWorkbook,
+) -> settled.Selection | None:
+    """The rows of a re-saved workbook that differ from the version its stamp names (sync.settled)."""
+    if not settled.settle_by(kind) or not base_seq:
+        return None
+    found = settled.load(session, workbook.id, base_seq)
+    if not found:
+        return None
+    base_id, digests = found
+    frames = {entity: sheet.frame for entity, sheet in raw.sheets.items()}
+    return settled.select_changed(kind, frames, digests, settled.moved_away(session, account.id, base_id))
 
 
 def _validate(kind: WorkbookKind, book: dict[str, Prepared], lookups: DatabaseLookups) -> list[Finding]:
@@ -153,16 +178,16 @@ def _base_book(session: Session, workbook: Workbook, base_seq: int) -> dict[str,
     return _accepted_only(book, _bad_rows([f for p in book.values() for f in p.findings]))
 
 
-def _row_statuses(book: dict[str, Prepared], findings: list[Finding], seq: int | None) -> list[RowStatus]:
+def _row_statuses(raw: RawWorkbook, findings: list[Finding], seq: int | None) -> list[RowStatus]:
     notes: dict[tuple[str, int], list[str]] = {}
     for f in findings:
         if f.row is not None and f.sheet is not None and f.severity is Severity.ERROR:
             notes.setdefault((f.sheet, f.row), []).append(f.message())
     ok_note = f"已同步 v{seq}" if seq else ""
     statuses = []
-    for prepared in book.values():
-        for row in prepared.raw.index:
-            key = (prepared.sheet.name, int(row))
+    for sheet in raw.sheets.values():
+        for row in sheet.frame.index:
+            key = (sheet.spec.name, int(row))
             statuses.append(
                 RowStatus(key[0], key[1], key not in notes, "；".join(notes.get(key, [])) or ok_note)
             )
@@ -256,14 +281,19 @@ def _ingest(
         _finish(session, version, outcome)
         return outcome, pending
 
-    book = _prepare_book(raw)
-    findings += _validate(kind, book, DatabaseLookups(session, account.id))
-    outcome.rows_total = sum(len(p.raw) for p in book.values())
-    bad = _bad_rows(findings)
     workbook, base_seq = _resolve_workbook(session, raw.stamp, kind, account, path)
     version.workbook_id = workbook.id
     version.based_on_seq = base_seq
     outcome.workbook_uid, outcome.based_on_seq = workbook.uid, base_seq
+    selection = _selection(session, kind, account, workbook, base_seq, raw)
+    if selection is None:
+        book = _prepare_book(raw)
+    else:
+        book = _prepare_book(raw, {e: s.frame[selection.keep[e]] for e, s in raw.sheets.items()})
+        outcome.rows_unchanged = selection.skipped
+    findings += _validate(kind, book, DatabaseLookups(session, account.id))
+    outcome.rows_total = sum(len(sheet.frame) for sheet in raw.sheets.values())
+    bad = _bad_rows(findings)
 
     held = False
     if not (kind.atomic and bad):
@@ -311,11 +341,14 @@ def _ingest(
         version.seq = outcome.seq = workbook.accepted_seq
         accepted_at = seen.astimezone(SHANGHAI).isoformat(timespec="seconds")
         pending.stamp = Stamp(kind.id, kind.version, workbook.uid, workbook.accepted_seq, accepted_at)
+        if settled.settle_by(kind):
+            digests = selection.digests if selection is not None else None
+            settled.record(session, version.id, raw.sheets, findings, digests)
     has_row_findings = any(f.row is not None for f in findings)
     pending.annotate = has_row_findings and outcome.rows_total <= ANNOTATE_MAX_ROWS
     stale_marks = any(s.has_status_column for s in raw.sheets.values())
     if pending.annotate or (pending.stamp is not None and stale_marks):
-        outcome.rows = _row_statuses(book, findings, outcome.seq)
+        outcome.rows = _row_statuses(raw, findings, outcome.seq)
         pending.annotate = outcome.rows_total <= ANNOTATE_MAX_ROWS
     _finish(session, version, outcome)
     return outcome, pending

@@ -58,6 +58,7 @@ class Outcome:
     rows_accepted: int = 0
     rows_rejected: int = 0
     rows_written: int = 0
+    rows_unchanged: int = 0  # rows as the author last saw them accepted: not looked at again
     change_set_id: int | None = None
     reconciliation_run_id: int | None = None
     findings: list[Finding] = field(default_factory=list)
@@ -88,6 +89,8 @@ class Outcome:
                 f"拒收 {self.rows_rejected}",
                 f"写入 {self.rows_written}",
             ]
+            if self.rows_unchanged:
+                parts.append(f"未改动 {self.rows_unchanged}")
             if self.collisions:
                 parts.append(f"撞单 {len(self.collisions)}")
             if self.conflicts:
@@ -100,6 +103,8 @@ class Outcome:
             f"{self.rows_rejected} rejected",
             f"{self.rows_written} written",
         ]
+        if self.rows_unchanged:
+            parts.append(f"{self.rows_unchanged} unchanged")
         if self.collisions:
             parts.append(f"{len(self.collisions)} collisions")
         return f"{name}: {self.verdict.value} — " + ", ".join(parts) + self._pending(lang)
@@ -126,6 +131,7 @@ class Outcome:
                 "accepted": self.rows_accepted,
                 "rejected": self.rows_rejected,
                 "written": self.rows_written,
+                "unchanged": self.rows_unchanged,
                 "collisions": len(self.collisions),
                 "conflicts": len(self.conflicts),
             },

@@ -80,6 +80,11 @@ def _typed(col: Column, raw: pa.Array) -> tuple[pa.Array, dict[str, np.ndarray]]
     raise AssertionError(col.type)
 
 
+def typed_column(col: Column, raw: pa.Array) -> pa.Array:
+    """One column's typed values as :func:`prepare` types them (unreadable cells null)."""
+    return _typed(col, raw)[0]
+
+
 def _decimals_check(places: int) -> pdr.Check:
     scale = 10.0**places
 

@@ -167,11 +167,29 @@ def _digits(raw: pa.Array | pa.ChunkedArray) -> pa.Array:
     return pc.replace_substring_regex(arr, r"\D", "")
 
 
+_MOBILE_RE = r"^1[3-9]\d{9}$"
+
+
 def mobile(raw: pa.Array | pa.ChunkedArray) -> Parsed:
     """Mainland mobiles as 11 ASCII digits; +86 / 0086 / 86 and a leading trunk 0 are dropped."""
+    arr = _array(raw)
+    plain = pc.fill_null(pc.match_substring_regex(arr, _MOBILE_RE), False)
+    if not pc.any(plain).as_py():
+        return _mobile(arr)
+    # most cells already hold the 11 digits: only the others are worked on
+    rest = _mask(pc.invert(plain))
+    bad = np.zeros(len(arr), dtype=bool)
+    if not rest.any():
+        return Parsed(arr, bad)
+    other = _mobile(arr.filter(pa.array(rest)))
+    bad[rest] = other.bad
+    return Parsed(pc.replace_with_mask(arr, pa.array(rest), other.values), bad)
+
+
+def _mobile(raw: pa.Array) -> Parsed:
     digits = _digits(raw)
     digits = pc.replace_substring_regex(digits, r"^(?:0086|86|0)(1\d{10})$", r"\1")
-    ok = pc.match_substring_regex(digits, r"^1[3-9]\d{9}$")
+    ok = pc.match_substring_regex(digits, _MOBILE_RE)
     values = pc.if_else(ok, digits, pa.scalar(None, pa.string()))
     return Parsed(values, _present(fold(raw)) & ~_mask(ok))
 

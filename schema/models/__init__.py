@@ -4,7 +4,14 @@ from schema.base import Base
 from schema.models.audit import ChangeItem, ChangeSet, Signature, WorkLogEntry, WorkLogHead
 from schema.models.customers import Collision, Customer, CustomerEvent, Questionnaire, Reassignment
 from schema.models.deals import Contract, RoomControl, RoomStatusChange, SpecialTransaction, Subscription
-from schema.models.ingest import KnownDigest, StoredFile, VersionFinding, Workbook, WorkbookVersion
+from schema.models.ingest import (
+    KnownDigest,
+    SettledRows,
+    StoredFile,
+    VersionFinding,
+    Workbook,
+    WorkbookVersion,
+)
 from schema.models.jobs import JobState, WatchJob
 from schema.models.money import Mortgage, MortgageStatusChange, Receipt
 from schema.models.org import Account, AccountRole, Region
@@ -42,6 +49,7 @@ __all__ = [
     "Room",
     "RoomControl",
     "RoomStatusChange",
+    "SettledRows",
     "Signature",
     "SpecialTransaction",
     "StoredFile",

@@ -51,7 +51,8 @@ class CustomerEvent(Base):
     __table_args__ = (UniqueConstraint("customer_id", "at", "kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    # looked up through the unique (customer_id, at, kind) index, whose first column it is
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
     kind: Mapped[str] = mapped_column(String(16))
     at: Mapped[dt.datetime]

@@ -103,3 +103,22 @@ class KnownDigest(Base):
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("workbook_version.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
+
+
+class SettledRows(Base):
+    """Fingerprints of one accepted version's settled rows, per sheet.
+
+    A row is settled when it went through without a finding that would recur (an error, a
+    collision, a stale-copy conflict). The next save of the same workbook hashes its raw rows the
+    same way; a row whose fingerprint is here is what the author left untouched, so it is neither
+    typed, validated nor compared again. ``digests`` is a sorted little-endian uint64 array. The
+    fingerprints only ever save work: without them every row goes the full way.
+    """
+
+    __tablename__ = "settled_rows"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("workbook_version.id"), primary_key=True)
+    entity: Mapped[str] = mapped_column(String(40), primary_key=True)
+    method: Mapped[str] = mapped_column(String(40))
+    rows: Mapped[int] = mapped_column(Integer)
+    digests: Mapped[bytes] = mapped_column(LargeBinary())
