@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -273,8 +273,12 @@ def run_size(rows: int, args: argparse.Namespace) -> Result:
     path, edited = workbooks(rows)
     read_s = best_of(3, lambda: bare_read(path))
     profile = OUT / f"ingest_{rows}.prof" if args.profile else None
+    runs = []
+    for run in range(args.runs):  # each run on a fresh database; the best of each measure counts
+        with tempfile.TemporaryDirectory() as tmp:
+            runs.append(salesync_ingests(path, edited, args.db, Path(tmp), profile if run == 0 else None))
+    ingests = replace(runs[0], first=min(r.first for r in runs), reingest=min(r.reingest for r in runs))
     with tempfile.TemporaryDirectory() as tmp:
-        ingests = salesync_ingests(path, edited, args.db, Path(tmp), profile)
         baseline = None if args.no_baseline else scripted_baseline(path, args.db, Path(tmp))
     memory = {mode: peak_memory(mode, path, args.db) for mode in ("read", "ingest")}
     result = Result(rows, path.stat().st_size / 1e6, read_s, ingests, baseline, memory)
@@ -318,6 +322,9 @@ def main() -> None:
     parser.add_argument("--rows", default="100000", help="comma-separated customer counts (default 100000)")
     parser.add_argument(
         "--db", help="a PostgreSQL server URL; each run gets a new database (default: SQLite)"
+    )
+    parser.add_argument(
+        "--runs", type=int, default=3, help="ingest runs per size, each on a fresh database; the best counts"
     )
     parser.add_argument("--no-baseline", action="store_true", help="skip the slow pandas/openpyxl baseline")
     parser.add_argument(

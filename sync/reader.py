@@ -19,13 +19,15 @@ read. Rows with nothing in any spec column are dropped; the index keeps the othe
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import io
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import cast
 
 import fastexcel
 import numpy as np
@@ -89,6 +91,24 @@ def read_workbook(
         return _read(data, kinds, inspection, assume)
     except fastexcel.FastExcelError as exc:
         return RawWorkbook(None, None, {}, [_unreadable("工作簿", exc)])
+    finally:
+        _give_back_memory()
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return cast(Callable[[int], int], ctypes.CDLL(None).malloc_trim)
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+def _give_back_memory() -> None:
+    """Return the heap calamine freed to the OS: glibc keeps a big sheet's many small cell
+    allocations otherwise, and a watcher would carry them from one workbook to the next."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def _unreadable(what: str, exc: Exception) -> Finding:

@@ -4,26 +4,50 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
+import sqlite3
 from collections.abc import Sequence
 from decimal import Decimal
+from itertools import chain
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import FromClause, Table, insert
+from sqlalchemy import Date, FromClause, Numeric, Table, insert
 from sqlalchemy.orm import Session
 
-from schema.base import SHANGHAI
+from schema.base import SHANGHAI, UTCDateTime
+
+
+def joined_array(
+    frame: pd.DataFrame, fields: Sequence[str], sep: str = "\x1f", blank: str = "\x00"
+) -> pa.Array:
+    """Each row's values as one string, as an Arrow array (vectorised)."""
+    if frame.empty:
+        return pa.array([], pa.string())
+    parts = [pc.fill_null(pc.cast(pa.array(frame[f], from_pandas=True), pa.string()), blank) for f in fields]
+    return pc.binary_join_element_wise(*parts, sep)
 
 
 def joined(frame: pd.DataFrame, fields: Sequence[str], sep: str = "\x1f", blank: str = "\x00") -> list[str]:
-    """Each row's values as one string (vectorised): the fingerprint's input, and the work log's
-    record of a new row."""
-    if frame.empty:
-        return []
-    parts = [pc.fill_null(pc.cast(pa.array(frame[f], from_pandas=True), pa.string()), blank) for f in fields]
-    return list(pc.binary_join_element_wise(*parts, sep).to_pylist())
+    """Each row's values as one string: the fingerprint's input, and the work log's record of a
+    new row."""
+    return list(joined_array(frame, fields, sep, blank).to_pylist())
+
+
+_JSON_ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
+
+
+def json_strings(values: pa.Array) -> pa.Array:
+    """Each string as ``json.dumps(value, ensure_ascii=False)`` writes it (vectorised)."""
+    values = pc.cast(values, pa.string())
+    if pc.any(pc.match_substring_regex(values, "[\x00-\x08\x0b\x0c\x0e-\x1f]")).as_py():
+        return pa.array([json.dumps(v, ensure_ascii=False) for v in values.to_pylist()], pa.string())
+    for plain, escaped in _JSON_ESCAPES:
+        values = pc.replace_substring(values, plain, escaped)
+    return pc.binary_join_element_wise('"', values, '"', "")
 
 
 def row_hashes(frame: pd.DataFrame, fields: Sequence[str]) -> list[str]:
@@ -53,6 +77,19 @@ def records(frame: pd.DataFrame, fields: Sequence[str], **constant: Any) -> list
 INSERT_CHUNK = 5000  # rows per executemany: bounds the memory of the Python parameter lists
 
 
+def _rows_per_statement(connection: Any, columns: int) -> int:
+    """How many rows one multi-row ``INSERT`` may carry on SQLite (bound by its variable limit); 1
+    elsewhere, where the driver's ``executemany`` is the fast way."""
+    if connection.dialect.name != "sqlite" or not columns:
+        return 1
+    driver = connection.connection.driver_connection
+    limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if hasattr(driver, "getlimit") else 999
+    return max(1, min(MULTIROW_MAX, limit // columns))
+
+
+MULTIROW_MAX = 500  # rows per multi-row INSERT statement on SQLite
+
+
 class BulkInsert:
     """``INSERT`` of many rows, compiled once and handed to the driver's ``executemany``.
 
@@ -71,6 +108,9 @@ class BulkInsert:
         if sorted(self.order) != sorted(self.keys):  # a Python-side default would need a value we do not send
             raise ValueError(f"insert into {self.target.name}: parameters {self.order} ≠ {self.keys}")
         self.sql = str(compiled)
+        self.dialect_name = dialect.name
+        self.per_statement = _rows_per_statement(self.connection, len(self.keys)) if self.positional else 1
+        self._statements: dict[int, str] = {}
         self.processors = {
             k: self.target.c[k].type.dialect_impl(dialect).bind_processor(dialect) for k in self.keys
         }
@@ -85,12 +125,37 @@ class BulkInsert:
         for key, process in self.processors.items():
             if process is not None and key not in processed:
                 columns[key] = [process(v) for v in columns[key]]
-        rows = zip(*(columns[k] for k in self.order), strict=True)
+        ordered = [columns[k] for k in self.order]
+        if self.per_statement > 1 and ordered and len(ordered[0]) > 1:
+            self._multirow(ordered)
+            return
+        rows = zip(*ordered, strict=True)
         params: list[Any] = (
             list(rows) if self.positional else [dict(zip(self.order, r, strict=True)) for r in rows]
         )
         if params:
             self.connection.exec_driver_sql(self.sql, params)
+
+    def _multirow(self, ordered: list[list[Any]]) -> None:
+        """SQLite: many rows per ``INSERT … VALUES (…), (…)`` — one statement step for hundreds of
+        rows, as fast again as ``executemany``."""
+        cursor = self.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        total, per = len(ordered[0]), self.per_statement
+        try:
+            for start in range(0, total, per):
+                part = [column[start : start + per] for column in ordered]
+                count = len(part[0])
+                sql = self._sql_for(count)
+                cursor.execute(sql, list(chain.from_iterable(zip(*part, strict=True))))
+        finally:
+            cursor.close()
+
+    def _sql_for(self, rows: int) -> str:
+        sql = self._statements.get(rows)
+        if sql is None:
+            head, _, group = self.sql.rpartition(" VALUES ")
+            sql = self._statements[rows] = f"{head} VALUES {', '.join([group] * rows)}"
+        return sql
 
 
 def insert_frame(
@@ -110,10 +175,48 @@ def insert_frame(
     fixed = {k: bulk.process(k, v) for k, v in constant.items()}
     for start in range(0, total, INSERT_CHUNK):
         part = picked.iloc[start : start + INSERT_CHUNK]
-        columns: dict[str, list[Any]] = {f: column_values(part[f]) for f in fields}
+        columns: dict[str, list[Any]] = {}
+        processed = list(fixed)
+        for f in fields:
+            values = driver_values(bulk, f, part[f])
+            if values is None:
+                columns[f] = column_values(part[f])
+            else:
+                columns[f] = values
+                processed.append(f)
         columns.update({k: [v] * len(part) for k, v in fixed.items()})
-        bulk.execute(columns, processed=list(fixed))
+        bulk.execute(columns, processed=processed)
     return total
+
+
+_SQLITE_UTC_FROM = np.datetime64("1992-01-01")  # Asia/Shanghai kept daylight saving time until 1991
+
+
+def driver_values(bulk: BulkInsert, key: str, series: pd.Series) -> list[Any] | None:
+    """A typed column in the driver's form, converted by Arrow in one pass where that is known to
+    give exactly what the column type's bind processor gives (``tests/test_rows.py`` holds them
+    side by side); None where it is not, and the processor converts value by value."""
+    if bulk.dialect_name != "sqlite":
+        return None
+    column_type = bulk.target.c[key].type
+    arr = pa.array(series, from_pandas=True)
+    if pa.types.is_date32(arr.type) and isinstance(column_type, Date):
+        return pc.cast(arr, pa.string()).to_pylist()  # DATE: YYYY-MM-DD
+    if pa.types.is_floating(arr.type) and isinstance(column_type, Numeric):
+        return arr.to_pylist()  # NUMERIC on SQLite binds a float as itself
+    if (
+        pa.types.is_timestamp(arr.type)
+        and arr.type.unit == "s"
+        and arr.type.tz is None
+        and isinstance(column_type, UTCDateTime)
+    ):
+        earliest = pc.min(arr).as_py()
+        if earliest is not None and np.datetime64(earliest) < _SQLITE_UTC_FROM:
+            return None
+        aware = pc.assume_timezone(arr, "Asia/Shanghai")  # the sheet's wall-clock time, stored as UTC
+        utc = pc.cast(aware, pa.timestamp("s", tz="UTC"))
+        return pc.strftime(utc, "%Y-%m-%d %H:%M:%S.000000").to_pylist()  # DATETIME's storage format
+    return None
 
 
 def canon(value: Any) -> Any:

@@ -15,9 +15,11 @@ import io
 import posixpath
 import re
 import struct
+import threading
 import zipfile
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from xml.etree import ElementTree as ET
 
@@ -27,6 +29,7 @@ MiB = 1 << 20
 GiB = 1 << 30
 CHUNK = MiB  # decompressed bytes handled at a time
 _FEED = 256 << 10  # compressed bytes handed to zlib at a time
+PARALLEL_MEMBER_BYTES = 256 << 10  # members this big (compressed) are inspected two at a time
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_STREAMS = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
@@ -116,12 +119,30 @@ def _inspect(data: bytes, limits: Limits) -> Inspection:
     sheet_parts = _sheet_parts(data, parts, limits)
 
     scans = {part.lower(): (name, _SheetScan()) for name, part in sheet_parts.items()}
-    total = 0
-    for info in members:
+    budget = _Budget(limits.max_total_uncompressed)
+
+    def inspect_member(info: zipfile.ZipInfo) -> None:
         name, scan = scans.get(info.filename.lower(), ("", None))
-        total = _stream(data, info, limits, total, scan)
+        _stream(data, info, limits, budget, scan)
         if scan is not None:
             scan.check(name, limits)
+
+    big = sum(info.compress_size >= PARALLEL_MEMBER_BYTES for info in members)
+    # zlib inflates without the GIL: two big sheets are inspected side by side; the first refusal
+    # in member order is the one reported
+    if big < 2:
+        for info in members:
+            inspect_member(info)
+    else:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            futures = [pool.submit(inspect_member, info) for info in members]
+            try:
+                for future in futures:
+                    future.result()
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
     return Inspection(
         formula_cells={name: scan.formulas for name, scan in scans.values() if scan.formulas},
         sheet_parts=sheet_parts,
@@ -264,16 +285,31 @@ def _read_part(data: bytes, info: zipfile.ZipInfo, limits: Limits) -> bytes:
     return bytes(out)
 
 
-def _stream(data: bytes, info: zipfile.ZipInfo, limits: Limits, total: int, scan: _SheetScan | None) -> int:
-    """Decompress one member chunk by chunk, counting real bytes; returns the running total."""
+class _Budget:
+    """The uncompressed bytes of the whole package, counted as members are inflated (by threads)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.total = limit, 0
+        self._lock = threading.Lock()
+
+    def spend(self, n: int) -> None:
+        with self._lock:
+            self.total += n
+            over = self.total > self.limit
+        if over:
+            raise _Refusal("file-too-large", detail=f"解压后超过 {_size(self.limit)}")
+
+
+def _stream(
+    data: bytes, info: zipfile.ZipInfo, limits: Limits, budget: _Budget, scan: _SheetScan | None
+) -> None:
+    """Decompress one member chunk by chunk, counting real bytes against its limit and the budget."""
     size = 0
     prolog: bytes | None = b"" if info.filename.lower().endswith(_XML_SUFFIXES) else None
     for chunk in _member_bytes(data, info):
         size += len(chunk)
-        total += len(chunk)
         _check_size(info, size, limits)
-        if total > limits.max_total_uncompressed:
-            raise _Refusal("file-too-large", detail=f"解压后超过 {_size(limits.max_total_uncompressed)}")
+        budget.spend(len(chunk))
         if prolog is not None:
             prolog += chunk
             verdict = _declares_dtd(prolog)
@@ -287,7 +323,6 @@ def _stream(data: bytes, info: zipfile.ZipInfo, limits: Limits, total: int, scan
         raise _Refusal("file-corrupt", detail=f"{info.filename} 的大小与声明不符")
     if scan is not None:
         scan.close()
-    return total
 
 
 def _member_bytes(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:

@@ -60,9 +60,13 @@ def settle_by(kind: WorkbookKind) -> str | None:
     return str(link) if link else None
 
 
-def load(session: Session, workbook_id: int, seq: int) -> tuple[int, dict[str, np.ndarray]] | None:
-    """The workbook's accepted version ``seq`` and its settled fingerprints per sheet, or None when
-    it has none made by this method."""
+Settled = dict[str, tuple[np.ndarray, np.ndarray]]  # entity → (fingerprints, link hashes)
+_NONE = np.zeros(0, dtype=np.uint64)
+
+
+def load(session: Session, workbook_id: int, seq: int) -> tuple[int, Settled] | None:
+    """The workbook's accepted version ``seq`` and its settled rows per sheet (fingerprints and
+    link hashes), or None when it has none made by this method."""
     version_id = session.scalar(
         select(WorkbookVersion.id).where(
             WorkbookVersion.workbook_id == workbook_id, WorkbookVersion.seq == seq
@@ -70,17 +74,29 @@ def load(session: Session, workbook_id: int, seq: int) -> tuple[int, dict[str, n
     )
     if version_id is None:
         return None
-    stmt = select(SettledRows.entity, SettledRows.digests).where(
+    stmt = select(SettledRows.entity, SettledRows.digests, SettledRows.links).where(
         SettledRows.version_id == version_id, SettledRows.method == METHOD
     )
-    found = {entity: np.frombuffer(blob, dtype="<u8") for entity, blob in session.execute(stmt)}
+    found = {
+        entity: (np.frombuffer(digests, dtype="<u8"), np.frombuffer(links, dtype="<u8"))
+        for entity, digests, links in session.execute(stmt)
+    }
     return (version_id, found) if found else None
 
 
-def _link_values(sheet: Sheet, frame: pd.DataFrame, field: str) -> np.ndarray:
-    """A column's values as the validators type them (a phone in any shape → its 11 digits)."""
-    values = typed_column(sheet.column(field), pa.array(frame[field], type=pa.string(), from_pandas=True))
-    return np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)
+def link_hashes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """One uint64 per typed link value (a normalised phone); 0 for none."""
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.uint64)
+    series = cast(pl.Series, pl.from_arrow(values))
+    hashed = series.hash(seed=_SEEDS["seed"]).to_numpy().astype(np.uint64)
+    hashed[series.is_null().to_numpy()] = 0
+    return hashed
+
+
+def _typed(sheet: Sheet, frame: pd.DataFrame, field: str) -> pa.Array:
+    """A raw column typed as the validators type it (a phone in any shape → its 11 digits)."""
+    return typed_column(sheet.column(field), pa.array(frame[field], type=pa.string(), from_pandas=True))
 
 
 @dataclass
@@ -89,38 +105,65 @@ class Selection:
 
     keep: dict[str, np.ndarray]  # entity → bool per raw row
     digests: dict[str, np.ndarray]  # entity → fingerprint per raw row
+    links: dict[str, np.ndarray]  # entity → link hash per raw row (known for the rows skipped)
 
     @property
     def skipped(self) -> int:
         return int(sum((~mask).sum() for mask in self.keep.values()))
 
 
+def _lookup(digests: np.ndarray, base: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Which fingerprints are among the base's settled ones, and the link hash stored with each."""
+    base_digests, base_links = base
+    found = np.zeros(len(digests), dtype=bool)
+    links = np.zeros(len(digests), dtype=np.uint64)
+    if len(base_digests) == 0 or len(digests) == 0:
+        return found, links
+    order = np.argsort(base_digests, kind="stable")
+    ordered = base_digests[order]
+    at = np.minimum(np.searchsorted(ordered, digests), len(ordered) - 1)
+    found = ordered[at] == digests
+    if len(base_links) == len(base_digests):
+        links[found] = base_links[order][at[found]]
+    return found, links
+
+
 def select_changed(
     kind: WorkbookKind,
     frames: Mapping[str, pd.DataFrame],
-    settled: Mapping[str, np.ndarray],
+    settled: Settled,
     moved_away: Collection[str] = (),
 ) -> Selection:
     """Rows whose fingerprint is not among ``settled``, plus every row sharing a link value with
     one of them in any sheet, plus the rows of customers moved away from the author since."""
     link = settle_by(kind)
     digests = {e: fingerprints(frames[e], kind.sheet(e)) for e in frames}
-    keep = {e: ~np.isin(d, settled.get(e, np.zeros(0, np.uint64))) for e, d in digests.items()}
+    keep: dict[str, np.ndarray] = {}
+    links: dict[str, np.ndarray] = {}
+    for entity, digest in digests.items():
+        found, links[entity] = _lookup(digest, settled.get(entity, (_NONE, _NONE)))
+        keep[entity] = ~found
     if link is None:
-        return Selection({e: np.ones(len(d), dtype=bool) for e, d in digests.items()}, digests)
-    values = {e: _link_values(kind.sheet(e), frames[e], link) for e in frames if link in kind.sheet(e).fields}
-    touched = {v for e, vals in values.items() for v in vals[keep[e]] if v is not None}
-    touched.update(moved_away)
-    for entity, vals in values.items():
-        keep[entity] |= pd.Series(vals, dtype=object).isin(touched).to_numpy()
+        return Selection({e: np.ones(len(d), dtype=bool) for e, d in digests.items()}, digests, links)
+    linked = [e for e in frames if link in kind.sheet(e).fields]
+    touched = [link_hashes(pa.array(sorted(moved_away), pa.string()))]
+    for entity in linked:  # only the changed rows are typed here; the others' links were kept
+        changed = keep[entity]
+        if changed.any():
+            links[entity][changed] = link_hashes(_typed(kind.sheet(entity), frames[entity][changed], link))
+            touched.append(links[entity][changed])
+    wanted = np.unique(np.concatenate(touched))
+    wanted = wanted[wanted != 0]
+    for entity in linked:
+        keep[entity] |= np.isin(links[entity], wanted)
     for entity, frame in frames.items():
         # a key without the link value (a questionnaire's 认购书编号) is compared among all rows
         sheet = kind.sheet(entity)
         if sheet.key and link not in sheet.key and keep[entity].any() and not keep[entity].all():
-            keys = pd.DataFrame({k: _link_values(sheet, frame, k) for k in sheet.key})
-            wanted = pd.MultiIndex.from_frame(keys[keep[entity]])
-            keep[entity] |= pd.MultiIndex.from_frame(keys).isin(wanted)
-    return Selection(keep, digests)
+            keys = pd.DataFrame({k: _typed(sheet, frame, k).to_pandas() for k in sheet.key})
+            chosen = pd.MultiIndex.from_frame(keys[keep[entity]])
+            keep[entity] |= pd.MultiIndex.from_frame(keys).isin(chosen)
+    return Selection(keep, digests, links)
 
 
 def moved_away(session: Session, account_id: int, base_version_id: int) -> set[str]:
@@ -137,26 +180,36 @@ def moved_away(session: Session, account_id: int, base_version_id: int) -> set[s
 def record(
     session: Session,
     version_id: int,
+    kind: WorkbookKind,
     sheets: Mapping[str, RawSheet],
+    typed: Mapping[str, pd.DataFrame],
     findings: list[Finding],
-    digests: Mapping[str, np.ndarray] | None = None,
+    selection: Selection | None = None,
 ) -> None:
-    """Keep the fingerprints of an accepted version's settled rows: every row without a finding
-    that would come back. ``digests`` are the rows' fingerprints when already made."""
+    """Keep an accepted version's settled rows — every row without a finding that would come
+    back — with each row's link hash, taken from the ``typed`` frames for the rows typed in this
+    version and from ``selection`` for the rows skipped."""
+    link = settle_by(kind)
     unsettled: dict[str, set[int]] = {}
     for f in findings:
         if f.row is not None and f.sheet is not None and f.code not in ONCE:
             unsettled.setdefault(f.sheet, set()).add(f.row)
     for entity, sheet in sheets.items():
-        digest = digests[entity] if digests is not None else fingerprints(sheet.frame, sheet.spec)
+        index = sheet.frame.index
+        digest = selection.digests[entity] if selection else fingerprints(sheet.frame, sheet.spec)
+        links = selection.links[entity].copy() if selection else np.zeros(len(index), dtype=np.uint64)
+        frame = typed.get(entity)
+        if link in sheet.spec.fields and frame is not None and len(frame):
+            links[index.get_indexer(frame.index)] = link_hashes(pa.array(frame[link], from_pandas=True))
         bad = unsettled.get(sheet.spec.name)
-        good = digest[~sheet.frame.index.isin(list(bad))] if bad else digest
+        good = ~index.isin(list(bad)) if bad else np.ones(len(index), dtype=bool)
         session.add(
             SettledRows(
                 version_id=version_id,
                 entity=entity,
                 method=METHOD,
-                rows=len(good),
-                digests=np.unique(good).astype("<u8").tobytes(),
+                rows=int(good.sum()),
+                digests=digest[good].astype("<u8").tobytes(),
+                links=links[good].astype("<u8").tobytes(),
             )
         )

@@ -109,3 +109,28 @@ def test_text_folds_width_and_spaces() -> None:
         None,
     ]
     assert values(normalize.code(pa.array(["sz-hw 01", "ｓｚ－ＨＷ０１"]))) == ["SZ-HW01", "SZ-HW01"]
+
+
+def test_mobile_fast_paths_agree_with_the_whole_way() -> None:
+    """Plain and ASCII-separated phones skip the full normalisation: same values, same bad cells."""
+    import random
+
+    from validators.normalize import _mobile, mobile
+
+    rnd = random.Random(7)
+    pieces = ["138", "0013", "8000", "+86", "86", "0086", "0", " ", "-", "(", ")", "１", "３", ".0", "e", "转8", "x"]
+    samples = [None, "", "13800138000", "138 0013 8000", "+86-13800138000", "(0086) 138-0013-8000"]
+    samples += ["".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 7))) for _ in range(3000)]
+    arr = pa.array(samples, pa.string())
+    fast, whole = mobile(arr), _mobile(arr)
+    assert fast.values.to_pylist() == whole.values.to_pylist()
+    assert fast.bad.tolist() == whole.bad.tolist()
+
+
+@pytest.mark.parametrize("cell", ["1e400", "1.23e1", "9" * 30, "9" * 25 + ".0", "1.3800138E10"])
+def test_phones_typed_as_huge_or_fractional_numbers_are_findings_not_crashes(cell: str) -> None:
+    parsed = normalize.mobile(pa.array([cell]))
+    if cell == "1.3800138E10":
+        assert parsed.values.to_pylist() == ["13800138000"] and not parsed.bad[0]
+    else:
+        assert parsed.values.to_pylist() == [None] and parsed.bad[0]

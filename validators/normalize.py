@@ -158,32 +158,46 @@ def datetime(raw: pa.Array | pa.ChunkedArray) -> Parsed:
 
 def _digits(raw: pa.Array | pa.ChunkedArray) -> pa.Array:
     arr = fold(raw)
-    # 13800138000.0 or 1.3800138E10: a phone typed as a number
-    numeric = pc.match_substring_regex(arr, r"^\d+(\.0+)?$|^\d(\.\d+)?[eE]\+?\d+$")
-    as_int = pc.cast(
-        pc.cast(pc.if_else(numeric, arr, pa.scalar(None, pa.string())), pa.float64()), pa.int64()
-    )
-    arr = pc.if_else(pc.fill_null(numeric, False), pc.cast(as_int, pa.string()), arr)
+    # 13800138000.0 or 1.3800138E10: a phone typed as a number (exact below 10^15; beyond, or with
+    # a fraction, it is left as typed and fails as a phone)
+    numeric = pc.match_substring_regex(arr, r"^\d+\.0+$|^\d(\.\d+)?[eE]\+?\d+$")
+    floats = pc.cast(pc.if_else(numeric, arr, pa.scalar(None, pa.string())), pa.float64())
+    whole = pc.and_(pc.less(pc.abs(floats), 1e15), pc.equal(floats, pc.floor(floats)))
+    numeric = pc.and_(pc.fill_null(numeric, False), pc.fill_null(whole, False))
+    as_int = pc.cast(pc.if_else(numeric, floats, pa.scalar(None, pa.float64())), pa.int64())
+    arr = pc.if_else(numeric, pc.cast(as_int, pa.string()), arr)
     return pc.replace_substring_regex(arr, r"\D", "")
 
 
 _MOBILE_RE = r"^1[3-9]\d{9}$"
+_SEPARATED_RE = r"^[0-9+() -]*[0-9][0-9+() -]*$"  # ASCII digits, maybe with + ( ) - or spaces
 
 
 def mobile(raw: pa.Array | pa.ChunkedArray) -> Parsed:
     """Mainland mobiles as 11 ASCII digits; +86 / 0086 / 86 and a leading trunk 0 are dropped."""
     arr = _array(raw)
-    plain = pc.fill_null(pc.match_substring_regex(arr, _MOBILE_RE), False)
-    if not pc.any(plain).as_py():
-        return _mobile(arr)
-    # most cells already hold the 11 digits: only the others are worked on
-    rest = _mask(pc.invert(plain))
-    bad = np.zeros(len(arr), dtype=bool)
-    if not rest.any():
-        return Parsed(arr, bad)
-    other = _mobile(arr.filter(pa.array(rest)))
-    bad[rest] = other.bad
-    return Parsed(pc.replace_with_mask(arr, pa.array(rest), other.values), bad)
+    plain = _mask(pc.match_substring_regex(arr, _MOBILE_RE))
+    if plain.all():
+        return Parsed(arr, np.zeros(len(arr), dtype=bool))
+    # Most cells hold the 11 digits, most others ASCII digits and separators; only the rest
+    # (full-width, numbers in scientific form, words) take the whole way.
+    separated = ~plain & _mask(pc.match_substring_regex(arr, _SEPARATED_RE))
+    rest = ~plain & ~separated & _present(arr)
+    values, bad = arr, np.zeros(len(arr), dtype=bool)
+    for rows, convert in ((separated, _separated), (rest, _mobile)):
+        if rows.any():
+            picked = pa.array(rows)
+            part = convert(arr.filter(picked))
+            values = pc.replace_with_mask(values, picked, part.values)
+            bad[rows] = part.bad
+    return Parsed(values, bad)
+
+
+def _separated(raw: pa.Array) -> Parsed:
+    digits = pc.replace_substring_regex(raw, r"[^0-9]", "")
+    digits = pc.replace_substring_regex(digits, r"^(?:0086|86|0)(1\d{10})$", r"\1")
+    ok = pc.match_substring_regex(digits, _MOBILE_RE)
+    return Parsed(pc.if_else(ok, digits, pa.scalar(None, pa.string())), ~_mask(ok))
 
 
 def _mobile(raw: pa.Array) -> Parsed:

@@ -111,7 +111,9 @@ class SettledRows(Base):
     A row is settled when it went through without a finding that would recur (an error, a
     collision, a stale-copy conflict). The next save of the same workbook hashes its raw rows the
     same way; a row whose fingerprint is here is what the author left untouched, so it is neither
-    typed, validated nor compared again. ``digests`` is a sorted little-endian uint64 array. The
+    typed, validated nor compared again. ``digests`` and ``links`` are little-endian uint64 arrays
+    in the same order: each settled row's fingerprint and a hash of its link value (the customer's
+    phone), so that rows related to a changed row are found without typing every row again. The
     fingerprints only ever save work: without them every row goes the full way.
     """
 
@@ -122,3 +124,4 @@ class SettledRows(Base):
     method: Mapped[str] = mapped_column(String(40))
     rows: Mapped[int] = mapped_column(Integer)
     digests: Mapped[bytes] = mapped_column(LargeBinary())
+    links: Mapped[bytes] = mapped_column(LargeBinary())  # per row: a hash of its link value (phone)

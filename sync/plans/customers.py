@@ -7,9 +7,13 @@ contains the customer — never by a date typed into the sheet.
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Iterator
 from typing import Any, cast
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -18,7 +22,17 @@ from schema.kinds.customers import CUSTOMERS, EVENTS, QUESTIONNAIRES
 from schema.models import Account, Collision, Customer, CustomerEvent, Questionnaire
 from sync.lookups import chunks
 from sync.plans import IngestContext, PlanResult
-from sync.rows import canon, column_values, insert_frame, joined, records, row_hashes, show
+from sync.rows import (
+    canon,
+    column_values,
+    insert_frame,
+    joined,
+    joined_array,
+    json_strings,
+    records,
+    row_hashes,
+    show,
+)
 from sync.workdays import DEFAULT_CALENDAR
 from sync.worklog import Change, LogWriter
 from validators.findings import Finding, Severity
@@ -441,18 +455,27 @@ def _log_new(
         return
     if ctx.log is None:
         ctx.log = LogWriter(ctx.session, ctx.account.id, ctx.version.id)
-    lines = joined(frame, fields, "\t", "")
     sheet = ctx.kind.sheet(entity)
-    headers = [sheet.header(f) for f in fields]
-    changes = []
-    for start in range(0, len(keys), LOG_ROWS_PER_ENTRY):
-        part = keys[start : start + LOG_ROWS_PER_ENTRY]
-        rows = [[k, line] for k, line in zip(part, lines[start : start + LOG_ROWS_PER_ENTRY], strict=True)]
-        label = part[0] if len(part) == 1 else f"{part[0]} … {part[-1]}（{len(part)} 行）"
-        changes.append(
-            Change(entity, label[:200], "新增", changes=Change.detail({"columns": headers, "rows": rows}))
-        )
-    ctx.log.append_many(changes)
+    columns = json.dumps([sheet.header(f) for f in fields], ensure_ascii=False)
+    # each row as the JSON pair ["key", "values"], made for all rows at once
+    pairs = pc.binary_join_element_wise(
+        "[",
+        json_strings(pa.array(keys, pa.string())),
+        ", ",
+        json_strings(joined_array(frame, fields, "\t", "")),
+        "]",
+        "",
+    )
+
+    def runs() -> Iterator[Change]:  # one entry per run of rows: a big first import is a hundred entries
+        for start in range(0, len(keys), LOG_ROWS_PER_ENTRY):
+            part = keys[start : start + LOG_ROWS_PER_ENTRY]
+            rows = ", ".join(pairs[start : start + LOG_ROWS_PER_ENTRY].to_pylist())
+            label = part[0] if len(part) == 1 else f"{part[0]} … {part[-1]}（{len(part)} 行）"
+            # the same text as Change.detail({"columns": …, "rows": …}) writes
+            yield Change(entity, label[:200], "新增", changes=f'{{"columns": {columns}, "rows": [{rows}]}}')
+
+    ctx.log.append_many(runs())
 
 
 def _log_updates(

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("method", sa.String(length=40), nullable=False),
         sa.Column("rows", sa.Integer(), nullable=False),
         sa.Column("digests", sa.LargeBinary(), nullable=False),
+        sa.Column("links", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
             ["version_id"], ["workbook_version.id"], name=op.f("fk_settled_rows_version_id_workbook_version")
         ),
