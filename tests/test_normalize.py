@@ -118,7 +118,25 @@ def test_mobile_fast_paths_agree_with_the_whole_way() -> None:
     from validators.normalize import _mobile, mobile
 
     rnd = random.Random(7)
-    pieces = ["138", "0013", "8000", "+86", "86", "0086", "0", " ", "-", "(", ")", "１", "３", ".0", "e", "转8", "x"]
+    pieces = [
+        "138",
+        "0013",
+        "8000",
+        "+86",
+        "86",
+        "0086",
+        "0",
+        " ",
+        "-",
+        "(",
+        ")",
+        "１",
+        "３",
+        ".0",
+        "e",
+        "转8",
+        "x",
+    ]
     samples = [None, "", "13800138000", "138 0013 8000", "+86-13800138000", "(0086) 138-0013-8000"]
     samples += ["".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 7))) for _ in range(3000)]
     arr = pa.array(samples, pa.string())
@@ -134,3 +152,71 @@ def test_phones_typed_as_huge_or_fractional_numbers_are_findings_not_crashes(cel
         assert parsed.values.to_pylist() == ["13800138000"] and not parsed.bad[0]
     else:
         assert parsed.values.to_pylist() == [None] and parsed.bad[0]
+
+
+def test_date_cells_parsed_in_one_pass_agree_with_the_whole_way() -> None:
+    """The reader's ``YYYY-MM-DD HH:MM:SS`` is parsed by Arrow; impossible dates still fail."""
+    import random
+
+    import numpy as np
+
+    from validators.normalize import _any_datetimes, _datetimes
+
+    rnd = random.Random(3)
+    samples: list[str | None] = [None, "", "2026-11-26", "2026年11月26日", "46000", "20261126"]
+    for _ in range(3000):
+        y, m, d = (
+            rnd.choice([1899, 1900, 2000, 2023, 2024, 2026, 9999]),
+            rnd.randint(0, 13),
+            rnd.randint(0, 32),
+        )
+        hh, mm, ss = rnd.choice([0, 0, 12, 23, 24]), rnd.choice([0, 30, 59, 60]), rnd.choice([0, 59, 60])
+        samples.append(f"{y:04d}-{m:02d}-{d:02d} {hh:02d}:{mm:02d}:{ss:02d}")
+    arr = pa.array(samples, pa.string())
+    fast, whole = _datetimes(arr), _any_datetimes(arr)
+    for got, want in zip(fast, whole, strict=True):
+        assert np.array_equal(got, want, equal_nan=got.dtype.kind == "M") or (got == want).all()
+
+
+def test_text_already_folded_is_left_as_it_is_and_the_rest_is_folded() -> None:
+    import random
+
+    from validators.normalize import _fold, fold
+
+    rnd = random.Random(5)
+    pieces = [
+        "张伟",
+        "abc",
+        "A-1",
+        " ",
+        "  ",
+        "\t",
+        "\u3000",
+        "\u00a0",
+        "ＡＢ",
+        "１２",
+        "（",
+        "）",
+        "①",
+        "ｶ",
+        "，",
+        "…",
+        "丽",
+        "﨑",
+    ]
+    samples = [None, "", "plain", "王芳 三房", " lead", "trail ", "a  b"]
+    samples += ["".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 6))) for _ in range(3000)]
+    arr = pa.array(samples, pa.string())
+    assert fold(arr).to_pylist() == _fold(arr).to_pylist()
+
+
+def test_a_column_of_well_formed_date_cells_takes_the_strict_one_pass_parse() -> None:
+    import numpy as np
+
+    from validators.normalize import _any_datetimes, _datetimes
+
+    stamps = np.arange("1899-12-31T00:00", "2100-01-01T00:00", 86399 * 37, dtype="datetime64[s]")
+    arr = pa.array([str(s).replace("T", " ") for s in stamps] + [None], pa.string())
+    fast, whole = _datetimes(arr), _any_datetimes(arr)
+    assert np.array_equal(fast[0], whole[0], equal_nan=True)
+    assert (fast[1] == whole[1]).all() and (fast[2] == whole[2]).all() and not fast[1].any()

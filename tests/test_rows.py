@@ -62,7 +62,18 @@ def test_arrow_conversion_equals_the_bind_processor(
     assert (fast is not None) == (bulk.dialect_name == "sqlite" and not dst_era)
 
 
-TRICKY = ['plain', '引号"在这', "反斜杠\\", "制表\t符", "换\n行", "回\r车", "控制\x01字符", "", "全角　空格", "\u2028"]
+TRICKY = [
+    "plain",
+    '引号"在这',
+    "反斜杠\\",
+    "制表\t符",
+    "换\n行",
+    "回\r车",
+    "控制\x01字符",
+    "",
+    "全角　空格",
+    "\u2028",
+]
 
 
 def test_json_strings_write_what_json_dumps_writes() -> None:
@@ -74,7 +85,9 @@ def test_json_strings_write_what_json_dumps_writes() -> None:
     assert json_strings(pa.array(TRICKY)).to_pylist() == [json.dumps(v, ensure_ascii=False) for v in TRICKY]
 
 
-def test_new_rows_in_the_work_log_read_back_as_written(app: Salesync, people: dict[str, str], tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_new_rows_in_the_work_log_read_back_as_written(
+    app: Salesync, people: dict[str, str], tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
     from schema.models import WorkLogEntry

@@ -51,9 +51,25 @@ def _mask(arr: pa.Array) -> np.ndarray:
     return np.asarray(arr.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
+# Text that folding leaves as it is: printable ASCII and CJK ideographs, single spaces between words.
+_FOLDED_RE = r"^[\x{21}-\x{7e}\x{4e00}-\x{9fff}]+(?: [\x{21}-\x{7e}\x{4e00}-\x{9fff}]+)*$"
+
+
 def fold(raw: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Text as a clerk means it: NFKC width folding, spaces trimmed and collapsed, empty → null."""
-    arr = pc.utf8_normalize(_array(raw), "NFKC")
+    arr = _array(raw)
+    folded = _mask(pc.match_substring_regex(arr, _FOLDED_RE))
+    if folded.all():
+        return arr
+    rest = ~folded & _present(arr)
+    if not rest.any():
+        return arr  # only nulls besides
+    picked = pa.array(rest)
+    return pc.replace_with_mask(arr, picked, _fold(arr.filter(picked)))
+
+
+def _fold(raw: pa.Array) -> pa.Array:
+    arr = pc.utf8_normalize(raw, "NFKC")
     arr = pc.replace_substring_regex(arr, r"\s+", " ")
     arr = pc.utf8_trim_whitespace(arr)
     return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
@@ -94,8 +110,44 @@ def integer(raw: pa.Array | pa.ChunkedArray) -> Parsed:
     return Parsed(ints, bad)
 
 
+_READER_DATETIME_RE = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"  # how the reader gives a date cell
+_READER_DATETIME = "%Y-%m-%d %H:%M:%S"
+
+
 def _datetimes(raw: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """datetime64[s] per cell (NaT where blank or unreadable), the bad mask and a has-time mask."""
+    """datetime64[s] per cell (NaT where blank or unreadable), the bad mask and a has-time mask.
+
+    Date cells, which the reader gives as ``2026-11-26 00:00:00``, are parsed in one pass; the
+    rest (text dates in every shape, serial numbers) take the whole way."""
+    arr = _array(raw)
+    n = len(arr)
+    shaped = _mask(pc.match_substring_regex(arr, _READER_DATETIME_RE))
+    if not shaped.any():
+        return _any_datetimes(arr)
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
+    has_time = np.zeros(n, dtype=bool)
+    bad = np.zeros(n, dtype=bool)
+    text = arr.filter(pa.array(shaped))
+    try:  # a strict ISO parse: a day or a second that does not exist fails the whole cast
+        stamps = pc.cast(text, pa.timestamp("s"))
+        ok = np.ones(len(text), dtype=bool)
+    except pa.ArrowInvalid:  # then cell by cell: strptime rolls 2026-02-30 over into March, so
+        # only what formats back to the same text is taken
+        stamps = pc.strptime(text, format=_READER_DATETIME, unit="s", error_is_null=True)
+        ok = _mask(pc.equal(pc.strftime(stamps, _READER_DATETIME), text))
+    rows = np.flatnonzero(shaped)[ok]
+    values = np.asarray(stamps.filter(pa.array(ok)).to_numpy(zero_copy_only=False), dtype="datetime64[s]")
+    out[rows] = values
+    has_time[rows] = values != values.astype("datetime64[D]")
+    rest = ~shaped
+    rest[np.flatnonzero(shaped)[~ok]] = True
+    if rest.any():
+        other = pa.array(rest)
+        out[rest], bad[rest], has_time[rest] = _any_datetimes(arr.filter(other))
+    return out, bad, has_time
+
+
+def _any_datetimes(raw: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     arr = fold(raw)
     n = len(arr)
     out = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
