@@ -220,7 +220,7 @@ class LogWriter:
         at = bulk.process("at", self._at)
         at_utc = _utc(self._at)
         mac = hmac.new(self._key, digestmod=hashlib.sha256)
-        seq, last, total = head.seq, head.hash, 0
+        seq, last, total, size = head.seq, head.hash, 0, 0
         batch: list[tuple[Any, ...]] = []
 
         def flush() -> None:
@@ -237,8 +237,10 @@ class LogWriter:
             last = _fast_seal(mac, ["entry", prev, seq, at_utc, acc, *what, ver, cs, signers])
             batch.append((seq, at, acc, *what, ver, cs, signers, prev, last))
             total += 1
-            if len(batch) >= INSERT_CHUNK:
+            size += len(c.changes)
+            if len(batch) >= INSERT_CHUNK or size >= FLUSH_CHARS:
                 flush()
+                size = 0
         if batch:
             flush()
         if total:
@@ -246,6 +248,8 @@ class LogWriter:
             head.seal = _head_seal(self._key, head)
         return total
 
+
+FLUSH_CHARS = 2_000_000  # entries are written once their details reach this many characters
 
 BULK_KEYS = [
     "seq",

@@ -130,3 +130,21 @@ def test_fingerprints_ignore_column_order_and_row_position() -> None:
     b = pd.DataFrame([other, row], index=[7, 9], dtype="string[pyarrow]")[list(reversed(CUSTOMERS.fields))]
     fa, fb = settled.fingerprints(a, CUSTOMERS), settled.fingerprints(b, CUSTOMERS)
     assert fa[0] == fb[1] and fa[1] == fb[0] and fa[0] != fa[1]
+
+
+def test_a_changed_questionnaire_repeating_an_untouched_number_is_still_a_duplicate(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
+    rows = customer_rows(6)
+    rows["成交问卷"] = [
+        {"手机号码": phone(i), "认购编号": f"RG-{i:03d}", "购房目的": "自住", "填写日期": "2026-11-20"}
+        for i in range(6)
+    ]
+    path = fill_template("customers", rows, tmp_path / "客户登记.xlsx")
+    first = app.ingest(path, "rep_a")
+    assert first.verdict is Verdict.ACCEPTED
+    edit(path, "成交问卷", 6, "认购编号", "rg-001")  # customer 4's questionnaire now repeats row 3's number
+    again = app.ingest(path, "rep_a")
+    dup = [(f.sheet, f.row, f.code) for f in again.findings if f.severity == "error"]
+    assert dup == [("成交问卷", 6, "duplicate-key")]
+    assert again.rows_written == 0
