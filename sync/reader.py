@@ -212,6 +212,8 @@ def _read_sheet(
 ) -> tuple[RawSheet | None, list[Finding]]:
     sheet = reader.load_sheet(name, header_row=None, dtypes="string", skip_whitespace_tail_rows=True)
     batch = sheet.to_arrow()
+    available = sheet.available_columns()
+    del sheet  # calamine's cells: the Arrow batch holds all that is needed from here on
     if batch.num_rows == 0:
         missing = [c for c in spec.columns if c.required] if spec.required else []
         gone = [Finding("column-missing", sheet=spec.name, header=c.header) for c in missing]
@@ -222,7 +224,7 @@ def _read_sheet(
     extra: list[str] = []
     has_status = False
     findings: list[Finding] = []
-    for position, info in enumerate(sheet.available_columns()):
+    for position, info in enumerate(available):
         title = batch.column(position)[0].as_py()
         folded = fold_header(title) if title else ""
         col = by_header.get(folded)
@@ -251,8 +253,14 @@ def _read_sheet(
         else pa.nulls(len(body), pa.string())
         for c in spec.columns
     }
+    del batch, body  # the raw strings of every column, extra ones too: only the cleaned are kept
     filled = functools.reduce(pc.or_, (pc.is_valid(a) for a in columns.values()))
-    frame = pa.table(columns).filter(filled).to_pandas(types_mapper=pd.ArrowDtype)
+    table = pa.table(columns)
+    del columns
+    if not pc.all(filled).as_py():
+        table = table.filter(filled)  # rows left blank in the middle of the sheet
+    frame = table.to_pandas(types_mapper=pd.ArrowDtype)
+    del table
     frame.index = pd.Index(np.flatnonzero(filled.to_numpy(zero_copy_only=False)) + header_row + 1)
 
     by_column = {absolute: spec.column(f) for f, (_, absolute) in matched.items()}
