@@ -195,15 +195,15 @@ def _row_statuses(raw: RawWorkbook, findings: list[Finding], seq: int | None) ->
 
 
 def _message(finding: Finding, cache: dict[tuple[Any, ...], str]) -> str:
-    """A finding's zh-CN message; the many findings that differ only by row render once."""
-    try:
-        key = (finding.code, finding.header, finding.value, *sorted(finding.params.items()))
-        hash(key)
-    except TypeError:
-        return finding.message()
-    if key not in cache:
-        cache[key] = finding.message()
-    return cache[key]
+    """A finding's zh-CN message; the many findings that differ only by row render once.
+
+    Findings made together share one ``params`` dict (100k late entries, a few hundred dicts):
+    while they are all alive, the dict's identity is as good a key as its content."""
+    key = (finding.code, finding.header, finding.value, id(finding.params))
+    message = cache.get(key)
+    if message is None:
+        message = cache[key] = finding.message()
+    return message
 
 
 def _finish(session: Session, version: WorkbookVersion, outcome: Outcome) -> None:

@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -197,22 +198,22 @@ def _apply_customer_rows(ctx: IngestContext, result: PlanResult) -> tuple[dict[s
 
 def _late_entries(ctx: IngestContext, frame: pd.DataFrame, positions: list[int], result: PlanResult) -> None:
     """New customers entered after the end of the next working day after first contact: recorded, not refused."""
-    days = frame["first_contact_date"].iloc[positions]
+    days = pc.dictionary_encode(pa.array(frame["first_contact_date"].iloc[positions], from_pandas=True))
     seen = ctx.version.seen_at
-    late_days = {
-        day: deadline
-        for day in days.dropna().unique()
-        if seen > (deadline := DEFAULT_CALENDAR.entry_deadline(day))
-    }
-    if not late_days:
+    shown: list[tuple[str, dict[str, str]] | None] = []  # per distinct day: None when in time
+    for day in days.dictionary.to_pylist():
+        deadline = DEFAULT_CALENDAR.entry_deadline(day)
+        shown.append(
+            (day.isoformat(), {"deadline": deadline.strftime("%Y-%m-%d %H:%M")}) if seen > deadline else None
+        )
+    if not any(shown):
         return
-    late = days.isin(list(late_days)).to_numpy(dtype=bool, na_value=False)
+    codes = np.asarray(days.indices.fill_null(-1).to_numpy(zero_copy_only=False))
+    is_late = np.array([s is not None for s in shown] + [False], dtype=bool)[codes]  # -1: no date
+    rows = frame.index.to_numpy()[np.asarray(positions)][is_late]
     header = CUSTOMERS.header("first_contact_date")
-    shown = {
-        day: (day.isoformat(), {"deadline": d.strftime("%Y-%m-%d %H:%M")}) for day, d in late_days.items()
-    }
-    for row, day in zip(days.index[late].tolist(), column_values(days[late]), strict=True):
-        value, params = shown[day]
+    for row, code in zip(rows.tolist(), codes[is_late].tolist(), strict=True):
+        value, params = shown[code] or ("", {})
         result.findings.append(
             Finding("late-entry", CUSTOMERS.name, row, header, value, params, Severity.WARNING)
         )
