@@ -343,7 +343,7 @@ def _ingest(
         pending.stamp = Stamp(kind.id, kind.version, workbook.uid, workbook.accepted_seq, accepted_at)
         if settled.settle_by(kind):
             typed = {entity: prepared.frame for entity, prepared in book.items()}
-            settled.record(session, version.id, kind, raw.sheets, typed, findings, selection)
+            settled.record(session, version, kind, raw.sheets, typed, findings, selection)
     has_row_findings = any(f.row is not None for f in findings)
     pending.annotate = has_row_findings and outcome.rows_total <= ANNOTATE_MAX_ROWS
     stale_marks = any(s.has_status_column for s in raw.sheets.values())

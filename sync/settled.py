@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from schema.models import Customer, Reassignment, SettledRows, WorkbookVersion
@@ -37,6 +37,8 @@ from validators.frames import typed_column
 METHOD = f"polars-{pl.__version__}-1"
 #: Findings about a row's first entry: they do not come back when the row is saved again.
 ONCE = frozenset({"late-entry"})
+#: The accepted versions of a workbook whose fingerprints are kept (a stale copy is usually recent).
+KEEP = 3
 _SEEDS = {
     "seed": 0x5A1E5,
     "seed_1": 0x9E3779B97F4A7C15 & 0x7FFFFFFF,
@@ -179,7 +181,7 @@ def moved_away(session: Session, account_id: int, base_version_id: int) -> set[s
 
 def record(
     session: Session,
-    version_id: int,
+    version: WorkbookVersion,
     kind: WorkbookKind,
     sheets: Mapping[str, RawSheet],
     typed: Mapping[str, pd.DataFrame],
@@ -188,7 +190,9 @@ def record(
 ) -> None:
     """Keep an accepted version's settled rows — every row without a finding that would come
     back — with each row's link hash, taken from the ``typed`` frames for the rows typed in this
-    version and from ``selection`` for the rows skipped."""
+    version and from ``selection`` for the rows skipped. Those of the workbook's versions more
+    than ``KEEP`` accepted versions back are let go: a copy saved from one of them goes the whole
+    way."""
     link = settle_by(kind)
     unsettled: dict[str, set[int]] = {}
     for f in findings:
@@ -205,7 +209,7 @@ def record(
         good = ~index.isin(list(bad)) if bad else np.ones(len(index), dtype=bool)
         session.add(
             SettledRows(
-                version_id=version_id,
+                version_id=version.id,
                 entity=entity,
                 method=METHOD,
                 rows=int(good.sum()),
@@ -213,3 +217,8 @@ def record(
                 links=links[good].astype("<u8").tobytes(),
             )
         )
+    if version.workbook_id is not None and version.seq is not None and version.seq > KEEP:
+        older = select(WorkbookVersion.id).where(
+            WorkbookVersion.workbook_id == version.workbook_id, WorkbookVersion.seq <= version.seq - KEEP
+        )
+        session.execute(delete(SettledRows).where(SettledRows.version_id.in_(older)))

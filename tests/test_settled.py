@@ -148,3 +148,20 @@ def test_a_changed_questionnaire_repeating_an_untouched_number_is_still_a_duplic
     dup = [(f.sheet, f.row, f.code) for f in again.findings if f.severity == "error"]
     assert dup == [("成交问卷", 6, "duplicate-key")]
     assert again.rows_written == 0
+
+
+def test_fingerprints_are_kept_for_the_last_few_versions_only(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
+    from schema.models import WorkbookVersion
+
+    path = fill_template("customers", customer_rows(5), tmp_path / "客户登记.xlsx")
+    app.ingest(path, "rep_a")
+    for n in range(5):
+        edit(path, "客户", 2, "备注", f"第 {n} 次回访")
+        assert app.ingest(path, "rep_a").rows_unchanged == 8
+    with app.transaction() as session:
+        kept = session.execute(
+            select(WorkbookVersion.seq).join(SettledRows, SettledRows.version_id == WorkbookVersion.id).distinct()
+        )
+        assert sorted(seq for (seq,) in kept) == [4, 5, 6]
