@@ -144,7 +144,10 @@ def select_changed(
     links: dict[str, np.ndarray] = {}
     for entity, digest in digests.items():
         found, links[entity] = _lookup(digest, settled.get(entity, (_NONE, _NONE)))
-        keep[entity] = ~found
+        # a row typed twice over is the same fingerprint twice: the repeat was an error last
+        # time and must be one again, so repeated rows always go the whole way
+        _, inverse, counts = np.unique(digest, return_inverse=True, return_counts=True)
+        keep[entity] = ~found | (counts[inverse] > 1)
     if link is None:
         return Selection({e: np.ones(len(d), dtype=bool) for e, d in digests.items()}, digests, links)
     linked = [e for e in frames if link in kind.sheet(e).fields]

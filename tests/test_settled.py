@@ -162,6 +162,22 @@ def test_fingerprints_are_kept_for_the_last_few_versions_only(
         assert app.ingest(path, "rep_a").rows_unchanged == 8
     with app.transaction() as session:
         kept = session.execute(
-            select(WorkbookVersion.seq).join(SettledRows, SettledRows.version_id == WorkbookVersion.id).distinct()
+            select(WorkbookVersion.seq)
+            .join(SettledRows, SettledRows.version_id == WorkbookVersion.id)
+            .distinct()
         )
         assert sorted(seq for (seq,) in kept) == [4, 5, 6]
+
+
+def test_a_row_typed_twice_over_is_a_duplicate_on_every_save(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
+    rows = customer_rows(5)
+    rows["客户"].append(dict(rows["客户"][2]))  # row 7 repeats row 4 cell for cell
+    path = fill_template("customers", rows, tmp_path / "客户登记.xlsx")
+    first = app.ingest(path, "rep_a")
+    assert [(f.row, f.code) for f in first.errors] == [(7, "duplicate-key")]
+    edit(path, "客户", 2, "备注", "回访")
+    again = app.ingest(path, "rep_a")
+    assert [(f.row, f.code) for f in again.errors] == [(7, "duplicate-key")]
+    assert again.verdict is Verdict.PARTIAL
