@@ -91,7 +91,8 @@ MULTIROW_MAX = 500  # rows per multi-row INSERT statement on SQLite
 
 
 class BulkInsert:
-    """``INSERT`` of many rows, compiled once and handed to the driver's ``executemany``.
+    """``INSERT`` of many rows, compiled once: multi-row ``INSERT`` on SQLite, ``COPY`` on PostgreSQL
+    through psycopg, the driver's ``executemany`` elsewhere.
 
     Values are converted column by column with the column types' own bind processors, so the
     stored form is exactly what the ORM would store, without per-row statement bookkeeping or
@@ -111,6 +112,11 @@ class BulkInsert:
         self.dialect_name = dialect.name
         self.per_statement = _rows_per_statement(self.connection, len(self.keys)) if self.positional else 1
         self._statements: dict[int, str] = {}
+        self.copy_sql: str | None = None
+        if dialect.name == "postgresql" and dialect.driver == "psycopg":
+            quote = dialect.identifier_preparer
+            names = ", ".join(quote.quote(self.target.c[k].name) for k in self.order)
+            self.copy_sql = f"COPY {quote.format_table(self.target)} ({names}) FROM STDIN"
         self.processors = {
             k: self.target.c[k].type.dialect_impl(dialect).bind_processor(dialect) for k in self.keys
         }
@@ -129,12 +135,27 @@ class BulkInsert:
         if self.per_statement > 1 and ordered and len(ordered[0]) > 1:
             self._multirow(ordered)
             return
+        if self.copy_sql is not None and ordered and len(ordered[0]) > 1:
+            self._copy(ordered)
+            return
         rows = zip(*ordered, strict=True)
         params: list[Any] = (
             list(rows) if self.positional else [dict(zip(self.order, r, strict=True)) for r in rows]
         )
         if params:
             self.connection.exec_driver_sql(self.sql, params)
+
+    def _copy(self, ordered: list[list[Any]]) -> None:
+        """PostgreSQL through psycopg: ``COPY … FROM STDIN`` in the version's transaction. Rows are
+        streamed to the server, which inserts them on its own core while salesync goes on."""
+        assert self.copy_sql is not None
+        cursor = self.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            with cursor.copy(self.copy_sql) as copy:
+                for row in zip(*ordered, strict=True):
+                    copy.write_row(row)
+        finally:
+            cursor.close()
 
     def _multirow(self, ordered: list[list[Any]]) -> None:
         """SQLite: many rows per ``INSERT … VALUES (…), (…)`` — one statement step for hundreds of
