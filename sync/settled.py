@@ -138,8 +138,11 @@ def select_changed(
 ) -> Selection:
     """Rows whose fingerprint is not among ``settled``, plus every row sharing a link value with
     one of them in any sheet, plus the rows of customers moved away from the author since."""
-    link = settle_by(kind)
     digests = {e: fingerprints(frames[e], kind.sheet(e)) for e in frames}
+    link = settle_by(kind)
+    if link is None:  # nothing links the sheets: every row goes the whole way
+        zeros = {e: np.zeros(len(d), dtype=np.uint64) for e, d in digests.items()}
+        return Selection({e: np.ones(len(d), dtype=bool) for e, d in digests.items()}, digests, zeros)
     keep: dict[str, np.ndarray] = {}
     links: dict[str, np.ndarray] = {}
     for entity, digest in digests.items():
@@ -148,8 +151,6 @@ def select_changed(
         # time and must be one again, so repeated rows always go the whole way
         _, inverse, counts = np.unique(digest, return_inverse=True, return_counts=True)
         keep[entity] = ~found | (counts[inverse] > 1)
-    if link is None:
-        return Selection({e: np.ones(len(d), dtype=bool) for e, d in digests.items()}, digests, links)
     linked = [e for e in frames if link in kind.sheet(e).fields]
     touched = [link_hashes(pa.array(sorted(moved_away), pa.string()))]
     for entity in linked:  # only the changed rows are typed here; the others' links were kept

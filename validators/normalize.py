@@ -58,14 +58,17 @@ _FOLDED_RE = r"^[\x{21}-\x{7e}\x{4e00}-\x{9fff}]+(?: [\x{21}-\x{7e}\x{4e00}-\x{9
 def fold(raw: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Text as a clerk means it: NFKC width folding, spaces trimmed and collapsed, empty → null."""
     arr = _array(raw)
-    folded = _mask(pc.match_substring_regex(arr, _FOLDED_RE))
-    if folded.all():
-        return arr
-    rest = ~folded & _present(arr)
-    if not rest.any():
-        return arr  # only nulls besides
-    picked = pa.array(rest)
-    return pc.replace_with_mask(arr, picked, _fold(arr.filter(picked)))
+    rest = _present(arr) & ~_mask(pc.match_substring_regex(arr, _FOLDED_RE))
+    return _patched(arr, rest, _fold(_rows(arr, rest))) if rest.any() else arr
+
+
+def _rows(arr: pa.Array, rows: np.ndarray) -> pa.Array:
+    return arr.filter(pa.array(rows))
+
+
+def _patched(arr: pa.Array, rows: np.ndarray, values: pa.Array) -> pa.Array:
+    """``arr`` with the cells of ``rows`` replaced, in order, by ``values``."""
+    return pc.replace_with_mask(arr, pa.array(rows), values)
 
 
 def _fold(raw: pa.Array) -> pa.Array:
@@ -135,15 +138,14 @@ def _datetimes(raw: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray,
         # only what formats back to the same text is taken
         stamps = pc.strptime(text, format=_READER_DATETIME, unit="s", error_is_null=True)
         ok = _mask(pc.equal(pc.strftime(stamps, _READER_DATETIME), text))
-    rows = np.flatnonzero(shaped)[ok]
+    at = np.flatnonzero(shaped)
     values = np.asarray(stamps.filter(pa.array(ok)).to_numpy(zero_copy_only=False), dtype="datetime64[s]")
-    out[rows] = values
-    has_time[rows] = values != values.astype("datetime64[D]")
+    out[at[ok]] = values
+    has_time[at[ok]] = values != values.astype("datetime64[D]")
     rest = ~shaped
-    rest[np.flatnonzero(shaped)[~ok]] = True
+    rest[at[~ok]] = True
     if rest.any():
-        other = pa.array(rest)
-        out[rest], bad[rest], has_time[rest] = _any_datetimes(arr.filter(other))
+        out[rest], bad[rest], has_time[rest] = _any_datetimes(_rows(arr, rest))
     return out, bad, has_time
 
 
@@ -228,19 +230,16 @@ _SEPARATED_RE = r"^[0-9+() -]*[0-9][0-9+() -]*$"  # ASCII digits, maybe with + (
 def mobile(raw: pa.Array | pa.ChunkedArray) -> Parsed:
     """Mainland mobiles as 11 ASCII digits; +86 / 0086 / 86 and a leading trunk 0 are dropped."""
     arr = _array(raw)
-    plain = _mask(pc.match_substring_regex(arr, _MOBILE_RE))
-    if plain.all():
-        return Parsed(arr, np.zeros(len(arr), dtype=bool))
     # Most cells hold the 11 digits, most others ASCII digits and separators; only the rest
     # (full-width, numbers in scientific form, words) take the whole way.
+    plain = _mask(pc.match_substring_regex(arr, _MOBILE_RE))
     separated = ~plain & _mask(pc.match_substring_regex(arr, _SEPARATED_RE))
     rest = ~plain & ~separated & _present(arr)
     values, bad = arr, np.zeros(len(arr), dtype=bool)
-    for rows, convert in ((separated, _separated), (rest, _mobile)):
+    for rows, parse in ((separated, _separated), (rest, _mobile)):
         if rows.any():
-            picked = pa.array(rows)
-            part = convert(arr.filter(picked))
-            values = pc.replace_with_mask(values, picked, part.values)
+            part = parse(_rows(arr, rows))
+            values = _patched(values, rows, part.values)
             bad[rows] = part.bad
     return Parsed(values, bad)
 
