@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+import sqlite3
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +36,44 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
+        event.listen(engine, "checkin", _detach_scratch)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+SCRATCH_KEY = "salesync.scratch"  # connection info: the scratch databases attached to it
+SCRATCH_MAX = 6  # SQLite attaches at most 10 databases to a connection; leave room for others
+
+
+def attach_scratch(connection: Any) -> tuple[str, Path] | None:
+    """A new, empty scratch database file for a SQLite connection (a SQLAlchemy ``Connection``),
+    to be filled by another writer and then attached to this connection with ``attach``.
+
+    Returns the schema name it will have and its path, or None when the connection already holds
+    as many as it may. A scratch database is read inside the caller's transaction, so it can be
+    detached only once that has ended: the pool's check-in detaches and deletes them all."""
+    info = connection.connection.info
+    held: list[tuple[str, str]] = info.setdefault(SCRATCH_KEY, [])
+    if len(held) >= SCRATCH_MAX:
+        return None
+    folder = tempfile.mkdtemp(prefix="salesync-scratch-")
+    name = f"scratch_{len(held)}"
+    held.append((name, folder))
+    return name, Path(folder) / "rows.db"
+
+
+def attach(connection: Any, name: str, path: Path) -> None:
+    connection.connection.driver_connection.execute(f"ATTACH DATABASE ? AS {name}", (str(path),))
+
+
+def _detach_scratch(dbapi_connection: Any, record: Any) -> None:
+    """Detach and delete the scratch databases of a connection coming back to the pool."""
+    held: list[tuple[str, str]] = record.info.pop(SCRATCH_KEY, [])
+    for name, folder in held:
+        if dbapi_connection is not None:  # never attached, or the connection is gone: only the file remains
+            with contextlib.suppress(sqlite3.Error):
+                dbapi_connection.execute(f"DETACH DATABASE {name}")
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schema.base import SHANGHAI, now
 from schema.models import Account, KnownDigest, StoredFile, VersionFinding, Workbook, WorkbookVersion
 from schema.spec import WorkbookKind
-from sync import settled
+from sync import settled, staging
 from sync.accounts import get_account
 from sync.app import Salesync
 from sync.errors import FileUnavailable
@@ -216,12 +217,24 @@ def _finish(session: Session, version: WorkbookVersion, outcome: Outcome) -> Non
     version.conflicts = len(outcome.conflicts)
     version.summary = outcome.summary()
     rendered: dict[tuple[Any, ...], str] = {}
+    findings = outcome.findings
+    if len(findings) >= staging.STAGE_MIN_ROWS and session.get_bind().dialect.name == "sqlite":
+        columns = {
+            "code": pa.array([f.code for f in findings], pa.string()),
+            "severity": pa.array([f.severity.value for f in findings], pa.string()),
+            "sheet": pa.array([f.sheet for f in findings], pa.string()),
+            "row": pa.array([f.row for f in findings], pa.int64()),
+            "header": pa.array([f.header for f in findings], pa.string()),
+            "value": pa.array([f.value for f in findings], pa.string()),
+            "message": pa.array([_message(f, rendered) for f in findings], pa.string()),
+        }
+        if staging.insert_staged(session, VersionFinding.__table__, columns, {"version_id": version.id}):
+            return
     bulk = BulkInsert(
         session,
         VersionFinding.__table__,
         ["version_id", "code", "severity", "sheet", "row", "header", "value", "message"],
     )
-    findings = outcome.findings
     for start in range(0, len(findings), INSERT_CHUNK):  # a version may carry 100k warnings
         part = findings[start : start + INSERT_CHUNK]
         bulk.execute(

@@ -40,14 +40,62 @@ def joined(frame: pd.DataFrame, fields: Sequence[str], sep: str = "\x1f", blank:
 _JSON_ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
 
 
-def json_strings(values: pa.Array) -> pa.Array:
-    """Each string as ``json.dumps(value, ensure_ascii=False)`` writes it (vectorised)."""
+def _bytes(values: pa.Array | pa.ChunkedArray) -> list[np.ndarray]:
+    """The raw UTF-8 data of a string array's values, as bytes."""
+    out = []
+    for chunk in values.chunks if isinstance(values, pa.ChunkedArray) else [values]:
+        _validity, offsets, data = chunk.buffers()
+        if data is not None and len(chunk):
+            ends = np.frombuffer(offsets, np.int32)[chunk.offset : chunk.offset + len(chunk) + 1]
+            out.append(np.frombuffer(data, np.uint8)[ends[0] : ends[-1]])
+    return out
+
+
+def _escaped(data: np.ndarray) -> bool:
+    return bool((data < 0x20).any() or (data == 0x22).any() or (data == 0x5C).any())  # control, " and \\
+
+
+def _unusual(data: np.ndarray) -> bool:
+    """Control characters that JSON writes as \\u00XX."""
+    low = data[data < 0x20]
+    return bool(low.size and ((low != 0x09) & (low != 0x0A) & (low != 0x0D)).any())
+
+
+def _json_body(values: pa.Array) -> pa.Array:
+    """Each string as JSON writes it between its quotes (``ensure_ascii=False``).
+
+    Only ASCII needs escaping, and no byte of a multi-byte UTF-8 character is ASCII, so a look at
+    the raw bytes tells whether there is anything to do."""
     values = pc.cast(values, pa.string())
-    if pc.any(pc.match_substring_regex(values, "[\x00-\x08\x0b\x0c\x0e-\x1f]")).as_py():
-        return pa.array([json.dumps(v, ensure_ascii=False) for v in values.to_pylist()], pa.string())
+    data = _bytes(values)
+    if not any(_escaped(d) for d in data):
+        return values
+    if any(_unusual(d) for d in data):
+        return pa.array(
+            [None if v is None else json.dumps(v, ensure_ascii=False)[1:-1] for v in values.to_pylist()],
+            pa.string(),
+        )
     for plain, escaped in _JSON_ESCAPES:
         values = pc.replace_substring(values, plain, escaped)
-    return pc.binary_join_element_wise('"', values, '"', "")
+    return values
+
+
+def json_strings(values: pa.Array) -> pa.Array:
+    """Each string as ``json.dumps(value, ensure_ascii=False)`` writes it (vectorised)."""
+    return pc.binary_join_element_wise('"', _json_body(values), '"', "")
+
+
+def json_joined(frame: pd.DataFrame, fields: Sequence[str], sep: str = "\t") -> pa.Array:
+    """Each row's values joined by ``sep`` (a blank for a missing value), as JSON strings: equal to
+    ``json_strings(joined_array(frame, fields, sep, ""))``, escaping column by column."""
+    if frame.empty:
+        return pa.array([], pa.string())
+    parts = [
+        _json_body(pc.fill_null(pc.cast(pa.array(frame[f], from_pandas=True), pa.string()), ""))
+        for f in fields
+    ]
+    glue = json.dumps(sep, ensure_ascii=False)[1:-1]
+    return pc.binary_join_element_wise('"', pc.binary_join_element_wise(*parts, glue), '"', "")
 
 
 def row_hashes(frame: pd.DataFrame, fields: Sequence[str]) -> list[str]:
@@ -193,6 +241,13 @@ def insert_frame(
     if not total:
         return 0
     bulk = BulkInsert(session, table, [*fields, *constant])
+    if bulk.dialect_name == "sqlite":
+        from sync import staging  # it builds on this module
+
+        if total >= staging.STAGE_MIN_ROWS:
+            arrays = staging.arrow_columns(bulk, picked, fields)
+            if arrays is not None and staging.insert_staged(session, table, arrays, constant):
+                return total
     fixed = {k: bulk.process(k, v) for k, v in constant.items()}
     for start in range(0, total, INSERT_CHUNK):
         part = picked.iloc[start : start + INSERT_CHUNK]
@@ -211,20 +266,27 @@ def insert_frame(
 
 
 _SQLITE_UTC_FROM = np.datetime64("1992-01-01")  # Asia/Shanghai kept daylight saving time until 1991
+_SHANGHAI_OFFSET_S = 8 * 3600
 
 
 def driver_values(bulk: BulkInsert, key: str, series: pd.Series) -> list[Any] | None:
     """A typed column in the driver's form, converted by Arrow in one pass where that is known to
     give exactly what the column type's bind processor gives (``tests/test_rows.py`` holds them
     side by side); None where it is not, and the processor converts value by value."""
+    arr = driver_array(bulk, key, series)
+    return None if arr is None else arr.to_pylist()
+
+
+def driver_array(bulk: BulkInsert, key: str, series: pd.Series) -> pa.Array | None:
+    """:func:`driver_values` as an Arrow array."""
     if bulk.dialect_name != "sqlite":
         return None
     column_type = bulk.target.c[key].type
     arr = pa.array(series, from_pandas=True)
     if pa.types.is_date32(arr.type) and isinstance(column_type, Date):
-        return pc.cast(arr, pa.string()).to_pylist()  # DATE: YYYY-MM-DD
+        return pc.cast(arr, pa.string())  # DATE: YYYY-MM-DD
     if pa.types.is_floating(arr.type) and isinstance(column_type, Numeric):
-        return arr.to_pylist()  # NUMERIC on SQLite binds a float as itself
+        return arr  # NUMERIC on SQLite binds a float as itself
     if (
         pa.types.is_timestamp(arr.type)
         and arr.type.unit == "s"
@@ -234,9 +296,10 @@ def driver_values(bulk: BulkInsert, key: str, series: pd.Series) -> list[Any] | 
         earliest = pc.min(arr).as_py()
         if earliest is not None and np.datetime64(earliest) < _SQLITE_UTC_FROM:
             return None
-        aware = pc.assume_timezone(arr, "Asia/Shanghai")  # the sheet's wall-clock time, stored as UTC
-        utc = pc.cast(aware, pa.timestamp("s", tz="UTC"))
-        return pc.strftime(utc, "%Y-%m-%d %H:%M:%S.000000").to_pylist()  # DATETIME's storage format
+        # the sheet's wall-clock time, stored as UTC: Asia/Shanghai is UTC+8 all year since 1992
+        seconds = pc.subtract(pc.cast(arr, pa.int64()), _SHANGHAI_OFFSET_S)
+        utc = pc.cast(pc.cast(seconds, pa.timestamp("s")), pa.string())
+        return pc.binary_join_element_wise(utc, ".000000", "")  # DATETIME's storage format
     return None
 
 

@@ -83,6 +83,28 @@ def test_json_strings_write_what_json_dumps_writes() -> None:
         json.dumps(v, ensure_ascii=False) for v in TRICKY[:7] + TRICKY[8:]
     ]
     assert json_strings(pa.array(TRICKY)).to_pylist() == [json.dumps(v, ensure_ascii=False) for v in TRICKY]
+    for start in range(len(TRICKY)):  # slices look only at their own bytes
+        for length in (1, 2, 4):
+            part = TRICKY[start : start + length]
+            sliced = pa.array(TRICKY).slice(start, length)
+            assert json_strings(sliced).to_pylist() == [json.dumps(v, ensure_ascii=False) for v in part]
+    chunked = pa.chunked_array([pa.array(TRICKY[:3]), pa.array(TRICKY[3:])])
+    assert json_strings(chunked).to_pylist() == [json.dumps(v, ensure_ascii=False) for v in TRICKY]
+
+
+def test_json_joined_is_json_of_the_joined_row() -> None:
+    from sync.rows import joined, json_joined
+
+    columns = {
+        "a": TRICKY,
+        "b": [None, "x", "", "y\\", '"', "\t", "é", None, "全角", "z"],
+    }
+    plain = {"a": ["甲", "乙"], "b": ["1", None]}
+    for data in (columns, plain):
+        frame = pd.DataFrame({k: pd.array(v, dtype="string[pyarrow]") for k, v in data.items()})
+        expected = [json.dumps(line, ensure_ascii=False) for line in joined(frame, ["a", "b"], "\t", "")]
+        assert json_joined(frame, ["a", "b"], "\t").to_pylist() == expected
+    assert json_joined(pd.DataFrame({"a": pd.array([], dtype="string[pyarrow]")}), ["a"]).to_pylist() == []
 
 
 def test_new_rows_in_the_work_log_read_back_as_written(

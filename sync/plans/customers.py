@@ -28,7 +28,7 @@ from sync.rows import (
     column_values,
     insert_frame,
     joined,
-    joined_array,
+    json_joined,
     json_strings,
     records,
     row_hashes,
@@ -463,9 +463,9 @@ def _log_new(
     def runs() -> Iterator[Change]:  # one entry per run of rows: a big first import is a hundred entries
         for first in range(0, len(keys), block):
             # each row as the JSON pair ["key", "values"], made for ten runs at a time
-            lines = joined_array(frame.iloc[first : first + block], fields, "\t", "")
+            lines = json_joined(frame.iloc[first : first + block], fields, "\t")
             ids = pa.array(keys[first : first + block], pa.string())
-            pairs = pc.binary_join_element_wise("[", json_strings(ids), ", ", json_strings(lines), "]", "")
+            pairs = pc.binary_join_element_wise("[", json_strings(ids), ", ", lines, "]", "")
             for start in range(0, len(pairs), LOG_ROWS_PER_ENTRY):
                 part = keys[first + start : first + start + LOG_ROWS_PER_ENTRY]
                 rows = ", ".join(pairs[start : start + LOG_ROWS_PER_ENTRY].to_pylist())

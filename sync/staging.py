@@ -1,0 +1,109 @@
+"""SQLite: many rows in through a scratch database.
+
+Python's ``sqlite3`` binds every value through the interpreter, which makes a big first import
+spend most of its write time in Python. Here the rows go from Arrow columns into a scratch SQLite
+file through ADBC's SQLite driver, which binds them in C, and then into the real table with one
+``INSERT … SELECT`` on the version's own connection, inside its transaction. The scratch file holds
+a copy and nothing else: if the transaction rolls back, nothing of it stays in the database, and
+the file is deleted when the connection returns to the pool.
+
+The values are the ones the column types' bind processors give (``tests/test_staging.py`` holds
+the two paths side by side), so what is stored does not depend on the way in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import FromClause
+from sqlalchemy.orm import Session
+
+from schema.db import attach, attach_scratch
+from sync.rows import BulkInsert, column_values, driver_array
+
+STAGE_MIN_ROWS = 20_000  # below this, the multi-row INSERT is as fast and needs no scratch file
+
+
+def _bindable(arr: pa.Array) -> pa.Array | None:
+    """The column as ADBC binds it just as ``sqlite3`` binds the same Python values, or None."""
+    kind = arr.type
+    if pa.types.is_dictionary(kind):
+        arr = arr.dictionary_decode()
+        kind = arr.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return pc.cast(arr, pa.string()) if pa.types.is_large_string(kind) else arr
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_null(kind):
+        return arr
+    return None
+
+
+def arrow_columns(bulk: BulkInsert, frame: pd.DataFrame, fields: Sequence[str]) -> dict[str, pa.Array] | None:
+    """The frame's columns in the driver's form, as Arrow; None when one of them has a type the
+    scratch path does not carry (the caller then takes the multi-row ``INSERT``)."""
+    columns: dict[str, pa.Array] = {}
+    for field in fields:
+        arr = driver_array(bulk, field, frame[field])
+        if arr is None:
+            if bulk.processors[field] is None:
+                arr = pa.array(frame[field], from_pandas=True)
+            else:
+                values = [bulk.process(field, v) for v in column_values(frame[field])]
+                if any(isinstance(v, bool) for v in values):
+                    return None
+                try:
+                    arr = pa.array(values)
+                except (pa.ArrowInvalid, pa.ArrowTypeError):
+                    return None
+        bindable = _bindable(arr)
+        if bindable is None:
+            return None
+        columns[field] = bindable
+    return columns
+
+
+def insert_staged(
+    session: Session, table: FromClause, columns: Mapping[str, pa.Array], constant: Mapping[str, Any]
+) -> bool:
+    """Insert the rows given as Arrow columns (already in the driver's form), with the same
+    ``constant`` values on every row. False when the connection cannot take another scratch
+    database: the caller inserts the rows another way."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return False
+    scratch = attach_scratch(connection)
+    if scratch is None:
+        return False
+    import adbc_driver_sqlite.dbapi as adbc  # the driver loads on the first big insert
+
+    name, path = scratch
+    rows = pa.table(dict(columns))
+    writer = adbc.connect(str(path), autocommit=True)
+    try:
+        cursor = writer.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=OFF")  # a scratch copy: nothing to recover
+            cursor.execute("PRAGMA synchronous=OFF")
+            cursor.adbc_ingest("staged", rows, mode="create")
+        finally:
+            cursor.close()
+    finally:
+        writer.close()
+    del rows
+    attach(connection, name, path)
+
+    target = table.c  # type: ignore[attr-defined]
+    bulk = BulkInsert(session, table, [*columns, *constant])
+    quote = connection.dialect.identifier_preparer.quote
+    names = ", ".join(quote(target[k].name) for k in [*columns, *constant])
+    picked = ", ".join([*(quote(k) for k in columns), *("?" for _ in constant)])
+    into = connection.dialect.identifier_preparer.format_table(table)  # type: ignore[arg-type]
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    driver.execute(
+        f"INSERT INTO main.{into} ({names}) SELECT {picked} FROM {name}.staged ORDER BY rowid",
+        [bulk.process(k, v) for k, v in constant.items()],
+    )
+    return True
