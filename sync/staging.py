@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import adbc_driver_sqlite.dbapi as adbc
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -76,8 +77,6 @@ def insert_staged(
     scratch = attach_scratch(connection)
     if scratch is None:
         return False
-    import adbc_driver_sqlite.dbapi as adbc  # the driver loads on the first big insert
-
     name, path = scratch
     rows = pa.table(dict(columns))
     writer = adbc.connect(str(path), autocommit=True)
