@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import hashlib
 import json
 import os
@@ -85,11 +86,14 @@ def salesync_ingests(path: Path, edited: Path, db: str | None, tmp: Path, profil
     import sync.ingest
     import sync.plans.customers  # noqa: F401  (a running watcher has paid its imports long before)
     from schema.kinds.customers import KIND
+    from sync.runtime import tune_collector
     from sync.stamp import Stamp
     from sync.stamp_write import write_stamp
 
     workbook = tmp / "客户登记.xlsx"
     workbook.write_bytes(path.read_bytes())
+    collector = gc.get_threshold()
+    tune_collector()  # as the salesync command does at start; the baseline keeps Python's defaults
     with fresh_database(db, tmp) as url:
         app = salesync_app(url, tmp)
         try:
@@ -115,6 +119,7 @@ def salesync_ingests(path: Path, edited: Path, db: str | None, tmp: Path, profil
             reingest_s = time.perf_counter() - started
         finally:
             app.close()
+            gc.set_threshold(*collector)
     if profiler and profile:
         profiler.dump_stats(profile.with_name("re" + profile.name))
     return Ingests(
@@ -201,6 +206,9 @@ def child(mode: str, path: Path, db: str | None) -> None:
         app = salesync_app(url, Path(tmp)) if mode == "ingest" else None
         if app is not None:
             import sync.ingest  # noqa: F401  (everything the ingest imports, before the baseline)
+            from sync.runtime import tune_collector
+
+            tune_collector()  # as the salesync command does at start
         try:
             Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
             reset = True

@@ -24,6 +24,7 @@ from sync.app import Salesync
 from sync.config import Config, ConfigError
 from sync.errors import SalesyncError
 from sync.outcome import Outcome
+from sync.runtime import tune_collector
 
 
 @contextmanager
@@ -54,6 +55,7 @@ def _app(ctx: click.Context) -> Salesync:
 @click.pass_context
 def main(ctx: click.Context, db: str | None, config_file: Path | None, data_dir: Path | None) -> None:
     """salesync：以 Excel 为录入层的销售数据系统。"""
+    tune_collector()
     ctx.obj = {"db": db, "config": config_file, "data_dir": data_dir}
 
 

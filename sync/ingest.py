@@ -14,6 +14,7 @@ import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -220,14 +221,17 @@ def _finish(session: Session, version: WorkbookVersion, outcome: Outcome) -> Non
     findings = outcome.findings
     if len(findings) >= staging.STAGE_MIN_ROWS and session.get_bind().dialect.name == "sqlite":
         columns = {
-            "code": pa.array([f.code for f in findings], pa.string()),
-            "severity": pa.array([f.severity.value for f in findings], pa.string()),
-            "sheet": pa.array([f.sheet for f in findings], pa.string()),
-            "row": pa.array([f.row for f in findings], pa.int64()),
-            "header": pa.array([f.header for f in findings], pa.string()),
-            "value": pa.array([f.value for f in findings], pa.string()),
-            "message": pa.array([_message(f, rendered) for f in findings], pa.string()),
+            key: pa.array(list(map(attrgetter(key), findings)), kind)
+            for key, kind in (
+                ("code", pa.string()),
+                ("sheet", pa.string()),
+                ("row", pa.int64()),
+                ("header", pa.string()),
+                ("value", pa.string()),
+            )
         }
+        columns["severity"] = pa.array([f.severity.value for f in findings], pa.string())
+        columns["message"] = pa.array([_message(f, rendered) for f in findings], pa.string())
         if staging.insert_staged(session, VersionFinding.__table__, columns, {"version_id": version.id}):
             return
     bulk = BulkInsert(

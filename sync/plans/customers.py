@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
+from itertools import repeat
+from operator import itemgetter
 from typing import Any, cast
 
 import numpy as np
@@ -211,12 +213,21 @@ def _late_entries(ctx: IngestContext, frame: pd.DataFrame, positions: list[int],
     codes = np.asarray(days.indices.fill_null(-1).to_numpy(zero_copy_only=False))
     is_late = np.array([s is not None for s in shown] + [False], dtype=bool)[codes]  # -1: no date
     rows = frame.index.to_numpy()[np.asarray(positions)][is_late]
-    header = CUSTOMERS.header("first_contact_date")
-    for row, code in zip(rows.tolist(), codes[is_late].tolist(), strict=True):
-        value, params = shown[code] or ("", {})
-        result.findings.append(
-            Finding("late-entry", CUSTOMERS.name, row, header, value, params, Severity.WARNING)
+    late = [s or ("", {}) for s in shown]  # by the day's code; only late days are picked
+    picked = [late[code] for code in codes[is_late].tolist()]
+    # built by map, not a Python loop: a first import may bring 100k late entries
+    result.findings.extend(
+        map(
+            Finding,
+            repeat("late-entry"),
+            repeat(CUSTOMERS.name),
+            rows.tolist(),
+            repeat(CUSTOMERS.header("first_contact_date")),
+            map(itemgetter(0), picked),
+            map(itemgetter(1), picked),
+            repeat(Severity.WARNING),
         )
+    )
 
 
 def _record_collisions(ctx: IngestContext, collided: list[tuple[int, Any, int]], result: PlanResult) -> None:
