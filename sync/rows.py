@@ -8,7 +8,9 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import partial
 from itertools import chain
+from operator import methodcaller
 from typing import Any, cast
 
 import numpy as np
@@ -98,10 +100,16 @@ def json_joined(frame: pd.DataFrame, fields: Sequence[str], sep: str = "\t") -> 
     return pc.binary_join_element_wise('"', pc.binary_join_element_wise(*parts, glue), '"', "")
 
 
+_BLAKE64 = partial(hashlib.blake2b, digest_size=8)
+_HEXDIGEST = methodcaller("hexdigest")
+
+
 def row_hashes(frame: pd.DataFrame, fields: Sequence[str]) -> list[str]:
     """A 64-bit fingerprint of each row's values: equal rows, equal hashes."""
-    blake = hashlib.blake2b
-    return [blake(text.encode(), digest_size=8).hexdigest() for text in joined(frame, fields)]
+    if frame.empty:
+        return []
+    texts = pc.cast(joined_array(frame, fields), pa.binary()).to_pylist()  # UTF-8 bytes, as encode() gives
+    return list(map(_HEXDIGEST, map(_BLAKE64, texts)))
 
 
 def column_values(series: pd.Series) -> list[Any]:

@@ -131,7 +131,11 @@ def _apply_customer_rows(ctx: IngestContext, result: PlanResult) -> tuple[dict[s
     new_idx: list[int] = []
     changed: list[tuple[int, Any]] = []  # (position, existing)
     collided: list[tuple[int, Any, int]] = []  # (row, existing, position)
-    for pos, (row, phone, id_number, digest) in enumerate(zip(rows, phones, id_numbers, hashes, strict=True)):
+    if not by_phone and not by_id:  # none of them known yet (a first import): all are new
+        new_idx = list(range(len(rows)))
+    for pos, (row, phone, id_number, digest) in enumerate(
+        zip(rows, phones, id_numbers, hashes, strict=True) if by_phone or by_id else ()
+    ):
         existing = by_phone.get(phone)  # a known phone with a new ID number is an update of that customer
         if existing is None and id_number and id_number in by_id:
             other = by_id[id_number]
@@ -190,7 +194,7 @@ def _apply_customer_rows(ctx: IngestContext, result: PlanResult) -> tuple[dict[s
         )
         _log_new(ctx, "customer", [phones[i] for i in new_idx], frame.iloc[new_idx], CUSTOMER_FIELDS)
         stmt = select(Customer.phone, Customer.id).where(Customer.first_version_id == version.id)
-        for phone, cid in session.execute(stmt):
+        for phone, cid in session.connection().execute(stmt):  # plain rows: no ORM loading
             phone_ids[phone] = cid
             created.add(cid)
     if collided:
