@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from schema.spec import Lookups
 from validators.findings import Finding, display
@@ -256,12 +257,31 @@ def discount_values(book: Book, lookups: Lookups) -> Iterator[Finding]:
 # -- customers ------------------------------------------------------------------------------------------
 
 
-def _phones(series: pd.Series) -> set[str]:
-    return {p for p in pa.array(series, from_pandas=True).to_pylist() if p is not None}
+def _phone_array(series: pd.Series) -> pa.Array:
+    arr = pa.array(series, type=pa.string(), from_pandas=True)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
-def _rows_not_in(frame: pd.DataFrame, allowed: set[str]) -> pd.Index:
-    return frame.index[~frame["phone"].isin(list(allowed)).to_numpy(dtype=bool, na_value=False)]
+def _unique(phones: pa.Array) -> pa.Array:
+    return pc.unique(pc.drop_null(phones))
+
+
+def _listed(phones: pa.Array, values: pa.Array) -> np.ndarray:
+    """Which phones are among ``values`` (a missing phone never is)."""
+    return np.asarray(pc.fill_null(pc.is_in(phones, value_set=values), False), dtype=bool)
+
+
+def _rows_not_listed(frame: pd.DataFrame, phones: pa.Array, values: pa.Array, lookup: Any) -> pd.Index:
+    """The rows whose phone is neither among ``values`` nor among what ``lookup`` finds for the
+    others (the database is asked only about phones the workbook does not settle)."""
+    listed = _listed(phones, values)
+    if listed.all():
+        return frame.index[:0]
+    others = set(_unique(phones.filter(pa.array(~listed))).to_pylist())
+    found = lookup(others) if others else set()
+    if found:
+        listed |= _listed(phones, pa.array(sorted(found), pa.string()))
+    return frame.index[~listed]
 
 
 def new_customer_has_first_event(book: Book, lookups: Lookups) -> Iterator[Finding]:
@@ -270,26 +290,30 @@ def new_customer_has_first_event(book: Book, lookups: Lookups) -> Iterator[Findi
     if customers.empty:
         return
     events = _clean(book, "customer_event")
-    first = (
-        _phones(events.loc[events["kind"].isin(["首次来电", "首次来访"]).to_numpy(), "phone"])
-        if not events.empty
-        else set()
-    )
-    known = lookups.known_phones(_phones(customers["phone"]) - first)
-    for row in _rows_not_in(customers, first | known):
+    if events.empty:
+        first = pa.array([], pa.string())
+    else:
+        opening = events["kind"].isin(["首次来电", "首次来访"]).to_numpy(dtype=bool, na_value=False)
+        first = _unique(_phone_array(events.loc[opening, "phone"]))
+    phones = _phone_array(customers["phone"])
+    for row in _rows_not_listed(customers, phones, first, lookups.known_phones):
         yield _at(book, "customer", row, "phone", "customer-needs-event")
 
 
 def events_have_customer(book: Book, lookups: Lookups) -> Iterator[Finding]:
     """Events and questionnaires name a customer of this workbook or one the author already owns."""
     customers = book.get("customer")
-    listed = _phones(customers.frame["phone"]) if customers is not None else set()
+    listed = (
+        _unique(_phone_array(customers.frame["phone"]))
+        if customers is not None
+        else pa.array([], pa.string())
+    )
     for entity in ("customer_event", "questionnaire"):
         frame = _clean(book, entity)
         if frame.empty:
             continue
-        owned = lookups.owned_phones(_phones(frame["phone"]) - listed)
-        for row in _rows_not_in(frame, listed | owned):
+        phones = _phone_array(frame["phone"])
+        for row in _rows_not_listed(frame, phones, listed, lookups.owned_phones):
             yield _at(book, entity, row, "phone", "event-unknown-customer")
 
 
