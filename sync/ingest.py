@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
@@ -208,6 +209,39 @@ def _message(finding: Finding, cache: dict[tuple[Any, ...], str]) -> str:
     return message
 
 
+_FINDING_SCHEMA = pa.schema(
+    [
+        ("code", pa.string()),
+        ("severity", pa.string()),
+        ("sheet", pa.string()),
+        ("row", pa.int64()),
+        ("header", pa.string()),
+        ("value", pa.string()),
+        ("message", pa.string()),
+    ]
+)
+
+
+def _finding_batches(
+    findings: list[Finding], rendered: dict[tuple[Any, ...], str]
+) -> Iterator[pa.RecordBatch]:
+    """Findings as record batches of the version_finding columns, made as they are read."""
+    for start in range(0, len(findings), INSERT_CHUNK * 4):
+        part = findings[start : start + INSERT_CHUNK * 4]
+        yield pa.record_batch(
+            [
+                pa.array(list(map(attrgetter("code"), part)), pa.string()),
+                pa.array([f.severity.value for f in part], pa.string()),
+                pa.array(list(map(attrgetter("sheet"), part)), pa.string()),
+                pa.array(list(map(attrgetter("row"), part)), pa.int64()),
+                pa.array(list(map(attrgetter("header"), part)), pa.string()),
+                pa.array(list(map(attrgetter("value"), part)), pa.string()),
+                pa.array([_message(f, rendered) for f in part], pa.string()),
+            ],
+            schema=_FINDING_SCHEMA,
+        )
+
+
 def _finish(session: Session, version: WorkbookVersion, outcome: Outcome) -> None:
     version.outcome = outcome.verdict.value
     version.rows_total = outcome.rows_total
@@ -220,19 +254,8 @@ def _finish(session: Session, version: WorkbookVersion, outcome: Outcome) -> Non
     rendered: dict[tuple[Any, ...], str] = {}
     findings = outcome.findings
     if len(findings) >= staging.STAGE_MIN_ROWS and session.get_bind().dialect.name == "sqlite":
-        columns = {
-            key: pa.array(list(map(attrgetter(key), findings)), kind)
-            for key, kind in (
-                ("code", pa.string()),
-                ("sheet", pa.string()),
-                ("row", pa.int64()),
-                ("header", pa.string()),
-                ("value", pa.string()),
-            )
-        }
-        columns["severity"] = pa.array([f.severity.value for f in findings], pa.string())
-        columns["message"] = pa.array([_message(f, rendered) for f in findings], pa.string())
-        if staging.insert_staged(session, VersionFinding.__table__, columns, {"version_id": version.id}):
+        stream = pa.RecordBatchReader.from_batches(_FINDING_SCHEMA, _finding_batches(findings, rendered))
+        if staging.insert_staged(session, VersionFinding.__table__, stream, {"version_id": version.id}):
             return
     bulk = BulkInsert(
         session,

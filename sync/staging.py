@@ -66,11 +66,15 @@ def arrow_columns(bulk: BulkInsert, frame: pd.DataFrame, fields: Sequence[str]) 
 
 
 def insert_staged(
-    session: Session, table: FromClause, columns: Mapping[str, pa.Array], constant: Mapping[str, Any]
+    session: Session,
+    table: FromClause,
+    columns: Mapping[str, pa.Array] | pa.RecordBatchReader,
+    constant: Mapping[str, Any],
 ) -> bool:
-    """Insert the rows given as Arrow columns (already in the driver's form), with the same
-    ``constant`` values on every row. False when the connection cannot take another scratch
-    database: the caller inserts the rows another way."""
+    """Insert the rows given as Arrow columns, or as a stream of record batches made on the way
+    (values already in the driver's form), with the same ``constant`` values on every row. False
+    when the connection cannot take another scratch database: the caller inserts the rows another
+    way (a stream not yet read)."""
     connection = session.connection()
     if connection.dialect.name != "sqlite":
         return False
@@ -78,7 +82,8 @@ def insert_staged(
     if scratch is None:
         return False
     name, path = scratch
-    rows = pa.table(dict(columns))
+    rows = columns if isinstance(columns, pa.RecordBatchReader) else pa.table(dict(columns))
+    keys = list(rows.schema.names)
     writer = adbc.connect(str(path), autocommit=True)
     try:
         cursor = writer.cursor()
@@ -94,10 +99,10 @@ def insert_staged(
     attach(connection, name, path)
 
     target = table.c  # type: ignore[attr-defined]
-    bulk = BulkInsert(session, table, [*columns, *constant])
+    bulk = BulkInsert(session, table, [*keys, *constant])
     quote = connection.dialect.identifier_preparer.quote
-    names = ", ".join(quote(target[k].name) for k in [*columns, *constant])
-    picked = ", ".join([*(quote(k) for k in columns), *("?" for _ in constant)])
+    names = ", ".join(quote(target[k].name) for k in [*keys, *constant])
+    picked = ", ".join([*(quote(k) for k in keys), *("?" for _ in constant)])
     into = connection.dialect.identifier_preparer.format_table(table)  # type: ignore[arg-type]
     driver = connection.connection.driver_connection
     assert driver is not None
