@@ -142,7 +142,8 @@ def _resolve_workbook(
 
     A stamped file at its workbook's place (or moved, its old place now empty) continues that workbook.
     A copy of a stamped workbook — elsewhere while the original still exists, or by another account —
-    starts a new workbook of its own.
+    starts a new workbook of its own. A file without a stamp continues its author's workbook at the
+    same place only while that workbook's last accepted stamp has not been written into the file.
     """
     if stamp is not None and stamp.workbook_uid:
         workbook = session.scalar(
@@ -156,6 +157,25 @@ def _resolve_workbook(
         ):
             workbook.path = str(path)
             return workbook, stamp.accepted_version
+    else:
+        # No stamp: saved again while Excel held the file, so the stamp of its last accepted
+        # version could not be written in yet. The same author's workbook at this place, whose
+        # stamp has not reached the file, is the one being continued.
+        workbook = session.scalar(
+            select(Workbook)
+            .where(
+                Workbook.path == str(path),
+                Workbook.account_id == account.id,
+                Workbook.kind == kind.id,
+                Workbook.accepted_seq > 0,
+                Workbook.stamped_seq < Workbook.accepted_seq,
+            )
+            .order_by(Workbook.id.desc())
+            .limit(1)
+            .with_for_update()
+        )
+        if workbook is not None:
+            return workbook, workbook.accepted_seq
     workbook = Workbook(
         uid=str(uuid.uuid4()), kind=kind.id, account_id=account.id, path=str(path), accepted_seq=0
     )

@@ -10,7 +10,10 @@ import hashlib
 import logging
 from pathlib import Path
 
-from schema.models import KnownDigest
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from schema.models import KnownDigest, Workbook
 from sync.app import Salesync
 from sync.feedback import annotate_workbook, is_open, replace_atomically, write_result_workbook
 from sync.outcome import Outcome
@@ -55,6 +58,18 @@ def write_back(
         return None
     if digest is not None and outcome.version_id is not None:
         with app.transaction() as session:
-            if session.get(KnownDigest, digest) is None:
-                session.add(KnownDigest(sha256=digest, version_id=outcome.version_id))
+            record_written(session, digest, outcome.version_id, stamp)
     return digest
+
+
+def record_written(session: Session, digest: str, version_id: int, stamp: Stamp | None) -> None:
+    """What salesync wrote into a workbook: its bytes are a known digest of the version (not a new
+    save), and the stamp it carries has reached the workbook's file."""
+    if session.get(KnownDigest, digest) is None:
+        session.add(KnownDigest(sha256=digest, version_id=version_id))
+    if stamp is not None and stamp.workbook_uid and stamp.accepted_version:
+        session.execute(
+            update(Workbook)
+            .where(Workbook.uid == stamp.workbook_uid, Workbook.stamped_seq < stamp.accepted_version)
+            .values(stamped_seq=stamp.accepted_version)
+        )

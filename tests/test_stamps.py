@@ -98,3 +98,56 @@ def test_copy_of_a_stamped_workbook_starts_a_new_workbook(
     assert second.based_on_seq is None and second.seq == 1
     with app.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Workbook)) == 2
+
+
+def test_saves_while_excel_holds_the_file_continue_one_workbook(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
+    """Excel keeps the file open between saves, so no stamp can be written in: the next save has
+    none, and is still the same workbook, based on the version before it."""
+    from sync.feedback import excel_lock_paths
+    from tests.workbooks import edit
+
+    path = fill_template("customers", customer_rows(40), tmp_path / "客户登记.xlsx")
+    lock = excel_lock_paths(path)[0]
+    lock.write_bytes(b"rep_a")  # Excel has it open
+    first = app.ingest(path, "rep_a")
+    assert read_stamp(path.read_bytes()).workbook_uid is None  # type: ignore[union-attr]
+
+    edit(path, "客户", 3, "备注", "第二次保存")
+    second = app.ingest(path, "rep_a")
+    assert second.verdict is Verdict.ACCEPTED, second.findings
+    assert second.workbook_uid == first.workbook_uid
+    assert (second.based_on_seq, second.seq) == (1, 2)
+    assert second.rows_written == 1
+    assert second.rows_unchanged > 0  # the untouched rows were recognised from version 1
+
+    lock.unlink()  # Excel closed: the next accepted version's stamp goes in
+    edit(path, "客户", 4, "备注", "第三次保存")
+    third = app.ingest(path, "rep_a")
+    assert (third.workbook_uid, third.seq) == (first.workbook_uid, 3)
+    stamp = read_stamp(path.read_bytes())
+    assert stamp is not None and (stamp.workbook_uid, stamp.accepted_version) == (first.workbook_uid, 3)
+
+    # Now the file carries its stamp: a file without one at this place is another workbook.
+    fresh = fill_template("customers", customer_rows(5), tmp_path / "new.xlsx")
+    shutil.move(fresh, path)
+    other = app.ingest(path, "rep_a")
+    assert other.workbook_uid != first.workbook_uid and other.seq == 1
+    with app.transaction() as session:
+        books = session.scalars(select(Workbook).order_by(Workbook.id)).all()
+        assert [(b.accepted_seq, b.stamped_seq) for b in books] == [(3, 3), (1, 1)]
+
+
+def test_an_unstamped_file_of_another_author_starts_its_own_workbook(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
+    from sync.feedback import excel_lock_paths
+
+    path = fill_template("customers", customer_rows(5), tmp_path / "客户登记.xlsx")
+    excel_lock_paths(path)[0].write_bytes(b"rep_a")
+    first = app.ingest(path, "rep_a")
+    other = fill_template("customers", customer_rows(5, start=100), tmp_path / "b.xlsx")
+    shutil.move(other, path)
+    second = app.ingest(path, "rep_b")
+    assert second.workbook_uid != first.workbook_uid and second.seq == 1

@@ -34,6 +34,8 @@ class Workbook(Base):
     path: Mapped[str] = mapped_column(String(1000))
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
     accepted_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # the accepted version whose stamp was written into the file at ``path`` (0: none yet)
+    stamped_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     account: Mapped[Account] = relationship()
 

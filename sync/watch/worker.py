@@ -33,6 +33,7 @@ from sync.stamp_write import StampError, write_stamp
 from sync.templates import template_bytes
 from sync.watch import queue
 from sync.watch.logs import EventLog
+from sync.writeback import record_written
 from validators.findings import Finding
 
 ACCEPTING = (Verdict.ACCEPTED, Verdict.PARTIAL)
@@ -185,8 +186,7 @@ def _write_stamp(app: Salesync, path: Path, expected: str, stamp: Stamp, version
         return False
     digest = hashlib.sha256(stamped).hexdigest()
     with app.transaction() as session:
-        if session.get(KnownDigest, digest) is None:
-            session.add(KnownDigest(sha256=digest, version_id=version_id))
+        record_written(session, digest, version_id, stamp)
     return True
 
 
