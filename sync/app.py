@@ -13,6 +13,7 @@ from schema.db import is_initialised, make_engine, session_factory, upgrade
 from sync.config import Config
 from sync.errors import NotInitialised
 from sync.outcome import Outcome
+from sync.progress import Progress
 from sync.worklog import load_key
 
 
@@ -45,7 +46,10 @@ class Salesync:
         allow_removals: bool = False,
         write_back: bool | None = None,
         data: bytes | None = None,
+        progress: Progress | None = None,
     ) -> Outcome:
+        """Ingest one saved workbook as ``username``; ``progress`` hears each stage as it begins
+        (``sync.progress.STAGES``)."""
         from sync.ingest import ingest_file
 
         return ingest_file(
@@ -55,6 +59,7 @@ class Salesync:
             allow_removals=allow_removals,
             write_back=self.config.write_back if write_back is None else write_back,
             data=data,
+            progress=progress,
         )
 
     def close(self) -> None:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 from sqlalchemy import select
@@ -24,7 +24,11 @@ from sync.app import Salesync
 from sync.config import Config, ConfigError
 from sync.errors import SalesyncError
 from sync.outcome import Outcome
+from sync.progress import LABELS, STAGES
 from sync.runtime import tune_collector
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
 
 
 @contextmanager
@@ -203,6 +207,11 @@ def _print_outcome(outcome: Outcome, lang: str) -> None:
 @click.option("--allow-removals", is_flag=True, help="确认本次删除比例异常的保存。")
 @click.option("--no-write-back", is_flag=True, help="不写反馈文件，也不写入版本戳。")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="输出语言。")
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="在标准错误上显示进度（默认：标准错误是终端时显示）。",
+)
 @click.pass_context
 def ingest(
     ctx: click.Context,
@@ -212,22 +221,61 @@ def ingest(
     allow_removals: bool,
     no_write_back: bool,
     lang: str | None,
+    progress: bool | None,
 ) -> None:
     """校验并同步工作簿 FILES（每个文件一个事务）。"""
     app = _app(ctx)
     lang = lang or app.config.lang
     outcomes = []
+    show = sys.stderr.isatty() if progress is None else progress
     with _errors():
         app.require_initialised()
-        for path in files:
+        if show:
+            outcomes = _ingest_with_progress(app, files, username, allow_removals, not no_write_back, lang)
+        for path in files if not show else ():
             outcome = app.ingest(path, username, allow_removals=allow_removals, write_back=not no_write_back)
             outcomes.append(outcome)
             if not as_json:
+                _print_outcome(outcome, lang)
+        if show and not as_json:
+            for outcome in outcomes:
                 _print_outcome(outcome, lang)
     if as_json:
         payload = [o.as_dict(lang) for o in outcomes]
         click.echo(json.dumps(payload[0] if len(payload) == 1 else payload, ensure_ascii=False, indent=2))
     ctx.exit(max(o.verdict.exit_code for o in outcomes))
+
+
+def _ingest_with_progress(
+    app: Salesync, files: tuple[Path, ...], username: str, allow_removals: bool, write_back: bool, lang: str
+) -> list[Outcome]:
+    """Ingest ``files`` under a progress bar on stderr, one step per stage of each file; the
+    outcomes are printed after it, so that the bar and the results do not interleave."""
+    labels = LABELS.get(lang, LABELS["zh"])
+    now_at = {"file": files[0].name if files else "", "stage": ""}
+    outcomes: list[Outcome] = []
+    shown: ProgressBar[int] = click.progressbar(
+        length=len(files) * len(STAGES),
+        label="同步" if lang == "zh" else "ingest",
+        file=sys.stderr,
+        item_show_func=lambda _item: f"{now_at['file']} · {now_at['stage']}" if now_at["stage"] else None,
+    )
+    with shown as bar:
+        for index, path in enumerate(files):
+            now_at["file"] = path.name
+
+            def stage(name: str, _index: int = index) -> None:
+                now_at["stage"] = labels[name]
+                done = _index * len(STAGES) + STAGES.index(name)
+                bar.update(done - bar.pos, done)
+
+            outcomes.append(
+                app.ingest(
+                    path, username, allow_removals=allow_removals, write_back=write_back, progress=stage
+                )
+            )
+            bar.update((index + 1) * len(STAGES) - bar.pos)
+    return outcomes
 
 
 @main.command()

@@ -34,6 +34,7 @@ from sync.errors import FileUnavailable
 from sync.lookups import DatabaseLookups
 from sync.outcome import Outcome, RowStatus, Verdict
 from sync.plans import IngestContext, get_plan
+from sync.progress import Progress, quiet
 from sync.reader import RawWorkbook, read_workbook
 from sync.rows import INSERT_CHUNK, BulkInsert
 from sync.stamp import Stamp
@@ -306,6 +307,7 @@ def _ingest(
     digest: str,
     allow_removals: bool,
     hold: tuple[float, int],
+    step: Progress = quiet,
 ) -> tuple[Outcome, Pending]:
     seen = now()
     _store(session, digest, data)
@@ -326,6 +328,7 @@ def _ingest(
     findings: list[Finding] = []
     if not account.active:
         findings.append(Finding("account-disabled", params={"account": account.username}))
+    step("read")
     raw = read_workbook(data)
     findings += raw.findings
     kind = raw.kind
@@ -345,6 +348,7 @@ def _ingest(
     version.workbook_id = workbook.id
     version.based_on_seq = base_seq
     outcome.workbook_uid, outcome.based_on_seq = workbook.uid, base_seq
+    step("check")
     selection = _selection(session, kind, account, workbook, base_seq, raw)
     if selection is None:
         book = _prepare_book(raw)
@@ -370,6 +374,7 @@ def _ingest(
             hold_ratio=hold[0],
             hold_minimum=hold[1],
         )
+        step("write")
         result = get_plan(kind.plan)(ctx)
         findings += result.findings
         outcome.rows_written, outcome.change_set_id, held = (
@@ -440,6 +445,7 @@ def ingest_file(
     allow_removals: bool = False,
     write_back: bool = True,
     data: bytes | None = None,
+    progress: Progress | None = None,
 ) -> Outcome:
     """Ingest one saved workbook as ``username``. Bad input yields an outcome, never an exception.
 
@@ -459,10 +465,14 @@ def ingest_file(
         previous = _previous(session, digest, account)
         if previous is not None:
             return _unchanged(path, account, digest, previous)
-        outcome, pending = _ingest(session, account, path, data, digest, allow_removals, hold)
+        step = progress or quiet
+        outcome, pending = _ingest(session, account, path, data, digest, allow_removals, hold, step)
+        step("commit")
     log.info("ingested %s as %s: %s", path, username, outcome.verdict.value)
     if write_back:
         from sync.writeback import write_back as do_write_back
+
+        step("feedback")
 
         do_write_back(app, path, data, outcome, pending.stamp, annotate=pending.annotate)
     return outcome

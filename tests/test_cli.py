@@ -118,3 +118,47 @@ def test_every_command_is_documented_in_the_readme() -> None:
     documented = set(re.findall(r"`salesync ([a-z]+(?: [a-z]+)?)", readme))
     missing = [c for c in _commands(main) if c not in documented]
     assert not missing, f"README lacks: {missing}"
+
+
+def test_ingest_shows_its_stages_on_stderr_and_the_results_on_stdout(
+    database_url: str, tmp_path: Path
+) -> None:
+    invoke(database_url, "init")
+    invoke(database_url, "region", "add", "SZ", "深圳")
+    invoke(
+        database_url,
+        *("user", "add", "zhangli", "--name", "张丽", "--role", "sales_rep", "--region", "SZ"),
+        "--password-stdin",
+        input="s3cret-password\n",
+    )
+    first = fill_template("customers", customer_rows(3), tmp_path / "客户登记.xlsx")
+    second = fill_template("customers", customer_rows(2, start=10), tmp_path / "客户登记2.xlsx")
+    runner = CliRunner()
+    args = ["--db", database_url, "ingest", str(first), str(second), "--as", "zhangli"]
+    shown = runner.invoke(main, [*args, "--progress"], catch_exceptions=False)
+    assert shown.exit_code == 0, shown.output
+    assert shown.stderr.startswith("同步")  # the bar (drawn only on a terminal), on stderr only
+    assert "同步" not in shown.stdout
+    assert shown.stdout.count("已全部接收") == 2, shown.stdout  # both results, after the bar
+
+    quiet = runner.invoke(main, [*args, "--no-progress"], catch_exceptions=False)
+    assert quiet.stderr == ""  # not a terminal, or told not to: no bar
+
+
+def test_ingest_reports_each_stage_as_it_begins(app, people, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from sync.progress import STAGES
+
+    stages: list[str] = []
+    path = fill_template("customers", customer_rows(3), tmp_path / "客户登记.xlsx")
+    app.ingest(path, "rep_a", progress=stages.append)
+    assert stages == list(STAGES)
+
+    stages.clear()
+    app.ingest(path, "rep_a", write_back=False, progress=stages.append)  # same bytes as written back
+    assert stages == []  # known bytes: nothing to do
+
+    stages.clear()
+    broken = tmp_path / "坏.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a workbook")
+    app.ingest(broken, "rep_a", write_back=False, progress=stages.append)
+    assert stages == ["read", "commit"]  # refused whole: never checked or written
