@@ -12,7 +12,9 @@ the two paths side by side), so what is stored does not depend on the way in."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import adbc_driver_sqlite.dbapi as adbc
@@ -24,6 +26,8 @@ from sqlalchemy.orm import Session
 
 from schema.db import attach, attach_scratch
 from sync.rows import BulkInsert, column_values, driver_array
+
+log = logging.getLogger("salesync.staging")
 
 STAGE_MIN_ROWS = 20_000  # below this, the multi-row INSERT is as fast and needs no scratch file
 
@@ -65,25 +69,7 @@ def arrow_columns(bulk: BulkInsert, frame: pd.DataFrame, fields: Sequence[str]) 
     return columns
 
 
-def insert_staged(
-    session: Session,
-    table: FromClause,
-    columns: Mapping[str, pa.Array] | pa.RecordBatchReader,
-    constant: Mapping[str, Any],
-) -> bool:
-    """Insert the rows given as Arrow columns, or as a stream of record batches made on the way
-    (values already in the driver's form), with the same ``constant`` values on every row. False
-    when the connection cannot take another scratch database: the caller inserts the rows another
-    way (a stream not yet read)."""
-    connection = session.connection()
-    if connection.dialect.name != "sqlite":
-        return False
-    scratch = attach_scratch(connection)
-    if scratch is None:
-        return False
-    name, path = scratch
-    rows = columns if isinstance(columns, pa.RecordBatchReader) else pa.table(dict(columns))
-    keys = list(rows.schema.names)
+def _write_scratch(path: Path, rows: pa.Table | pa.RecordBatchReader) -> None:
     writer = adbc.connect(str(path), autocommit=True)
     try:
         cursor = writer.cursor()
@@ -95,6 +81,33 @@ def insert_staged(
             cursor.close()
     finally:
         writer.close()
+
+
+def insert_staged(
+    session: Session,
+    table: FromClause,
+    columns: Mapping[str, pa.Array] | pa.RecordBatchReader,
+    constant: Mapping[str, Any],
+) -> bool:
+    """Insert the rows given as Arrow columns, or as a stream of record batches made on the way
+    (values already in the driver's form), with the same ``constant`` values on every row. False
+    when the connection cannot take another scratch database, or the scratch file cannot be
+    written: nothing was inserted, and the caller inserts the rows another way (from its own
+    data: a stream may have been read)."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return False
+    scratch = attach_scratch(connection)
+    if scratch is None:
+        return False
+    name, path = scratch
+    rows = columns if isinstance(columns, pa.RecordBatchReader) else pa.table(dict(columns))
+    keys = list(rows.schema.names)
+    try:
+        _write_scratch(path, rows)
+    except (adbc.Error, OSError) as exc:  # no room in the temp folder, say: the slower way still works
+        log.warning("scratch database %s not written (%s); rows go in one by one", path, exc)
+        return False
     del rows
     attach(connection, name, path)
 

@@ -159,3 +159,28 @@ def test_a_failed_version_leaves_nothing_of_its_staged_rows(
         assert outcome.rows_written > 600
     finally:
         app.close()
+
+
+def test_a_scratch_file_that_cannot_be_written_falls_back_to_row_by_row(
+    tmp_path: Path,
+    workbook: Path,
+    scratch_root: Path,
+    staged_calls: list[bool],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    plain, staged = _app(tmp_path, "plain"), _app(tmp_path, "staged")
+    try:
+        plain.ingest(workbook, "rep_a", write_back=False)
+        monkeypatch.setattr(staging, "STAGE_MIN_ROWS", 1)
+
+        def full_disk(*_args: Any) -> None:
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(staging, "_write_scratch", full_disk)
+        staged.ingest(workbook, "rep_a", write_back=False)
+        assert staged_calls and not any(staged_calls)
+        assert _dump(staged) == _dump(plain)
+        assert not list(scratch_root.iterdir())
+    finally:
+        plain.close()
+        staged.close()
