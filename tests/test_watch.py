@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from schema.kinds import get_kind
-from schema.models import Customer
+from schema.models import Customer, Workbook
 from sync.app import Salesync
 from sync.feedback import result_path
 from sync.stamp import STAMP_SHEET
@@ -246,6 +246,29 @@ def test_the_stamp_waits_for_excel_to_close_the_file(app: Salesync, home: Path, 
         settled(app, watcher)
     assert len(versions(app)) == 1  # the stamped file is a known digest, not a new version
     assert [j.stamp_pending for j in jobs(app) if j.sha256 == sha(data)] == [False]
+    with app.transaction() as session:  # the stamp has reached the file: recorded on the workbook
+        assert [(w.accepted_seq, w.stamped_seq) for w in session.scalars(select(Workbook))] == [(1, 1)]
+
+
+def test_a_save_while_excel_holds_the_file_continues_its_workbook(
+    app: Salesync, home: Path, tmp_path: Path
+) -> None:
+    first, second = workbook_bytes(tmp_path, 2), workbook_bytes(tmp_path, 3)
+    path, lock = home / "客户登记.xlsx", home / "~$客户登记.xlsx"
+    lock.write_bytes(b"owner")
+    with running_watcher(app, app.config.drive_root) as watcher:
+        path.write_bytes(first)
+        wait_for("the first save", lambda: version_of(app, sha(first)))
+        settled(app, watcher)
+        path.write_bytes(second)  # saved again in Excel: still no stamp in it
+        wait_for("the second save", lambda: version_of(app, sha(second)))
+        settled(app, watcher)
+        lock.unlink()
+        wait_for("the stamp", lambda: _stamped_version(path) == 2)
+        settled(app, watcher)
+    with app.transaction() as session:
+        books = session.scalars(select(Workbook)).all()
+        assert [(w.accepted_seq, w.stamped_seq) for w in books] == [(2, 2)]
 
 
 def test_a_restarted_watcher_does_not_read_recorded_files_again(
