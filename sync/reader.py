@@ -74,6 +74,25 @@ class RawWorkbook:
         return not any(f.structural for f in self.findings)
 
 
+def peek(data: bytes) -> tuple[WorkbookKind | None, Stamp | None]:
+    """The kind and stamp a workbook's hidden sheet names, read from that sheet alone (after the
+    safety inspection); None when there is none or the file is unsafe (the ingest then says what
+    is wrong)."""
+    from schema.kinds import all_kinds
+
+    if safety.inspect(data).findings:
+        return None, None
+    try:
+        reader = fastexcel.read_excel(data)
+        if STAMP_SHEET not in reader.sheet_names:
+            return None, None
+        table = reader.load_sheet(STAMP_SHEET, header_row=None, dtypes="string").to_arrow()
+    except fastexcel.FastExcelError:
+        return None, None
+    stamp = Stamp.from_rows(zip(*(c.to_pylist() for c in table.columns), strict=True))
+    return all_kinds().get(stamp.template_id or ""), stamp
+
+
 def read_workbook(
     data: bytes, kinds: Mapping[str, WorkbookKind] | None = None, *, assume: WorkbookKind | None = None
 ) -> RawWorkbook:

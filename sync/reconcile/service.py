@@ -31,7 +31,7 @@ from sync.accounts import get_account
 from sync.app import Salesync
 from sync.feedback import replace_atomically
 from sync.plans import IngestContext, PlanResult
-from sync.reader import read_workbook
+from sync.reader import peek, read_workbook
 from sync.reconcile.compare import LAG_DAYS, Difference, Reconciliation, compare
 from sync.reconcile.export import mark_workbook
 from sync.reports import Scope, build
@@ -227,9 +227,9 @@ def reconcile_file(
     ``report_id`` and ``scope`` are needed). Writes the marked-up copy to ``out`` (default: beside
     the file, ``<stem>.对账.xlsx``)."""
     data = path.read_bytes()
-    raw = read_workbook(data)
-    if raw.kind is not None and raw.kind.plan == "reconcile":
-        report = get_report(str(raw.kind.extra["report"]))
+    kind, _stamp = peek(data)  # the stamp alone: the ingest reads the sheets
+    if kind is not None and kind.plan == "reconcile":
+        report = get_report(str(kind.extra["report"]))
         outcome = app.ingest(path, username, data=data)
         done = FileReconciliation(
             report, findings=[f for f in outcome.findings if f.severity is Severity.ERROR]
@@ -246,6 +246,7 @@ def reconcile_file(
         done.run_id = run_id
     else:
         if report_id is None or scope is None:
+            raw = read_workbook(data)  # what it is instead
             finding = raw.findings[0] if raw.findings else Finding("not-template")
             return FileReconciliation(None, findings=[Finding("reconcile-needs-scope", value=finding.code)])
         report = get_report(report_id)

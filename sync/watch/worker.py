@@ -17,18 +17,16 @@ from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
-import fastexcel
 from sqlalchemy import CursorResult, select, update
 
 from schema.base import SHANGHAI
 from schema.kinds import all_kinds
 from schema.models import Account, JobState, KnownDigest, StoredFile, WatchJob, Workbook, WorkbookVersion
-from schema.spec import WorkbookKind
-from sync import safety
 from sync.app import Salesync
 from sync.feedback import is_open, replace_atomically, write_result_workbook
 from sync.outcome import Outcome, Verdict
-from sync.stamp import STAMP_SHEET, Stamp
+from sync.reader import peek
+from sync.stamp import Stamp
 from sync.stamp_write import StampError, write_stamp
 from sync.templates import template_bytes
 from sync.watch import queue
@@ -42,21 +40,6 @@ ACCEPTING = (Verdict.ACCEPTED, Verdict.PARTIAL)
 @cache
 def blank_templates() -> frozenset[str]:
     return frozenset(hashlib.sha256(template_bytes(k)).hexdigest() for k in all_kinds().values())
-
-
-def peek(data: bytes) -> tuple[WorkbookKind | None, Stamp | None]:
-    """The kind and stamp a workbook's hidden sheet names, or None (the ingest then says what is wrong)."""
-    if safety.inspect(data).findings:
-        return None, None
-    try:
-        reader = fastexcel.read_excel(data)
-        if STAMP_SHEET not in reader.sheet_names:
-            return None, None
-        table = reader.load_sheet(STAMP_SHEET, header_row=None, dtypes="string").to_arrow()
-    except fastexcel.FastExcelError:
-        return None, None
-    stamp = Stamp.from_rows(zip(*(c.to_pylist() for c in table.columns), strict=True))
-    return all_kinds().get(stamp.template_id or ""), stamp
 
 
 def own_write_back(app: Salesync, digest: str, stamp: Stamp | None) -> int | None:
