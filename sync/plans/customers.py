@@ -133,34 +133,35 @@ def _apply_customer_rows(ctx: IngestContext, result: PlanResult) -> tuple[dict[s
     collided: list[tuple[int, Any, int]] = []  # (row, existing, position)
     if not by_phone and not by_id:  # none of them known yet (a first import): all are new
         new_idx = list(range(len(rows)))
-    for pos, (row, phone, id_number, digest) in enumerate(
-        zip(rows, phones, id_numbers, hashes, strict=True) if by_phone or by_id else ()
-    ):
-        existing = by_phone.get(phone)  # a known phone with a new ID number is an update of that customer
-        if existing is None and id_number and id_number in by_id:
-            other = by_id[id_number]
-            if other.owner_id == account.id:
-                result.findings.append(
-                    Finding(
-                        "identity-conflict",
-                        CUSTOMERS.name,
-                        row,
-                        CUSTOMERS.header("id_number"),
-                        id_number,
-                        {"other_phone": other.phone},
+    else:
+        for pos, (row, phone, id_number, digest) in enumerate(
+            zip(rows, phones, id_numbers, hashes, strict=True)
+        ):
+            existing = by_phone.get(phone)  # a known phone with a new ID number is an update of that customer
+            if existing is None and id_number and id_number in by_id:
+                other = by_id[id_number]
+                if other.owner_id == account.id:
+                    result.findings.append(
+                        Finding(
+                            "identity-conflict",
+                            CUSTOMERS.name,
+                            row,
+                            CUSTOMERS.header("id_number"),
+                            id_number,
+                            {"other_phone": other.phone},
+                        )
                     )
-                )
-                continue
-            existing = other
-        if existing is None:
-            new_idx.append(pos)
-        elif existing.owner_id != account.id:
-            phone_ids[phone] = existing.id
-            collided.append((row, existing, pos))
-        else:
-            phone_ids[phone] = existing.id
-            if existing.row_hash != digest:
-                changed.append((pos, existing))
+                    continue
+                existing = other
+            if existing is None:
+                new_idx.append(pos)
+            elif existing.owner_id != account.id:
+                phone_ids[phone] = existing.id
+                collided.append((row, existing, pos))
+            else:
+                phone_ids[phone] = existing.id
+                if existing.row_hash != digest:
+                    changed.append((pos, existing))
 
     stamp = now()
     if changed:
