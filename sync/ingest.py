@@ -252,7 +252,7 @@ def _finding_batches(
         yield pa.record_batch(
             [
                 pa.array(list(map(attrgetter("code"), part)), pa.string()),
-                pa.array([f.severity.value for f in part], pa.string()),
+                pa.array(list(map(attrgetter("severity"), part)), pa.string()),  # a StrEnum: its value
                 pa.array(list(map(attrgetter("sheet"), part)), pa.string()),
                 pa.array(list(map(attrgetter("row"), part)), pa.int64()),
                 pa.array(list(map(attrgetter("header"), part)), pa.string()),

@@ -195,9 +195,9 @@ def _apply_customer_rows(ctx: IngestContext, result: PlanResult) -> tuple[dict[s
         )
         _log_new(ctx, "customer", [phones[i] for i in new_idx], frame.iloc[new_idx], CUSTOMER_FIELDS)
         stmt = select(Customer.phone, Customer.id).where(Customer.first_version_id == version.id)
-        for phone, cid in session.connection().execute(stmt):  # plain rows: no ORM loading
-            phone_ids[phone] = cid
-            created.add(cid)
+        fresh_ids = session.connection().execute(stmt).all()  # plain rows, fetched at once
+        phone_ids.update(fresh_ids)
+        created.update(cid for _, cid in fresh_ids)
     if collided:
         _record_collisions(ctx, collided, result)
     return phone_ids, created
