@@ -74,6 +74,7 @@ def _write_scratch(path: Path, rows: pa.Table | pa.RecordBatchReader) -> None:
     try:
         cursor = writer.cursor()
         try:
+            cursor.execute("PRAGMA page_size=16384")  # fewer, fuller pages: written and read faster
             cursor.execute("PRAGMA journal_mode=OFF")  # a scratch copy: nothing to recover
             cursor.execute("PRAGMA synchronous=OFF")
             cursor.adbc_ingest("staged", rows, mode="create")
