@@ -26,6 +26,7 @@ from schema.models import Account, Collision, Customer, CustomerEvent, Questionn
 from sync.lookups import chunks
 from sync.plans import IngestContext, PlanResult
 from sync.rows import (
+    INSERT_CHUNK,
     canon,
     column_values,
     insert_frame,
@@ -195,9 +196,9 @@ def _apply_customer_rows(ctx: IngestContext, result: PlanResult) -> tuple[dict[s
         )
         _log_new(ctx, "customer", [phones[i] for i in new_idx], frame.iloc[new_idx], CUSTOMER_FIELDS)
         stmt = select(Customer.phone, Customer.id).where(Customer.first_version_id == version.id)
-        fresh_ids = session.connection().execute(stmt).all()  # plain rows, fetched at once
-        phone_ids.update(fresh_ids)
-        created.update(cid for _, cid in fresh_ids)
+        for part in session.connection().execute(stmt).partitions(INSERT_CHUNK):  # plain rows, in chunks
+            phone_ids.update(part)
+            created.update(cid for _, cid in part)
     if collided:
         _record_collisions(ctx, collided, result)
     return phone_ids, created
