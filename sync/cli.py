@@ -267,7 +267,10 @@ def _ingest_with_progress(
             def stage(name: str, _index: int = index) -> None:
                 now_at["stage"] = labels[name]
                 done = _index * len(STAGES) + STAGES.index(name)
-                bar.update(done - bar.pos, done)
+                if done > bar.pos:
+                    bar.update(done - bar.pos, done)
+                else:
+                    bar.render_progress()  # a new stage on the same step: show its name
 
             outcomes.append(
                 app.ingest(
