@@ -243,24 +243,18 @@ _FINDING_SCHEMA = pa.schema(
 )
 
 
-def _finding_batches(
-    findings: list[Finding], rendered: dict[tuple[Any, ...], str]
-) -> Iterator[pa.RecordBatch]:
-    """Findings as record batches of the version_finding columns, made as they are read."""
-    for start in range(0, len(findings), INSERT_CHUNK * 4):
-        part = findings[start : start + INSERT_CHUNK * 4]
-        yield pa.record_batch(
-            [
-                pa.array(list(map(attrgetter("code"), part)), pa.string()),
-                pa.array(list(map(attrgetter("severity"), part)), pa.string()),  # a StrEnum: its value
-                pa.array(list(map(attrgetter("sheet"), part)), pa.string()),
-                pa.array(list(map(attrgetter("row"), part)), pa.int64()),
-                pa.array(list(map(attrgetter("header"), part)), pa.string()),
-                pa.array(list(map(attrgetter("value"), part)), pa.string()),
-                pa.array([_message(f, rendered) for f in part], pa.string()),
-            ],
-            schema=_FINDING_SCHEMA,
-        )
+def _finding_columns(
+    findings: list[Finding], rendered: dict[tuple[Any, ...], str], size: int
+) -> Iterator[dict[str, list[Any]]]:
+    """The version_finding columns of ``size`` findings at a time (``version_id`` aside)."""
+    for start in range(0, len(findings), size):  # a version may carry 100k warnings
+        part = findings[start : start + size]
+        columns: dict[str, list[Any]] = {
+            key: list(map(attrgetter(key), part)) for key in ("code", "sheet", "row", "header", "value")
+        }
+        columns["severity"] = [f.severity.value for f in part]
+        columns["message"] = [_message(f, rendered) for f in part]
+        yield columns
 
 
 def _finish(session: Session, version: WorkbookVersion, outcome: Outcome) -> None:
@@ -275,28 +269,16 @@ def _finish(session: Session, version: WorkbookVersion, outcome: Outcome) -> Non
     rendered: dict[tuple[Any, ...], str] = {}
     findings = outcome.findings
     if len(findings) >= staging.STAGE_MIN_ROWS and session.get_bind().dialect.name == "sqlite":
-        stream = pa.RecordBatchReader.from_batches(_FINDING_SCHEMA, _finding_batches(findings, rendered))
+        batches = (
+            pa.record_batch([pa.array(c[f.name], f.type) for f in _FINDING_SCHEMA], schema=_FINDING_SCHEMA)
+            for c in _finding_columns(findings, rendered, INSERT_CHUNK * 4)
+        )
+        stream = pa.RecordBatchReader.from_batches(_FINDING_SCHEMA, batches)
         if staging.insert_staged(session, VersionFinding.__table__, stream, {"version_id": version.id}):
             return
-    bulk = BulkInsert(
-        session,
-        VersionFinding.__table__,
-        ["version_id", "code", "severity", "sheet", "row", "header", "value", "message"],
-    )
-    for start in range(0, len(findings), INSERT_CHUNK):  # a version may carry 100k warnings
-        part = findings[start : start + INSERT_CHUNK]
-        bulk.execute(
-            {
-                "version_id": [version.id] * len(part),
-                "code": [f.code for f in part],
-                "severity": [f.severity.value for f in part],
-                "sheet": [f.sheet for f in part],
-                "row": [f.row for f in part],
-                "header": [f.header for f in part],
-                "value": [f.value for f in part],
-                "message": [_message(f, rendered) for f in part],
-            }
-        )
+    bulk = BulkInsert(session, VersionFinding.__table__, ["version_id", *_FINDING_SCHEMA.names])
+    for columns in _finding_columns(findings, rendered, INSERT_CHUNK):
+        bulk.execute({"version_id": [version.id] * len(columns["code"]), **columns})
 
 
 def _ingest(

@@ -79,6 +79,15 @@ def _attached(app: Salesync) -> list[str]:
 
 
 @pytest.fixture
+def apps(tmp_path: Path) -> Iterator[tuple[Salesync, Salesync]]:
+    """Two databases, each with the rep: one for the row-by-row path, one for the scratch path."""
+    plain, staged = _app(tmp_path, "plain"), _app(tmp_path, "staged")
+    yield plain, staged
+    plain.close()
+    staged.close()
+
+
+@pytest.fixture
 def workbook(tmp_path: Path) -> Path:
     return write_customers_workbook(
         tmp_path / "客户登记.xlsx", 300, seed=5, events_per_customer=2, bad_rows=4
@@ -101,33 +110,29 @@ def staged_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
 
 @pytest.mark.parametrize("scratch_max", [schema.db.SCRATCH_MAX, 1])
 def test_staged_rows_are_the_rows_the_row_by_row_path_stores(
-    tmp_path: Path,
+    apps: tuple[Salesync, Salesync],
     workbook: Path,
     scratch_root: Path,
     staged_calls: list[bool],
     monkeypatch: pytest.MonkeyPatch,
     scratch_max: int,
 ) -> None:
-    plain, staged = _app(tmp_path, "plain"), _app(tmp_path, "staged")
-    try:
-        first = plain.ingest(workbook, "rep_a", write_back=False)
-        assert not staged_calls
+    plain, staged = apps
+    first = plain.ingest(workbook, "rep_a", write_back=False)
+    assert not staged_calls
 
-        monkeypatch.setattr(staging, "STAGE_MIN_ROWS", 1)
-        monkeypatch.setattr(schema.db, "SCRATCH_MAX", scratch_max)
-        second = staged.ingest(workbook, "rep_a", write_back=False)
+    monkeypatch.setattr(staging, "STAGE_MIN_ROWS", 1)
+    monkeypatch.setattr(schema.db, "SCRATCH_MAX", scratch_max)
+    second = staged.ingest(workbook, "rep_a", write_back=False)
 
-        # customers, events, questionnaires, findings; past the limit the rest go row by row
-        assert staged_calls.count(True) == min(4, scratch_max)
-        assert staged_calls.count(False) == 4 - min(4, scratch_max)
-        assert second.summary() == first.summary()
-        assert first.rows_written > 600
-        assert _dump(staged) == _dump(plain)
-        assert not list(scratch_root.iterdir())  # detached and deleted with the transaction
-        assert _attached(staged) == []
-    finally:
-        plain.close()
-        staged.close()
+    # customers, events, questionnaires, findings; past the limit the rest go row by row
+    assert staged_calls.count(True) == min(4, scratch_max)
+    assert staged_calls.count(False) == 4 - min(4, scratch_max)
+    assert second.summary() == first.summary()
+    assert first.rows_written > 600
+    assert _dump(staged) == _dump(plain)
+    assert not list(scratch_root.iterdir())  # detached and deleted with the transaction
+    assert _attached(staged) == []
 
 
 def test_a_failed_version_leaves_nothing_of_its_staged_rows(
@@ -162,25 +167,21 @@ def test_a_failed_version_leaves_nothing_of_its_staged_rows(
 
 
 def test_a_scratch_file_that_cannot_be_written_falls_back_to_row_by_row(
-    tmp_path: Path,
+    apps: tuple[Salesync, Salesync],
     workbook: Path,
     scratch_root: Path,
     staged_calls: list[bool],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    plain, staged = _app(tmp_path, "plain"), _app(tmp_path, "staged")
-    try:
-        plain.ingest(workbook, "rep_a", write_back=False)
-        monkeypatch.setattr(staging, "STAGE_MIN_ROWS", 1)
+    plain, staged = apps
+    plain.ingest(workbook, "rep_a", write_back=False)
+    monkeypatch.setattr(staging, "STAGE_MIN_ROWS", 1)
 
-        def full_disk(*_args: Any) -> None:
-            raise OSError(28, "No space left on device")
+    def full_disk(*_args: Any) -> None:
+        raise OSError(28, "No space left on device")
 
-        monkeypatch.setattr(staging, "_write_scratch", full_disk)
-        staged.ingest(workbook, "rep_a", write_back=False)
-        assert staged_calls and not any(staged_calls)
-        assert _dump(staged) == _dump(plain)
-        assert not list(scratch_root.iterdir())
-    finally:
-        plain.close()
-        staged.close()
+    monkeypatch.setattr(staging, "_write_scratch", full_disk)
+    staged.ingest(workbook, "rep_a", write_back=False)
+    assert staged_calls and not any(staged_calls)
+    assert _dump(staged) == _dump(plain)
+    assert not list(scratch_root.iterdir())

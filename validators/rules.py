@@ -7,7 +7,7 @@ skipped here: one wrong cell should not echo as three findings.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -271,7 +271,9 @@ def _listed(phones: pa.Array, values: pa.Array) -> np.ndarray:
     return np.asarray(pc.fill_null(pc.is_in(phones, value_set=values), False), dtype=bool)
 
 
-def _rows_not_listed(frame: pd.DataFrame, phones: pa.Array, values: pa.Array, lookup: Any) -> pd.Index:
+def _rows_not_listed(
+    frame: pd.DataFrame, phones: pa.Array, values: pa.Array, lookup: Callable[[set[str]], set[str]]
+) -> pd.Index:
     """The rows whose phone is neither among ``values`` nor among what ``lookup`` finds for the
     others (the database is asked only about phones the workbook does not settle)."""
     listed = _listed(phones, values)
