@@ -13,8 +13,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from sync.progress import Progress, quiet
 from sync.reader import RawWorkbook, read_workbook
 from sync.rows import INSERT_CHUNK, BulkInsert
 from sync.stamp import Stamp
-from validators.findings import Finding, Severity
+from validators.findings import Finding, FindingRun, Findings, Severity
 from validators.frames import Prepared, prepare
 
 log = logging.getLogger("salesync.ingest")
@@ -116,12 +117,10 @@ def _validate(kind: WorkbookKind, book: dict[str, Prepared], lookups: DatabaseLo
     return findings
 
 
-def _bad_rows(findings: list[Finding]) -> dict[str, set[int]]:
-    bad: dict[str, set[int]] = {}
-    for f in findings:
-        if f.severity is Severity.ERROR and f.row is not None and f.sheet is not None:
-            bad.setdefault(f.sheet, set()).add(f.row)
-    return bad
+def _bad_rows(findings: Iterable[Finding]) -> dict[str, set[int]]:
+    if not isinstance(findings, Findings):
+        findings = Findings(findings)
+    return findings.rows_by_sheet(severity=Severity.ERROR)
 
 
 def _accepted_only(book: dict[str, Prepared], bad: dict[str, set[int]]) -> dict[str, Prepared]:
@@ -202,10 +201,10 @@ def _base_book(session: Session, workbook: Workbook, base_seq: int) -> dict[str,
     return _accepted_only(book, _bad_rows([f for p in book.values() for f in p.findings]))
 
 
-def _row_statuses(raw: RawWorkbook, findings: list[Finding], seq: int | None) -> list[RowStatus]:
+def _row_statuses(raw: RawWorkbook, findings: Findings, seq: int | None) -> list[RowStatus]:
     notes: dict[tuple[str, int], list[str]] = {}
-    for f in findings:
-        if f.row is not None and f.sheet is not None and f.severity is Severity.ERROR:
+    for f in findings.where(severity=Severity.ERROR):
+        if f.row is not None and f.sheet is not None:
             notes.setdefault((f.sheet, f.row), []).append(f.message())
     ok_note = f"已同步 v{seq}" if seq else ""
     statuses = []
@@ -267,18 +266,39 @@ def _finish(session: Session, version: WorkbookVersion, outcome: Outcome) -> Non
     version.conflicts = len(outcome.conflicts)
     version.summary = outcome.summary()
     rendered: dict[tuple[Any, ...], str] = {}
-    findings = outcome.findings
-    if len(findings) >= staging.STAGE_MIN_ROWS and session.get_bind().dialect.name == "sqlite":
-        batches = (
+    findings = outcome.findings.single
+    staged = session.get_bind().dialect.name == "sqlite"
+    if staged and len(outcome.findings) >= staging.STAGE_MIN_ROWS:
+        singles = (
             pa.record_batch([pa.array(c[f.name], f.type) for f in _FINDING_SCHEMA], schema=_FINDING_SCHEMA)
             for c in _finding_columns(findings, rendered, INSERT_CHUNK * 4)
         )
-        stream = pa.RecordBatchReader.from_batches(_FINDING_SCHEMA, batches)
+        runs = (batch for run in outcome.findings.runs for batch in _run_batches(run))
+        stream = pa.RecordBatchReader.from_batches(_FINDING_SCHEMA, chain(singles, runs))
         if staging.insert_staged(session, VersionFinding.__table__, stream, {"version_id": version.id}):
             return
     bulk = BulkInsert(session, VersionFinding.__table__, ["version_id", *_FINDING_SCHEMA.names])
     for columns in _finding_columns(findings, rendered, INSERT_CHUNK):
         bulk.execute({"version_id": [version.id] * len(columns["code"]), **columns})
+    for run in outcome.findings.runs:
+        for batch in _run_batches(run, INSERT_CHUNK):
+            columns = batch.to_pydict()
+            bulk.execute({"version_id": [version.id] * batch.num_rows, **columns})
+
+
+def _run_batches(run: FindingRun, size: int = INSERT_CHUNK * 4) -> list[pa.RecordBatch]:
+    """A run's version_finding columns (``version_id`` aside), ``size`` rows at a time."""
+    n = len(run)
+    constant = {"code": run.code, "severity": run.severity.value, "sheet": run.sheet, "header": run.header}
+    table = pa.table(
+        {
+            **{name: pa.repeat(pa.scalar(value, pa.string()), n) for name, value in constant.items()},
+            "row": run.rows.cast(pa.int64()),
+            "value": run.values.cast(pa.string()),
+            "message": run.messages(),
+        }
+    ).select(_FINDING_SCHEMA.names)
+    return table.cast(_FINDING_SCHEMA).to_batches(max_chunksize=size)
 
 
 def _ingest(
@@ -307,7 +327,7 @@ def _ingest(
         seen_at=seen,
     )
     pending = Pending(None, False)
-    findings: list[Finding] = []
+    findings = Findings()
     if not account.active:
         findings.append(Finding("account-disabled", params={"account": account.username}))
     step("read")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from validators.findings import Finding, Severity
+from validators.findings import Finding, Findings, Severity
 
 
 class Verdict(StrEnum):
@@ -61,25 +61,25 @@ class Outcome:
     rows_unchanged: int = 0  # rows as the author last saw them accepted: not looked at again
     change_set_id: int | None = None
     reconciliation_run_id: int | None = None
-    findings: list[Finding] = field(default_factory=list)
+    findings: Findings = field(default_factory=Findings)
     rows: list[RowStatus] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity is Severity.ERROR]
+        return self.findings.where(severity=Severity.ERROR)
 
     @property
     def collisions(self) -> list[Finding]:
-        return [f for f in self.findings if f.code == "collision"]
+        return self.findings.where(code="collision")
 
     @property
     def conflicts(self) -> list[Finding]:
-        return [f for f in self.findings if f.code == "stale-conflict"]
+        return self.findings.where(code="stale-conflict")
 
     def summary(self, lang: str = "zh") -> str:
         """One line for people: the verdict and its counts, or the structural error."""
         name = self.path.rsplit("/", 1)[-1]
-        structural = [f for f in self.findings if f.structural]
+        structural = [f for f in self.findings.single if f.structural]  # a run always names rows
         if structural:
             return f"{name}: {self.verdict.title_zh if lang == 'zh' else self.verdict.value} — {structural[0].message(lang)}"
         if lang == "zh":
@@ -111,7 +111,7 @@ class Outcome:
 
     def _pending(self, lang: str) -> str:
         """A master-data version waits for signatures: say so, in the same line."""
-        pending = next((f for f in self.findings if f.code == "change-set-pending"), None)
+        pending = next(iter(self.findings.where(code="change-set-pending")), None)
         return f"；{pending.message(lang)}" if pending is not None else ""
 
     def as_dict(self, lang: str = "zh") -> dict[str, Any]:

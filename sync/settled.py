@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from schema.models import Customer, Reassignment, SettledRows, WorkbookVersion
 from schema.spec import Sheet, WorkbookKind
 from sync.reader import RawSheet
-from validators.findings import Finding
+from validators.findings import Findings
 from validators.frames import typed_column
 
 #: Fingerprints are compared only with fingerprints made by the same method.
@@ -189,7 +189,7 @@ def record(
     kind: WorkbookKind,
     sheets: Mapping[str, RawSheet],
     typed: Mapping[str, pd.DataFrame],
-    findings: list[Finding],
+    findings: Findings,
     selection: Selection | None = None,
 ) -> None:
     """Keep an accepted version's settled rows — every row without a finding that would come
@@ -198,10 +198,7 @@ def record(
     than ``KEEP`` accepted versions back are let go: a copy saved from one of them goes the whole
     way."""
     link = settle_by(kind)
-    unsettled: dict[str, set[int]] = {}
-    for f in findings:
-        if f.row is not None and f.sheet is not None and f.code not in ONCE:
-            unsettled.setdefault(f.sheet, set()).add(f.row)
+    unsettled = findings.rows_by_sheet(skip=ONCE)
     for entity, sheet in sheets.items():
         index = sheet.frame.index
         digest = selection.digests[entity] if selection else fingerprints(sheet.frame, sheet.spec)

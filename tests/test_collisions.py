@@ -7,7 +7,7 @@ from pathlib import Path
 import fastexcel
 from sqlalchemy import func, select
 
-from schema.models import Account, Collision, Customer
+from schema.models import Account, Collision, Customer, VersionFinding
 from sync.app import Salesync
 from sync.feedback import result_path
 from sync.outcome import Verdict
@@ -111,3 +111,11 @@ def test_late_entries_are_recorded_not_refused(app: Salesync, people: dict[str, 
         (3, "2026-09-30", "2026-10-08 23:59"),
     ]
     assert "2026-10-08" in late[0].message()
+    assert [len(run) for run in outcome.findings.runs] == [2]  # held as columns, not objects
+    with app.transaction() as session:
+        stored = session.execute(
+            select(VersionFinding.row, VersionFinding.value, VersionFinding.message)
+            .where(VersionFinding.version_id == outcome.version_id, VersionFinding.code == "late-entry")
+            .order_by(VersionFinding.row)
+        ).all()
+    assert [tuple(r) for r in stored] == [(f.row, f.value, f.message()) for f in late]

@@ -28,7 +28,7 @@ from sync.feedback import (
 )
 from sync.outcome import Outcome, RowStatus, Verdict
 from sync.stamp import STAMP_SHEET, Stamp
-from validators.findings import Finding, Severity
+from validators.findings import Finding, Findings, Severity
 
 SINCE = dt.datetime(2026, 11, 20, 2, 3, 4, tzinfo=dt.UTC)  # 10:03:04 in Shanghai
 USER_RGB = "FF00B0F0"
@@ -100,7 +100,7 @@ def first_outcome(path: Path) -> Outcome:
         rows_accepted=2,
         rows_rejected=2,
         rows_written=2,
-        findings=[COLLISION, NEEDS_EVENT, PHONE_BAD],
+        findings=Findings([COLLISION, NEEDS_EVENT, PHONE_BAD]),
         rows=[
             RowStatus("客户", 2, True),
             RowStatus("客户", 3, False, PHONE_BAD.message()),
@@ -186,7 +186,7 @@ def test_result_workbook_in_english(workbook: Path) -> None:
 
 def test_a_cell_value_never_becomes_a_formula(workbook: Path) -> None:
     outcome = first_outcome(workbook)
-    outcome.findings = [Finding("phone-invalid", "客户", 3, "手机号码", '=HYPERLINK("http://x","y")')]
+    outcome.findings = Findings([Finding("phone-invalid", "客户", 3, "手机号码", '=HYPERLINK("http://x","y")')])
     cell = load_workbook(write_result_workbook(workbook, outcome))["问题"]["D2"]
     assert (cell.value, cell.data_type) == ('=HYPERLINK("http://x","y")', "s")
 
@@ -261,7 +261,7 @@ def test_a_second_annotation_clears_old_marks_but_keeps_the_users(workbook: Path
     annotate_workbook(workbook, first_outcome(workbook), expected_sha256=sha256(workbook))
     fixed = first_outcome(workbook)
     fixed.seq = 8
-    fixed.findings = [COLLISION]
+    fixed.findings = Findings([COLLISION])
     fixed.rows = [RowStatus("客户", 2, True), RowStatus("客户", 3, True)]
 
     annotate_workbook(workbook, fixed, expected_sha256=sha256(workbook))

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 from schema.models import Account, Workbook, WorkbookVersion
 from schema.spec import WorkbookKind
-from validators.findings import Finding
+from validators.findings import Findings
 from validators.frames import Prepared
 
 
@@ -46,7 +46,7 @@ class IngestContext:
 @dataclass
 class PlanResult:
     rows_written: int = 0
-    findings: list[Finding] = field(default_factory=list)
+    findings: Findings = field(default_factory=Findings)
     change_set_id: int | None = None
     held: bool = False
     reconciliation_run_id: int | None = None

@@ -9,8 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
-from itertools import repeat
-from operator import itemgetter
 from typing import Any, cast
 
 import numpy as np
@@ -39,7 +37,7 @@ from sync.rows import (
 )
 from sync.workdays import DEFAULT_CALENDAR
 from sync.worklog import Change, LogWriter
-from validators.findings import Finding, Severity
+from validators.findings import Finding, FindingRun, Severity
 
 CUSTOMER_FIELDS = CUSTOMERS.fields
 EVENT_FIELDS = [f for f in EVENTS.fields if f != "phone"]
@@ -208,30 +206,25 @@ def _late_entries(ctx: IngestContext, frame: pd.DataFrame, positions: list[int],
     """New customers entered after the end of the next working day after first contact: recorded, not refused."""
     days = pc.dictionary_encode(pa.array(frame["first_contact_date"].iloc[positions], from_pandas=True))
     seen = ctx.version.seen_at
-    shown: list[tuple[str, dict[str, str]] | None] = []  # per distinct day: None when in time
-    for day in days.dictionary.to_pylist():
-        deadline = DEFAULT_CALENDAR.entry_deadline(day)
-        shown.append(
-            (day.isoformat(), {"deadline": deadline.strftime("%Y-%m-%d %H:%M")}) if seen > deadline else None
-        )
-    if not any(shown):
+    deadlines = [DEFAULT_CALENDAR.entry_deadline(day) for day in days.dictionary.to_pylist()]
+    late_days = [i for i, deadline in enumerate(deadlines) if seen > deadline]
+    if not late_days:
         return
-    codes = np.asarray(days.indices.fill_null(-1).to_numpy(zero_copy_only=False))
-    is_late = np.array([s is not None for s in shown] + [False], dtype=bool)[codes]  # -1: no date
-    rows = frame.index.to_numpy()[np.asarray(positions)][is_late]
-    late = [s or ("", {}) for s in shown]  # by the day's code; only late days are picked
-    picked = [late[code] for code in codes[is_late].tolist()]
-    # built by map, not a Python loop: a first import may bring 100k late entries
-    result.findings.extend(
-        map(
-            Finding,
-            repeat("late-entry"),
-            repeat(CUSTOMERS.name),
-            rows.tolist(),
-            repeat(CUSTOMERS.header("first_contact_date")),
-            map(itemgetter(0), picked),
-            map(itemgetter(1), picked),
-            repeat(Severity.WARNING),
+    # a first import may bring 100k late entries: they stay columns (a FindingRun), never objects
+    is_late = pc.fill_null(pc.is_in(days.indices, pa.array(late_days, pa.int32())), False)
+    picked = pc.filter(days.indices, is_late).cast(pa.int32())
+    # renumber the late days 0…k-1 so that the run's dictionary holds only them
+    renumbered = pc.index_in(picked, pa.array(late_days, pa.int32()))
+    iso = pa.array([days.dictionary[i].as_py().isoformat() for i in late_days], pa.string())
+    rows = pa.array(frame.index.to_numpy()[np.asarray(positions)], pa.int64()).filter(is_late)
+    result.findings.add_run(
+        FindingRun(
+            "late-entry",
+            CUSTOMERS.name,
+            CUSTOMERS.header("first_contact_date"),
+            rows,
+            pa.DictionaryArray.from_arrays(renumbered, iso),
+            tuple({"deadline": deadlines[i].strftime("%Y-%m-%d %H:%M")} for i in late_days),
         )
     )
 

@@ -32,7 +32,7 @@ from sync.templates import template_bytes
 from sync.watch import queue
 from sync.watch.logs import EventLog
 from sync.writeback import record_written
-from validators.findings import Finding
+from validators.findings import Finding, Findings
 
 ACCEPTING = (Verdict.ACCEPTED, Verdict.PARTIAL)
 
@@ -72,7 +72,9 @@ def own_write_back(app: Salesync, digest: str, stamp: Stamp | None) -> int | Non
 
 def _refuse(app: Salesync, log: EventLog, job: queue.Claimed, finding: Finding) -> None:
     path = Path(job.path)
-    outcome = Outcome(path=job.path, account=job.username or "", verdict=Verdict.REJECTED, findings=[finding])
+    outcome = Outcome(
+        path=job.path, account=job.username or "", verdict=Verdict.REJECTED, findings=Findings([finding])
+    )
     with contextlib.suppress(OSError):
         write_result_workbook(path, outcome, lang=app.config.lang)
     queue.finish(app, job.id, JobState.REFUSED, code=finding.code, detail=finding.message(app.config.lang))
