@@ -286,19 +286,22 @@ def _finish(session: Session, version: WorkbookVersion, outcome: Outcome) -> Non
             bulk.execute({"version_id": [version.id] * batch.num_rows, **columns})
 
 
-def _run_batches(run: FindingRun, size: int = INSERT_CHUNK * 4) -> list[pa.RecordBatch]:
-    """A run's version_finding columns (``version_id`` aside), ``size`` rows at a time."""
-    n = len(run)
+def _run_batches(run: FindingRun, size: int = INSERT_CHUNK * 4) -> Iterator[pa.RecordBatch]:
+    """A run's version_finding columns (``version_id`` aside), made ``size`` rows at a time."""
     constant = {"code": run.code, "severity": run.severity.value, "sheet": run.sheet, "header": run.header}
-    table = pa.table(
-        {
-            **{name: pa.repeat(pa.scalar(value, pa.string()), n) for name, value in constant.items()},
-            "row": run.rows.cast(pa.int64()),
-            "value": run.values.cast(pa.string()),
-            "message": run.messages(),
+    words = run.messages_by_value()
+    for start in range(0, len(run), size):
+        values = run.values.slice(start, size)
+        columns = {
+            **{
+                name: pa.repeat(pa.scalar(value, pa.string()), len(values))
+                for name, value in constant.items()
+            },
+            "row": run.rows.slice(start, size).cast(pa.int64()),
+            "value": values.cast(pa.string()),
+            "message": words.take(values.indices),
         }
-    ).select(_FINDING_SCHEMA.names)
-    return table.cast(_FINDING_SCHEMA).to_batches(max_chunksize=size)
+        yield pa.record_batch([columns[name] for name in _FINDING_SCHEMA.names], schema=_FINDING_SCHEMA)
 
 
 def _ingest(

@@ -103,14 +103,18 @@ class FindingRun:
         for row, k in zip(self.rows.to_pylist(), self.values.indices.to_pylist(), strict=True):
             yield Finding(self.code, self.sheet, row, self.header, distinct[k], self.params[k], self.severity)
 
-    def messages(self, lang: str = "zh") -> pa.Array:
-        """Every row's message, rendered once per distinct value."""
+    def messages_by_value(self, lang: str = "zh") -> pa.Array:
+        """The message of each distinct value, in the dictionary's order."""
         distinct = self.values.dictionary.to_pylist()
         words = [
             render(self.code, lang, value=value, header=self.header, **params)
             for value, params in zip(distinct, self.params, strict=True)
         ]
-        return pa.array(words, pa.string()).take(self.values.indices)
+        return pa.array(words, pa.string())
+
+    def messages(self, lang: str = "zh") -> pa.Array:
+        """Every row's message, rendered once per distinct value."""
+        return self.messages_by_value(lang).take(self.values.indices)
 
 
 class Findings:
