@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -188,14 +189,33 @@ def user_list(ctx: click.Context, as_json: bool) -> None:
 # -- workbooks -------------------------------------------------------------------------------------------
 
 
+LINES_PER_CODE = 20  # findings of one code printed before the rest is counted instead
+
+
 def _print_outcome(outcome: Outcome, lang: str) -> None:
-    """The summary line, then one line per finding (a structural fault is the summary itself)."""
+    """The summary line, then one line per finding (a structural fault is the summary itself).
+
+    Past :data:`LINES_PER_CODE` findings of one code, the rest is a count: a first import of a
+    long-kept workbook may carry 100k late entries, which the result workbook beside the file and
+    ``--json`` list in full."""
     click.echo(outcome.summary(lang))
-    if any(f.structural for f in outcome.findings):
+    if any(f.structural for f in outcome.findings.single):
         return
+    shown: Counter[str] = Counter()
     for f in outcome.findings:
+        shown[f.code] += 1
+        if shown[f.code] > LINES_PER_CODE:
+            continue
         where = f"{f.sheet or ''}{'!' + str(f.row) if f.row else ''}{' ' + f.header if f.header else ''}"
         click.echo(f"  [{f.code}] {where}: {f.message(lang)}")
+    for code, count in shown.items():
+        if count > LINES_PER_CODE:
+            rest = count - LINES_PER_CODE
+            click.echo(
+                f"  [{code}] 另有 {rest} 条同类问题未列出，完整列表见结果工作簿或 --json 输出"
+                if lang == "zh"
+                else f"  [{code}] {rest} more not shown; the result workbook and --json list them all"
+            )
 
 
 @main.command()

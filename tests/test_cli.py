@@ -162,3 +162,33 @@ def test_ingest_reports_each_stage_as_it_begins(app, people, tmp_path: Path) -> 
     broken.write_bytes(b"PK\x03\x04 not really a workbook")
     app.ingest(broken, "rep_a", write_back=False, progress=stages.append)
     assert stages == ["read", "commit"]  # refused whole: never checked or written
+
+
+def test_many_findings_of_one_code_are_counted_after_the_first_twenty(
+    database_url: str, tmp_path: Path
+) -> None:
+    invoke(database_url, "init")
+    invoke(database_url, "region", "add", "SZ", "深圳")
+    invoke(
+        database_url,
+        *("user", "add", "zhangli", "--name", "张丽", "--role", "sales_rep", "--region", "SZ"),
+        "--password-stdin",
+        input="s3cret-password\n",
+    )
+    rows = customer_rows(25, first_contact="2026-09-30")  # every one entered late
+    rows["客户"][4]["手机号码"] = "12345"
+    path = fill_template("customers", rows, tmp_path / "客户登记.xlsx")
+
+    code, out = invoke(database_url, "ingest", str(path), "--as", "zhangli", "--no-write-back")
+    assert code == 1, out
+    lines = out.splitlines()
+    assert sum("[late-entry] 客户!" in line for line in lines) == 20
+    assert "  [late-entry] 另有 4 条同类问题未列出，完整列表见结果工作簿或 --json 输出" in lines
+    assert sum("[phone-invalid]" in line for line in lines) == 1  # under the limit: listed, no count line
+
+    again = fill_template(
+        "customers", customer_rows(25, start=100, first_contact="2026-09-30"), tmp_path / "b.xlsx"
+    )
+    code, out = invoke(database_url, "ingest", str(again), "--as", "zhangli", "--json", "--no-write-back")
+    assert code == 0
+    assert sum(f["code"] == "late-entry" for f in json.loads(out)["findings"]) == 25  # --json lists them all
