@@ -186,7 +186,9 @@ def test_result_workbook_in_english(workbook: Path) -> None:
 
 def test_a_cell_value_never_becomes_a_formula(workbook: Path) -> None:
     outcome = first_outcome(workbook)
-    outcome.findings = Findings([Finding("phone-invalid", "客户", 3, "手机号码", '=HYPERLINK("http://x","y")')])
+    outcome.findings = Findings(
+        [Finding("phone-invalid", "客户", 3, "手机号码", '=HYPERLINK("http://x","y")')]
+    )
     cell = load_workbook(write_result_workbook(workbook, outcome))["问题"]["D2"]
     assert (cell.value, cell.data_type) == ('=HYPERLINK("http://x","y")', "s")
 
