@@ -12,6 +12,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -27,6 +28,7 @@ from sync.errors import SalesyncError
 from sync.outcome import Outcome
 from sync.progress import LABELS, STAGES
 from sync.runtime import tune_collector
+from validators.findings import Finding
 
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
@@ -202,12 +204,19 @@ def _print_outcome(outcome: Outcome, lang: str) -> None:
     if any(f.structural for f in outcome.findings.single):
         return
     shown: Counter[str] = Counter()
-    for f in outcome.findings:
-        shown[f.code] += 1
-        if shown[f.code] > LINES_PER_CODE:
-            continue
+
+    def echo(f: Finding) -> None:
         where = f"{f.sheet or ''}{'!' + str(f.row) if f.row else ''}{' ' + f.header if f.header else ''}"
         click.echo(f"  [{f.code}] {where}: {f.message(lang)}")
+
+    for f in outcome.findings.single:
+        shown[f.code] += 1
+        if shown[f.code] <= LINES_PER_CODE:
+            echo(f)
+    for run in outcome.findings.runs:  # counted, not made one by one, past the limit
+        for f in islice(run, max(0, LINES_PER_CODE - shown[run.code])):
+            echo(f)
+        shown[run.code] += len(run)
     for code, count in shown.items():
         if count > LINES_PER_CODE:
             rest = count - LINES_PER_CODE
