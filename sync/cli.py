@@ -198,8 +198,7 @@ def _print_outcome(outcome: Outcome, lang: str) -> None:
     """The summary line, then one line per finding (a structural fault is the summary itself).
 
     Past :data:`LINES_PER_CODE` findings of one code, the rest is a count: a first import of a
-    long-kept workbook may carry 100k late entries, which the result workbook beside the file and
-    ``--json`` list in full."""
+    long-kept workbook may carry 100k late entries, which ``--json`` lists in full."""
     click.echo(outcome.summary(lang))
     if any(f.structural for f in outcome.findings.single):
         return
@@ -221,9 +220,9 @@ def _print_outcome(outcome: Outcome, lang: str) -> None:
         if count > LINES_PER_CODE:
             rest = count - LINES_PER_CODE
             click.echo(
-                f"  [{code}] 另有 {rest} 条同类问题未列出，完整列表见结果工作簿或 --json 输出"
+                f"  [{code}] 另有 {rest} 条同类问题未列出，完整列表见 --json 输出"
                 if lang == "zh"
-                else f"  [{code}] {rest} more not shown; the result workbook and --json list them all"
+                else f"  [{code}] {rest} more not shown; --json lists them all"
             )
 
 

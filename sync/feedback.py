@@ -15,12 +15,15 @@ import io
 import os
 import secrets
 import shutil
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from copy import copy
+from itertools import islice
 from pathlib import Path
 from typing import Any, cast
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill
@@ -30,7 +33,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from schema.base import SHANGHAI
 from sync.outcome import Outcome
 from sync.stamp import STAMP_SHEET, Stamp
-from validators.findings import Finding, Severity
+from validators.findings import Finding, Findings, Severity, cached_message
 
 RESULT_SUFFIX = ".反馈.xlsx"
 TEMP_PREFIX = ".~salesync-"  # our own half-written files; the watcher ignores them like feedback files
@@ -57,6 +60,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "rejected": ("拒收", "Rejected"),
     "written": ("写入", "Written"),
     "conflicts": ("冲突", "Conflicts"),
+    "left_out": ("未列出", "Not listed"),
     "error": ("错误", "Error"),
     "warning": ("提醒", "Warning"),
     "sheet": ("工作表", "Sheet"),
@@ -171,23 +175,50 @@ _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="FFD9E1F2")
 
 
+# openpyxl's write-only sheet: at run time it has the column_dimensions, freeze_panes and
+# auto_filter of a worksheet, which its type stubs leave out
+Streamed = Any
+
+#: Warnings of one code listed in the result workbook; past it, the 概要 sheet counts the rest.
+#: Errors and collisions are always listed in full.
+WARNINGS_LISTED = 1000
+
+
+def _data(ws: Streamed, value: Any) -> Any:
+    """A value for a streamed row, as data: text that starts with ``=`` stays text, never a formula."""
+    value = _text(value)
+    if isinstance(value, str) and value.startswith("="):
+        cell = WriteOnlyCell(ws, value)
+        cell.data_type = "s"
+        return cell
+    return value
+
+
+def _header(ws: Streamed, text: str, fill: bool = True) -> Cell:
+    cell = WriteOnlyCell(ws, text)
+    cell.font = _HEADER_FONT
+    if fill:
+        cell.fill = _HEADER_FILL
+    return cell
+
+
 def _table(
-    ws: Worksheet, columns: Sequence[tuple[str, int]], lang: str, rows: Iterable[Sequence[Any]]
+    ws: Streamed, columns: Sequence[tuple[str, int]], lang: str, rows: Iterable[Sequence[Any]]
 ) -> None:
-    """A list sheet: a styled, frozen header with an autofilter, and one row per item."""
-    for c, (key, width) in enumerate(columns, start=1):
-        cell = ws.cell(1, c, _word(key, lang))
-        cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+    """A list sheet, streamed: a styled, frozen header with an autofilter, and one row per item."""
+    for c, (_key, width) in enumerate(columns, start=1):
         ws.column_dimensions[get_column_letter(c)].width = width
-    for r, values in enumerate(rows, start=2):
-        for c, value in enumerate(values, start=1):
-            _put(ws, r, c, value)
     ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(ws.max_row, 1)}"
+    ws.append([_header(ws, _word(key, lang)) for key, _width in columns])
+    count = 0
+    for values in rows:
+        ws.append([_data(ws, value) for value in values])
+        count += 1
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
 
 
-def _summary(ws: Worksheet, outcome: Outcome, lang: str) -> None:
-    structural = [f for f in outcome.findings if f.structural]
+def _summary(ws: Streamed, outcome: Outcome, lang: str, left_out: Mapping[str, int]) -> None:
+    structural = [f for f in outcome.findings.single if f.structural]
     lines: list[tuple[str, Any]] = [
         ("file", outcome.path),
         ("account", outcome.account),
@@ -204,11 +235,19 @@ def _summary(ws: Worksheet, outcome: Outcome, lang: str) -> None:
     ]
     if structural:
         lines.append(("error", structural[0].message(lang)))
-    for r, (key, value) in enumerate(lines, start=1):
-        ws.cell(r, 1, _word(key, lang)).font = _HEADER_FONT
-        _put(ws, r, 2, value)
+    for code, count in left_out.items():
+        lines.append(
+            (
+                "left_out",
+                f"{code}：另有 {count} 条提醒未列出，均已记入系统"
+                if lang != "en"
+                else f"{code}: {count} more warnings not listed; salesync keeps them all",
+            )
+        )
     ws.column_dimensions["A"].width = 12
     ws.column_dimensions["B"].width = 70
+    for key, value in lines:
+        ws.append([_header(ws, _word(key, lang), fill=False), _data(ws, value)])
 
 
 def _owner(finding: Finding, lang: str) -> str:
@@ -232,36 +271,58 @@ COLLISION_COLUMNS = (("sheet", 12), ("row", 8), ("phone", 16), ("owner", 22), ("
 
 def write_result_workbook(path: Path, outcome: Outcome, *, lang: str = "zh") -> Path:
     """Write the result workbook of ``outcome`` beside ``path`` (sheets 概要, 问题, 撞单); return its path."""
-    wb = Workbook()
-    summary = wb.active
-    assert summary is not None
-    summary.title = _word("summary", lang)
-    _summary(summary, outcome, lang)
+    wb = Workbook(write_only=True)  # streamed, and never more than WARNINGS_LISTED of one warning
+    listed, left_out = _listed(outcome.findings)
+    _summary(wb.create_sheet(_word("summary", lang)), outcome, lang, left_out)
 
-    findings = sorted(outcome.findings, key=lambda f: (f.sheet or "", f.row or 0))
+    findings = sorted(listed, key=lambda f: (f.sheet or "", f.row or 0))
     severity = {Severity.ERROR: _word("error", lang), Severity.WARNING: _word("warning", lang)}
+    words: dict[tuple[Any, ...], str] = {}
     _table(
         wb.create_sheet(_word("findings", lang)),
         FINDING_COLUMNS,
         lang,
-        [
-            (f.sheet, f.row, f.header, f.value, severity[f.severity], f.code, f.message(lang))
+        (
+            (f.sheet, f.row, f.header, f.value, severity[f.severity], f.code, cached_message(f, words, lang))
             for f in findings
-        ],
+        ),
     )
     _table(
         wb.create_sheet(_word("collisions", lang)),
         COLLISION_COLUMNS,
         lang,
-        [
+        (
             (f.sheet, f.row, f.value, _owner(f, lang), _shanghai(f.params.get("since")), f.message(lang))
             for f in findings
             if f.code == "collision"
-        ],
+        ),
     )
     target = result_path(path)
     replace_atomically(target, _workbook_bytes(wb))
     return target
+
+
+def _listed(findings: Findings) -> tuple[list[Finding], dict[str, int]]:
+    """The findings the result workbook lists, and per warning code how many it leaves out.
+
+    Every error and every collision is listed; other warnings up to :data:`WARNINGS_LISTED` of a
+    code (a first import of a long-kept workbook brings a late entry per customer). A run's
+    findings past the limit are counted, not made."""
+    shown: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    listed: list[Finding] = []
+    for f in findings.single:
+        total[f.code] += 1
+        if f.severity is Severity.ERROR or f.code == "collision" or shown[f.code] < WARNINGS_LISTED:
+            shown[f.code] += 1
+            listed.append(f)
+    for run in findings.runs:
+        total[run.code] += len(run)
+        room = len(run) if run.severity is Severity.ERROR else max(0, WARNINGS_LISTED - shown[run.code])
+        taken = list(islice(run, room))
+        shown[run.code] += len(taken)
+        listed.extend(taken)
+    return listed, {code: total[code] - shown[code] for code in total if total[code] > shown[code]}
 
 
 # -- marks in the author's own workbook ------------------------------------------------------------

@@ -39,7 +39,7 @@ from sync.progress import Progress, quiet
 from sync.reader import RawWorkbook, read_workbook
 from sync.rows import INSERT_CHUNK, BulkInsert
 from sync.stamp import Stamp
-from validators.findings import Finding, FindingRun, Findings, Severity
+from validators.findings import Finding, FindingRun, Findings, Severity, cached_message
 from validators.frames import Prepared, prepare
 
 log = logging.getLogger("salesync.ingest")
@@ -217,18 +217,6 @@ def _row_statuses(raw: RawWorkbook, findings: Findings, seq: int | None) -> list
     return statuses
 
 
-def _message(finding: Finding, cache: dict[tuple[Any, ...], str]) -> str:
-    """A finding's zh-CN message; the many findings that differ only by row render once.
-
-    Findings made together share one ``params`` dict (100k late entries, a few hundred dicts):
-    while they are all alive, the dict's identity is as good a key as its content."""
-    key = (finding.code, finding.header, finding.value, id(finding.params))
-    message = cache.get(key)
-    if message is None:
-        message = cache[key] = finding.message()
-    return message
-
-
 _FINDING_SCHEMA = pa.schema(
     [
         ("code", pa.string()),
@@ -252,7 +240,7 @@ def _finding_columns(
             key: list(map(attrgetter(key), part)) for key in ("code", "sheet", "row", "header", "value")
         }
         columns["severity"] = [f.severity.value for f in part]
-        columns["message"] = [_message(f, rendered) for f in part]
+        columns["message"] = [cached_message(f, rendered) for f in part]
         yield columns
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import fastexcel
+import pyarrow as pa
 import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
@@ -28,7 +30,7 @@ from sync.feedback import (
 )
 from sync.outcome import Outcome, RowStatus, Verdict
 from sync.stamp import STAMP_SHEET, Stamp
-from validators.findings import Finding, Findings, Severity
+from validators.findings import Finding, FindingRun, Findings, Severity
 
 SINCE = dt.datetime(2026, 11, 20, 2, 3, 4, tzinfo=dt.UTC)  # 10:03:04 in Shanghai
 USER_RGB = "FF00B0F0"
@@ -175,6 +177,36 @@ def test_result_workbook_lists_summary_findings_and_collisions(workbook: Path) -
     assert collisions[1:] == [
         ("客户", 2, "13800138000", "张三（zhangsan）", "2026-11-20 10:03:04", COLLISION.message()),
     ]
+
+
+def test_result_workbook_lists_every_error_and_collision_but_counts_a_flood_of_warnings(
+    workbook: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sync.feedback.WARNINGS_LISTED", 3)
+    outcome = first_outcome(workbook)
+    days = pa.array(["2026-09-30"])
+    late = FindingRun(
+        "late-entry",
+        "客户",
+        "首次接触日期",
+        pa.array(range(10, 20), pa.int64()),
+        pa.DictionaryArray.from_arrays(pa.array([0] * 10, pa.int32()), days),
+        ({"deadline": "2026-10-08 23:59"},),
+    )
+    outcome.findings.add_run(late)
+    for row in range(30, 35):  # errors are never cut short
+        outcome.findings.append(Finding("phone-invalid", "客户", row, "手机号码", "1"))
+    for row in range(40, 45):
+        outcome.findings.append(replace(COLLISION, row=row))
+
+    wb = load_workbook(write_result_workbook(workbook, outcome))
+    listed = [(r[1], r[5]) for r in rows_of(wb["问题"])[1:]]
+    assert [row for row, code in listed if code == "late-entry"] == [10, 11, 12]
+    assert sum(code == "phone-invalid" for _, code in listed) == 6
+    assert sum(code == "collision" for _, code in listed) == 6
+    assert len(rows_of(wb["撞单"])) == 1 + 6
+    left_out = [value for key, value in rows_of(wb["概要"]) if key == "未列出"]
+    assert left_out == ["late-entry：另有 7 条提醒未列出，均已记入系统"]
 
 
 def test_result_workbook_in_english(workbook: Path) -> None:

@@ -56,6 +56,19 @@ class Finding:
         return (self.row, self.header, self.code)
 
 
+def cached_message(finding: Finding, cache: dict[tuple[Any, ...], str], lang: str = "zh") -> str:
+    """A finding's message, rendered once for the many findings that differ only by row (one
+    ``cache`` per language).
+
+    Findings made together share one ``params`` dict (a run's findings share one per distinct
+    value): while they are all alive, the dict's identity is as good a key as its content."""
+    key = (finding.code, finding.header, finding.value, id(finding.params))
+    message = cache.get(key)
+    if message is None:
+        message = cache[key] = finding.message(lang)
+    return message
+
+
 def display(value: Any) -> str | None:
     """A cell value as the user would recognise it in a message."""
     if value is None:
