@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -28,7 +26,6 @@ from sync.errors import SalesyncError
 from sync.outcome import Outcome
 from sync.progress import LABELS, STAGES
 from sync.runtime import tune_collector
-from validators.findings import Finding
 
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
@@ -202,28 +199,16 @@ def _print_outcome(outcome: Outcome, lang: str) -> None:
     click.echo(outcome.summary(lang))
     if any(f.structural for f in outcome.findings.single):
         return
-    shown: Counter[str] = Counter()
-
-    def echo(f: Finding) -> None:
+    listed, left_out = outcome.findings.first(LINES_PER_CODE)
+    for f in listed:
         where = f"{f.sheet or ''}{'!' + str(f.row) if f.row else ''}{' ' + f.header if f.header else ''}"
         click.echo(f"  [{f.code}] {where}: {f.message(lang)}")
-
-    for f in outcome.findings.single:
-        shown[f.code] += 1
-        if shown[f.code] <= LINES_PER_CODE:
-            echo(f)
-    for run in outcome.findings.runs:  # counted, not made one by one, past the limit
-        for f in islice(run, max(0, LINES_PER_CODE - shown[run.code])):
-            echo(f)
-        shown[run.code] += len(run)
-    for code, count in shown.items():
-        if count > LINES_PER_CODE:
-            rest = count - LINES_PER_CODE
-            click.echo(
-                f"  [{code}] 另有 {rest} 条同类问题未列出，完整列表见 --json 输出"
-                if lang == "zh"
-                else f"  [{code}] {rest} more not shown; --json lists them all"
-            )
+    for code, rest in left_out.items():
+        click.echo(
+            f"  [{code}] 另有 {rest} 条同类问题未列出，完整列表见 --json 输出"
+            if lang == "zh"
+            else f"  [{code}] {rest} more not shown; --json lists them all"
+        )
 
 
 @main.command()

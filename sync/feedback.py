@@ -15,10 +15,8 @@ import io
 import os
 import secrets
 import shutil
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from copy import copy
-from itertools import islice
 from pathlib import Path
 from typing import Any, cast
 
@@ -33,7 +31,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from schema.base import SHANGHAI
 from sync.outcome import Outcome
 from sync.stamp import STAMP_SHEET, Stamp
-from validators.findings import Finding, Findings, Severity, cached_message
+from validators.findings import Finding, Severity, cached_message
 
 RESULT_SUFFIX = ".反馈.xlsx"
 TEMP_PREFIX = ".~salesync-"  # our own half-written files; the watcher ignores them like feedback files
@@ -272,7 +270,10 @@ COLLISION_COLUMNS = (("sheet", 12), ("row", 8), ("phone", 16), ("owner", 22), ("
 def write_result_workbook(path: Path, outcome: Outcome, *, lang: str = "zh") -> Path:
     """Write the result workbook of ``outcome`` beside ``path`` (sheets 概要, 问题, 撞单); return its path."""
     wb = Workbook(write_only=True)  # streamed, and never more than WARNINGS_LISTED of one warning
-    listed, left_out = _listed(outcome.findings)
+    # every error and collision; a first import of an old workbook brings a late entry per customer
+    listed, left_out = outcome.findings.first(
+        WARNINGS_LISTED, in_full=lambda f: f.severity is Severity.ERROR or f.code == "collision"
+    )
     _summary(wb.create_sheet(_word("summary", lang)), outcome, lang, left_out)
 
     findings = sorted(listed, key=lambda f: (f.sheet or "", f.row or 0))
@@ -300,29 +301,6 @@ def write_result_workbook(path: Path, outcome: Outcome, *, lang: str = "zh") -> 
     target = result_path(path)
     replace_atomically(target, _workbook_bytes(wb))
     return target
-
-
-def _listed(findings: Findings) -> tuple[list[Finding], dict[str, int]]:
-    """The findings the result workbook lists, and per warning code how many it leaves out.
-
-    Every error and every collision is listed; other warnings up to :data:`WARNINGS_LISTED` of a
-    code (a first import of a long-kept workbook brings a late entry per customer). A run's
-    findings past the limit are counted, not made."""
-    shown: Counter[str] = Counter()
-    total: Counter[str] = Counter()
-    listed: list[Finding] = []
-    for f in findings.single:
-        total[f.code] += 1
-        if f.severity is Severity.ERROR or f.code == "collision" or shown[f.code] < WARNINGS_LISTED:
-            shown[f.code] += 1
-            listed.append(f)
-    for run in findings.runs:
-        total[run.code] += len(run)
-        room = len(run) if run.severity is Severity.ERROR else max(0, WARNINGS_LISTED - shown[run.code])
-        taken = list(islice(run, room))
-        shown[run.code] += len(taken)
-        listed.extend(taken)
-    return listed, {code: total[code] - shown[code] for code in total if total[code] > shown[code]}
 
 
 # -- marks in the author's own workbook ------------------------------------------------------------

@@ -91,3 +91,19 @@ def test_findings_count_index_and_filter_across_singles_and_runs() -> None:
     assert findings.rows_by_sheet(severity=Severity.ERROR) == {"客户": {4}}
     assert findings.rows_by_sheet() == {"客户": {2, 3, 4, 5, 7, 9}}
     assert findings.rows_by_sheet(skip=frozenset({"late-entry"})) == {"客户": {4, 7}}
+
+
+def test_first_lists_a_few_of_each_code_and_counts_the_rest() -> None:
+    errors = [Finding("phone-invalid", "客户", row, "手机号码", "1") for row in (4, 6, 8)]
+    findings = Findings(errors)
+    findings.add_run(late_run())
+
+    listed, left_out = findings.first(2)
+    assert listed == [*errors[:2], *one_by_one()[:2]]
+    assert left_out == {"phone-invalid": 1, "late-entry": 2}
+
+    listed, left_out = findings.first(1, in_full=lambda f: f.severity is Severity.ERROR)
+    assert listed == [*errors, one_by_one()[0]]
+    assert left_out == {"late-entry": 3}
+
+    assert findings.first(10) == (list(findings), {})

@@ -7,9 +7,11 @@ at the one boundary that shows it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import islice
 from typing import Any
 
 import pyarrow as pa
@@ -199,6 +201,28 @@ class Findings:
             if fits(run):
                 found.extend(run)
         return found
+
+    def first(
+        self, per_code: int, *, in_full: Callable[[Finding | FindingRun], bool] = lambda f: False
+    ) -> tuple[list[Finding], dict[str, int]]:
+        """The findings in order, at most ``per_code`` of each code (those ``in_full`` picks all
+        listed), and per code how many were left out. A run's findings past the limit are
+        counted, not made."""
+        taken: Counter[str] = Counter()
+        total: Counter[str] = Counter()
+        listed: list[Finding] = []
+        for f in self._items:
+            total[f.code] += 1
+            if in_full(f) or taken[f.code] < per_code:
+                taken[f.code] += 1
+                listed.append(f)
+        for run in self._runs:
+            total[run.code] += len(run)
+            room = len(run) if in_full(run) else max(0, per_code - taken[run.code])
+            made = list(islice(run, room))
+            taken[run.code] += len(made)
+            listed.extend(made)
+        return listed, {code: n - taken[code] for code, n in total.items() if n > taken[code]}
 
     def rows_by_sheet(
         self, *, severity: Severity | None = None, skip: frozenset[str] = frozenset()
