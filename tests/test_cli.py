@@ -120,17 +120,22 @@ def test_every_command_is_documented_in_the_readme() -> None:
     assert not missing, f"README lacks: {missing}"
 
 
-def test_ingest_shows_its_stages_on_stderr_and_the_results_on_stdout(
-    database_url: str, tmp_path: Path
-) -> None:
-    invoke(database_url, "init")
-    invoke(database_url, "region", "add", "SZ", "深圳")
+def with_rep(db: str) -> None:
+    """An initialised database with region SZ and the sales rep zhangli, made through the CLI."""
+    invoke(db, "init")
+    invoke(db, "region", "add", "SZ", "深圳")
     invoke(
-        database_url,
+        db,
         *("user", "add", "zhangli", "--name", "张丽", "--role", "sales_rep", "--region", "SZ"),
         "--password-stdin",
         input="s3cret-password\n",
     )
+
+
+def test_ingest_shows_its_stages_on_stderr_and_the_results_on_stdout(
+    database_url: str, tmp_path: Path
+) -> None:
+    with_rep(database_url)
     first = fill_template("customers", customer_rows(3), tmp_path / "客户登记.xlsx")
     second = fill_template("customers", customer_rows(2, start=10), tmp_path / "客户登记2.xlsx")
     runner = CliRunner()
@@ -167,14 +172,7 @@ def test_ingest_reports_each_stage_as_it_begins(app, people, tmp_path: Path) -> 
 def test_many_findings_of_one_code_are_counted_after_the_first_twenty(
     database_url: str, tmp_path: Path
 ) -> None:
-    invoke(database_url, "init")
-    invoke(database_url, "region", "add", "SZ", "深圳")
-    invoke(
-        database_url,
-        *("user", "add", "zhangli", "--name", "张丽", "--role", "sales_rep", "--region", "SZ"),
-        "--password-stdin",
-        input="s3cret-password\n",
-    )
+    with_rep(database_url)
     rows = customer_rows(25, first_contact="2026-09-30")  # every one entered late
     rows["客户"][4]["手机号码"] = "12345"
     path = fill_template("customers", rows, tmp_path / "客户登记.xlsx")

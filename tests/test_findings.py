@@ -10,17 +10,22 @@ from validators.findings import Finding, FindingRun, Findings, Severity
 DEADLINES = ({"deadline": "2026-03-16 23:59"}, {"deadline": "2026-01-12 23:59"})
 
 
-def late_run() -> FindingRun:
+def run_of(
+    rows: list[int], codes: list[int], days: list[str], params: tuple[dict[str, str], ...] = DEADLINES
+) -> FindingRun:
+    """A late-entry run: Excel ``rows``, each with the day ``days[codes[i]]``."""
     return FindingRun(
         "late-entry",
         "客户",
         "首次接触日期",
-        pa.array([2, 3, 5, 9], pa.int64()),
-        pa.DictionaryArray.from_arrays(
-            pa.array([0, 1, 0, 0], pa.int32()), pa.array(["2026-03-14", "2026-01-09"])
-        ),
-        DEADLINES,
+        pa.array(rows, pa.int64()),
+        pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(days, pa.string())),
+        params,
     )
+
+
+def late_run() -> FindingRun:
+    return run_of([2, 3, 5, 9], [0, 1, 0, 0], ["2026-03-14", "2026-01-09"])
 
 
 def one_by_one() -> list[Finding]:
@@ -43,23 +48,9 @@ def test_a_run_iterates_as_the_findings_made_one_by_one() -> None:
 
 def test_a_run_needs_one_value_per_row_and_params_per_distinct_value() -> None:
     with pytest.raises(ValueError):
-        FindingRun(
-            "late-entry",
-            "客户",
-            "首次接触日期",
-            pa.array([2], pa.int64()),
-            pa.DictionaryArray.from_arrays(pa.array([0, 1], pa.int32()), pa.array(["a", "b"])),
-            DEADLINES,
-        )
+        run_of([2], [0, 1], ["a", "b"])  # two values for one row
     with pytest.raises(ValueError):
-        FindingRun(
-            "late-entry",
-            "客户",
-            "首次接触日期",
-            pa.array([2], pa.int64()),
-            pa.DictionaryArray.from_arrays(pa.array([0], pa.int32()), pa.array(["a"])),
-            DEADLINES,
-        )
+        run_of([2], [0], ["a"])  # one distinct value, two params
 
 
 def test_findings_count_index_and_filter_across_singles_and_runs() -> None:
@@ -67,16 +58,7 @@ def test_findings_count_index_and_filter_across_singles_and_runs() -> None:
     collision = Finding("collision", "客户", 7, "手机号码", "13800138000", severity=Severity.WARNING)
     findings = Findings([bad_phone])
     findings.add_run(late_run())
-    findings.add_run(
-        FindingRun(
-            "late-entry",
-            "客户",
-            "x",
-            pa.array([], pa.int64()),
-            pa.DictionaryArray.from_arrays(pa.array([], pa.int32()), pa.array([], pa.string())),
-            (),
-        )
-    )
+    findings.add_run(run_of([], [], [], ()))
     more = Findings([collision])
     findings += more
 
