@@ -164,9 +164,17 @@ def status(ctx: click.Context, as_json: bool, lang: str | None) -> None:
             click.echo(f"    ✗ {Path(e['file']).name}：{e['message'] or e['code']}")
 
 
-def _start_portal(app: Salesync) -> None:
-    """Hook for the portal: once ``web/`` has an app, start it here (in this process tree) and stop it
-    when the watcher stops. Nothing to start yet."""
+def _start_portal(app: Salesync, host: str, port: int) -> Any:
+    """The portal on a thread of this process, stopped when the watcher stops."""
+    from web.server import Portal
+
+    try:
+        portal = Portal(app, host=host, port=port).start()
+    except OSError as exc:  # the port is taken: the watcher still runs
+        click.echo(f"门户未能启动（{host}:{port}：{exc.strerror}）；可用 --port 换一个端口。", err=True)
+        return None
+    click.echo(f"门户：{portal.url}（演示账号见上方，密码 salesync-demo）")
+    return portal
 
 
 @click.command()
@@ -178,8 +186,19 @@ def _start_portal(app: Salesync) -> None:
 )
 @click.option("--polling/--native", default=None, help="轮询或系统事件（默认看配置）。")
 @click.option("--json-logs", is_flag=True, help="日志每行一个 JSON 对象。")
+@click.option("--host", default="127.0.0.1", show_default=True, help="门户监听的地址。")
+@click.option("--port", default=8000, show_default=True, type=int, help="门户监听的端口。")
+@click.option("--no-portal", is_flag=True, help="只运行监视程序，不启动门户。")
 @click.pass_context
-def up(ctx: click.Context, drive: Path | None, polling: bool | None, json_logs: bool) -> None:
+def up(
+    ctx: click.Context,
+    drive: Path | None,
+    polling: bool | None,
+    json_logs: bool,
+    host: str,
+    port: int,
+    no_portal: bool,
+) -> None:
     """一条命令启动：初始化、演示账号与演示共享盘（含示例工作簿）、监视程序；Ctrl-C 退出。"""
     from sync.cli import _errors
     from sync.demo import prepare_demo
@@ -202,6 +221,30 @@ def up(ctx: click.Context, drive: Path | None, polling: bool | None, json_logs: 
     )
     click.echo(f"把工作簿保存到 {root}/<地区>/<账号>/ 即自动同步；salesync status 查看状态；Ctrl-C 退出。")
     sys.stdout.flush()
-    _start_portal(app)
+    portal = None if no_portal else _start_portal(app, host, port)
     settings = _settings(polling=app.config.watch_polling if polling is None else polling)
-    _run_watcher(app, root, settings, json_logs=json_logs, lang=None)
+    try:
+        _run_watcher(app, root, settings, json_logs=json_logs, lang=None)
+    finally:
+        if portal is not None:
+            portal.stop()
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听的地址。")
+@click.option("--port", default=8000, show_default=True, type=int, help="监听的端口。")
+@click.option("--threads", default=4, show_default=True, type=int, help="处理请求的线程数。")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
+    """启动门户（waitress）：我的任务、报表与楼盘表、双轨对账、变更单签字、账号管理。"""
+    from sync.cli import _errors
+    from web.server import Portal
+
+    app = _service(ctx)
+    with _errors():
+        app.require_initialised()
+        portal = Portal(app, host=host, port=port, threads=threads)
+        click.echo(f"门户：http://{host}:{port}/ ；Ctrl-C 退出。")
+        sys.stdout.flush()
+        with contextlib.suppress(KeyboardInterrupt):
+            portal.serve_forever()

@@ -1,0 +1,65 @@
+"""Serving the portal with waitress: in the foreground (``salesync serve``) or on a thread beside the
+watcher (``salesync up``)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from waitress.server import create_server
+
+from sync.app import Salesync
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+@dataclass
+class Portal:
+    """A waitress server for the portal, started on a thread and stopped cleanly."""
+
+    service: Salesync
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    threads: int = 4
+    _server: Any = field(default=None, init=False)
+    _thread: threading.Thread | None = field(default=None, init=False)
+
+    def _make(self) -> Any:
+        from web import create_app
+
+        return create_server(
+            create_app(self.service), host=self.host, port=self.port, threads=self.threads, ident="salesync"
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.effective_host, self._server.effective_port
+        return f"http://{host}:{port}/"
+
+    def start(self) -> Portal:
+        self._server = self._make()
+        self._thread = threading.Thread(target=self._server.run, name="salesync-portal", daemon=True)
+        self._thread.start()
+        log.info("portal at %s", self.url)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server.task_dispatcher.shutdown()  # its worker threads
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def serve_forever(self) -> None:
+        self._server = self._make()
+        log.info("portal at %s", self.url)
+        try:
+            self._server.run()
+        finally:
+            self._server.close()
