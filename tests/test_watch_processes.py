@@ -4,8 +4,10 @@ PostgreSQL database, the database going away while files arrive, and ``salesync 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -241,13 +243,13 @@ def test_postgresql_server_stopped_and_started_again(
         server.remove()
 
 
-def test_up_initialises_builds_the_demo_drive_and_watches_it(tmp_path: Path) -> None:
+def test_up_initialises_builds_the_demo_drive_watches_it_and_serves_the_portal(tmp_path: Path) -> None:
     # the embedded default, whatever the test run's environment: SQLite and a drive under --data-dir
     env = {k: v for k, v in os.environ.items() if k not in ("SALESYNC_DATABASE_URL", "SALESYNC_DRIVE")}
     data = tmp_path / "data"
     log = (tmp_path / "up.log").open("w", encoding="utf-8")
     proc = subprocess.Popen(
-        [SALESYNC, "--data-dir", str(data), "up", "--json-logs"],
+        [SALESYNC, "--data-dir", str(data), "up", "--json-logs", "--port", "0"],  # any free port
         stdout=log,
         stderr=log,
         env=env,
@@ -260,6 +262,10 @@ def test_up_initialises_builds_the_demo_drive_and_watches_it(tmp_path: Path) -> 
             lambda: text_of().count('"event": "watch-ingested"') >= 3,
             timeout=3 * DEADLINE,
         )
+        found = re.search(r"门户：(http://127\.0\.0\.1:\d+/)", text_of())
+        assert found, text_of()
+        with urllib.request.urlopen(found.group(1) + "login", timeout=DEADLINE) as page:
+            assert page.status == 200 and "登录 salesync" in page.read().decode()
         proc.send_signal(signal.SIGINT)  # Ctrl-C
         assert proc.wait(timeout=DEADLINE) == 0
     finally:
