@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response
 
 from sync.app import Salesync
 
 
 def create_app(service: Salesync, overrides: dict[str, Any] | None = None) -> Flask:
-    from web import access, admin, auth, board, changes, db, errors, home, i18n, reconcile, reports
+    from web import access, admin, auth, board, changes, db, errors, home, i18n, reconcile, reports, versions
+    from sync.signing import shanghai
     from web.secret import portal_secret
 
     app = Flask(__name__)
@@ -34,11 +35,26 @@ def create_app(service: Salesync, overrides: dict[str, Any] | None = None) -> Fl
     if overrides:
         app.config.update(overrides)
     app.extensions["salesync"] = service
-    app.jinja_env.globals.update(nav_items=access.nav_items)
+    app.jinja_env.globals.update(nav_items=access.nav_items, admin_roles=access.ADMINS, shanghai=shanghai)
     db.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
-    for module in (auth, home, reports, board, reconcile, changes, admin):
+    for module in (auth, home, versions, reports, board, reconcile, changes, admin):
         app.register_blueprint(module.bp)
+    app.after_request(_security_headers)
     return app
+
+
+def _security_headers(response: Response) -> Response:
+    """No framing, no sniffing, no scripts or styles from elsewhere; pages with data are not cached."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
+    )
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response

@@ -29,6 +29,17 @@ CHANGE_VIEWERS = frozenset({Role.SENIOR_MANAGER, Role.REGION_GM, Role.EXECUTIVE,
 ADMINS = frozenset({Role.GROUP_ADMIN, Role.REGION_ADMIN})
 #: roles that see every region rather than their own
 GROUP_WIDE = frozenset({Role.GROUP_ADMIN, Role.EXECUTIVE})
+#: roles that see the workbook versions of everyone in their region, not only their own
+REGION_WIDE = frozenset(
+    {
+        Role.REGION_ADMIN,
+        Role.SALES_MANAGER,
+        Role.SENIOR_MANAGER,
+        Role.REGION_GM,
+        Role.SALES_CONTROL,
+        Role.FINANCE,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -40,7 +51,10 @@ class NavItem:
     roles: frozenset[Role]
 
 
+EVERYONE = frozenset(Role)
+
 NAV = (
+    NavItem("versions.index", "versions.", "同步记录", "Sync log", EVERYONE),
     NavItem("reports.index", "reports.", "报表", "Reports", REPORT_READERS),
     NavItem("board.index", "board.", "楼盘表", "Room board", BOARD_VIEWERS),
     NavItem("reconcile.index", "reconcile.", "双轨对账", "Reconciliation", RECONCILERS),

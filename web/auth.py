@@ -7,13 +7,15 @@ account on every request and refuses an inactive one.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
@@ -107,6 +109,45 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
     return decorate
 
 
+@dataclass
+class Throttle:
+    """Failed sign-ins per username: after ``limit`` failures within ``window`` seconds, that username
+    is refused for the rest of the window, whatever the password (guessing a password is slow)."""
+
+    limit: int = 5
+    window: float = 15 * 60
+    clock: Callable[[], float] = time.monotonic
+    _failures: dict[str, list[float]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _recent(self, key: str, now: float) -> list[float]:
+        kept = [t for t in self._failures.get(key, []) if now - t < self.window]
+        if kept:
+            self._failures[key] = kept
+        else:
+            self._failures.pop(key, None)
+        return kept
+
+    def blocked(self, key: str) -> bool:
+        with self._lock:
+            return len(self._recent(key, self.clock())) >= self.limit
+
+    def failed(self, key: str) -> None:
+        with self._lock:
+            now = self.clock()
+            self._failures[key] = [*self._recent(key, now), now]
+
+    def succeeded(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
+
+
+def throttle() -> Throttle:
+    found = current_app.extensions["salesync_throttle"]
+    assert isinstance(found, Throttle)
+    return found
+
+
 def _safe_next(target: str | None) -> str:
     if target:
         parts = urlsplit(target)
@@ -122,10 +163,21 @@ def login() -> ResponseReturnValue:
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
+        if throttle().blocked(username.casefold()):
+            flash(
+                tr(
+                    "该账号登录失败次数过多，请 15 分钟后再试",
+                    "Too many failed sign-ins for this account: try again in 15 minutes",
+                ),
+                "error",
+            )
+            return render_template("auth/login.html", username=username), 429
         found = db.session().scalar(select(Account).where(Account.username == username))
         if found is not None and found.active and verify_password(found, password):
+            throttle().succeeded(username.casefold())
             login_user(PortalUser.of(found))
             return redirect(_safe_next(request.args.get("next")))
+        throttle().failed(username.casefold())
         # the same words whether the account is unknown, disabled or the password wrong
         flash(
             tr("账号或密码不正确，或账号已停用", "Wrong username or password, or the account is disabled"),
@@ -148,6 +200,7 @@ def _localize(_message: str) -> str:
 
 
 def init_app(app: Flask) -> None:
+    app.extensions["salesync_throttle"] = Throttle()
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"

@@ -39,8 +39,11 @@ def sign_in(client: FlaskClient, username: str, password: str = PASSWORD) -> Non
 
 
 @pytest.fixture
-def login(client: FlaskClient) -> Callable[..., FlaskClient]:
+def login(portal: Flask) -> Callable[..., FlaskClient]:
+    """Sign in as a user; each call is a browser of its own (its own cookies)."""
+
     def do(username: str, password: str = PASSWORD) -> FlaskClient:
+        client = portal.test_client()
         sign_in(client, username, password)
         return client
 

@@ -10,6 +10,7 @@ from sync import accounts
 from sync.app import Salesync
 from tests.conftest import PASSWORD
 from tests.web.conftest import csrf_token, sign_in
+from web.auth import Throttle
 
 
 def test_pages_need_a_login(client: FlaskClient, people: dict[str, str]) -> None:
@@ -80,3 +81,34 @@ def test_sign_out(login: Callable[..., FlaskClient], people: dict[str, str]) -> 
     token = csrf_token(client, "/")
     assert client.post("/logout", data={"csrf_token": token}).status_code == 302
     assert client.get("/").status_code == 302
+
+
+def test_pages_carry_security_headers(client: FlaskClient) -> None:
+    response = client.get("/login")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_repeated_failures_lock_the_username_for_a_while(client: FlaskClient, people: dict[str, str]) -> None:
+    token = csrf_token(client)
+    for _ in range(5):
+        client.post("/login", data={"username": "rep_a", "password": "guess", "csrf_token": token})
+    response = client.post("/login", data={"username": "rep_a", "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 429
+    assert "登录失败次数过多" in response.get_data(as_text=True)
+    sign_in(client, "rep_b")  # other accounts are not affected
+
+
+def test_throttle_forgets_after_the_window() -> None:
+    now = [0.0]
+    throttle = Throttle(limit=2, window=60, clock=lambda: now[0])
+    throttle.failed("a")
+    throttle.failed("a")
+    assert throttle.blocked("a") and not throttle.blocked("b")
+    now[0] = 61
+    assert not throttle.blocked("a")
+    throttle.failed("a")
+    throttle.succeeded("a")
+    throttle.failed("a")
+    assert not throttle.blocked("a")

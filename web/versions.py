@@ -1,0 +1,153 @@
+"""同步记录: every workbook version the system saw, its outcome and each finding, for its author and
+the people over them; and the sync health of the personal folders (DOMAIN.md §1: the regional admin
+watches it)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+from sqlalchemy import Select, func, select
+
+from schema.kinds import all_kinds
+from schema.models import Account, StoredFile, VersionFinding, WorkbookVersion
+from sync.outcome import Verdict
+from sync.watch.status import folder_status
+from web import db
+from web.access import ADMINS, GROUP_WIDE, REGION_WIDE
+from web.auth import PortalUser, roles_required, user
+
+bp = Blueprint("versions", __name__, url_prefix="/versions")
+
+PAGE = 50  # versions per page
+FINDINGS_SHOWN = 1000  # findings listed on a version's page; the rest are counted
+
+
+def _visible(stmt: Select[tuple[WorkbookVersion]], who: PortalUser) -> Select[tuple[WorkbookVersion]]:
+    """A user's own versions; their region's for region-wide roles; all for group-wide roles."""
+    if who.has(*GROUP_WIDE):
+        return stmt
+    if who.has(*REGION_WIDE) and who.region_id is not None:
+        return stmt.join(Account, WorkbookVersion.account_id == Account.id).where(
+            Account.region_id == who.region_id
+        )
+    return stmt.where(WorkbookVersion.account_id == who.id)
+
+
+def verdict_title(outcome: str) -> str:
+    try:
+        return Verdict(outcome).title_zh
+    except ValueError:
+        return outcome
+
+
+def kind_title(kind_id: str | None) -> str:
+    kinds = all_kinds()
+    return kinds[kind_id].title if kind_id in kinds else (kind_id or "—")
+
+
+@bp.app_template_global()
+def file_name(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+@bp.route("/")
+@login_required
+def index() -> ResponseReturnValue:
+    who = user()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    outcome = request.args.get("outcome") or None
+    stmt = _visible(select(WorkbookVersion), who)
+    if outcome in {v.value for v in Verdict}:
+        stmt = stmt.where(WorkbookVersion.outcome == outcome)
+    total = db.session().scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    versions = (
+        db.session()
+        .scalars(stmt.order_by(WorkbookVersion.id.desc()).offset((page - 1) * PAGE).limit(PAGE))
+        .all()
+    )
+    return render_template(
+        "versions/index.html",
+        versions=versions,
+        total=total,
+        page=page,
+        pages=max((total + PAGE - 1) // PAGE, 1),
+        outcome=outcome,
+        verdicts=list(Verdict),
+        verdict_title=verdict_title,
+        kind_title=kind_title,
+    )
+
+
+def _version(version_id: int) -> WorkbookVersion:
+    found = db.session().scalar(
+        _visible(select(WorkbookVersion), user()).where(WorkbookVersion.id == version_id)
+    )
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.route("/<int:version_id>")
+@login_required
+def show(version_id: int) -> ResponseReturnValue:
+    version = _version(version_id)
+    base = select(VersionFinding).where(VersionFinding.version_id == version.id)
+    counts: dict[str, int] = {
+        severity: int(n)
+        for severity, n in db.session().execute(
+            select(VersionFinding.severity, func.count())
+            .where(VersionFinding.version_id == version.id)
+            .group_by(VersionFinding.severity)
+        )
+    }
+    # errors before warnings, each in sheet and row order: what the author fixes first
+    findings = (
+        db.session()
+        .scalars(
+            base.order_by(
+                VersionFinding.severity, VersionFinding.sheet, VersionFinding.row, VersionFinding.id
+            ).limit(FINDINGS_SHOWN)
+        )
+        .all()
+    )
+    return render_template(
+        "versions/show.html",
+        version=version,
+        findings=findings,
+        counts=counts,
+        shown=FINDINGS_SHOWN,
+        verdict_title=verdict_title,
+        kind_title=kind_title,
+    )
+
+
+@bp.route("/<int:version_id>/file")
+@login_required
+def download(version_id: int) -> ResponseReturnValue:
+    """The version's bytes exactly as they were saved (kept, content-addressed)."""
+    version = _version(version_id)
+    stored = db.session().get(StoredFile, version.sha256)
+    if stored is None:
+        abort(404)
+    name = file_name(version.path)
+    return Response(
+        stored.content,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={
+            "Content-Disposition": f"attachment; filename=\"version-{version.id}.xlsx\"; filename*=UTF-8''{quote(name)}"
+        },
+    )
+
+
+@bp.route("/health")
+@roles_required(*ADMINS)
+def health() -> ResponseReturnValue:
+    who = user()
+    rows = folder_status(db.service())
+    if not who.has(*GROUP_WIDE):
+        prefix = f"{who.region_code}/"
+        rows = [r for r in rows if r.folder.startswith(prefix)]
+    return render_template("versions/health.html", rows=rows, verdict_title=verdict_title)
