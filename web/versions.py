@@ -25,7 +25,7 @@ PAGE = 50  # versions per page
 FINDINGS_SHOWN = 1000  # findings listed on a version's page; the rest are counted
 
 
-def _visible(stmt: Select[tuple[WorkbookVersion]], who: PortalUser) -> Select[tuple[WorkbookVersion]]:
+def _visible(stmt: Select[WorkbookVersion], who: PortalUser) -> Select[WorkbookVersion]:
     """A user's own versions; their region's for region-wide roles; all for group-wide roles."""
     if who.has(*GROUP_WIDE):
         return stmt
