@@ -18,8 +18,8 @@ from sync.app import Salesync
 
 
 def create_app(service: Salesync, overrides: dict[str, Any] | None = None) -> Flask:
-    from web import access, admin, auth, board, changes, db, errors, home, i18n, reconcile, reports, versions
     from sync.signing import shanghai
+    from web import access, admin, auth, board, changes, db, errors, home, i18n, reconcile, reports, versions
     from web.secret import portal_secret
 
     app = Flask(__name__)

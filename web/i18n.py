@@ -6,6 +6,8 @@ written once, where it is shown.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Flask, Response, current_app, g, request
 
 LANGS = ("zh", "en")
@@ -23,6 +25,13 @@ def tr(zh: str, en: str) -> str:
     return en if lang() == "en" else zh
 
 
+def with_lang(code: str) -> str:
+    """This page's address in another language, its other query parameters kept."""
+    args = request.args.to_dict(flat=False)
+    args["lang"] = [code]
+    return "?" + urlencode(args, doseq=True)
+
+
 def _pick() -> None:
     asked = request.args.get("lang") or request.cookies.get(COOKIE)
     g.lang = asked if asked in LANGS else current_app.config.get("SALESYNC_LANG", "zh")
@@ -38,4 +47,4 @@ def _remember(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     app.before_request(_pick)
     app.after_request(_remember)
-    app.jinja_env.globals.update(tr=tr, lang=lang)
+    app.jinja_env.globals.update(tr=tr, lang=lang, with_lang=with_lang)

@@ -112,3 +112,10 @@ def test_throttle_forgets_after_the_window() -> None:
     throttle.succeeded("a")
     throttle.failed("a")
     assert not throttle.blocked("a")
+
+
+def test_the_language_links_keep_the_page_query(
+    login: Callable[..., FlaskClient], people: dict[str, str]
+) -> None:
+    page = login("rep_a").get("/versions/?outcome=partial&page=1").get_data(as_text=True)
+    assert 'href="?outcome=partial&amp;page=1&amp;lang=en"' in page
