@@ -1,4 +1,11 @@
-"""Accounts for attribution: regions, users, roles; passwords hashed with Argon2id."""
+"""Accounts for attribution: regions, users, roles; passwords hashed with Argon2id.
+
+Who may manage whom (DOMAIN.md §1) is decided here, once, for every interface: a group admin
+manages every region, creates regions and regional admins; a regional admin creates, disables and
+resets the users of their own region only, and grants only the region's working roles.
+:func:`create_user`, :func:`disable`, :func:`reset_password` and :func:`create_region` check the
+acting account, then write and log attributed to it.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +17,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schema.base import now
-from schema.models import Account, AccountRole, Region
+from schema.models import Account, AccountRole, Project, Region
 from schema.roles import GROUP_ROLES, Role
-from sync.errors import AccountExists, InvalidRole, RegionExists, UnknownAccount, UnknownRegion
+from sync.errors import (
+    AccountExists,
+    AccountRefused,
+    InvalidRole,
+    RegionExists,
+    UnknownAccount,
+    UnknownRegion,
+)
 from sync.worklog import LogWriter
 
 _hasher = PasswordHasher()
@@ -112,3 +126,208 @@ def disable_user(session: Session, username: str, *, by: Account | None = None) 
         account.disabled_at = now()
         LogWriter(session, by.id if by else None).append("account", username, "disable")
     return account
+
+
+# -- who may manage whom (DOMAIN.md §1) -------------------------------------------------------------
+
+MIN_PASSWORD = 8
+#: roles only the group admin grants: the group-wide ones and the regional administrators
+GROUP_GRANTED = GROUP_ROLES | {Role.REGION_ADMIN}
+#: refusals that are about permission rather than input
+FORBIDDEN = frozenset({"not-admin", "other-region", "role-not-grantable", "group-only", "own-account"})
+
+REFUSALS: dict[str, tuple[str, str]] = {
+    "not-admin": (
+        "{account} 不是系统管理员，不能管理账号",
+        "{account} is not an administrator and cannot manage accounts",
+    ),
+    "other-region": (
+        "地区系统管理员只能管理本地区（{region}）的账号",
+        "a regional admin manages only the accounts of their own region ({region})",
+    ),
+    "role-not-grantable": (
+        "地区系统管理员不能授予或管理以下角色：{titles}（由集团系统管理员设置）",
+        "a regional admin cannot grant or manage these roles: {keys} (the group admin sets them)",
+    ),
+    "group-only": ("只有集团系统管理员可以新建地区", "only the group admin creates regions"),
+    "own-account": ("不能停用自己的账号", "you cannot disable your own account"),
+    "no-roles": ("至少选择一个角色", "choose at least one role"),
+    "region-required": (
+        "以下角色必须指定所属地区：{titles}",
+        "these roles need a region: {keys}",
+    ),
+    "username-invalid": (
+        "账号须为 1–64 个字符且不含空格",
+        "a username is 1–64 characters without spaces",
+    ),
+    "name-required": ("请填写{what}", "{what_en} is required"),
+    "password-short": (
+        f"密码至少 {MIN_PASSWORD} 位",
+        f"the password needs at least {MIN_PASSWORD} characters",
+    ),
+    "project-other-region": (
+        "项目 {project} 属于地区 {other}，不属于 {region}",
+        "project {project} belongs to region {other}, not {region}",
+    ),
+    "disabled": ("账号 {account} 已停用", "account {account} is disabled"),
+}
+
+
+def _refused(code: str, **params: str) -> AccountRefused:
+    zh, en = REFUSALS[code]
+    return AccountRefused(code, zh.format(**params), en.format(**params))
+
+
+def _role_params(roles: Iterable[Role]) -> dict[str, str]:
+    ordered = sorted(set(roles))
+    return {"titles": "、".join(r.title_zh for r in ordered), "keys": ", ".join(r.value for r in ordered)}
+
+
+def is_group_admin(actor: Account) -> bool:
+    return actor.active and Role.GROUP_ADMIN.value in actor.role_keys
+
+
+def is_region_admin(actor: Account) -> bool:
+    return actor.active and Role.REGION_ADMIN.value in actor.role_keys and actor.region is not None
+
+
+def grantable_roles(actor: Account) -> list[Role]:
+    """The roles ``actor`` may give: all for the group admin, the region's working roles for a regional admin."""
+    if is_group_admin(actor):
+        return list(Role)
+    if is_region_admin(actor):
+        return [r for r in Role if r not in GROUP_GRANTED]
+    return []
+
+
+def check_may_manage(actor: Account, region_code: str | None, roles: Iterable[str]) -> None:
+    """Refuse (:class:`AccountRefused`) unless ``actor`` may create or manage an account in
+    ``region_code`` (None: group level) holding ``roles``."""
+    wanted = parse_roles(roles)
+    if is_group_admin(actor):
+        return
+    if not is_region_admin(actor):
+        raise _refused("not-admin", account=actor.username)
+    assert actor.region is not None
+    if region_code != actor.region.code:
+        raise _refused("other-region", region=actor.region.code)
+    barred = [r for r in wanted if r in GROUP_GRANTED]
+    if barred:
+        raise _refused("role-not-grantable", **_role_params(barred))
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise _refused("password-short")
+
+
+def _region_code(account: Account) -> str | None:
+    return account.region.code if account.region else None
+
+
+def _check_projects(session: Session, region: str | None, projects: list[str]) -> None:
+    """Project codes may name projects not loaded yet, never a project of another region."""
+    if not projects:
+        return
+    found = session.execute(select(Project.code, Project.region_code).where(Project.code.in_(projects)))
+    for code, other in found:
+        if other != region:
+            raise _refused("project-other-region", project=code, other=other, region=region or "—")
+
+
+def create_user(
+    session: Session,
+    actor: Account,
+    username: str,
+    *,
+    name: str,
+    roles: Iterable[str],
+    password: str,
+    region: str | None = None,
+    projects: Iterable[str] = (),
+) -> Account:
+    """Create an account as ``actor``, within what ``actor`` may grant."""
+    role_list = parse_roles(roles)
+    check_may_manage(actor, region, [r.value for r in role_list])
+    if not role_list:
+        raise _refused("no-roles")
+    if not 0 < len(username) <= 64 or any(c.isspace() for c in username):
+        raise _refused("username-invalid")
+    if not name.strip():
+        raise _refused("name-required", what="姓名", what_en="A name")
+    regional = [r for r in role_list if r not in GROUP_ROLES]
+    if not region and regional:
+        raise _refused("region-required", **_role_params(regional))
+    check_password(password)
+    project_list = [p for p in projects if p]
+    _check_projects(session, region, project_list)
+    return add_user(
+        session,
+        username,
+        name=name.strip(),
+        roles=[r.value for r in role_list],
+        password=password,
+        region=region,
+        projects=project_list,
+        created_by=actor,
+    )
+
+
+def _managed(session: Session, actor: Account, username: str) -> Account:
+    target = get_account(session, username)
+    check_may_manage(actor, _region_code(target), target.role_keys)
+    return target
+
+
+def disable(session: Session, actor: Account, username: str) -> Account:
+    """Disable ``username`` as ``actor`` (never one's own account)."""
+    if username == actor.username:
+        raise _refused("own-account")
+    _managed(session, actor, username)
+    return disable_user(session, username, by=actor)
+
+
+def reset_password(session: Session, actor: Account, username: str, password: str) -> Account:
+    """Set a new password for ``username`` (an admin's own, or an account ``actor`` manages)."""
+    own = username == actor.username and (is_group_admin(actor) or is_region_admin(actor))
+    target = get_account(session, username) if own else _managed(session, actor, username)
+    if not target.active:
+        raise _refused("disabled", account=username)
+    check_password(password)
+    target.password_hash = hash_password(password)
+    LogWriter(session, actor.id).append("account", username, "password")
+    return target
+
+
+def create_region(session: Session, actor: Account, code: str, name: str) -> Region:
+    """A new 地区公司, by the group admin."""
+    if not is_group_admin(actor):
+        raise _refused("group-only")
+    if not code.strip() or not name.strip():
+        raise _refused("name-required", what="地区编码和名称", what_en="A region code and name")
+    region = add_region(session, code.strip(), name.strip())
+    LogWriter(session, actor.id).append("region", region.code, "create", detail={"name": region.name})
+    return region
+
+
+def in_scope(actor: Account, target: Account) -> bool:
+    """Whether ``actor`` administers (sees) ``target``: see :func:`accounts_in_scope`."""
+    return is_group_admin(actor) or (is_region_admin(actor) and target.region_id == actor.region_id)
+
+
+def accounts_in_scope(session: Session, actor: Account) -> list[Account]:
+    """The accounts ``actor`` administers: every one for the group admin, their region's for a regional admin."""
+    stmt = select(Account).order_by(Account.region_id.is_not(None), Account.region_id, Account.username)
+    if is_group_admin(actor):
+        return list(session.scalars(stmt))
+    if is_region_admin(actor):
+        return list(session.scalars(stmt.where(Account.region_id == actor.region_id)))
+    return []
+
+
+def regions_in_scope(session: Session, actor: Account) -> list[Region]:
+    if is_group_admin(actor):
+        return list(session.scalars(select(Region).order_by(Region.code)))
+    if is_region_admin(actor) and actor.region is not None:
+        return [actor.region]
+    return []

@@ -44,3 +44,14 @@ class NotInitialised(SalesyncError):
 
 class FileUnavailable(SalesyncError):
     """无法读取文件："""
+
+
+class AccountRefused(SalesyncError):
+    """账号操作未执行："""
+
+    def __init__(self, code: str, zh: str, en: str) -> None:
+        super().__init__(zh)
+        self.code, self.en = code, en
+
+    def message(self, lang: str = "zh") -> str:
+        return f"Not done: {self.en}" if lang == "en" else str(self)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from pathlib import Path
 
@@ -11,11 +12,12 @@ from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
-from schema.models import ReconciliationItem, ReconciliationRun
+from schema.models import ReconciliationItem, ReconciliationRun, StoredFile
 from sync.app import Salesync
 from sync.cli import main
 from sync.outcome import Verdict
-from sync.reconcile.service import export_path
+from sync.reconcile.service import export_path, reconcile_file
+from sync.reports import Scope
 from tests.deals import PROJECT, signed_project
 from tests.workbooks import customer_rows, fill_template, phone
 
@@ -228,3 +230,43 @@ def test_unexplained_mismatches_are_the_controllers_task_until_explained(
         assert not [
             t for t in tasks_for(session, "manager", dt.date(2026, 12, 1)).tasks if t.kind == "对账差异"
         ]
+
+
+def test_a_run_keeps_which_workbook_it_compared(
+    app: Salesync, events: list[dict[str, object]], tmp_path: Path
+) -> None:
+    template = manual_report(tmp_path, events)
+    own = tmp_path / "own.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(list(events[0]))
+    for e in events:
+        ws.append(list(e.values()))
+    wb.save(own)
+    compared = {template: template.read_bytes(), own: own.read_bytes()}  # before the stamp goes in
+    first = reconcile_file(app, template, "manager")
+    second = reconcile_file(
+        app,
+        own,
+        "manager",
+        report_id="calls_visits",
+        scope=Scope(PROJECT, *map(dt.date.fromisoformat, PERIOD)),
+    )
+    with app.transaction() as session:
+        for done, path in [(first, template), (second, own)]:
+            run = session.get(ReconciliationRun, done.run_id)
+            assert run is not None
+            assert run.source_sha256 == hashlib.sha256(compared[path]).hexdigest()
+            assert run.source_name == path.name
+            assert session.get(StoredFile, run.source_sha256) is not None
+
+
+def test_an_upload_in_hand_writes_nothing_to_disk(
+    app: Salesync, events: list[dict[str, object]], tmp_path: Path
+) -> None:
+    data = manual_report(tmp_path, events).read_bytes()
+    place = tmp_path / "uploads" / "手工来电来访明细表.xlsx"  # recorded, never created
+    done = reconcile_file(app, place, "manager", data=data, write_back=False)
+    assert done.run_id is not None and done.export is None and done.agrees
+    assert not place.parent.exists()

@@ -1,17 +1,225 @@
-"""变更单 (Change sets)."""
+"""变更单 (Change sets, DOMAIN.md §6): the list, the exact diff, and signing in the browser.
+
+Everything is ``sync.signing``: who must sign, whether this user may, the signature itself (the
+signer re-enters their password) and applying a complete change set. A refusal is shown as the
+service words it. Regional users see their region's change sets; group-wide roles see all.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import json
+from dataclasses import dataclass, field
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from web.access import CHANGE_VIEWERS
-from web.auth import roles_required
+from schema.kinds.project_master import KIND
+from schema.models import ChangeItem, ChangeSet
+from schema.models.audit import APPLIED, APPROVE, PENDING, REJECTED, SUPERSEDED
+from sync import signing
+from sync.errors import SalesyncError
+from sync.signing import Requirement, Review, SigningRefused
+from validators.messages import render
+from web import db
+from web.access import CHANGE_VIEWERS, GROUP_WIDE
+from web.admin import role_title, when
+from web.auth import account, roles_required, throttle, user
+from web.i18n import lang, tr
 
 bp = Blueprint("changes", __name__, url_prefix="/changes")
+
+#: the list's filter: query value → stored status, and its words
+STATUSES = {
+    "pending": (PENDING, "待签", "Pending"),
+    "applied": (APPLIED, "已生效", "Applied"),
+    "rejected": (REJECTED, "已驳回", "Rejected"),
+    "superseded": (SUPERSEDED, "已作废", "Superseded"),
+}
+#: the HTTP status of a refused signature, by the service's code (default 403)
+REFUSAL_STATUS = {
+    "change-set-unknown": 404,
+    "sign-reason-required": 400,
+    "sign-not-pending": 409,
+    "sign-altered": 409,
+    "sign-conflict": 409,
+}
+
+
+def status_words(stored: str) -> str:
+    found = next((v for v in STATUSES.values() if v[0] == stored), (stored, stored, stored))
+    return tr(found[1], found[2])
+
+
+def need_words(req: Requirement) -> str:
+    """A signature still needed, in the page's language."""
+    if len(req.roles) == 1:
+        return role_title(next(iter(req.roles)).value)
+    return tr(req.title, f"{role_title('senior_manager')} or above")
+
+
+@bp.context_processor
+def _helpers() -> dict[str, object]:
+    return {
+        "role_title": role_title,
+        "when": when,
+        "status_words": status_words,
+        "need_words": need_words,
+        "statuses": STATUSES,
+        "PENDING": PENDING,
+        "APPROVE": APPROVE,
+    }
+
+
+def _visible(cs: ChangeSet) -> bool:
+    me = user()
+    return me.has(*GROUP_WIDE) or me.region_code in signing.regions(db.session(), cs)
+
+
+def _may_sign(cs: ChangeSet) -> str | None:
+    """Why the signed-in user may not sign ``cs`` now (words), or None when they may."""
+    me = account()
+    if cs.status != PENDING:
+        return None
+    if any(s.account_id == me.id for s in cs.signatures):
+        return render("sign-already-signed", lang(), change_set=cs.id, account=me.username)
+    code = signing.refusal(db.session(), cs, me)
+    return render(code, lang(), change_set=cs.id, account=me.username) if code else None
 
 
 @bp.route("/")
 @roles_required(*CHANGE_VIEWERS)
 def index() -> ResponseReturnValue:
-    return render_template("changes/index.html")
+    chosen = request.args.get("status", "all")
+    stored = STATUSES[chosen][0] if chosen in STATUSES else None
+    reviews = [r for r in signing.change_sets(db.session(), status=stored) if _visible(r.change_set)]
+    reviews.sort(key=lambda r: (r.change_set.status != PENDING, -r.change_set.id))
+    signable = {
+        r.change_set.id for r in reviews if r.change_set.status == PENDING and not _may_sign(r.change_set)
+    }
+    return render_template(
+        "changes/index.html", reviews=reviews, chosen=chosen if stored else "all", signable=signable
+    )
+
+
+@dataclass
+class SheetRows:
+    """Rows added (or removed) on one sheet: their headers and values, as the workbook had them."""
+
+    sheet: str
+    headers: list[str]
+    rows: list[tuple[str, list[str]]] = field(default_factory=list)
+
+
+def rows_of(items: list[ChangeItem], op: str) -> list[SheetRows]:
+    groups: dict[str, SheetRows] = {}
+    for item in items:
+        if item.op != op:
+            continue
+        values = json.loads((item.new if op == "add" else item.old) or "{}")
+        name = item.sheet or KIND.sheet(item.entity).name
+        group = groups.setdefault(name, SheetRows(name, list(values)))
+        group.rows.append((item.key, [values.get(h) or "" for h in group.headers]))
+    return list(groups.values())
+
+
+def changes_of(items: list[ChangeItem]) -> list[tuple[str, str, str, str, str]]:
+    """Fields changed: sheet, key, column header, old → new."""
+    return [
+        (
+            i.sheet or KIND.sheet(i.entity).name,
+            i.key,
+            KIND.sheet(i.entity).header(i.field) if i.field else "",
+            i.old or "",
+            i.new or "",
+        )
+        for i in items
+        if i.op == "change"
+    ]
+
+
+def _detail_page(change_set_id: int, status: int = 200, reason: str = "") -> ResponseReturnValue:
+    try:
+        r: Review = signing.review(db.session(), change_set_id)
+    except SigningRefused:
+        abort(404)
+    if not _visible(r.change_set):
+        abort(404)
+    why_not = _may_sign(r.change_set)
+    return render_template(
+        "changes/detail.html",
+        r=r,
+        cs=r.change_set,
+        added=rows_of(r.items, "add"),
+        changed=changes_of(r.items),
+        removed=rows_of(r.items, "remove"),
+        required=signing.requirements(r.change_set),
+        may_sign=r.change_set.status == PENDING and why_not is None,
+        why_not=why_not,
+        reason=reason,
+    ), status
+
+
+@bp.route("/<int:change_set_id>")
+@roles_required(*CHANGE_VIEWERS)
+def detail(change_set_id: int) -> ResponseReturnValue:
+    return _detail_page(change_set_id)
+
+
+def _signed(result: signing.SignResult) -> str:
+    if result.status == APPLIED:
+        return tr(
+            "已签字，变更单 #{id} 已生效：写入 {n} 行",
+            "Signed: change set #{id} is in effect, {n} rows written",
+        ).format(id=result.change_set_id, n=result.rows_written)
+    if result.status == REJECTED:
+        return tr("已驳回变更单 #{id}", "Rejected change set #{id}").format(id=result.change_set_id)
+    return tr("已签字，变更单 #{id} 还需 {m} 签字", "Signed: change set #{id} still needs {m}").format(
+        id=result.change_set_id, m="、".join(result.missing)
+    )
+
+
+def _signature(change_set_id: int, *, rejecting: bool) -> ResponseReturnValue:
+    found = db.session().get(ChangeSet, change_set_id)
+    if found is None or not _visible(found):
+        abort(404)
+    password = request.form.get("password", "")
+    reason = request.form.get("reason", "")
+    me = user().username.casefold()
+    if throttle().blocked(me):  # a signature re-enters the password: guessing it is as slow as at sign-in
+        flash(
+            tr(
+                "密码错误次数过多，请 15 分钟后再签字",
+                "Too many wrong passwords: try signing again in 15 minutes",
+            ),
+            "error",
+        )
+        return _detail_page(change_set_id, 429, reason)
+    try:
+        with db.transaction() as s:
+            if rejecting:
+                result = signing.reject(s, change_set_id, user().username, password, reason)
+            else:
+                result = signing.sign(s, change_set_id, user().username, password)
+    except SigningRefused as exc:
+        if exc.code == "sign-wrong-password":
+            throttle().failed(me)
+        flash(exc.message(lang()), "error")
+        return _detail_page(change_set_id, REFUSAL_STATUS.get(exc.code, 403), reason)
+    except SalesyncError as exc:
+        flash(str(exc), "error")
+        return _detail_page(change_set_id, 400, reason)
+    throttle().succeeded(me)
+    flash(_signed(result), "success")
+    return redirect(url_for("changes.detail", change_set_id=change_set_id))
+
+
+@bp.route("/<int:change_set_id>/sign", methods=["POST"])
+@roles_required(*CHANGE_VIEWERS)
+def sign(change_set_id: int) -> ResponseReturnValue:
+    return _signature(change_set_id, rejecting=False)
+
+
+@bp.route("/<int:change_set_id>/reject", methods=["POST"])
+@roles_required(*CHANGE_VIEWERS)
+def reject(change_set_id: int) -> ResponseReturnValue:
+    return _signature(change_set_id, rejecting=True)

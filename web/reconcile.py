@@ -1,17 +1,191 @@
-"""双轨对账 (Reconciliation)."""
+"""双轨对账 (DOMAIN.md §8): controllers upload their hand-made reports, review the mismatches with
+the system's report cell by cell, mark each explained and download the manual workbook with the
+differing cells highlighted. Runs come from ``sync.reconcile.service`` (also behind
+``salesync reconcile`` and the reconciliation folder); a user sees the runs of their region's
+projects, the group-wide roles every region's.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import io
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 
+from schema.models import Account, ReconciliationItem
+from schema.models.reconcile import EXPLANATIONS
+from schema.reports import REPORTS
+from sync.reconcile.cadence import Cadence
+from sync.reconcile.compare import Difference
+from sync.reconcile.service import explain
+from web import db
 from web.access import RECONCILERS
-from web.auth import roles_required
+from web.auth import roles_required, user
+from web.i18n import tr
+from web.reconcile_cadence import cadence_label, cadence_view
+from web.reconcile_files import XLSX, marked_export, reconcile_upload, scope_from_form, upload_name
+from web.reconcile_views import (
+    ITEMS_PER_PAGE,
+    RunRow,
+    account_name,
+    counts_by_run,
+    explainers,
+    find_run,
+    items_page,
+    kind_label,
+    local,
+    reason_label,
+    run_rows,
+    visible_projects,
+)
 
 bp = Blueprint("reconcile", __name__, url_prefix="/reconcile")
+UPLOAD_FIELDS = ("report", "project", "period_from", "period_to")
+HELPERS = {
+    "local": local,
+    "kind_label": kind_label,
+    "reason_label": reason_label,
+    "cadence_label": cadence_label,
+}
+
+
+def _page() -> int:
+    return max(1, request.args.get("page", 1, type=int) or 1)
+
+
+def _index(errors: list[str] | None = None, status: int = 200) -> ResponseReturnValue:
+    session, viewer = db.session(), user()
+    project = request.args.get("project") or None
+    page = _page()
+    rows, more = run_rows(session, viewer, project, page)
+    projects = visible_projects(session, viewer)
+    form = {name: request.form.get(name, "").strip() for name in UPLOAD_FIELDS}
+    page_html = render_template(
+        "reconcile/index.html",
+        rows=rows,
+        more=more,
+        page=page,
+        project=project,
+        projects=projects,
+        reports=REPORTS,
+        cadences=list(Cadence),
+        cadence=cadence_view(session, [p.code for p in projects]),
+        errors=errors or [],
+        form=form,
+        **HELPERS,
+    )
+    return page_html, status
 
 
 @bp.route("/")
 @roles_required(*RECONCILERS)
 def index() -> ResponseReturnValue:
-    return render_template("reconcile/index.html")
+    return _index()
+
+
+@bp.post("/upload")
+@roles_required(*RECONCILERS)
+def upload() -> ResponseReturnValue:
+    file = request.files.get("file")
+    name = upload_name(file.filename if file else None)
+    if file is None or name is None:
+        return _index([tr("请选择一个 .xlsx 工作簿上传", "Choose an .xlsx workbook to upload")], 400)
+    report_id, scope, errors = scope_from_form(*(request.form.get(f, "").strip() for f in UPLOAD_FIELDS))
+    if errors:
+        return _index(errors, 400)
+    done = reconcile_upload(db.service(), db.session(), user(), name, file.read(), report_id, scope)
+    if done.errors or done.run_id is None:
+        return _index(done.errors, 400)
+    if done.repeated:
+        flash(
+            tr(
+                "这份文件与之前对账过的完全相同，下面是当时的结果",
+                "This file is identical to one reconciled before; here is that result",
+            ),
+            "info",
+        )
+    for warning in done.warnings:
+        flash(warning, "warning")
+    return redirect(url_for("reconcile.run", run_id=done.run_id))
+
+
+def _filters() -> dict[str, Any]:
+    kind = request.values.get("kind", "")
+    return {
+        "kind": kind if kind in {d.value for d in Difference} else "",
+        "unexplained": request.values.get("unexplained") == "1",
+    }
+
+
+@bp.route("/<int:run_id>")
+@roles_required(*RECONCILERS)
+def run(run_id: int) -> ResponseReturnValue:
+    session = db.session()
+    found = find_run(session, user(), run_id)
+    filters, page = _filters(), _page()
+    items, total = items_page(session, found, filters["kind"] or None, filters["unexplained"], page)
+    counts, explained = counts_by_run(session, [found.id])[found.id]
+    return render_template(
+        "reconcile/run.html",
+        row=RunRow(found, account_name(session, found.account_id), counts, explained),
+        items=items,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // ITEMS_PER_PAGE)),
+        filters=filters,
+        kinds=list(Difference),
+        reasons=EXPLANATIONS,
+        explained_by=explainers(session, items),
+        **HELPERS,
+    )
+
+
+@bp.post("/<int:run_id>/items/<int:item_id>/explain")
+@roles_required(*RECONCILERS)
+def explain_item(run_id: int, item_id: int) -> ResponseReturnValue:
+    find_run(db.session(), user(), run_id)
+    filters = _filters()
+    back = url_for(
+        "reconcile.run",
+        run_id=run_id,
+        kind=filters["kind"] or None,
+        unexplained="1" if filters["unexplained"] else None,
+        _anchor=f"item-{item_id}",
+    )
+    reason = request.form.get("reason", "")
+    if reason not in EXPLANATIONS:
+        flash(tr("请选择差异原因", "Choose why the mismatch happened"), "error")
+        return redirect(back)
+    note = request.form.get("note", "").strip()[:1000] or None
+    with db.transaction() as session:
+        item = session.get(ReconciliationItem, item_id)
+        if item is None or item.run_id != run_id:
+            abort(404)
+        explainer = session.get(Account, user().id)
+        assert explainer is not None
+        explain(session, item_id, explainer, reason, note)
+    flash(
+        tr(f"差异 #{item_id} 已说明：{reason}", f"Mismatch #{item_id} explained: {reason_label(reason)}"),
+        "success",
+    )
+    return redirect(back)
+
+
+@bp.route("/<int:run_id>/export")
+@roles_required(*RECONCILERS)
+def export(run_id: int) -> ResponseReturnValue:
+    session = db.session()
+    found = find_run(session, user(), run_id)
+    marked = marked_export(session, found)
+    if marked is None:
+        flash(
+            tr(
+                "找不到这次对账的手工报表原件，无法导出",
+                "The manual workbook of this run is not kept; nothing to export",
+            ),
+            "error",
+        )
+        return redirect(url_for("reconcile.run", run_id=run_id))
+    data, name = marked
+    return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=name)

@@ -1,17 +1,246 @@
-"""报表 (Reports)."""
+"""报表: the reports of DOMAIN.md §4 and the further ones, for one project or a whole region and a
+period, as an HTML table and as the same report in a formatted Excel workbook.
+
+The page reads the request and calls ``sync.reports``; columns, totals and the Excel layout come
+from ``schema.reports`` and ``sync.reports.export``. Everything is in GET parameters, so a report's
+address can be bookmarked. Which projects and regions a user may choose is decided on the server
+(:func:`project_in_scope`, shared with the 楼盘表 board): group-wide roles see every region, everyone
+else only their own region's projects.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask.typing import ResponseReturnValue
+import datetime as dt
+import io
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
-from web.access import REPORT_READERS
-from web.auth import roles_required
+import pandas as pd
+from flask import Blueprint, Response, abort, render_template, request, send_file
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from schema.base import SHANGHAI
+from schema.models import Project, Region
+from schema.reports import FURTHER, REPORTS, ReportSpec
+from schema.spec import ColType, Column
+from sync.reports import NoBuilder, build_for
+from sync.reports.export import column_total, number_format, report_workbook
+from web import db
+from web.access import GROUP_WIDE, REPORT_READERS
+from web.auth import roles_required, user
+from web.i18n import tr
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+HTML_ROWS = 2000  # more rows than this are in the Excel download only
+
+
+# -- scope: which projects and regions the signed-in user may see ---------------------------------
+
+
+def _sees(region_code: str) -> bool:
+    return user().has(*GROUP_WIDE) or region_code == user().region_code
+
+
+def visible_regions(session: Session) -> list[Region]:
+    regions = session.scalars(select(Region).order_by(Region.code))
+    return [r for r in regions if _sees(r.code)]
+
+
+def visible_projects(session: Session) -> list[Project]:
+    stmt = select(Project).where(Project.removed_at.is_(None)).order_by(Project.region_code, Project.code)
+    return [p for p in session.scalars(stmt) if _sees(p.region_code)]
+
+
+def project_in_scope(session: Session, code: str) -> Project:
+    """The project, if the user may see it; otherwise 404 (another region's project is not revealed)."""
+    found = session.scalar(select(Project).where(Project.code == code, Project.removed_at.is_(None)))
+    if found is None or not _sees(found.region_code):
+        abort(404)
+    return found
+
+
+def _region_in_scope(session: Session, code: str) -> Region:
+    found = session.scalar(select(Region).where(Region.code == code))
+    if found is None or not _sees(found.code):
+        abort(404)
+    return found
+
+
+# -- the request ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Query:
+    """One report for one scope and period, as the GET parameters name it."""
+
+    spec: ReportSpec
+    project: str | None
+    region: str | None
+    label: str  # the scope in words
+    start: dt.date
+    end: dt.date
+
+    @property
+    def args(self) -> dict[str, str]:
+        """The GET parameters that ask for this report again (the page's and the download's)."""
+        scope = f"project:{self.project}" if self.project else f"region:{self.region}"
+        return {"report": self.spec.id, "scope": scope, "from": f"{self.start}", "to": f"{self.end}"}
+
+    @property
+    def subtitle(self) -> str:
+        return tr("%s，%s 至 %s", "%s, %s to %s") % (self.label, self.start, self.end)
+
+    @property
+    def filename(self) -> str:
+        return f"{self.spec.title}_{self.project or self.region}_{self.start}_{self.end}.xlsx"
+
+
+def _date(name: str, default: dt.date, errors: list[str]) -> dt.date:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        errors.append(
+            tr("日期“%s”无法识别，请按 YYYY-MM-DD 填写", "Cannot read the date “%s”: use YYYY-MM-DD") % raw
+        )
+        return default
+
+
+def _query(session: Session) -> tuple[Query | None, list[str]]:
+    """The report the parameters ask for, or the reasons it cannot be made; a scope the user may not
+    see is refused with 404."""
+    report_id = request.args.get("report", "")
+    spec = REPORTS.get(report_id) or FURTHER.get(report_id)
+    if spec is None:
+        abort(404)
+    kind, _, code = request.args.get("scope", "").partition(":")
+    if kind == "project":
+        project = project_in_scope(session, code)
+        label = tr("项目 %s（%s）", "Project %s (%s)") % (project.name, project.code)
+    elif kind == "region":
+        region = _region_in_scope(session, code)
+        label = tr("地区 %s（%s）全部项目", "All projects of region %s (%s)") % (region.name, region.code)
+    else:
+        abort(404)
+    errors: list[str] = []
+    today = dt.datetime.now(SHANGHAI).date()
+    end = _date("to", today, errors)
+    start = _date("from", end.replace(day=1), errors)
+    if not errors and start > end:
+        errors.append(tr("期间起不能晚于期间止", "The period cannot start after it ends"))
+    if errors:
+        return None, errors
+    if kind == "project":
+        return Query(spec, code, None, label, start, end), []
+    return Query(spec, None, code, label, start, end), []
+
+
+def _build(session: Session, query: Query) -> pd.DataFrame:
+    return build_for(session, query.spec, query.start, query.end, project=query.project, region=query.region)
+
+
+# -- the views ------------------------------------------------------------------------------------
+
+
+def shown(col: Column, value: Any) -> str:
+    """A report cell as the page shows it: numbers with separators and the column's decimals."""
+    if value is None or (not isinstance(value, str) and bool(pd.isna(value))):
+        return ""
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    fmt = number_format(col) or ""
+    if col.type is ColType.YES_NO:
+        return "是" if bool(value) else "否"  # report data, as in the Excel export
+    if fmt.endswith("%"):
+        return f"{float(value):.2%}"
+    if col.type in (ColType.DECIMAL, ColType.INTEGER):
+        places = len(fmt.partition(".")[2])  # "#,##0.00" → 2, as Excel shows it
+        return f"{Decimal(str(value)):,.{places}f}"
+    if isinstance(value, dt.datetime):
+        wall = value.astimezone(SHANGHAI) if value.tzinfo else value
+        return wall.strftime("%Y-%m-%d %H:%M" if col.type is ColType.DATETIME else "%Y-%m-%d")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _form(session: Session) -> dict[str, Any]:
+    today = dt.datetime.now(SHANGHAI).date()
+    regions = visible_regions(session)
+    own = user().region_code
+    default_scope = f"region:{own}" if own else (f"region:{regions[0].code}" if regions else "")
+    return {
+        "reports": list(REPORTS.values()),
+        "further": list(FURTHER.values()),
+        "regions": regions,
+        "projects": visible_projects(session),
+        "report": request.args.get("report", "sales_detail"),
+        "scope": request.args.get("scope", default_scope),
+        "from": request.args.get("from", today.replace(day=1).isoformat()),
+        "to": request.args.get("to", today.isoformat()),
+    }
 
 
 @bp.route("/")
 @roles_required(*REPORT_READERS)
 def index() -> ResponseReturnValue:
-    return render_template("reports/index.html")
+    session = db.session()
+    form = _form(session)
+    if "report" not in request.args:
+        return render_template("reports/index.html", form=form, query=None, errors=[])
+    query, errors = _query(session)
+    if query is None:
+        return render_template("reports/index.html", form=form, query=None, errors=errors), 400
+    try:
+        frame = _build(session, query)
+    except NoBuilder:
+        message = tr("系统暂不能生成“%s”", "The system cannot build “%s” yet") % query.spec.title
+        return render_template("reports/index.html", form=form, query=None, errors=[message]), 501
+    rows = [
+        [shown(c, v) for c, v in zip(query.spec.columns, values, strict=True)]
+        for values in frame[query.spec.fields].head(HTML_ROWS).itertuples(index=False, name=None)
+    ]
+    totals = {
+        f: shown(query.spec.column(f), column_total(frame[f]))
+        for f in query.spec.totals
+        if f != query.spec.fields[0]  # the first column says 合计, as in the Excel export
+    }
+    return render_template(
+        "reports/index.html",
+        form=form,
+        query=query,
+        errors=[],
+        rows=rows,
+        count=len(frame),
+        hidden=max(len(frame) - HTML_ROWS, 0),
+        totals=totals,
+        numeric={c.field for c in query.spec.columns if c.type in (ColType.DECIMAL, ColType.INTEGER)},
+    )
+
+
+@bp.route("/download")
+@roles_required(*REPORT_READERS)
+def download() -> ResponseReturnValue:
+    session = db.session()
+    query, _errors = _query(session)
+    if query is None:
+        abort(400)
+    try:
+        frame = _build(session, query)
+    except NoBuilder:
+        abort(404)
+    return xlsx(report_workbook(query.spec, frame, query.subtitle), query.filename)
+
+
+def xlsx(data: bytes, filename: str) -> Response:
+    """An Excel workbook as a download; the UTF-8 name travels in ``filename*``."""
+    response = send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=filename)
+    response.headers["Cache-Control"] = "private, no-store"  # reports carry customers' phones
+    return response

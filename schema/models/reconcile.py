@@ -26,6 +26,9 @@ class ReconciliationRun(Base):
     period_to: Mapped[dt.date]
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
     version_id: Mapped[int | None] = mapped_column(ForeignKey("workbook_version.id"))
+    # the manual workbook compared: its kept bytes, and the name it had (for the marked-up copy)
+    source_sha256: Mapped[str | None] = mapped_column(ForeignKey("stored_file.sha256"))
+    source_name: Mapped[str | None] = mapped_column(String(255))
     at: Mapped[dt.datetime] = mapped_column(default=now)
     manual_rows: Mapped[int]
     system_rows: Mapped[int]

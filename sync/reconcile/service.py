@@ -76,9 +76,11 @@ def reconcile_frame(
     scope: Scope,
     version_id: int | None = None,
     fields: list[str] | None = None,
+    source: tuple[str, str] | None = None,
 ) -> RunResult:
     """Compare ``manual`` (typed, indexed by Excel row) with the system and store the run;
-    ``fields``: the columns the manual sheet has (default: all)."""
+    ``fields``: the columns the manual sheet has (default: all); ``source``: the compared
+    workbook's kept bytes (SHA-256) and file name."""
     system, nearby = system_side(session, report, scope)
     result = compare(report, manual, system, nearby=nearby, fields=fields)
     run = ReconciliationRun(
@@ -88,6 +90,8 @@ def reconcile_frame(
         period_to=scope.period_to,
         account_id=account.id,
         version_id=version_id,
+        source_sha256=source[0] if source else None,
+        source_name=source[1][:255] if source else None,
         at=now(),
         manual_rows=result.manual_rows,
         system_rows=result.system_rows,
@@ -167,7 +171,10 @@ def apply_reconcile(ctx: IngestContext) -> PlanResult:
         out.findings.append(Finding("reconcile-no-scope", sheet="范围"))
         return out
     present = rows.raw.attrs.get("present")
-    run = reconcile_frame(ctx.session, ctx.account, report, rows.frame, scope, ctx.version.id, present)
+    source = (ctx.version.sha256, file_name(ctx.version.path))
+    run = reconcile_frame(
+        ctx.session, ctx.account, report, rows.frame, scope, ctx.version.id, present, source
+    )
     out.findings += findings_of(report, run.result, rows.sheet.name)
     out.reconciliation_run_id = run.run_id
     return out
@@ -209,6 +216,11 @@ class FileReconciliation:
         return bool(self.result and self.result["agrees"])
 
 
+def file_name(path: str) -> str:
+    """The file name of a path recorded on any system (a drive path may use backslashes)."""
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
 def export_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}.对账.xlsx")
 
@@ -221,16 +233,20 @@ def reconcile_file(
     report_id: str | None = None,
     scope: Scope | None = None,
     out: Path | None = None,
+    data: bytes | None = None,
+    write_back: bool = True,
 ) -> FileReconciliation:
     """Reconcile a manual report: a ``manual_report_*`` template (through the ingest, so the
     version is kept and stamped) or a controller's own sheet with the report's headers (then
     ``report_id`` and ``scope`` are needed). Writes the marked-up copy to ``out`` (default: beside
-    the file, ``<stem>.对账.xlsx``)."""
-    data = path.read_bytes()
+    the file, ``<stem>.对账.xlsx``). ``data``: the file's bytes when already in hand (an upload);
+    without ``write_back`` nothing is written to disk: no stamp, no feedback, no marked-up copy."""
+    if data is None:
+        data = path.read_bytes()
     kind, _stamp = peek(data)  # the stamp alone: the ingest reads the sheets
     if kind is not None and kind.plan == "reconcile":
         report = get_report(str(kind.extra["report"]))
-        outcome = app.ingest(path, username, data=data)
+        outcome = app.ingest(path, username, data=data, write_back=write_back)
         done = FileReconciliation(
             report, findings=[f for f in outcome.findings if f.severity is Severity.ERROR]
         )
@@ -250,20 +266,21 @@ def reconcile_file(
             finding = raw.findings[0] if raw.findings else Finding("not-template")
             return FileReconciliation(None, findings=[Finding("reconcile-needs-scope", value=finding.code)])
         report = get_report(report_id)
-        done = _reconcile_foreign(app, data, username, report, scope)
+        done = _reconcile_foreign(app, data, path.name, username, report, scope)
     if done.run_id is not None:
         with app.transaction() as session:
             run = session.get(ReconciliationRun, done.run_id)
             assert run is not None
             done.result = run_summary(run)
-            target = out or export_path(path)
-            replace_atomically(target, mark_workbook(data, run))
-            done.export = target
+            if write_back:
+                target = out or export_path(path)
+                replace_atomically(target, mark_workbook(data, run))
+                done.export = target
     return done
 
 
 def _reconcile_foreign(
-    app: Salesync, data: bytes, username: str, report: ReportSpec, scope: Scope
+    app: Salesync, data: bytes, name: str, username: str, report: ReportSpec, scope: Scope
 ) -> FileReconciliation:
     kind = get_kind(f"manual_report_{report.id}")
     raw = read_workbook(data, assume=kind)
@@ -291,7 +308,9 @@ def _reconcile_foreign(
         if session.get(StoredFile, digest) is None:  # nothing lost: the bytes compared are kept
             session.add(StoredFile(sha256=digest, size=len(data), content=data))
         present = sheet.frame.attrs.get("present")
-        done.run_id = reconcile_frame(session, account, report, frame, scope, None, present).run_id
+        done.run_id = reconcile_frame(
+            session, account, report, frame, scope, None, present, (digest, name)
+        ).run_id
     return done
 
 

@@ -1,0 +1,211 @@
+"""What the 双轨对账 pages read: the runs a user may see (their region's projects, or every region
+for the group-wide roles), each run's counts, and a run's mismatches a page at a time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from flask import abort
+from sqlalchemy import Select, false, func, select
+from sqlalchemy.orm import Session
+
+from schema.base import SHANGHAI
+from schema.models import Account, Project, ReconciliationItem, ReconciliationRun
+from schema.reports import get_report
+from sync.reconcile.compare import Difference
+from web.access import GROUP_WIDE
+from web.auth import PortalUser
+from web.i18n import tr
+
+RUNS_PER_PAGE = 50
+ITEMS_PER_PAGE = 200
+
+_KIND_EN = {
+    Difference.ONLY_MANUAL: "Only in the manual report",
+    Difference.ONLY_SYSTEM: "Only in the system",
+    Difference.CELL: "Differing cell",
+    Difference.DUPLICATE: "Repeated row",
+}
+_REASON_EN = {
+    "录入延迟": "Entry delay",
+    "手工错误": "Manual error",
+    "系统错误": "System error",
+    "其他": "Other",
+}
+
+
+def kind_label(difference: str) -> str:
+    kind = Difference(difference)
+    return tr(kind.label, _KIND_EN[kind])
+
+
+def reason_label(reason: str) -> str:
+    return tr(reason, _REASON_EN.get(reason, reason))
+
+
+def local(at: dt.datetime | None) -> str:
+    """An instant as the users read it: Beijing time to the minute."""
+    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if at else ""
+
+
+# -- who sees what --------------------------------------------------------------------------------
+
+
+def sees_all(viewer: PortalUser) -> bool:
+    return viewer.has(*GROUP_WIDE)
+
+
+def visible_projects(session: Session, viewer: PortalUser) -> list[Project]:
+    stmt = select(Project).where(Project.removed_at.is_(None)).order_by(Project.code)
+    if not sees_all(viewer):
+        if viewer.region_code is None:
+            return []
+        stmt = stmt.where(Project.region_code == viewer.region_code)
+    return list(session.scalars(stmt))
+
+
+def may_see_project(session: Session, viewer: PortalUser, code: str) -> bool:
+    return any(p.code == code for p in visible_projects(session, viewer))
+
+
+def visible_runs(viewer: PortalUser) -> Select[ReconciliationRun]:
+    stmt = select(ReconciliationRun)
+    if sees_all(viewer):
+        return stmt
+    if viewer.region_code is None:
+        return stmt.where(false())
+    return stmt.join(Project, Project.code == ReconciliationRun.project_code).where(
+        Project.region_code == viewer.region_code
+    )
+
+
+def find_run(session: Session, viewer: PortalUser, run_id: int) -> ReconciliationRun:
+    """The run, if the viewer may see it; otherwise 404 (another region's run does not exist for them)."""
+    run = session.scalar(visible_runs(viewer).where(ReconciliationRun.id == run_id))
+    if run is None:
+        abort(404)
+    return run
+
+
+def account_name(session: Session, account_id: int | None) -> str:
+    found = session.get(Account, account_id) if account_id is not None else None
+    return f"{found.display_name}（{found.username}）" if found else ""
+
+
+# -- the list of runs -----------------------------------------------------------------------------
+
+
+@dataclass
+class RunRow:
+    run: ReconciliationRun
+    who: str
+    counts: dict[str, int] = field(default_factory=dict)
+    explained: int = 0
+
+    @property
+    def title(self) -> str:
+        return get_report(self.run.report_id).title
+
+    @property
+    def unexplained(self) -> int:
+        return sum(self.counts.values()) - self.explained
+
+    @property
+    def totals(self) -> list[tuple[dict[str, Any], bool]]:
+        """Each totals row, and whether the two sides differ."""
+        return [(t, Decimal(str(t["difference"])) != 0) for t in self.run.totals]
+
+    @property
+    def totals_differ(self) -> bool:
+        return any(differs for _total, differs in self.totals)
+
+    @property
+    def status(self) -> tuple[str, str]:
+        """(css class, words)."""
+        if not self.counts and not self.totals_differ:
+            return "success", tr("一致", "Agrees")
+        if self.unexplained:
+            return "error", tr(f"{self.unexplained} 项待说明", f"{self.unexplained} to explain")
+        if self.counts:
+            return "success", tr("差异已全部说明", "All explained")
+        return "warning", tr("仅合计不一致", "Totals differ")
+
+
+def counts_by_run(session: Session, run_ids: list[int]) -> dict[int, tuple[dict[str, int], int]]:
+    """Per run: mismatches by kind, and how many are explained."""
+    out: dict[int, tuple[dict[str, int], int]] = {i: ({}, 0) for i in run_ids}
+    if not run_ids:
+        return out
+    stmt = (
+        select(
+            ReconciliationItem.run_id,
+            ReconciliationItem.difference,
+            func.count(),
+            func.count(ReconciliationItem.explained_at),
+        )
+        .where(ReconciliationItem.run_id.in_(run_ids))
+        .group_by(ReconciliationItem.run_id, ReconciliationItem.difference)
+    )
+    for run_id, difference, total, explained in session.execute(stmt):
+        counts, done = out[run_id]
+        counts[difference] = total
+        out[run_id] = (counts, done + explained)
+    return out
+
+
+def run_rows(
+    session: Session, viewer: PortalUser, project: str | None, page: int
+) -> tuple[list[RunRow], bool]:
+    """One page of the runs the viewer sees, newest first, and whether there are more."""
+    stmt = visible_runs(viewer)
+    if project:
+        stmt = stmt.where(ReconciliationRun.project_code == project)
+    listed = (
+        stmt.add_columns(Account.display_name, Account.username)
+        .join(Account, Account.id == ReconciliationRun.account_id)
+        .order_by(ReconciliationRun.at.desc(), ReconciliationRun.id.desc())
+        .offset((page - 1) * RUNS_PER_PAGE)
+        .limit(RUNS_PER_PAGE + 1)
+    )
+    found = list(session.execute(listed))
+    rows = [RunRow(run, f"{name}（{username}）") for run, name, username in found[:RUNS_PER_PAGE]]
+    counts = counts_by_run(session, [r.run.id for r in rows])
+    for row in rows:
+        row.counts, row.explained = counts[row.run.id]
+    return rows, len(found) > RUNS_PER_PAGE
+
+
+# -- one run --------------------------------------------------------------------------------------
+
+
+def items_page(
+    session: Session, run: ReconciliationRun, kind: str | None, unexplained: bool, page: int
+) -> tuple[list[ReconciliationItem], int]:
+    """The run's mismatches (in the comparison's order) filtered, one page, and how many match."""
+    where = [ReconciliationItem.run_id == run.id]
+    if kind:
+        where.append(ReconciliationItem.difference == kind)
+    if unexplained:
+        where.append(ReconciliationItem.explained_at.is_(None))
+    total = session.scalar(select(func.count()).select_from(ReconciliationItem).where(*where)) or 0
+    items = session.scalars(
+        select(ReconciliationItem)
+        .where(*where)
+        .order_by(ReconciliationItem.id)
+        .offset((page - 1) * ITEMS_PER_PAGE)
+        .limit(ITEMS_PER_PAGE)
+    )
+    return list(items), total
+
+
+def explainers(session: Session, items: list[ReconciliationItem]) -> dict[int, str]:
+    ids = {i.explained_by_id for i in items if i.explained_by_id is not None}
+    if not ids:
+        return {}
+    found = session.execute(
+        select(Account.id, Account.display_name, Account.username).where(Account.id.in_(ids))
+    )
+    return {i: f"{name}（{username}）" for i, name, username in found}
