@@ -22,6 +22,10 @@ class Role(StrEnum):
     def title_zh(self) -> str:
         return ROLE_TITLES[self]
 
+    @property
+    def title_en(self) -> str:
+        return ROLE_TITLES_EN[self]
+
 
 ROLE_TITLES: dict[Role, str] = {
     Role.GROUP_ADMIN: "集团系统管理员",
@@ -35,6 +39,20 @@ ROLE_TITLES: dict[Role, str] = {
     Role.SENIOR_MANAGER: "市场营销部高级经理",
     Role.REGION_GM: "地区总经理",
     Role.EXECUTIVE: "集团营销管理部",
+}
+
+ROLE_TITLES_EN: dict[Role, str] = {
+    Role.GROUP_ADMIN: "Group admin",
+    Role.REGION_ADMIN: "Regional admin",
+    Role.OPERATOR: "Operator",
+    Role.SALES_REP: "Sales rep",
+    Role.SALES_CONTROL: "Sales control",
+    Role.FINANCE: "Site finance",
+    Role.SALES_MANAGER: "Sales manager",
+    Role.SALES_SERVICE: "Sales service",
+    Role.SENIOR_MANAGER: "Senior marketing manager",
+    Role.REGION_GM: "Region GM",
+    Role.EXECUTIVE: "Group marketing / executive office",
 }
 
 #: Roles whose scope is the whole group rather than one region.

@@ -25,7 +25,7 @@ from schema.models import (
     SpecialTransaction,
     Subscription,
 )
-from sync import accounts, ledger
+from sync import accounts, ledger, signing
 from sync.app import Salesync
 from sync.outcome import Outcome, Verdict
 from tests.conftest import PASSWORD
@@ -215,3 +215,28 @@ def snapshot(app: Salesync) -> dict[str, Any]:
 
 def errors(outcome: Outcome) -> list[tuple[str | None, int | None, str | None, str]]:
     return sorted((f.sheet, f.row, f.header, f.code) for f in outcome.errors)
+
+
+OTHER_PROJECT = "GZ-TH01"  # a project of another region
+
+
+def other_region_project(app: Salesync, tmp_path: Path) -> str:
+    """A project of region GZ, its master data submitted and signed by GZ's own people."""
+    with app.transaction() as session:
+        accounts.add_region(session, "GZ", "广州地区公司")
+        for username, name, role in [
+            ("gz_operator", "黄涛", "operator"),
+            ("gz_senior", "林娟", "senior_manager"),
+            ("gz_gm", "罗军", "region_gm"),
+        ]:
+            accounts.add_user(session, username, name=name, roles=[role], password=PASSWORD, region="GZ")
+    rows = master_rows(OTHER_PROJECT)
+    rows["项目"][0].update({"地区编码": "GZ", "项目名称": "天河公馆"})
+    path = fill_template("project_master", rows, tmp_path / "gz" / "项目资料.xlsx")
+    outcome = app.ingest(path, "gz_operator")
+    assert outcome.change_set_id is not None, outcome.findings
+    for signer in ("gz_senior", "gz_gm"):
+        with app.transaction() as session:
+            result = signing.sign(session, outcome.change_set_id, signer, PASSWORD)
+    assert result.status == "已生效", result
+    return OTHER_PROJECT

@@ -18,8 +18,21 @@ from sync.app import Salesync
 
 
 def create_app(service: Salesync, overrides: dict[str, Any] | None = None) -> Flask:
-    from sync.signing import shanghai
-    from web import access, admin, auth, board, changes, db, errors, home, i18n, reconcile, reports, versions
+    from web import (
+        access,
+        admin,
+        auth,
+        board,
+        changes,
+        db,
+        errors,
+        home,
+        i18n,
+        present,
+        reconcile,
+        reports,
+        versions,
+    )
     from web.secret import portal_secret
 
     app = Flask(__name__)
@@ -35,8 +48,9 @@ def create_app(service: Salesync, overrides: dict[str, Any] | None = None) -> Fl
     if overrides:
         app.config.update(overrides)
     app.extensions["salesync"] = service
-    app.jinja_env.globals.update(nav_items=access.nav_items, admin_roles=access.ADMINS, shanghai=shanghai)
+    app.jinja_env.globals.update(nav_items=access.nav_items, admin_roles=access.ADMINS)
     db.init_app(app)
+    present.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
@@ -53,7 +67,7 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault(
         "Content-Security-Policy",
-        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
+        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
     )
     if response.mimetype == "text/html":
         response.headers.setdefault("Cache-Control", "no-store")

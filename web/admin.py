@@ -7,18 +7,14 @@ signed-in admin and logged in the work log.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from schema.base import SHANGHAI
 from schema.models import Account
-from schema.roles import Role
 from sync import accounts
 from sync.errors import AccountRefused, SalesyncError
 from web import db
@@ -27,36 +23,6 @@ from web.auth import account, roles_required, user
 from web.i18n import lang, tr
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-ROLE_EN: dict[Role, str] = {
-    Role.GROUP_ADMIN: "Group admin",
-    Role.REGION_ADMIN: "Regional admin",
-    Role.OPERATOR: "Operator",
-    Role.SALES_REP: "Sales rep",
-    Role.SALES_CONTROL: "Sales control",
-    Role.FINANCE: "Site finance",
-    Role.SALES_MANAGER: "Sales manager",
-    Role.SALES_SERVICE: "Sales service",
-    Role.SENIOR_MANAGER: "Senior marketing manager",
-    Role.REGION_GM: "Region GM",
-    Role.EXECUTIVE: "Group marketing / executive office",
-}
-
-
-def role_title(key: str) -> str:
-    """A role key as the user reads it, in the page's language."""
-    role = Role(key)
-    return tr(role.title_zh, ROLE_EN[role])
-
-
-def when(at: dt.datetime | None) -> str:
-    """An instant in Beijing time, to the minute."""
-    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if at else ""
-
-
-@bp.context_processor
-def _helpers() -> dict[str, Any]:
-    return {"role_title": role_title, "when": when}
 
 
 def _refusal(exc: SalesyncError) -> tuple[str, int]:

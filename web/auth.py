@@ -42,6 +42,7 @@ class PortalUser:
     roles: frozenset[str]
     region_id: int | None
     region_code: str | None
+    projects: frozenset[str] | None = None  # every role limited to these projects; None: the region
 
     is_authenticated = True
     is_active = True
@@ -66,7 +67,16 @@ class PortalUser:
             roles=frozenset(account.role_keys),
             region_id=account.region_id,
             region_code=account.region.code if account.region else None,
+            projects=project_limits(account),
         )
+
+
+def project_limits(account: Account) -> frozenset[str] | None:
+    """The projects an account is limited to when every role it holds names one; otherwise None."""
+    codes = [r.project_code for r in account.roles]
+    if not codes or any(code is None for code in codes):
+        return None
+    return frozenset(code for code in codes if code is not None)
 
 
 def user() -> PortalUser:

@@ -19,7 +19,8 @@ from sync.rooms import STATUSES
 from web import db
 from web.access import BOARD_VIEWERS
 from web.auth import roles_required
-from web.reports import project_in_scope, visible_projects, xlsx
+from web.present import xlsx
+from web.scope import project_in_scope, visible_projects
 
 bp = Blueprint("board", __name__, url_prefix="/board")
 

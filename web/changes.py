@@ -21,10 +21,11 @@ from sync.errors import SalesyncError
 from sync.signing import Requirement, Review, SigningRefused
 from validators.messages import render
 from web import db
-from web.access import CHANGE_VIEWERS, GROUP_WIDE
-from web.admin import role_title, when
+from web.access import CHANGE_VIEWERS
 from web.auth import account, roles_required, throttle, user
 from web.i18n import lang, tr
+from web.present import role_title
+from web.scope import sees_all
 
 bp = Blueprint("changes", __name__, url_prefix="/changes")
 
@@ -60,8 +61,6 @@ def need_words(req: Requirement) -> str:
 @bp.context_processor
 def _helpers() -> dict[str, object]:
     return {
-        "role_title": role_title,
-        "when": when,
         "status_words": status_words,
         "need_words": need_words,
         "statuses": STATUSES,
@@ -72,7 +71,7 @@ def _helpers() -> dict[str, object]:
 
 def _visible(cs: ChangeSet) -> bool:
     me = user()
-    return me.has(*GROUP_WIDE) or me.region_code in signing.regions(db.session(), cs)
+    return sees_all(me) or me.region_code in signing.regions(db.session(), cs)
 
 
 def _may_sign(cs: ChangeSet) -> str | None:

@@ -7,10 +7,9 @@ projects, the group-wide roles every region's.
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from schema.models import Account, ReconciliationItem
@@ -23,8 +22,9 @@ from web import db
 from web.access import RECONCILERS
 from web.auth import roles_required, user
 from web.i18n import tr
+from web.present import xlsx
 from web.reconcile_cadence import cadence_label, cadence_view
-from web.reconcile_files import XLSX, marked_export, reconcile_upload, scope_from_form, upload_name
+from web.reconcile_files import marked_export, reconcile_upload, scope_from_form, upload_name
 from web.reconcile_views import (
     ITEMS_PER_PAGE,
     RunRow,
@@ -34,16 +34,14 @@ from web.reconcile_views import (
     find_run,
     items_page,
     kind_label,
-    local,
     reason_label,
     run_rows,
-    visible_projects,
 )
+from web.scope import visible_projects
 
 bp = Blueprint("reconcile", __name__, url_prefix="/reconcile")
 UPLOAD_FIELDS = ("report", "project", "period_from", "period_to")
 HELPERS = {
-    "local": local,
     "kind_label": kind_label,
     "reason_label": reason_label,
     "cadence_label": cadence_label,
@@ -188,4 +186,4 @@ def export(run_id: int) -> ResponseReturnValue:
         )
         return redirect(url_for("reconcile.run", run_id=run_id))
     data, name = marked
-    return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=name)
+    return xlsx(data, name)

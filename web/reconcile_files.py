@@ -28,9 +28,8 @@ from validators.findings import Finding, Severity
 from validators.frames import prepare
 from web.auth import PortalUser
 from web.i18n import lang, tr
-from web.reconcile_views import may_see_project
+from web.scope import may_see_project
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UPLOADS_DIR = "uploads"  # the recorded place of an upload: <data_dir>/uploads/<account>/<file name>
 SHOWN_FINDINGS = 10
 
@@ -143,7 +142,7 @@ def reconcile_upload(
     elif scope is None:
         return Uploaded(errors=_refusal(data, kind.title if kind else None))
     assert scope is not None
-    if not may_see_project(session, viewer, scope.project_code):
+    if not may_see_project(session, scope.project_code, viewer):
         return Uploaded(
             errors=[
                 tr(

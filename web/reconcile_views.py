@@ -3,7 +3,6 @@ for the group-wide roles), each run's counts, and a run's mismatches a page at a
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -12,13 +11,12 @@ from flask import abort
 from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session
 
-from schema.base import SHANGHAI
 from schema.models import Account, Project, ReconciliationItem, ReconciliationRun
 from schema.reports import get_report
 from sync.reconcile.compare import Difference
-from web.access import GROUP_WIDE
 from web.auth import PortalUser
 from web.i18n import tr
+from web.scope import sees_all
 
 RUNS_PER_PAGE = 50
 ITEMS_PER_PAGE = 200
@@ -46,40 +44,18 @@ def reason_label(reason: str) -> str:
     return tr(reason, _REASON_EN.get(reason, reason))
 
 
-def local(at: dt.datetime | None) -> str:
-    """An instant as the users read it: Beijing time to the minute."""
-    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if at else ""
-
-
-# -- who sees what --------------------------------------------------------------------------------
-
-
-def sees_all(viewer: PortalUser) -> bool:
-    return viewer.has(*GROUP_WIDE)
-
-
-def visible_projects(session: Session, viewer: PortalUser) -> list[Project]:
-    stmt = select(Project).where(Project.removed_at.is_(None)).order_by(Project.code)
-    if not sees_all(viewer):
-        if viewer.region_code is None:
-            return []
-        stmt = stmt.where(Project.region_code == viewer.region_code)
-    return list(session.scalars(stmt))
-
-
-def may_see_project(session: Session, viewer: PortalUser, code: str) -> bool:
-    return any(p.code == code for p in visible_projects(session, viewer))
-
-
 def visible_runs(viewer: PortalUser) -> Select[ReconciliationRun]:
     stmt = select(ReconciliationRun)
     if sees_all(viewer):
         return stmt
     if viewer.region_code is None:
         return stmt.where(false())
-    return stmt.join(Project, Project.code == ReconciliationRun.project_code).where(
+    stmt = stmt.join(Project, Project.code == ReconciliationRun.project_code).where(
         Project.region_code == viewer.region_code
     )
+    if viewer.projects is not None:
+        stmt = stmt.where(Project.code.in_(viewer.projects))
+    return stmt
 
 
 def find_run(session: Session, viewer: PortalUser, run_id: int) -> ReconciliationRun:

@@ -4,71 +4,38 @@ period, as an HTML table and as the same report in a formatted Excel workbook.
 The page reads the request and calls ``sync.reports``; columns, totals and the Excel layout come
 from ``schema.reports`` and ``sync.reports.export``. Everything is in GET parameters, so a report's
 address can be bookmarked. Which projects and regions a user may choose is decided on the server
-(:func:`project_in_scope`, shared with the 楼盘表 board): group-wide roles see every region, everyone
-else only their own region's projects.
+(``web.scope``, as for every page): group-wide roles see every region, everyone else only their
+own region's projects.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from flask import Blueprint, Response, abort, render_template, request, send_file
+from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schema.base import SHANGHAI
-from schema.models import Project, Region
 from schema.reports import FURTHER, REPORTS, ReportSpec
 from schema.spec import ColType, Column
 from sync.reports import NoBuilder, build_for
 from sync.reports.export import column_total, number_format, report_workbook
 from web import db
-from web.access import GROUP_WIDE, REPORT_READERS
+from web.access import REPORT_READERS
 from web.auth import roles_required, user
 from web.i18n import tr
+from web.present import xlsx
+from web.scope import project_in_scope, region_in_scope, visible_projects, visible_regions
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HTML_ROWS = 2000  # more rows than this are in the Excel download only
-
-
-# -- scope: which projects and regions the signed-in user may see ---------------------------------
-
-
-def _sees(region_code: str) -> bool:
-    return user().has(*GROUP_WIDE) or region_code == user().region_code
-
-
-def visible_regions(session: Session) -> list[Region]:
-    regions = session.scalars(select(Region).order_by(Region.code))
-    return [r for r in regions if _sees(r.code)]
-
-
-def visible_projects(session: Session) -> list[Project]:
-    stmt = select(Project).where(Project.removed_at.is_(None)).order_by(Project.region_code, Project.code)
-    return [p for p in session.scalars(stmt) if _sees(p.region_code)]
-
-
-def project_in_scope(session: Session, code: str) -> Project:
-    """The project, if the user may see it; otherwise 404 (another region's project is not revealed)."""
-    found = session.scalar(select(Project).where(Project.code == code, Project.removed_at.is_(None)))
-    if found is None or not _sees(found.region_code):
-        abort(404)
-    return found
-
-
-def _region_in_scope(session: Session, code: str) -> Region:
-    found = session.scalar(select(Region).where(Region.code == code))
-    if found is None or not _sees(found.code):
-        abort(404)
-    return found
 
 
 # -- the request ----------------------------------------------------------------------------------
@@ -125,7 +92,7 @@ def _query(session: Session) -> tuple[Query | None, list[str]]:
         project = project_in_scope(session, code)
         label = tr("项目 %s（%s）", "Project %s (%s)") % (project.name, project.code)
     elif kind == "region":
-        region = _region_in_scope(session, code)
+        region = region_in_scope(session, code)
         label = tr("地区 %s（%s）全部项目", "All projects of region %s (%s)") % (region.name, region.code)
     else:
         abort(404)
@@ -237,10 +204,3 @@ def download() -> ResponseReturnValue:
     except NoBuilder:
         abort(404)
     return xlsx(report_workbook(query.spec, frame, query.subtitle), query.filename)
-
-
-def xlsx(data: bytes, filename: str) -> Response:
-    """An Excel workbook as a download; the UTF-8 name travels in ``filename*``."""
-    response = send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=filename)
-    response.headers["Cache-Control"] = "private, no-store"  # reports carry customers' phones
-    return response

@@ -4,9 +4,7 @@ watches it)."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from sqlalchemy import Select, func, select
@@ -16,8 +14,10 @@ from schema.models import Account, StoredFile, VersionFinding, WorkbookVersion
 from sync.outcome import Verdict
 from sync.watch.status import folder_status
 from web import db
-from web.access import ADMINS, GROUP_WIDE, REGION_WIDE
+from web.access import ADMINS, REGION_WIDE
 from web.auth import PortalUser, roles_required, user
+from web.present import file_name, xlsx
+from web.scope import sees_all
 
 bp = Blueprint("versions", __name__, url_prefix="/versions")
 
@@ -27,7 +27,7 @@ FINDINGS_SHOWN = 1000  # findings listed on a version's page; the rest are count
 
 def _visible(stmt: Select[WorkbookVersion], who: PortalUser) -> Select[WorkbookVersion]:
     """A user's own versions; their region's for region-wide roles; all for group-wide roles."""
-    if who.has(*GROUP_WIDE):
+    if sees_all(who):
         return stmt
     if who.has(*REGION_WIDE) and who.region_id is not None:
         return stmt.join(Account, WorkbookVersion.account_id == Account.id).where(
@@ -46,11 +46,6 @@ def verdict_title(outcome: str) -> str:
 def kind_title(kind_id: str | None) -> str:
     kinds = all_kinds()
     return kinds[kind_id].title if kind_id in kinds else (kind_id or "—")
-
-
-@bp.app_template_global()
-def file_name(path: str) -> str:
-    return path.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 @bp.route("/")
@@ -132,14 +127,7 @@ def download(version_id: int) -> ResponseReturnValue:
     stored = db.session().get(StoredFile, version.sha256)
     if stored is None:
         abort(404)
-    name = file_name(version.path)
-    return Response(
-        stored.content,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={
-            "Content-Disposition": f"attachment; filename=\"version-{version.id}.xlsx\"; filename*=UTF-8''{quote(name)}"
-        },
-    )
+    return xlsx(stored.content, file_name(version.path))
 
 
 @bp.route("/health")
@@ -147,7 +135,7 @@ def download(version_id: int) -> ResponseReturnValue:
 def health() -> ResponseReturnValue:
     who = user()
     rows = folder_status(db.service())
-    if not who.has(*GROUP_WIDE):
+    if not sees_all(who):
         prefix = f"{who.region_code}/"
         rows = [r for r in rows if r.folder.startswith(prefix)]
     return render_template("versions/health.html", rows=rows, verdict_title=verdict_title)

@@ -10,12 +10,15 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -97,3 +100,81 @@ def sign_in(browser: WebDriver, portal_url: str) -> Callable[..., WebDriver]:
         return browser
 
     return do
+
+
+# -- shared by the workflow tests ------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _portal_outlives_the_browser(portal_url: str) -> None:
+    """Start the portal before the browser, so that it stops after it: stopping waitress while
+    Chromium still holds a keep-alive connection waits out the server thread's 5-second join."""
+
+
+def other_origin(portal_url: str) -> str:
+    """The same portal under another host name: the browser keeps a separate session there, as a
+    second person at another desk would have."""
+    return portal_url.replace("://127.0.0.1:", "://localhost:")
+
+
+def sign_in_at(browser: WebDriver, base_url: str, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the form of the portal at ``base_url``."""
+    browser.get(base_url + "login")
+    wait_for(browser, "input[name=username]")
+    browser.find_element(By.NAME, "username").send_keys(username)
+    browser.find_element(By.NAME, "password").send_keys(password)
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    WebDriverWait(browser, WAIT).until(lambda b: "/login" not in b.current_url)
+
+
+def click_and_load(browser: WebDriver, element: WebElement) -> None:
+    """Click a link or a form's button and wait until the next page has replaced this one."""
+    page = browser.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(browser, WAIT).until(ec.staleness_of(page))
+    wait_for(browser, "main")
+
+
+def go_to(browser: WebDriver, words: str) -> None:
+    """Open a part of the portal through the header's navigation, as it is labelled."""
+    click_and_load(browser, browser.find_element(By.CSS_SELECTOR, "header nav").find_element(By.LINK_TEXT, words))
+
+
+def type_date(field: WebElement, day: str) -> None:
+    """Type an ISO date into an ``<input type=date>`` the way a user does: field by field, in the order
+    the browser's own locale lays them out (year first in Chinese, month first in American English)."""
+    order = field.parent.execute_script(
+        "return new Intl.DateTimeFormat().formatToParts(new Date(2001, 1, 3))"
+        ".filter(p => p.type !== 'literal').map(p => p.type)"
+    )
+    year, month, date = day.split("-")
+    parts = {"year": year, "month": month, "day": date}
+    keys = ""
+    for i, part in enumerate(order):
+        keys += parts[part]
+        if part == "year" and i < len(order) - 1:
+            keys += Keys.ARROW_RIGHT  # a year may have more digits: step on to the next field
+    field.send_keys(keys)
+    assert field.get_attribute("value") == day, (field.get_attribute("value"), day, order)
+
+
+def save_downloads_in(browser: WebDriver, folder: Path) -> None:
+    """Let the browser save downloads without asking, into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    browser.execute_cdp_cmd(  # type: ignore[attr-defined]
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(folder)}
+    )
+
+
+def downloaded(folder: Path, suffix: str = ".xlsx") -> Path:
+    """The one file the browser has finished saving in ``folder``."""
+
+    def done(_browser: object) -> Path | None:
+        files = list(folder.iterdir())
+        if any(f.name.endswith(".crdownload") for f in files):
+            return None
+        found = [f for f in files if f.name.endswith(suffix)]
+        return found[0] if len(found) == 1 else None
+
+    found: Path = WebDriverWait(None, WAIT).until(done)  # type: ignore[arg-type]
+    return found

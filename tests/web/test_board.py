@@ -26,12 +26,12 @@ from tests.deals import (
     add_staff,
     contract,
     ingest,
+    other_region_project,
     registered_customers,
     signed_project,
     statuses,
     subscription,
 )
-from tests.web.test_reports import other_region_project
 from tests.workbooks import master_rows
 
 WITHDRAWN = f"{PROJECT}-2-0201"

@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 
 from schema.base import SHANGHAI
 from schema.reports import FURTHER, REPORTS, get_report
-from sync import accounts, signing
+from sync import accounts
 from sync.app import Salesync
 from sync.outcome import Verdict
 from tests.conftest import PASSWORD
@@ -30,13 +30,13 @@ from tests.deals import (
     add_staff,
     contract,
     ingest,
+    other_region_project,
     receipt,
     registered_customers,
     signed_project,
     subscription,
 )
 from tests.web.conftest import sign_in
-from tests.workbooks import fill_template, master_rows
 
 PERIOD = {"from": "2026-11-01", "to": "2026-11-30"}
 RECEIPTS = [
@@ -44,7 +44,6 @@ RECEIPTS = [
     receipt("P002", "S002", "定金", 50000, "2026-11-04 11:00"),
     receipt("P003", "S001", "首付款", 982528, "2026-11-09 15:00"),
 ]
-OTHER = "GZ-TH01"  # a project of another region
 
 
 @pytest.fixture
@@ -68,28 +67,6 @@ def sold(app: Salesync, people: dict[str, str], tmp_path: Path) -> Salesync:
     outcome = ingest(app, "finance", money, tmp_path / "finance" / "收款.xlsx", "finance")
     assert outcome.verdict is Verdict.ACCEPTED, outcome.errors
     return app
-
-
-def other_region_project(app: Salesync, tmp_path: Path) -> str:
-    """A project of region GZ, its master data submitted and signed by GZ's own people."""
-    with app.transaction() as session:
-        accounts.add_region(session, "GZ", "广州地区公司")
-        for username, name, role in [
-            ("gz_operator", "黄涛", "operator"),
-            ("gz_senior", "林娟", "senior_manager"),
-            ("gz_gm", "罗军", "region_gm"),
-        ]:
-            accounts.add_user(session, username, name=name, roles=[role], password=PASSWORD, region="GZ")
-    rows = master_rows(OTHER)
-    rows["项目"][0].update({"地区编码": "GZ", "项目名称": "天河公馆"})
-    path = fill_template("project_master", rows, tmp_path / "gz" / "项目资料.xlsx")
-    outcome = app.ingest(path, "gz_operator")
-    assert outcome.change_set_id is not None, outcome.findings
-    for signer in ("gz_senior", "gz_gm"):
-        with app.transaction() as session:
-            result = signing.sign(session, outcome.change_set_id, signer, PASSWORD)
-    assert result.status == "已生效", result
-    return OTHER
 
 
 class _Tables(HTMLParser):
