@@ -8,6 +8,7 @@ Precedence for the database URL: ``--db`` → ``SALESYNC_DATABASE_URL`` → the 
 from __future__ import annotations
 
 import os
+import secrets
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -57,6 +58,20 @@ class Config:
 
     def with_(self, **changes: Any) -> Config:
         return replace(self, **changes)
+
+
+def kept_secret(path: Path) -> bytes:
+    """The random secret kept in ``path``, made on first use (mode 600). Two processes starting at
+    once agree: only one of them creates the file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32) + "\n")
+    return path.read_bytes().strip()
 
 
 def _read_file(path: Path | None) -> dict[str, Any]:

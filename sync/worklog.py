@@ -16,8 +16,6 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import os
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from schema.base import now
 from schema.models import WorkLogEntry, WorkLogHead
-from sync.config import Config
+from sync.config import Config, kept_secret
 from sync.errors import SalesyncError
 from validators.messages import render
 
@@ -55,15 +53,7 @@ def load_key(config: Config) -> bytes:
     if config in _keys:
         return _keys[config]
     path = config.data_dir / KEY_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32) + "\n")
-    key = path.read_bytes().strip()
+    key = kept_secret(path)
     if not key:
         raise AuditKeyMissing(f"（{path} 为空）")
     _keys[config] = key

@@ -240,3 +240,38 @@ def other_region_project(app: Salesync, tmp_path: Path) -> str:
             result = signing.sign(session, outcome.change_set_id, signer, PASSWORD)
     assert result.status == "已生效", result
     return OTHER_PROJECT
+
+
+#: the two November deals most report and board tests start from: S001 on R1 (signed as C001), S002 on R2,
+#: at prices as the sales office states them (九八折 on the list price)
+NOVEMBER_DEALS = [
+    subscription("S001", R1, "2026-11-03", 3441760, area=109.75, unit=31360, customer=1),
+    subscription("S002", R2, "2026-11-04", 3483973.50, area=110.75, unit=31458, customer=2),
+]
+
+
+def sold_project(
+    app: Salesync,
+    tmp_path: Path,
+    *,
+    controls: list[dict[str, Any]] | None = None,
+    receipts: list[dict[str, Any]] | None = None,
+) -> Salesync:
+    """The test project, signed, with its customers, the November deals, room ``controls`` and
+    ``receipts`` (none: no finance workbook), each through its real workbook."""
+    add_staff(app)
+    signed_project(app, tmp_path)
+    registered_customers(app, tmp_path)
+    control: dict[str, list[dict[str, Any]]] = {
+        "房间控制": controls or [],
+        "认购": NOVEMBER_DEALS,
+        "签约": [contract("C001", "S001", "2026-11-12", 3441760, area=109.75, unit=31360)],
+        "特殊事务": [],
+    }
+    outcome = ingest(app, "sales_control", control, tmp_path / "control" / "销控.xlsx", "control")
+    assert outcome.verdict is Verdict.ACCEPTED, outcome.errors
+    if receipts is not None:
+        money: dict[str, list[dict[str, Any]]] = {"收款": receipts, "按揭": [], "事务处理": []}
+        outcome = ingest(app, "finance", money, tmp_path / "finance" / "收款.xlsx", "finance")
+        assert outcome.verdict is Verdict.ACCEPTED, outcome.errors
+    return app

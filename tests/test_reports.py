@@ -16,28 +16,17 @@ from openpyxl import load_workbook
 
 from sync.app import Salesync
 from sync.cli import main
-from sync.outcome import Verdict
 from tests.deals import (
     PROJECT,
     R1,
     R2,
-    add_staff,
-    contract,
-    ingest,
     receipt,
-    registered_customers,
-    signed_project,
-    subscription,
+    sold_project,
 )
 from tests.workbooks import fill_template, master_rows
 
 D = Decimal
 PERIOD = ("2026-11-01", "2026-11-30")
-# Prices as the sales office states them (九八折 on the list price).
-DEALS = [
-    subscription("S001", R1, "2026-11-03", 3441760, area=109.75, unit=31360, customer=1),
-    subscription("S002", R2, "2026-11-04", 3483973.50, area=110.75, unit=31458, customer=2),
-]
 RECEIPTS = [
     receipt("P001", "S001", "定金", 50000, "2026-11-03 10:00"),
     receipt("P002", "S002", "定金", 50000, "2026-11-04 11:00"),
@@ -51,23 +40,7 @@ RECEIPTS = [
 
 @pytest.fixture
 def project(app: Salesync, people: dict[str, str], tmp_path: Path) -> Salesync:
-    add_staff(app)
-    signed_project(app, tmp_path)
-    registered_customers(app, tmp_path)
-    sc: dict[str, list[dict[str, Any]]] = {
-        "房间控制": [],
-        "认购": DEALS,
-        "签约": [contract("C001", "S001", "2026-11-12", 3441760, area=109.75, unit=31360)],
-        "特殊事务": [],
-    }
-    assert (
-        ingest(app, "sales_control", sc, tmp_path / "control" / "销控.xlsx", "control").verdict
-        is Verdict.ACCEPTED
-    )
-    fin: dict[str, list[dict[str, Any]]] = {"收款": RECEIPTS, "按揭": [], "事务处理": []}
-    outcome = ingest(app, "finance", fin, tmp_path / "finance" / "收款.xlsx", "finance")
-    assert outcome.verdict is Verdict.ACCEPTED, outcome.errors
-    return app
+    return sold_project(app, tmp_path, receipts=RECEIPTS)
 
 
 def run(app: Salesync, *args: str) -> Any:

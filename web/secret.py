@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import os
-import secrets
 
-from sync.config import Config
+from sync.config import Config, kept_secret
 
 KEY_FILE = "portal.key"
 
@@ -16,13 +15,4 @@ def portal_secret(config: Config) -> str:
     configured = os.environ.get("SALESYNC_SECRET_KEY")
     if configured:
         return configured
-    path = config.data_dir / KEY_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32) + "\n")
-    return path.read_text().strip()
+    return kept_secret(config.data_dir / KEY_FILE).decode()

@@ -7,7 +7,6 @@ import io
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -16,21 +15,15 @@ from openpyxl import load_workbook
 
 import web
 from sync.app import Salesync
-from sync.outcome import Verdict
 from sync.rooms import STATUSES
 from tests.deals import (
     PROJECT,
     R1,
     R2,
     R3,
-    add_staff,
-    contract,
-    ingest,
     other_region_project,
-    registered_customers,
-    signed_project,
+    sold_project,
     statuses,
-    subscription,
 )
 from tests.workbooks import master_rows
 
@@ -41,30 +34,17 @@ PORTAL = Path(web.__file__).parent
 @pytest.fixture
 def site(app: Salesync, people: dict[str, str], tmp_path: Path) -> Salesync:
     """The test project: R1 signed, R2 subscribed, R3 held, one room withdrawn, the rest for sale."""
-    add_staff(app)
-    signed_project(app, tmp_path)
-    registered_customers(app, tmp_path)
-    control: dict[str, list[dict[str, Any]]] = {
-        "房间控制": [
-            {
-                "房间编码": R3,
-                "操作": "保留",
-                "原因": "客户预留",
-                "保留至": "2099-12-31",
-                "操作日期": "2026-11-02",
-            },
-            {"房间编码": WITHDRAWN, "操作": "设为不可售", "原因": "样板间", "操作日期": "2026-11-02"},
-        ],
-        "认购": [
-            subscription("S001", R1, "2026-11-03", 3441760, area=109.75, unit=31360, customer=1),
-            subscription("S002", R2, "2026-11-04", 3483973.50, area=110.75, unit=31458, customer=2),
-        ],
-        "签约": [contract("C001", "S001", "2026-11-12", 3441760, area=109.75, unit=31360)],
-        "特殊事务": [],
-    }
-    outcome = ingest(app, "sales_control", control, tmp_path / "control" / "销控.xlsx", "control")
-    assert outcome.verdict is Verdict.ACCEPTED, outcome.errors
-    return app
+    controls = [
+        {
+            "房间编码": R3,
+            "操作": "保留",
+            "原因": "客户预留",
+            "保留至": "2099-12-31",
+            "操作日期": "2026-11-02",
+        },
+        {"房间编码": WITHDRAWN, "操作": "设为不可售", "原因": "样板间", "操作日期": "2026-11-02"},
+    ]
+    return sold_project(app, tmp_path, controls=controls)
 
 
 class _Rooms(HTMLParser):

@@ -21,20 +21,14 @@ from schema.base import SHANGHAI
 from schema.reports import FURTHER, REPORTS, get_report
 from sync import accounts
 from sync.app import Salesync
-from sync.outcome import Verdict
 from tests.conftest import PASSWORD
 from tests.deals import (
     PROJECT,
     R1,
     R2,
-    add_staff,
-    contract,
-    ingest,
     other_region_project,
     receipt,
-    registered_customers,
-    signed_project,
-    subscription,
+    sold_project,
 )
 from tests.web.conftest import sign_in
 
@@ -49,24 +43,7 @@ RECEIPTS = [
 @pytest.fixture
 def sold(app: Salesync, people: dict[str, str], tmp_path: Path) -> Salesync:
     """The test project with two deals (one signed) and three receipts in November 2026."""
-    add_staff(app)
-    signed_project(app, tmp_path)
-    registered_customers(app, tmp_path)
-    control: dict[str, list[dict[str, Any]]] = {
-        "房间控制": [],
-        "认购": [
-            subscription("S001", R1, "2026-11-03", 3441760, area=109.75, unit=31360, customer=1),
-            subscription("S002", R2, "2026-11-04", 3483973.50, area=110.75, unit=31458, customer=2),
-        ],
-        "签约": [contract("C001", "S001", "2026-11-12", 3441760, area=109.75, unit=31360)],
-        "特殊事务": [],
-    }
-    outcome = ingest(app, "sales_control", control, tmp_path / "control" / "销控.xlsx", "control")
-    assert outcome.verdict is Verdict.ACCEPTED, outcome.errors
-    money: dict[str, list[dict[str, Any]]] = {"收款": RECEIPTS, "按揭": [], "事务处理": []}
-    outcome = ingest(app, "finance", money, tmp_path / "finance" / "收款.xlsx", "finance")
-    assert outcome.verdict is Verdict.ACCEPTED, outcome.errors
-    return app
+    return sold_project(app, tmp_path, receipts=RECEIPTS)
 
 
 class _Tables(HTMLParser):
