@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, redirect, url_for
 
 from sync.app import Salesync
 
@@ -56,6 +56,7 @@ def create_app(service: Salesync, overrides: dict[str, Any] | None = None) -> Fl
     errors.init_app(app)
     for module in (auth, home, versions, reports, board, reconcile, changes, admin):
         app.register_blueprint(module.bp)
+    app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("static", filename="favicon.svg")))
     app.after_request(_security_headers)
     return app
 

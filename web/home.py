@@ -1,20 +1,36 @@
-"""我的任务: the signed-in account's tasks (DOMAIN.md §5), computed by ``sync.tasks``."""
+"""我的任务: the signed-in account's tasks (DOMAIN.md §5), computed by ``sync.tasks``; a task about
+something the portal shows (a change set to sign, a reconciliation run to explain) links to it."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import re
+
+from flask import Blueprint, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from sync.tasks import tasks_for
+from sync.tasks import Task, tasks_for
 from web import db
 from web.auth import user
 
 bp = Blueprint("home", __name__)
+
+_NUMBER = re.compile(r"#(\d+)$")
+
+
+def task_link(task: Task) -> str | None:
+    found = _NUMBER.search(task.subject)
+    if found is None:
+        return None
+    if task.kind == "签字":
+        return url_for("changes.detail", change_set_id=int(found.group(1)))
+    if task.kind == "对账差异":
+        return url_for("reconcile.run", run_id=int(found.group(1)))
+    return None
 
 
 @bp.route("/")
 @login_required
 def index() -> ResponseReturnValue:
     tasks = tasks_for(db.session(), user().username)
-    return render_template("home/index.html", tasks=tasks)
+    return render_template("home/index.html", tasks=tasks, task_link=task_link)

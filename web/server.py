@@ -8,6 +8,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from waitress import wasyncore
 from waitress.server import create_server
 
 from sync.app import Salesync
@@ -49,11 +50,19 @@ class Portal:
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            self._server.task_dispatcher.shutdown()  # its worker threads
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        """Close the listening socket and every open connection (a browser keeps some alive), so
+        that the server's loop ends at once; then its worker threads."""
+        server, thread = self._server, self._thread
+        if server is not None:
+            channels = getattr(server, "_map", None)
+            if channels is None:  # several listening sockets: waitress closes them all itself
+                server.close()
+            else:  # closed from inside the loop's own thread, through its trigger
+                server.trigger.pull_trigger(lambda: wasyncore.close_all(channels))
+        if thread is not None:
+            thread.join(timeout=5)
+        if server is not None:
+            server.task_dispatcher.shutdown()
         self._server = self._thread = None
 
     def serve_forever(self) -> None:

@@ -11,9 +11,11 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -131,13 +133,17 @@ def click_and_load(browser: WebDriver, element: WebElement) -> None:
     """Click a link or a form's button and wait until the next page has replaced this one."""
     page = browser.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(browser, WAIT).until(ec.staleness_of(page))
+    # While the old page is torn down ChromeDriver may answer with a bare WebDriverException ("Node
+    # with given id does not belong to the document") rather than a stale element: ask again.
+    WebDriverWait(browser, WAIT, ignored_exceptions=[WebDriverException]).until(ec.staleness_of(page))
     wait_for(browser, "main")
 
 
 def go_to(browser: WebDriver, words: str) -> None:
     """Open a part of the portal through the header's navigation, as it is labelled."""
-    click_and_load(browser, browser.find_element(By.CSS_SELECTOR, "header nav").find_element(By.LINK_TEXT, words))
+    click_and_load(
+        browser, browser.find_element(By.CSS_SELECTOR, "header nav").find_element(By.LINK_TEXT, words)
+    )
 
 
 def type_date(field: WebElement, day: str) -> None:
@@ -166,15 +172,14 @@ def save_downloads_in(browser: WebDriver, folder: Path) -> None:
     )
 
 
-def downloaded(folder: Path, suffix: str = ".xlsx") -> Path:
+def downloaded(browser: WebDriver, folder: Path, suffix: str = ".xlsx") -> Path:
     """The one file the browser has finished saving in ``folder``."""
 
-    def done(_browser: object) -> Path | None:
+    def done(_browser: WebDriver) -> Path | Literal[False]:
         files = list(folder.iterdir())
-        if any(f.name.endswith(".crdownload") for f in files):
-            return None
         found = [f for f in files if f.name.endswith(suffix)]
-        return found[0] if len(found) == 1 else None
+        if len(found) != 1 or any(f.name.endswith(".crdownload") for f in files):
+            return False
+        return found[0]
 
-    found: Path = WebDriverWait(None, WAIT).until(done)  # type: ignore[arg-type]
-    return found
+    return WebDriverWait(browser, WAIT).until(done)

@@ -3,6 +3,7 @@ from the system, reviews it, explains it and downloads the manual workbook with 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from selenium.webdriver.support.select import Select
 
 from sync.app import Salesync
 from sync.outcome import Verdict
-from tests.browser.conftest import click_and_load, downloaded, go_to, save_downloads_in, text_of, wait_for
+from tests.browser.conftest import click_and_load, downloaded, go_to, save_downloads_in, text_of
 from tests.deals import PROJECT, signed_project
 from tests.workbooks import customer_rows, fill_template, phone
 
@@ -68,7 +69,7 @@ def test_a_manager_uploads_explains_and_downloads_the_marked_report(
 
     browser.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(manual_report))
     click_and_load(browser, browser.find_element(By.CSS_SELECTOR, "#upload button[type=submit]"))
-    assert "/reconcile/" in browser.current_url and browser.current_url.rstrip("/")[-1].isdigit()
+    assert re.fullmatch(rf"{re.escape(portal_url)}reconcile/\d+", browser.current_url), browser.current_url
     assert text_of(browser, "h1").startswith("来电来访明细表")
     summary = text_of(browser, "#summary")
     assert "手工 3 行，系统 3 行，一致匹配 3 行" in summary and "1 项待说明" in summary
@@ -76,10 +77,17 @@ def test_a_manager_uploads_explains_and_downloads_the_marked_report(
     (row,) = browser.find_elements(By.CSS_SELECTOR, "#mismatches tbody tr")
     row_css = f"#{row.get_attribute('id')}"
     kind, key, excel_row, header, manual, system = cells_of(browser, row_css)[1:7]
-    assert (kind, excel_row, header, manual, system) == ("单元格不一致", "3", "事件内容", "问价格", "看样板间")
+    assert (kind, excel_row, header, manual, system) == (
+        "单元格不一致",
+        "3",
+        "事件内容",
+        "问价格",
+        "看样板间",
+    )
     assert phone(1) in key
-    for td in row.find_elements(By.CSS_SELECTOR, "td.diff"):  # manual beside system, both highlighted
-        assert td.value_of_css_property("background-color") != "rgba(0, 0, 0, 0)"
+    highlighted = row.find_elements(By.CSS_SELECTOR, "td.diff")  # manual beside system, both coloured
+    assert [td.text for td in highlighted] == ["问价格", "看样板间"]
+    assert all(td.value_of_css_property("background-color") != "rgba(0, 0, 0, 0)" for td in highlighted)
 
     Select(row.find_element(By.NAME, "reason")).select_by_visible_text("手工错误")
     row.find_element(By.NAME, "note").send_keys("手工表抄错")
@@ -93,18 +101,17 @@ def test_a_manager_uploads_explains_and_downloads_the_marked_report(
     folder = tmp_path / "downloads"
     save_downloads_in(browser, folder)
     browser.find_element(By.LINK_TEXT, "导出标注差异的手工报表").click()
-    saved = downloaded(folder)
+    saved = downloaded(browser, folder)
     assert saved.name == "手工来电来访明细表.对账.xlsx"
     sheet = load_workbook(saved)["来电来访明细表"]
     headers = [c.value for c in sheet[1]]
     marked = [
-        (c.row, headers[c.column - 1], c.value)
+        (c.row, header, c.value)
         for line in sheet.iter_rows(min_row=2)
-        for c in line
+        for header, c in zip(headers, line, strict=False)
         if c.fill.fgColor.rgb == MARKED
     ]
     assert marked == [(3, "事件内容", "问价格")]
 
     go_to(browser, "双轨对账")  # the run is listed, explained
-    wait_for(browser, "#runs")
     assert "差异已全部说明" in text_of(browser, "#runs")

@@ -119,3 +119,8 @@ def test_the_language_links_keep_the_page_query(
 ) -> None:
     page = login("rep_a").get("/versions/?outcome=partial&page=1").get_data(as_text=True)
     assert 'href="?outcome=partial&amp;page=1&amp;lang=en"' in page
+
+
+def test_the_icon_is_served(client: FlaskClient) -> None:
+    assert client.get("/favicon.ico").status_code == 302
+    assert client.get("/static/favicon.svg").status_code == 200

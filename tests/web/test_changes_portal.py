@@ -232,3 +232,11 @@ def test_guessing_the_signing_password_is_as_slow_as_at_sign_in(
     code, page = post(client, f"/changes/{cs}/sign", f"/changes/{cs}", password=PASSWORD)
     assert code == 429 and "请 15 分钟后再签字" in page
     assert status(app, cs) == ("待签", 0) and room_price(app) == 32000
+
+
+def test_my_tasks_link_to_the_change_set_to_sign(
+    app: Salesync, login: Login, people: dict[str, str], tmp_path: Path
+) -> None:
+    cs = submit(app, tmp_path / "项目资料.xlsx")
+    page = login("senior").get("/").get_data(as_text=True)
+    assert f'<a href="/changes/{cs}">#{cs}</a>' in page
