@@ -15,46 +15,21 @@ from sqlalchemy import select
 from schema.models import ReconciliationItem, ReconciliationRun, StoredFile
 from sync.app import Salesync
 from sync.cli import main
-from sync.outcome import Verdict
 from sync.reconcile.service import export_path, reconcile_file
 from sync.reports import Scope
-from tests.deals import PROJECT, signed_project
-from tests.workbooks import customer_rows, fill_template, phone
-
-PERIOD = ("2026-11-01", "2026-11-30")
+from tests.deals import PROJECT
+from tests.manual_reports import PERIOD, REPORT_NAME, Rows, manual_report_file, synced_visits
+from tests.workbooks import phone
 
 
 @pytest.fixture
-def events(app: Salesync, people: dict[str, str], tmp_path: Path) -> list[dict[str, object]]:
+def events(app: Salesync, people: dict[str, str], tmp_path: Path) -> Rows:
     """Five customers of rep_a first visited on 2026-11-10; the system's 来电来访明细表 rows."""
-    signed_project(app, tmp_path)
-    rows = customer_rows(5, first_contact="2026-11-10")
-    for i, event in enumerate(rows["客户事件"]):
-        event["事件时间"] = f"2026-11-10 1{i}:30"
-    outcome = app.ingest(fill_template("customers", rows, tmp_path / "rep_a" / "客户登记.xlsx"), "rep_a")
-    assert outcome.verdict is Verdict.ACCEPTED
-    return [
-        {
-            "事件时间": e["事件时间"],
-            "置业顾问": people["rep_a"],
-            "客户姓名": c["客户姓名"],
-            "客户手机": c["手机号码"],
-            "事件类型": e["事件类型"],
-            "客户来源": c["客户来源"],
-            "是否新客户": "是",
-            "事件内容": e["事件内容"],
-        }
-        for c, e in zip(rows["客户"], rows["客户事件"], strict=True)
-    ]
+    return synced_visits(app, people, tmp_path, 5)
 
 
-def manual_report(tmp_path: Path, rows: list[dict[str, object]]) -> Path:
-    scope = [{"项目编码": PROJECT, "期间起": PERIOD[0], "期间止": PERIOD[1]}]
-    return fill_template(
-        "manual_report_calls_visits",
-        {"来电来访明细表": rows, "范围": scope},
-        tmp_path / "controller" / "手工来电来访明细表.xlsx",
-    )
+def manual_report(tmp_path: Path, rows: Rows) -> Path:
+    return manual_report_file(rows, tmp_path / "controller" / REPORT_NAME)
 
 
 def reconcile(app: Salesync, path: Path, *extra: str) -> tuple[int, dict[str, object]]:

@@ -14,12 +14,10 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.select import Select
 
 from sync.app import Salesync
-from sync.outcome import Verdict
 from tests.browser.conftest import click_and_load, downloaded, go_to, save_downloads_in, text_of
-from tests.deals import PROJECT, signed_project
-from tests.workbooks import customer_rows, fill_template, phone
+from tests.manual_reports import REPORT_NAME, manual_report_file, synced_visits
+from tests.workbooks import phone
 
-REPORT_NAME = "手工来电来访明细表.xlsx"
 MARKED = "FFFFC7CE"  # the fill of a differing cell in the exported workbook
 
 
@@ -27,33 +25,10 @@ MARKED = "FFFFC7CE"  # the fill of a differing cell in the exported workbook
 def manual_report(app: Salesync, people: dict[str, str], tmp_path: Path) -> Path:
     """Three customers of rep_a visited on 2026-11-10, synced; the controller's hand-made report of
     them on the 来电来访明细表 template, with the second visit's 事件内容 (Excel row 3) copied wrong."""
-    signed_project(app, tmp_path)
-    rows = customer_rows(3, first_contact="2026-11-10")
-    for i, event in enumerate(rows["客户事件"]):
-        event["事件时间"] = f"2026-11-10 1{i}:30"
-    outcome = app.ingest(fill_template("customers", rows, tmp_path / "rep_a" / "客户登记.xlsx"), "rep_a")
-    assert outcome.verdict is Verdict.ACCEPTED, outcome.findings
-    by_hand = [
-        {
-            "事件时间": e["事件时间"],
-            "置业顾问": people["rep_a"],
-            "客户姓名": c["客户姓名"],
-            "客户手机": c["手机号码"],
-            "事件类型": e["事件类型"],
-            "客户来源": c["客户来源"],
-            "是否新客户": "是",
-            "事件内容": e["事件内容"],
-        }
-        for c, e in zip(rows["客户"], rows["客户事件"], strict=True)
-    ]
+    by_hand = synced_visits(app, people, tmp_path, 3)
     assert by_hand[1]["事件内容"] == "看样板间"
     by_hand[1]["事件内容"] = "问价格"
-    scope = [{"项目编码": PROJECT, "期间起": "2026-11-01", "期间止": "2026-11-30"}]
-    return fill_template(
-        "manual_report_calls_visits",
-        {"来电来访明细表": by_hand, "范围": scope},
-        tmp_path / "desktop" / REPORT_NAME,
-    )
+    return manual_report_file(by_hand, tmp_path / "desktop" / REPORT_NAME)
 
 
 def cells_of(browser: WebDriver, row_css: str) -> list[str]:

@@ -20,49 +20,21 @@ from sqlalchemy import func, select
 from schema.models import Project, ReconciliationItem, ReconciliationRun, StoredFile, WorkbookVersion
 from sync import accounts
 from sync.app import Salesync
-from sync.outcome import Verdict
 from tests.conftest import PASSWORD
-from tests.deals import PROJECT, signed_project
+from tests.deals import PROJECT
+from tests.manual_reports import PERIOD, REPORT_NAME, Rows, manual_report_file, synced_visits
 from tests.web.conftest import csrf_token, sign_in
 from tests.workbooks import customer_rows, fill_template, phone
-
-PERIOD = ("2026-11-01", "2026-11-30")
-REPORT_NAME = "手工来电来访明细表.xlsx"
-Rows = list[dict[str, object]]
 
 
 @pytest.fixture
 def visits(app: Salesync, people: dict[str, str], tmp_path: Path) -> Rows:
     """Three customers of rep_a first visited on 2026-11-10: the system's 来电来访明细表 rows."""
-    signed_project(app, tmp_path)
-    rows = customer_rows(3, first_contact="2026-11-10")
-    for i, event in enumerate(rows["客户事件"]):
-        event["事件时间"] = f"2026-11-10 1{i}:30"
-    outcome = app.ingest(fill_template("customers", rows, tmp_path / "rep_a" / "客户登记.xlsx"), "rep_a")
-    assert outcome.verdict is Verdict.ACCEPTED
-    return [
-        {
-            "事件时间": e["事件时间"],
-            "置业顾问": people["rep_a"],
-            "客户姓名": c["客户姓名"],
-            "客户手机": c["手机号码"],
-            "事件类型": e["事件类型"],
-            "客户来源": c["客户来源"],
-            "是否新客户": "是",
-            "事件内容": e["事件内容"],
-        }
-        for c, e in zip(rows["客户"], rows["客户事件"], strict=True)
-    ]
+    return synced_visits(app, people, tmp_path, 3)
 
 
 def manual_report(tmp_path: Path, rows: Rows, project: str = PROJECT) -> bytes:
-    scope = [{"项目编码": project, "期间起": PERIOD[0], "期间止": PERIOD[1]}]
-    path = fill_template(
-        "manual_report_calls_visits",
-        {"来电来访明细表": rows, "范围": scope},
-        tmp_path / "built" / REPORT_NAME,
-    )
-    return path.read_bytes()
+    return manual_report_file(rows, tmp_path / "built" / REPORT_NAME, project).read_bytes()
 
 
 def upload(client: FlaskClient, data: bytes, name: str = REPORT_NAME, **form: str) -> Any:
