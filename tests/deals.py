@@ -250,6 +250,20 @@ NOVEMBER_DEALS = [
 ]
 
 
+WITHDRAWN = f"{PROJECT}-2-0201"
+#: room controls of the board tests: R3 held for a customer, one room withdrawn as the show flat
+BOARD_CONTROLS = [
+    {"房间编码": R3, "操作": "保留", "原因": "客户预留", "保留至": "2099-12-31", "操作日期": "2026-11-02"},
+    {"房间编码": WITHDRAWN, "操作": "设为不可售", "原因": "样板间", "操作日期": "2026-11-02"},
+]
+#: the first three November receipts
+NOVEMBER_RECEIPTS = [
+    receipt("P001", "S001", "定金", 50000, "2026-11-03 10:00"),
+    receipt("P002", "S002", "定金", 50000, "2026-11-04 11:00"),
+    receipt("P003", "S001", "首付款", 982528, "2026-11-09 15:00"),
+]
+
+
 def sold_project(
     app: Salesync,
     tmp_path: Path,

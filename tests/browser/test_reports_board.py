@@ -16,32 +16,15 @@ from selenium.webdriver.support.select import Select
 from schema.reports import get_report
 from sync.app import Salesync
 from tests.browser.conftest import click_and_load, go_to, text_of, type_date
-from tests.deals import PROJECT, R1, R2, R3, receipt, sold_project
+from tests.deals import BOARD_CONTROLS, NOVEMBER_RECEIPTS, PROJECT, R1, R2, R3, WITHDRAWN, sold_project
 from tests.workbooks import master_rows
-
-WITHDRAWN = f"{PROJECT}-2-0201"
 
 
 @pytest.fixture
 def site(app: Salesync, people: dict[str, str], tmp_path: Path) -> None:
     """The project in November 2026: R1 subscribed and signed, R2 subscribed, R3 held, one room
     withdrawn, the rest for sale; three receipts."""
-    controls = [
-        {
-            "房间编码": R3,
-            "操作": "保留",
-            "原因": "客户预留",
-            "保留至": "2099-12-31",
-            "操作日期": "2026-11-02",
-        },
-        {"房间编码": WITHDRAWN, "操作": "设为不可售", "原因": "样板间", "操作日期": "2026-11-02"},
-    ]
-    receipts = [
-        receipt("P001", "S001", "定金", 50000, "2026-11-03 10:00"),
-        receipt("P002", "S002", "定金", 50000, "2026-11-04 11:00"),
-        receipt("P003", "S001", "首付款", 982528, "2026-11-09 15:00"),
-    ]
-    sold_project(app, tmp_path, controls=controls, receipts=receipts)
+    sold_project(app, tmp_path, controls=BOARD_CONTROLS, receipts=NOVEMBER_RECEIPTS)
 
 
 def report_table(browser: WebDriver) -> tuple[list[str], list[dict[str, str]], dict[str, str]]:

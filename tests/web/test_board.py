@@ -17,34 +17,25 @@ import web
 from sync.app import Salesync
 from sync.rooms import STATUSES
 from tests.deals import (
+    BOARD_CONTROLS,
     PROJECT,
     R1,
     R2,
     R3,
+    WITHDRAWN,
     other_region_project,
     sold_project,
     statuses,
 )
 from tests.workbooks import master_rows
 
-WITHDRAWN = f"{PROJECT}-2-0201"
 PORTAL = Path(web.__file__).parent
 
 
 @pytest.fixture
 def site(app: Salesync, people: dict[str, str], tmp_path: Path) -> Salesync:
     """The test project: R1 signed, R2 subscribed, R3 held, one room withdrawn, the rest for sale."""
-    controls = [
-        {
-            "房间编码": R3,
-            "操作": "保留",
-            "原因": "客户预留",
-            "保留至": "2099-12-31",
-            "操作日期": "2026-11-02",
-        },
-        {"房间编码": WITHDRAWN, "操作": "设为不可售", "原因": "样板间", "操作日期": "2026-11-02"},
-    ]
-    return sold_project(app, tmp_path, controls=controls)
+    return sold_project(app, tmp_path, controls=BOARD_CONTROLS)
 
 
 class _Rooms(HTMLParser):

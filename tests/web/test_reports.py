@@ -23,21 +23,17 @@ from sync import accounts
 from sync.app import Salesync
 from tests.conftest import PASSWORD
 from tests.deals import (
+    NOVEMBER_RECEIPTS,
     PROJECT,
     R1,
     R2,
     other_region_project,
-    receipt,
     sold_project,
 )
 from tests.web.conftest import sign_in
 
 PERIOD = {"from": "2026-11-01", "to": "2026-11-30"}
-RECEIPTS = [
-    receipt("P001", "S001", "定金", 50000, "2026-11-03 10:00"),
-    receipt("P002", "S002", "定金", 50000, "2026-11-04 11:00"),
-    receipt("P003", "S001", "首付款", 982528, "2026-11-09 15:00"),
-]
+RECEIPTS = NOVEMBER_RECEIPTS
 
 
 @pytest.fixture
