@@ -369,5 +369,10 @@ from sync.cli_reports import report  # noqa: E402  (the system's reports)
 
 main.add_command(report)
 
+from sync.cli_customers import collisions, customers  # noqa: E402  (customer ownership: 撞单, 休眠客户)
+
+main.add_command(collisions)
+main.add_command(customers)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

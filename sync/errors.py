@@ -55,3 +55,14 @@ class AccountRefused(SalesyncError):
 
     def message(self, lang: str = "zh") -> str:
         return f"Not done: {self.en}" if lang == "en" else str(self)
+
+
+class OwnershipRefused(SalesyncError):
+    """客户归属操作未执行："""
+
+    def __init__(self, code: str, zh: str, en: str) -> None:
+        super().__init__(zh)
+        self.code, self.en = code, en
+
+    def message(self, lang: str = "zh") -> str:
+        return f"Not done: {self.en}" if lang == "en" else str(self)

@@ -20,16 +20,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from schema.base import SHANGHAI
 from schema.kinds.manual_reports import CONTROLLERS as MANUAL_REPORT_ROLES
 from schema.models import (
     Account,
-    Collision,
-    Customer,
-    CustomerEvent,
     Project,
     Questionnaire,
     Region,
@@ -39,13 +36,12 @@ from schema.models import (
 from schema.models.deals import LIVE
 from schema.reports import REPORTS
 from schema.roles import Role
-from sync import ledger
+from sync import ledger, ownership
 from sync.accounts import get_account
 from sync.workdays import DEFAULT_CALENDAR, WorkCalendar
 
 HORIZON = 3  # working days ahead that a payment or contract shows as coming due
 FOLLOW_UP_DAYS = 5
-DORMANT_DAYS = 14
 QUESTIONNAIRE_DAYS = 2
 SIGNERS = {Role.SENIOR_MANAGER, Role.REGION_GM, Role.EXECUTIVE}
 CONTROLLERS = set(MANUAL_REPORT_ROLES)
@@ -153,20 +149,9 @@ class _Builder:
                 due = self.cal.add_workdays(sub.date, QUESTIONNAIRE_DAYS)
                 self.add("问卷", sub.no, f"{sub.customer_name} 成交客户调查问卷", due)
 
-    def _last_events(self, owner_ids: Select[Any] | None) -> list[tuple[Customer, dt.datetime | None]]:
-        last = (
-            select(CustomerEvent.customer_id, func.max(CustomerEvent.at).label("last"))
-            .group_by(CustomerEvent.customer_id)
-            .subquery()
-        )
-        stmt = select(Customer, last.c.last).outerjoin(last, last.c.customer_id == Customer.id)
-        if owner_ids is not None:
-            stmt = stmt.where(Customer.owner_id.in_(owner_ids))
-        return [(c, at) for c, at in self.session.execute(stmt.order_by(Customer.phone))]
-
     def follow_ups(self) -> None:
         own = select(Account.id).where(Account.id == self.account.id)
-        for customer, last in self._last_events(own):
+        for customer, last in ownership.last_events(self.session, own):
             if last is None:
                 continue
             due = self.cal.on_or_after(last.astimezone(SHANGHAI).date() + dt.timedelta(days=FOLLOW_UP_DAYS))
@@ -174,29 +159,14 @@ class _Builder:
                 self.add("跟进", customer.phone, f"{customer.name} 已 5 天以上未联系", due)
 
     def dormant(self) -> None:
-        colleagues = select(Account.id)
-        if self.account.region_id is not None:
-            colleagues = colleagues.where(Account.region_id == self.account.region_id)
-        buying = set(
-            self.session.scalars(select(Subscription.customer_id).where(Subscription.status.in_(LIVE)))
-        )
-        for customer, last in self._last_events(colleagues):
-            if last is None or customer.id in buying:
-                continue
-            since = last.astimezone(SHANGHAI).date()
-            if (self.today - since).days >= DORMANT_DAYS:
-                due = since + dt.timedelta(days=DORMANT_DAYS)
-                self.add(
-                    "休眠客户", customer.phone, f"{customer.name} 自 {since} 起无客户事件，可重新分配", due
-                )
+        """休眠客户: the region's customers dormant today (the rule is ``sync.ownership``'s)."""
+        for idle in ownership.dormant_customers(self.session, self.account.region_id, self.today):
+            customer = idle.customer
+            detail = f"{customer.name} 自 {idle.last_day} 起无客户事件，可重新分配"
+            self.add("休眠客户", customer.phone, detail, idle.dormant_from)
 
     def collisions(self) -> None:
-        stmt = select(Collision).where(Collision.status == "open").order_by(Collision.id)
-        if self.account.region_id is not None:
-            stmt = stmt.join(Account, Account.id == Collision.account_id).where(
-                Account.region_id == self.account.region_id
-            )
-        for collision in self.session.scalars(stmt):
+        for collision in ownership.open_collisions(self.session, self.account):
             day = collision.detected_at.astimezone(SHANGHAI).date()
             detail = (
                 f"{collision.customer.name}：{collision.account.display_name} 录入了 "

@@ -1,11 +1,12 @@
-"""The salesync portal (Flask): my tasks, reports and the 楼盘表 board, dual-track reconciliation
-review, change-set signing and account administration, in the browser.
+"""The salesync portal (Flask): my tasks, reports and the 楼盘表 board, customer ownership (撞单 and
+dormant customers), dual-track reconciliation review, change-set signing and account
+administration, in the browser.
 
 ``create_app(service)`` builds the app around a :class:`sync.app.Salesync` service object; nothing
 runs at import. ``web.server`` serves it with waitress (``salesync serve``, and ``salesync up``
 beside the watcher). The portal only presents and calls the service layer (``sync.tasks``,
-``sync.reports``, ``sync.reconcile``, ``sync.signing``, ``sync.accounts``); it holds no rules of its
-own.
+``sync.reports``, ``sync.ownership``, ``sync.reconcile``, ``sync.signing``, ``sync.accounts``); it
+holds no rules of its own.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ def create_app(service: Salesync, overrides: dict[str, Any] | None = None) -> Fl
         auth,
         board,
         changes,
+        customers,
         db,
         errors,
         home,
@@ -54,7 +56,7 @@ def create_app(service: Salesync, overrides: dict[str, Any] | None = None) -> Fl
     i18n.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
-    for module in (auth, home, versions, reports, board, reconcile, changes, admin):
+    for module in (auth, home, versions, reports, board, customers, reconcile, changes, admin):
         app.register_blueprint(module.bp)
     app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("static", filename="favicon.svg")))
     app.after_request(_security_headers)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from schema.kinds.manual_reports import CONTROLLERS
 from schema.roles import Role
+from sync.ownership import MANAGERS
 
 #: the reports of DOMAIN.md §4: the people who review them, and those whose work they count
 REPORT_READERS = frozenset(
@@ -25,6 +26,8 @@ BOARD_VIEWERS = REPORT_READERS | {Role.SALES_REP, Role.OPERATOR}
 RECONCILERS = frozenset(CONTROLLERS)
 #: change sets (§6): who signs them, and the operator who submits them
 CHANGE_VIEWERS = frozenset({Role.SENIOR_MANAGER, Role.REGION_GM, Role.EXECUTIVE, Role.OPERATOR})
+#: customer ownership (§3): who settles collisions (撞单) and reassigns dormant customers
+OWNERSHIP = frozenset(MANAGERS)
 #: account administration: group admin → regional admins → users
 ADMINS = frozenset({Role.GROUP_ADMIN, Role.REGION_ADMIN})
 #: roles that see every region rather than their own
@@ -57,6 +60,7 @@ NAV = (
     NavItem("versions.index", "versions.", "同步记录", "Sync log", EVERYONE),
     NavItem("reports.index", "reports.", "报表", "Reports", REPORT_READERS),
     NavItem("board.index", "board.", "楼盘表", "Room board", BOARD_VIEWERS),
+    NavItem("customers.index", "customers.", "客户归属", "Customers", OWNERSHIP),
     NavItem("reconcile.index", "reconcile.", "双轨对账", "Reconciliation", RECONCILERS),
     NavItem("changes.index", "changes.", "变更单", "Change sets", CHANGE_VIEWERS),
     NavItem("admin.index", "admin.", "账号管理", "Accounts", ADMINS),

@@ -1,5 +1,6 @@
 """我的任务: the signed-in account's tasks (DOMAIN.md §5), computed by ``sync.tasks``; a task about
-something the portal shows (a change set to sign, a reconciliation run to explain) links to it."""
+something the portal shows (a change set to sign, a reconciliation run to explain, a collision to
+settle or a dormant customer to reassign) links to it."""
 
 from __future__ import annotations
 
@@ -18,7 +19,13 @@ bp = Blueprint("home", __name__)
 _NUMBER = re.compile(r"#(\d+)$")
 
 
+#: tasks about a customer (their subject is the phone), and where the 客户归属 page lists them
+CUSTOMER_TASKS = {"撞单": "collisions", "休眠客户": "dormant"}
+
+
 def task_link(task: Task) -> str | None:
+    if task.kind in CUSTOMER_TASKS:
+        return url_for("customers.index", phone=task.subject, _anchor=CUSTOMER_TASKS[task.kind])
     found = _NUMBER.search(task.subject)
     if found is None:
         return None
