@@ -234,7 +234,7 @@ DORMANT = ReportSpec(
     title="休眠客户表",
     key=("customer_phone",),
     sums=(),
-    description="期间止日已超过 14 天没有客户事件的客户，销售经理可重新分配。",
+    description="期间止日已满 14 天没有客户事件、且不在有效认购中的客户，销售经理可重新分配。",
     columns=(
         C("customer_name", "客户姓名", T.TEXT),
         C("customer_phone", "客户手机", T.PHONE, required=True),

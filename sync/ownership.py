@@ -292,14 +292,17 @@ def _day(at: dt.datetime | None) -> dt.date | None:
 
 
 def last_events(
-    session: Session, owner_ids: Select[Any] | None, customer_id: int | None = None
+    session: Session,
+    owner_ids: Select[Any] | None,
+    customer_id: int | None = None,
+    before: dt.datetime | None = None,
 ) -> list[tuple[Customer, dt.datetime | None]]:
-    """Customers (of the owners ``owner_ids`` selects, or one) with the time of their last event."""
-    last = (
-        select(CustomerEvent.customer_id, func.max(CustomerEvent.at).label("last"))
-        .group_by(CustomerEvent.customer_id)
-        .subquery()
-    )
+    """Customers (of the owners ``owner_ids`` selects, or one) with the time of their last event
+    (before ``before``, when given: a report's view at the end of its period)."""
+    events = select(CustomerEvent.customer_id, func.max(CustomerEvent.at).label("last"))
+    if before is not None:
+        events = events.where(CustomerEvent.at < before)
+    last = events.group_by(CustomerEvent.customer_id).subquery()
     stmt = select(Customer, last.c.last).outerjoin(last, last.c.customer_id == Customer.id)
     if owner_ids is not None:
         stmt = stmt.where(Customer.owner_id.in_(owner_ids))
@@ -309,9 +312,12 @@ def last_events(
 
 
 def idle_customers(
-    session: Session, owner_ids: Select[Any] | None, customer_id: int | None = None
+    session: Session,
+    owner_ids: Select[Any] | None,
+    customer_id: int | None = None,
+    before: dt.datetime | None = None,
 ) -> list[Idle]:
-    found = last_events(session, owner_ids, customer_id)
+    found = last_events(session, owner_ids, customer_id, before)
     buying = set(session.scalars(select(Subscription.customer_id).where(Subscription.status.in_(LIVE))))
     latest = select(Reassignment.customer_id, func.max(Reassignment.at)).group_by(Reassignment.customer_id)
     moved = {customer: at for customer, at in session.execute(latest)}

@@ -11,12 +11,14 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from schema.models import Account, Collision, Customer, Reassignment, WorkLogEntry
+from schema.base import SHANGHAI
+from schema.models import Account, Collision, Customer, Project, Reassignment, WorkLogEntry
 from sync import accounts, ownership, worklog
 from sync.app import Salesync
 from sync.cli import main
 from sync.errors import OwnershipRefused
 from sync.outcome import Verdict
+from sync.reports import Scope, build
 from sync.tasks import tasks_for
 from sync.workdays import WorkCalendar
 from tests.conftest import PASSWORD
@@ -271,3 +273,20 @@ def test_the_commands_settle_and_reassign_and_refuse_in_words(
     assert owner(app, 2)[0] == "rep_b"
     code, out = run("audit", "verify")
     assert code == 0, out
+
+
+def test_the_collisions_report_tells_how_each_was_settled(app: Salesync, collided: dict[str, int]) -> None:
+    today = dt.datetime.now(SHANGHAI).date()
+    with app.transaction() as session:
+        session.add(Project(code="SZ-X01", name="海湾一期", region_code="SZ", pricing_basis="建筑面积"))
+        ownership.settle_collision(session, collided[phone(0)], "manager", transfer=False, note="")
+    with app.transaction() as session:
+        ownership.settle_collision(
+            session, collided[phone(1)], "manager", transfer=True, note="一直由李强接待"
+        )
+    with app.transaction() as session:
+        report = build(session, "collisions", Scope("SZ-X01", today, today))
+    assert dict(zip(report["customer_phone"], report["status"], strict=True)) == {
+        phone(0): "维持原归属",
+        phone(1): "已转给录入人",
+    }

@@ -105,7 +105,8 @@ class Questionnaire(Base):
 
 
 class Reassignment(Base):
-    """A dormant customer moved to another rep by a sales manager, with the reason."""
+    """A customer moved to another rep by a manager, with the reason: a dormant customer reassigned,
+    or a 撞单 settled in favour of the rep who entered it."""
 
     __tablename__ = "reassignment"
 

@@ -21,11 +21,14 @@ from schema.models import (
     WorkbookVersion,
 )
 from schema.reports import get_report
+from sync.ownership import idle_customers
 from sync.reports import Scope, builder
 from sync.reports.customers import project_reps
 from sync.workdays import DEFAULT_CALENDAR
 
-DORMANT_AFTER_DAYS = 14  # DOMAIN.md §3: after 14 days without an event a customer is dormant
+
+#: a collision's status as the report shows it (``sync.ownership`` settles them)
+COLLISION_STATUS = {"open": "待处理", "settled": "维持原归属", "transferred": "已转给录入人"}
 
 
 def _wall(value: dt.datetime | None) -> dt.datetime | None:
@@ -64,7 +67,7 @@ def collisions(session: Session, scope: Scope) -> pd.DataFrame:
         .order_by(Collision.detected_at)
     )
     rows = [
-        (name, phone, own, _wall(since), who, _wall(at), "待处理" if status == "open" else "已处理", how)
+        (name, phone, own, _wall(since), who, _wall(at), COLLISION_STATUS.get(status, status), how)
         for name, phone, own, since, who, at, status, how in session.execute(stmt)
     ]
     return pd.DataFrame(rows, columns=get_report("collisions").fields)
@@ -72,28 +75,21 @@ def collisions(session: Session, scope: Scope) -> pd.DataFrame:
 
 @builder("dormant")
 def dormant(session: Session, scope: Scope) -> pd.DataFrame:
-    """Customers of the project's reps whose last event is more than 14 days before the period's end."""
+    """The customers of the project's reps that are dormant on the period's last day, by the rule
+    the manager's tasks and the 客户归属 page use (``sync.ownership``), events after it not counted."""
     cutoff = dt.datetime.combine(scope.period_to + dt.timedelta(days=1), dt.time(), SHANGHAI)
-    last = (
-        select(CustomerEvent.customer_id, func.max(CustomerEvent.at).label("last"))
-        .where(CustomerEvent.at < cutoff)
-        .group_by(CustomerEvent.customer_id)
-        .subquery()
-    )
-    stmt = (
-        select(Customer.name, Customer.phone, Account.display_name, Customer.first_contact_date, last.c.last)
-        .join(Account, Account.id == Customer.owner_id)
-        .outerjoin(last, last.c.customer_id == Customer.id)
-        .where(Customer.owner_id.in_(project_reps(scope.project_code)))
-        .order_by(Customer.phone)
-    )
-    rows = []
-    for name, phone, rep, first, at in session.execute(stmt):
-        last_seen = _wall(at)
-        seen = last_seen.date() if last_seen is not None else first
-        idle = (scope.period_to - seen).days
-        if idle > DORMANT_AFTER_DAYS:
-            rows.append((name, phone, rep, first, last_seen, idle))
+    rows = [
+        (
+            idle.customer.name,
+            idle.customer.phone,
+            idle.customer.owner.display_name,
+            idle.customer.first_contact_date,
+            _wall(idle.last_event),
+            idle.idle_days(scope.period_to),
+        )
+        for idle in idle_customers(session, project_reps(scope.project_code), before=cutoff)
+        if idle.dormant(scope.period_to)
+    ]
     return pd.DataFrame(rows, columns=get_report("dormant").fields)
 
 
