@@ -26,7 +26,6 @@ from sync.reports import Scope, builder
 from sync.reports.customers import project_reps
 from sync.workdays import DEFAULT_CALENDAR
 
-
 #: a collision's status as the report shows it (``sync.ownership`` settles them)
 COLLISION_STATUS = {"open": "待处理", "settled": "维持原归属", "transferred": "已转给录入人"}
 
