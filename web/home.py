@@ -5,8 +5,9 @@ settle or a dormant customer to reassign) links to it."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 
-from flask import Blueprint, render_template, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
@@ -39,5 +40,11 @@ def task_link(task: Task) -> str | None:
 @bp.route("/")
 @login_required
 def index() -> ResponseReturnValue:
+    """All tasks, or those of one kind (``?kind=催款``); the count of each kind on top."""
     tasks = tasks_for(db.session(), user().username)
-    return render_template("home/index.html", tasks=tasks, task_link=task_link)
+    kinds = Counter(t.kind for t in tasks.tasks)
+    kind = request.args.get("kind")
+    shown = [t for t in tasks.tasks if t.kind == kind] if kind in kinds else tasks.tasks
+    return render_template(
+        "home/index.html", tasks=tasks, shown=shown, kinds=kinds, kind=kind, task_link=task_link
+    )

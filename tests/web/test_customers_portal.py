@@ -149,3 +149,11 @@ def test_the_managers_tasks_link_to_the_page(app: Salesync, login: Login, collid
     assert f'<tr id="dormant-{phone(2)}" data-phone="{phone(2)}" class="focus">' in page
     english = client.get("/customers/?lang=en").get_data(as_text=True)
     assert "Open collisions" in english and "Keep the owner" in english
+
+
+def test_the_managers_tasks_are_counted_and_filtered_by_kind(login: Login, collided: dict[str, int]) -> None:
+    client = login("manager")
+    home = client.get("/").get_data(as_text=True)
+    assert '<a href="/?kind=%E6%92%9E%E5%8D%95">撞单 2</a>' in home
+    only = client.get("/?kind=撞单").get_data(as_text=True)
+    assert f'#collisions">{phone(0)}</a>' in only and "#dormant" not in only
