@@ -136,46 +136,9 @@ GROUP_GRANTED = GROUP_ROLES | {Role.REGION_ADMIN}
 #: refusals that are about permission rather than input
 FORBIDDEN = frozenset({"not-admin", "other-region", "role-not-grantable", "group-only", "own-account"})
 
-REFUSALS: dict[str, tuple[str, str]] = {
-    "not-admin": (
-        "{account} 不是系统管理员，不能管理账号",
-        "{account} is not an administrator and cannot manage accounts",
-    ),
-    "other-region": (
-        "地区系统管理员只能管理本地区（{region}）的账号",
-        "a regional admin manages only the accounts of their own region ({region})",
-    ),
-    "role-not-grantable": (
-        "地区系统管理员不能授予或管理以下角色：{titles}（由集团系统管理员设置）",
-        "a regional admin cannot grant or manage these roles: {keys} (the group admin sets them)",
-    ),
-    "group-only": ("只有集团系统管理员可以新建地区", "only the group admin creates regions"),
-    "own-account": ("不能停用自己的账号", "you cannot disable your own account"),
-    "no-roles": ("至少选择一个角色", "choose at least one role"),
-    "region-required": (
-        "以下角色必须指定所属地区：{titles}",
-        "these roles need a region: {keys}",
-    ),
-    "username-invalid": (
-        "账号须为 1–64 个字符且不含空格",
-        "a username is 1–64 characters without spaces",
-    ),
-    "name-required": ("请填写{what}", "{what_en} is required"),
-    "password-short": (
-        f"密码至少 {MIN_PASSWORD} 位",
-        f"the password needs at least {MIN_PASSWORD} characters",
-    ),
-    "project-other-region": (
-        "项目 {project} 属于地区 {other}，不属于 {region}",
-        "project {project} belongs to region {other}, not {region}",
-    ),
-    "disabled": ("账号 {account} 已停用", "account {account} is disabled"),
-}
-
 
 def _refused(code: str, **params: str) -> AccountRefused:
-    zh, en = REFUSALS[code]
-    return AccountRefused(code, zh.format(**params), en.format(**params))
+    return AccountRefused(code, **params)
 
 
 def _role_params(roles: Iterable[Role]) -> dict[str, str]:
@@ -218,7 +181,7 @@ def check_may_manage(actor: Account, region_code: str | None, roles: Iterable[st
 
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise _refused("password-short")
+        raise _refused("password-short", minimum=str(MIN_PASSWORD))
 
 
 def _region_code(account: Account) -> str | None:

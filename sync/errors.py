@@ -5,6 +5,10 @@ Each exception's docstring is its user-facing message; ``str(exc)`` adds the det
 
 from __future__ import annotations
 
+from typing import Any
+
+from validators.messages import render
+
 
 class SalesyncError(Exception):
     """salesync 出错。"""
@@ -46,23 +50,21 @@ class FileUnavailable(SalesyncError):
     """无法读取文件："""
 
 
-class AccountRefused(SalesyncError):
+class Refused(SalesyncError):
+    """未执行："""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        """``code`` names its words in ``validators.messages``; ``params`` fill them in."""
+        self.code, self.params = code, params
+        super().__init__(render(code, "zh", **params))
+
+    def message(self, lang: str = "zh") -> str:
+        return f"Not done: {render(self.code, 'en', **self.params)}" if lang == "en" else str(self)
+
+
+class AccountRefused(Refused):
     """账号操作未执行："""
 
-    def __init__(self, code: str, zh: str, en: str) -> None:
-        super().__init__(zh)
-        self.code, self.en = code, en
 
-    def message(self, lang: str = "zh") -> str:
-        return f"Not done: {self.en}" if lang == "en" else str(self)
-
-
-class OwnershipRefused(SalesyncError):
+class OwnershipRefused(Refused):
     """客户归属操作未执行："""
-
-    def __init__(self, code: str, zh: str, en: str) -> None:
-        super().__init__(zh)
-        self.code, self.en = code, en
-
-    def message(self, lang: str = "zh") -> str:
-        return f"Not done: {self.en}" if lang == "en" else str(self)

@@ -45,64 +45,9 @@ OUTCOMES = {
 #: refusals that are about permission rather than input
 FORBIDDEN = frozenset({"not-manager", "disabled", "collision-other-region", "customer-other-region"})
 
-REFUSALS: dict[str, tuple[str, str]] = {
-    "not-manager": (
-        "{account} 不是销售经理、市场营销部高级经理或地区总经理，不能处理客户归属",
-        "{account} is not a sales manager, senior manager or region GM and cannot settle ownership",
-    ),
-    "disabled": ("账号 {account} 已停用", "account {account} is disabled"),
-    "collision-unknown": ("撞单记录 #{id} 不存在", "there is no collision #{id}"),
-    "collision-other-region": (
-        "撞单记录 #{id} 不属于本地区（{region}）",
-        "collision #{id} is not of your region ({region})",
-    ),
-    "collision-settled": (
-        "撞单记录 #{id} 已于 {at} 由 {by} 处理（{outcome}）",
-        "collision #{id} was settled at {at} by {by} ({outcome_en})",
-    ),
-    "note-required": ("转给录入人须填写处理说明", "a transfer needs a note"),
-    "rep-disabled": ("录入人账号 {rep} 已停用，不能转给该账号", "the rep {rep} is disabled"),
-    "already-owner": (
-        "客户 {customer}（{phone}）已归属于 {rep}，请选择维持原归属",
-        "customer {customer} ({phone}) already belongs to {rep}: keep the owner instead",
-    ),
-    "owner-other-region": (
-        "客户 {customer}（{phone}）归属于其他地区的 {owner}，只能维持原归属",
-        "customer {customer} ({phone}) belongs to {owner} of another region: the owner can only be kept",
-    ),
-    "customer-unknown": ("没有手机号码为 {phone} 的客户", "there is no customer with the phone {phone}"),
-    "customer-other-region": (
-        "客户 {phone} 不属于本地区（{region}）",
-        "customer {phone} is not of your region ({region})",
-    ),
-    "reason-required": ("重新分配须填写原因", "a reassignment needs a reason"),
-    "to-unknown": ("账号不存在：{to}", "there is no account {to}"),
-    "to-not-rep": (
-        "{to} 不是本地区（{region}）在职的销售代表",
-        "{to} is not an active sales rep of your region ({region})",
-    ),
-    "to-owner": (
-        "客户 {customer}（{phone}）已归属于 {to}",
-        "customer {customer} ({phone}) already belongs to {to}",
-    ),
-    "not-dormant": (
-        "客户 {customer}（{phone}）不是休眠客户：最近一次客户事件在 {day}，未满 {days} 天",
-        "customer {customer} ({phone}) is not dormant: the last event was on {day}, less than {days} days ago",
-    ),
-    "recently-reassigned": (
-        "客户 {customer}（{phone}）于 {day} 刚重新分配，新的置业顾问有 {days} 天跟进，不是休眠客户",
-        "customer {customer} ({phone}) was reassigned on {day}; the new rep has {days} days to follow up",
-    ),
-    "buying": (
-        "客户 {customer}（{phone}）有进行中的认购或签约，不是休眠客户",
-        "customer {customer} ({phone}) is in a live subscription or contract and is not dormant",
-    ),
-}
-
 
 def _refused(code: str, **params: Any) -> OwnershipRefused:
-    zh, en = REFUSALS[code]
-    return OwnershipRefused(code, zh.format(**params), en.format(**params))
+    return OwnershipRefused(code, **params)
 
 
 def _shanghai(at: dt.datetime) -> str:

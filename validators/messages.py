@@ -627,3 +627,100 @@ MESSAGES.update(
         ),
     }
 )
+
+# -- refusals of account administration (sync/accounts.py) ---------------------------------------------
+
+MESSAGES.update(
+    {
+        "not-admin": (
+            "{account} 不是系统管理员，不能管理账号",
+            "{account} is not an administrator and cannot manage accounts",
+        ),
+        "other-region": (
+            "地区系统管理员只能管理本地区（{region}）的账号",
+            "a regional admin manages only the accounts of their own region ({region})",
+        ),
+        "role-not-grantable": (
+            "地区系统管理员不能授予或管理以下角色：{titles}（由集团系统管理员设置）",
+            "a regional admin cannot grant or manage these roles: {keys} (the group admin sets them)",
+        ),
+        "group-only": ("只有集团系统管理员可以新建地区", "only the group admin creates regions"),
+        "own-account": ("不能停用自己的账号", "you cannot disable your own account"),
+        "no-roles": ("至少选择一个角色", "choose at least one role"),
+        "region-required": (
+            "以下角色必须指定所属地区：{titles}",
+            "these roles need a region: {keys}",
+        ),
+        "username-invalid": (
+            "账号须为 1–64 个字符且不含空格",
+            "a username is 1–64 characters without spaces",
+        ),
+        "name-required": ("请填写{what}", "{what_en} is required"),
+        "password-short": (
+            "密码至少 {minimum} 位",
+            "the password needs at least {minimum} characters",
+        ),
+        "project-other-region": (
+            "项目 {project} 属于地区 {other}，不属于 {region}",
+            "project {project} belongs to region {other}, not {region}",
+        ),
+        "disabled": ("账号 {account} 已停用", "account {account} is disabled"),
+    }
+)
+
+# -- refusals of customer ownership: 撞单 settled, dormant customers reassigned (sync/ownership.py) -----
+
+MESSAGES.update(
+    {
+        "not-manager": (
+            "{account} 不是销售经理、市场营销部高级经理或地区总经理，不能处理客户归属",
+            "{account} is not a sales manager, senior manager or region GM and cannot settle ownership",
+        ),
+        "collision-unknown": ("撞单记录 #{id} 不存在", "there is no collision #{id}"),
+        "collision-other-region": (
+            "撞单记录 #{id} 不属于本地区（{region}）",
+            "collision #{id} is not of your region ({region})",
+        ),
+        "collision-settled": (
+            "撞单记录 #{id} 已于 {at} 由 {by} 处理（{outcome}）",
+            "collision #{id} was settled at {at} by {by} ({outcome_en})",
+        ),
+        "note-required": ("转给录入人须填写处理说明", "a transfer needs a note"),
+        "rep-disabled": ("录入人账号 {rep} 已停用，不能转给该账号", "the rep {rep} is disabled"),
+        "already-owner": (
+            "客户 {customer}（{phone}）已归属于 {rep}，请选择维持原归属",
+            "customer {customer} ({phone}) already belongs to {rep}: keep the owner instead",
+        ),
+        "owner-other-region": (
+            "客户 {customer}（{phone}）归属于其他地区的 {owner}，只能维持原归属",
+            "customer {customer} ({phone}) belongs to {owner} of another region: the owner can only be kept",
+        ),
+        "customer-unknown": ("没有手机号码为 {phone} 的客户", "there is no customer with the phone {phone}"),
+        "customer-other-region": (
+            "客户 {phone} 不属于本地区（{region}）",
+            "customer {phone} is not of your region ({region})",
+        ),
+        "reason-required": ("重新分配须填写原因", "a reassignment needs a reason"),
+        "to-unknown": ("账号不存在：{to}", "there is no account {to}"),
+        "to-not-rep": (
+            "{to} 不是本地区（{region}）在职的销售代表",
+            "{to} is not an active sales rep of your region ({region})",
+        ),
+        "to-owner": (
+            "客户 {customer}（{phone}）已归属于 {to}",
+            "customer {customer} ({phone}) already belongs to {to}",
+        ),
+        "not-dormant": (
+            "客户 {customer}（{phone}）不是休眠客户：最近一次客户事件在 {day}，未满 {days} 天",
+            "customer {customer} ({phone}) is not dormant: the last event was on {day}, less than {days} days ago",
+        ),
+        "recently-reassigned": (
+            "客户 {customer}（{phone}）于 {day} 刚重新分配，新的置业顾问有 {days} 天跟进，不是休眠客户",
+            "customer {customer} ({phone}) was reassigned on {day}; the new rep has {days} days to follow up",
+        ),
+        "buying": (
+            "客户 {customer}（{phone}）有进行中的认购或签约，不是休眠客户",
+            "customer {customer} ({phone}) is in a live subscription or contract and is not dormant",
+        ),
+    }
+)
