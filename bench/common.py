@@ -32,9 +32,9 @@ def fresh_database(url: str | None, tmp: Path) -> Iterator[str]:
 
 def salesync_app(db_url: str, tmp: Path) -> Any:
     """An initialised Salesync with region SZ and the rep ``rep_a`` (not timed)."""
-    from sync import accounts
     from sync.app import Salesync
-    from sync.config import Config
+    from sync.core.config import Config
+    from sync.domain import accounts
 
     app = Salesync(Config(database_url=db_url, data_dir=tmp / "data", drive_root=tmp / "drive"))
     app.init()

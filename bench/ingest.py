@@ -37,7 +37,7 @@ TARGETS = {"first": 3.0, "reingest": 2.0, "baseline": 10.0, "memory": 2.0}
 
 def workbooks(rows: int) -> tuple[Path, Path]:
     """The size's workbook and its copy with 1% of the rows edited (generated once, then reused)."""
-    from sync import examples
+    from sync.tools import examples
 
     tag = hashlib.sha256(Path(examples.__file__).read_bytes()).hexdigest()[:8]  # a new generator, new files
     paths = OUT / f"customers_{rows}_{tag}.xlsx", OUT / f"customers_{rows}_{tag}_edited.xlsx"
@@ -83,12 +83,12 @@ def salesync_ingests(path: Path, edited: Path, db: str | None, tmp: Path, profil
 
     Between the two, the workbook carries the stamp the watcher writes back after acceptance (as
     the rep's own copy would), so the second save is a continuation of the same workbook."""
-    import sync.ingest
+    import sync.pipeline.ingest
     import sync.plans.customers  # noqa: F401  (a running watcher has paid its imports long before)
-    from schema.kinds.customers import KIND
-    from sync.runtime import tune_collector
-    from sync.stamp import Stamp
-    from sync.stamp_write import write_stamp
+    from sync.core.runtime import tune_collector
+    from sync.kinds.customers import KIND
+    from sync.xlsx.stamp import Stamp
+    from sync.xlsx.stamp_write import write_stamp
 
     workbook = tmp / "客户登记.xlsx"
     workbook.write_bytes(path.read_bytes())
@@ -139,7 +139,7 @@ def scripted_baseline(path: Path, db: str | None, tmp: Path) -> tuple[float, int
     import pandera.pandas as pdr
     from sqlalchemy import create_engine
 
-    from schema.kinds.customers import EVENT_TYPES, ID_TYPES, SOURCES
+    from sync.kinds.customers import EVENT_TYPES, ID_TYPES, SOURCES
 
     mobile = r"^1[3-9]\d{9}$"
     phone = pdr.Column(str, pdr.Check.str_matches(mobile), nullable=False)
@@ -205,8 +205,8 @@ def child(mode: str, path: Path, db: str | None) -> None:
     with tempfile.TemporaryDirectory() as tmp, fresh_database(db, Path(tmp)) as url:
         app = salesync_app(url, Path(tmp)) if mode == "ingest" else None
         if app is not None:
-            import sync.ingest  # noqa: F401  (everything the ingest imports, before the baseline)
-            from sync.runtime import tune_collector
+            import sync.pipeline.ingest  # noqa: F401  (everything the ingest imports, before the baseline)
+            from sync.core.runtime import tune_collector
 
             tune_collector()  # as the salesync command does at start
         try:

@@ -25,7 +25,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from schema.reports import get_report
+from sync.kinds.reports import get_report
 from sync.reconcile.compare import Difference, compare
 
 SPEC = get_report("receipts")

@@ -48,7 +48,7 @@ POLLING_EXTRA = 2.0
 
 def variants(rows: int, saves: int) -> list[Path]:
     """``saves + 1`` workbooks of about ``rows`` rows, each with a different number of edited 备注."""
-    from sync import examples
+    from sync.tools import examples
 
     tag = hashlib.sha256(Path(examples.__file__).read_bytes()).hexdigest()[:8]
     customers = max(rows // 2, 1)  # one event per customer, a few questionnaires

@@ -1,4 +1,4 @@
-"""Role keys of DOMAIN.md §1 with their Chinese titles and scope."""
+"""Role keys of docs/domain.md §1 with their Chinese titles and scope."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 A :class:`WorkbookKind` names its sheets, each :class:`Sheet` its columns, keys and deletion policy,
 and the kind who may submit it and which cross-row rules apply. Everything else derives from it:
-the Excel template (``sync.templates``), the pandera schemas (``validators.frames``), the sync plan
+the Excel template (``sync.xlsx.templates``), the pandera schemas (``validators.frames``), the sync plan
 (``sync.plans``) and the reference docs (``salesync docs``). A column's Chinese header is written
 once, here; code refers to columns by their English ``field`` name, which is also the attribute
 name on the model the sheet syncs into.

@@ -1,43 +1,21 @@
-"""The service object handed to every interface (CLI, watcher, portal): config, engine, sessions."""
+"""The service object handed to every interface (CLI, watcher, portal): the store and the use cases.
+
+:class:`Salesync` is a :class:`~sync.core.store.Store` (config, engine, sessions) plus the one use
+case every interface shares, ingesting a saved workbook. It sits above the pipeline and calls down
+into it; nothing below this floor knows it exists.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
-
-from schema.db import is_initialised, make_engine, session_factory, upgrade
-from sync.config import Config
-from sync.errors import NotInitialised
-from sync.outcome import Outcome
-from sync.progress import Progress
-from sync.worklog import load_key
+from sync.core.store import Store
+from sync.pipeline.ingest import ingest_file
+from sync.pipeline.outcome import Outcome
+from sync.pipeline.progress import Progress
 
 
-class Salesync:
-    def __init__(self, config: Config, engine: Engine | None = None) -> None:
-        self.config = config
-        self.engine = engine or make_engine(config.database_url)
-        self.sessions: sessionmaker[Session] = session_factory(self.engine)
-        # Whatever writes inside a transaction can append to the work log with the configured key.
-        self.sessions.configure(info={"audit_key": lambda: load_key(config)})
-
-    def init(self) -> None:
-        """Create or upgrade the database schema (idempotent)."""
-        upgrade(self.engine)
-
-    def require_initialised(self) -> None:
-        if not is_initialised(self.engine):
-            raise NotInitialised()
-
-    @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        with self.sessions.begin() as session:
-            yield session
-
+class Salesync(Store):
     def ingest(
         self,
         path: Path | str,
@@ -49,9 +27,7 @@ class Salesync:
         progress: Progress | None = None,
     ) -> Outcome:
         """Ingest one saved workbook as ``username``; ``progress`` hears each stage as it begins
-        (``sync.progress.STAGES``)."""
-        from sync.ingest import ingest_file
-
+        (``sync.pipeline.progress.STAGES``)."""
         return ingest_file(
             self,
             Path(path),
@@ -61,6 +37,3 @@ class Salesync:
             data=data,
             progress=progress,
         )
-
-    def close(self) -> None:
-        self.engine.dispose()

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from sync import accounts
 from sync.app import Salesync
-from sync.config import Config
+from sync.core.config import Config
+from sync.domain import accounts
 
 PG_URL = os.environ.get("SALESYNC_TEST_DATABASE_URL")
 

@@ -25,9 +25,9 @@ from schema.models import (
     SpecialTransaction,
     Subscription,
 )
-from sync import accounts, ledger, signing
 from sync.app import Salesync
-from sync.outcome import Outcome, Verdict
+from sync.domain import accounts, ledger, signing
+from sync.pipeline.outcome import Outcome, Verdict
 from tests.conftest import PASSWORD
 from tests.signers import sign_off
 from tests.workbooks import customer_rows, fill_template, master_rows, phone

@@ -12,7 +12,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from sync.stamp import STAMP_SHEET
+from sync.xlsx.stamp import STAMP_SHEET
 
 MiB = 1 << 20
 SHEET1 = "xl/worksheets/sheet1.xml"

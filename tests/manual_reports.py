@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sync.app import Salesync
-from sync.outcome import Verdict
+from sync.pipeline.outcome import Verdict
 from tests.deals import PROJECT, signed_project
 from tests.workbooks import customer_rows, fill_template
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from schema.models import Account
-from sync import accounts, signing
 from sync.app import Salesync
-from sync.outcome import Outcome
+from sync.domain import accounts, signing
+from sync.pipeline.outcome import Outcome
 from tests.conftest import PASSWORD
 
 GM = "gm"

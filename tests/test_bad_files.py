@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from schema.models import Customer, CustomerEvent, WorkbookVersion
 from sync.app import Salesync
 from sync.cli import main
-from sync.outcome import Verdict
+from sync.pipeline.outcome import Verdict
 from tests import hostile
 from tests.workbooks import customer_rows, fill_template
 

@@ -97,7 +97,7 @@ def test_templates_command_regenerates_identical_files(tmp_path: Path) -> None:
 
 
 def test_docs_are_generated_from_the_specs() -> None:
-    from sync import docs
+    from sync.tools import docs
 
     assert docs.DOCS_PATH.read_text(encoding="utf-8") == docs.render(), "run `salesync docs`"
 
@@ -151,7 +151,7 @@ def test_ingest_shows_its_stages_on_stderr_and_the_results_on_stdout(
 
 
 def test_ingest_reports_each_stage_as_it_begins(app, people, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from sync.progress import STAGES
+    from sync.pipeline.progress import STAGES
 
     stages: list[str] = []
     path = fill_template("customers", customer_rows(3), tmp_path / "客户登记.xlsx")

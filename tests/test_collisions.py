@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from schema.models import Account, Collision, Customer, VersionFinding
 from sync.app import Salesync
-from sync.feedback import result_path
-from sync.outcome import Verdict
+from sync.pipeline.feedback import result_path
+from sync.pipeline.outcome import Verdict
 from tests.workbooks import customer_rows, fill_template
 
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sync.config import Config, ConfigError
+from sync.core.config import Config, ConfigError
 
 
 def test_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

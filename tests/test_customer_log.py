@@ -9,8 +9,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from schema.models import WorkLogEntry
-from sync import worklog
 from sync.app import Salesync
+from sync.domain import worklog
 from tests.workbooks import customer_rows, edit, fill_template, phone
 
 

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import select
 
 from schema.models import MoveIn, Receipt, Subscription
-from sync import accounts, ledger
 from sync.app import Salesync
-from sync.outcome import Verdict
+from sync.domain import accounts, ledger
+from sync.pipeline.outcome import Verdict
 from tests.conftest import PASSWORD
 from tests.deals import (
     CASH_PLAN,

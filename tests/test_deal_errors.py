@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from sync.app import Salesync
-from sync.outcome import Verdict
-from sync.tasks import tasks_for
+from sync.domain.tasks import tasks_for
+from sync.pipeline.outcome import Verdict
 from tests.deals import (
     R1,
     R2,

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import select
 
 from schema.models import WorkLogEntry
-from sync import worklog
 from sync.app import Salesync
-from sync.outcome import Verdict
+from sync.domain import worklog
+from sync.pipeline.outcome import Verdict
 from tests.deals import R1, add_staff, ingest, registered_customers, signed_project, subscription
 
 

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from schema.models import Account, Customer, Room
 from sync.app import Salesync
-from sync.examples import id_check_digit, phone_for, write_customers_workbook, write_project_master
-from sync.outcome import Verdict
-from sync.reader import read_workbook
+from sync.pipeline.outcome import Verdict
+from sync.tools.examples import id_check_digit, phone_for, write_customers_workbook, write_project_master
+from sync.xlsx.reader import read_workbook
 from tests.signers import sign_off
 from validators import normalize
 

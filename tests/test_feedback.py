@@ -17,8 +17,8 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from sync import feedback
-from sync.feedback import (
+from sync.pipeline import feedback
+from sync.pipeline.feedback import (
     ERROR_RGB,
     WARNING_RGB,
     annotate_workbook,
@@ -28,8 +28,8 @@ from sync.feedback import (
     result_path,
     write_result_workbook,
 )
-from sync.outcome import Outcome, RowStatus, Verdict
-from sync.stamp import STAMP_SHEET, Stamp
+from sync.pipeline.outcome import Outcome, RowStatus, Verdict
+from sync.xlsx.stamp import STAMP_SHEET, Stamp
 from validators.findings import Finding, FindingRun, Findings, Severity
 
 SINCE = dt.datetime(2026, 11, 20, 2, 3, 4, tzinfo=dt.UTC)  # 10:03:04 in Shanghai
@@ -182,7 +182,7 @@ def test_result_workbook_lists_summary_findings_and_collisions(workbook: Path) -
 def test_result_workbook_lists_every_error_and_collision_but_counts_a_flood_of_warnings(
     workbook: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("sync.feedback.WARNINGS_LISTED", 3)
+    monkeypatch.setattr("sync.pipeline.feedback.WARNINGS_LISTED", 3)
     outcome = first_outcome(workbook)
     days = pa.array(["2026-09-30"])
     late = FindingRun(

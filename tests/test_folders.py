@@ -7,12 +7,12 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from schema.kinds import all_kinds, get_kind
-from sync import accounts
 from sync.app import Salesync
 from sync.cli import main
-from sync.folders import sync_folders
-from sync.templates import template_bytes
+from sync.domain import accounts
+from sync.domain.folders import sync_folders
+from sync.kinds import all_kinds, get_kind
+from sync.xlsx.templates import template_bytes
 from tests.watching import running_watcher, settled, versions, wait_for
 from tests.workbooks import customer_rows, fill_template
 

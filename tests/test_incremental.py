@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from schema.models import Customer, WorkbookVersion
 from sync.app import Salesync
-from sync.outcome import Verdict
+from sync.pipeline.outcome import Verdict
 from tests.workbooks import customer_rows, edit, fill_template
 
 

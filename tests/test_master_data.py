@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from schema.models import ChangeItem, ChangeSet, Room, WorkLogEntry
 from sync.app import Salesync
-from sync.outcome import Verdict
-from sync.worklog import verify
+from sync.domain.worklog import verify
+from sync.pipeline.outcome import Verdict
 from tests.signers import sign_off
 from tests.workbooks import fill_template, master_rows
 

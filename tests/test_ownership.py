@@ -13,14 +13,14 @@ from sqlalchemy import select
 
 from schema.base import SHANGHAI
 from schema.models import Account, Collision, Customer, Project, Reassignment, WorkLogEntry
-from sync import accounts, ownership, worklog
 from sync.app import Salesync
 from sync.cli import main
-from sync.errors import OwnershipRefused
-from sync.outcome import Verdict
+from sync.core.errors import OwnershipRefused
+from sync.domain import accounts, ownership, worklog
+from sync.domain.tasks import tasks_for
+from sync.domain.workdays import WorkCalendar
+from sync.pipeline.outcome import Verdict
 from sync.reports import Scope, build
-from sync.tasks import tasks_for
-from sync.workdays import WorkCalendar
 from tests.conftest import PASSWORD
 from tests.deals import R1, add_staff, ingest, registered_customers, signed_project, subscription
 from tests.workbooks import customer_rows, edit, fill_template, phone

@@ -1,4 +1,4 @@
-"""sync.reader: real .xlsx files in, raw string frames indexed by the Excel row out."""
+"""sync.xlsx.reader: real .xlsx files in, raw string frames indexed by the Excel row out."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from schema.spec import ColType, Column, Sheet, WorkbookKind
-from sync.reader import RawWorkbook, read_workbook
+from sync.xlsx.reader import RawWorkbook, read_workbook
 from tests import hostile
 
 T = ColType

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from schema.models import ReconciliationItem, ReconciliationRun, StoredFile
 from sync.app import Salesync
 from sync.cli import main
-from sync.reconcile.service import export_path, reconcile_file
+from sync.pipeline.reconcile_file import export_path, reconcile_file
 from sync.reports import Scope
 from tests.deals import PROJECT
 from tests.manual_reports import PERIOD, REPORT_NAME, Rows, manual_report_file, synced_visits
@@ -137,8 +137,8 @@ def test_a_controllers_own_sheet_with_the_same_headers(
 def test_cadence_lists_the_days_weeks_and_months_not_yet_reconciled(
     app: Salesync, events: list[dict[str, object]], tmp_path: Path
 ) -> None:
+    from sync.domain.workdays import DEFAULT_CALENDAR
     from sync.reconcile.cadence import Cadence, missing, periods
-    from sync.workdays import DEFAULT_CALENDAR
 
     # 2026-10-01..07 is the 国庆 holiday; Saturday 10-10 is a make-up working day, Sunday 10-11 is not.
     days = [d for d, _ in periods(Cadence.DAY, dt.date(2026, 9, 30), dt.date(2026, 10, 12), DEFAULT_CALENDAR)]
@@ -176,7 +176,7 @@ def test_a_report_saved_in_the_reconciliation_folder_is_reconciled_by_the_watche
 def test_unexplained_mismatches_are_the_controllers_task_until_explained(
     app: Salesync, events: list[dict[str, object]], tmp_path: Path
 ) -> None:
-    from sync.tasks import tasks_for
+    from sync.domain.tasks import tasks_for
 
     rows = [dict(e) for e in events]
     rows[1]["事件内容"] = "问价格"

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from schema.reports import get_report
+from sync.kinds.reports import get_report
 from sync.reconcile.compare import Difference, Likely, compare
 
 RECEIPTS = get_report("receipts")

@@ -23,9 +23,9 @@ from schema.models import (
     SpecialTransaction,
     Subscription,
 )
-from sync import ledger, rooms
 from sync.app import Salesync
-from sync.outcome import Verdict
+from sync.domain import ledger, rooms
+from sync.pipeline.outcome import Verdict
 from tests.deals import (
     R1,
     R2,

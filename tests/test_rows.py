@@ -12,7 +12,7 @@ import pytest
 
 from schema.models import Customer, CustomerEvent
 from sync.app import Salesync
-from sync.rows import BulkInsert, column_values, driver_values
+from sync.core.rows import BulkInsert, column_values, driver_values
 
 
 def _series(values: list[object], arrow_type: pa.DataType) -> pd.Series:
@@ -77,7 +77,7 @@ TRICKY = [
 
 
 def test_json_strings_write_what_json_dumps_writes() -> None:
-    from sync.rows import json_strings
+    from sync.core.rows import json_strings
 
     assert json_strings(pa.array(TRICKY[:7] + TRICKY[8:])).to_pylist() == [
         json.dumps(v, ensure_ascii=False) for v in TRICKY[:7] + TRICKY[8:]
@@ -93,7 +93,7 @@ def test_json_strings_write_what_json_dumps_writes() -> None:
 
 
 def test_json_joined_is_json_of_the_joined_row() -> None:
-    from sync.rows import joined, json_joined
+    from sync.core.rows import joined, json_joined
 
     columns = {
         "a": TRICKY,
@@ -113,7 +113,7 @@ def test_new_rows_in_the_work_log_read_back_as_written(
     from sqlalchemy import select
 
     from schema.models import WorkLogEntry
-    from sync.worklog import Change
+    from sync.domain.worklog import Change
     from tests.workbooks import customer_rows, fill_template
 
     rows = customer_rows(3)

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from sync.cli import main
-from sync.runtime import YOUNG_THRESHOLD, tune_collector
+from sync.core.runtime import YOUNG_THRESHOLD, tune_collector
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""sync.safety: hostile bytes become exactly one structural finding, never an exception."""
+"""sync.xlsx.safety: hostile bytes become exactly one structural finding, never an exception."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import zlib
 
 import pytest
 
-from sync.safety import DEFAULT_LIMITS, Inspection, Limits, inspect
+from sync.xlsx.safety import DEFAULT_LIMITS, Inspection, Limits, inspect
 from tests import hostile
 
 ROWS = [["客户姓名", "手机号码"], ["张三", "13800138000"], ["李四", "13900139000"]]

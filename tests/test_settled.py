@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from schema.base import now
 from schema.models import Account, Customer, Reassignment, SettledRows
-from sync import settled
 from sync.app import Salesync
-from sync.outcome import Verdict
+from sync.pipeline import settled
+from sync.pipeline.outcome import Verdict
 from tests.workbooks import customer_rows, edit, fill_template, phone
 
 
@@ -122,7 +122,7 @@ def test_fingerprints_made_another_way_are_not_trusted(
 def test_fingerprints_ignore_column_order_and_row_position() -> None:
     import pandas as pd
 
-    from schema.kinds.customers import CUSTOMERS
+    from sync.kinds.customers import CUSTOMERS
 
     row = {f: None for f in CUSTOMERS.fields} | {"phone": "13900000001", "name": "张伟"}
     other = row | {"name": "王芳"}

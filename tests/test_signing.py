@@ -1,4 +1,4 @@
-"""Signed master-data changes (DOMAIN.md §6): nothing applies unsigned; who must sign; electronic
+"""Signed master-data changes (docs/domain.md §6): nothing applies unsigned; who must sign; electronic
 signatures bound to the content; supersession, conflicts, and never a partial apply."""
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from sqlalchemy import func, select, text
 
 from schema.base import now
 from schema.models import ChangeItem, ChangeSet, Room, Signature, WorkLogEntry
-from sync import accounts, signing
 from sync.app import Salesync
 from sync.cli import main
-from sync.outcome import Outcome, Verdict
-from sync.signing import ChangeSetConflict, SigningRefused
-from sync.worklog import LogWriter, session_key, verify
+from sync.domain import accounts, signing
+from sync.domain.signing import ChangeSetConflict, SigningRefused
+from sync.domain.worklog import LogWriter, session_key, verify
+from sync.pipeline.outcome import Outcome, Verdict
 from tests.conftest import PASSWORD
 from tests.signers import GM, ensure_gm, sign_off
 from tests.workbooks import edit, fill_template, master_rows, today
@@ -311,7 +311,7 @@ def test_a_change_set_whose_base_changed_is_refused_naming_the_fields_and_nothin
 
 
 def _total(price: int) -> str:
-    from sync.rows import show
+    from sync.core.rows import show
 
     return show(round(price * master_rows()["房间"][0]["建筑面积"], 2)) or ""
 

@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import text
 
 import schema.db
-from sync import accounts, staging
 from sync.app import Salesync
-from sync.config import Config
-from sync.examples import write_customers_workbook
+from sync.core import staging
+from sync.core.config import Config
+from sync.domain import accounts
+from sync.tools.examples import write_customers_workbook
 
 pytestmark = pytest.mark.skipif(
     bool(__import__("os").environ.get("SALESYNC_TEST_DATABASE_URL")),
@@ -150,7 +151,7 @@ def test_a_failed_version_leaves_nothing_of_its_staged_rows(
         def crash(*_args: Any) -> None:
             raise RuntimeError("power cut")
 
-        monkeypatch.setattr("sync.ingest._finish", crash)
+        monkeypatch.setattr("sync.pipeline.ingest._finish", crash)
         with pytest.raises(RuntimeError, match="power cut"):
             app.ingest(workbook, "rep_a", write_back=False)
         assert True in staged_calls

@@ -15,10 +15,10 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
-from schema.kinds import get_kind
-from sync.stamp import STAMP_SHEET, Stamp
-from sync.stamp_write import StampError, read_stamp, write_stamp
-from sync.templates import build_template
+from sync.kinds import get_kind
+from sync.xlsx.stamp import STAMP_SHEET, Stamp
+from sync.xlsx.stamp_write import StampError, read_stamp, write_stamp
+from sync.xlsx.templates import build_template
 
 KIND = get_kind("customers")
 FRESH = Stamp(template_id="customers", template_version="1")

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from schema.models import Room, Workbook
 from sync.app import Salesync
-from sync.outcome import Verdict
-from sync.stamp_write import read_stamp
+from sync.pipeline.outcome import Verdict
+from sync.xlsx.stamp_write import read_stamp
 from tests.signers import sign_off
 from tests.workbooks import customer_rows, fill_template, master_rows
 
@@ -75,7 +75,7 @@ def test_stale_copy_keeps_rows_added_in_between_and_reports_conflicts(
 
 def _carry_stamp(stamped: Path, target: Path) -> None:
     """Make ``target`` look like ``stamped`` saved again with new content (same hidden sheet)."""
-    from sync.stamp_write import write_stamp
+    from sync.xlsx.stamp_write import write_stamp
 
     stamp = read_stamp(stamped.read_bytes())
     assert stamp is not None
@@ -105,7 +105,7 @@ def test_saves_while_excel_holds_the_file_continue_one_workbook(
 ) -> None:
     """Excel keeps the file open between saves, so no stamp can be written in: the next save has
     none, and is still the same workbook, based on the version before it."""
-    from sync.feedback import excel_lock_paths
+    from sync.pipeline.feedback import excel_lock_paths
     from tests.workbooks import edit
 
     path = fill_template("customers", customer_rows(40), tmp_path / "客户登记.xlsx")
@@ -142,7 +142,7 @@ def test_saves_while_excel_holds_the_file_continue_one_workbook(
 def test_an_unstamped_file_of_another_author_starts_its_own_workbook(
     app: Salesync, people: dict[str, str], tmp_path: Path
 ) -> None:
-    from sync.feedback import excel_lock_paths
+    from sync.pipeline.feedback import excel_lock_paths
 
     path = fill_template("customers", customer_rows(5), tmp_path / "客户登记.xlsx")
     excel_lock_paths(path)[0].write_bytes(b"rep_a")

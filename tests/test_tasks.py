@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 from sync.app import Salesync
 from sync.cli import main
-from sync.tasks import tasks_for
-from sync.workdays import WorkCalendar
+from sync.domain.tasks import tasks_for
+from sync.domain.workdays import WorkCalendar
 from tests.deals import R1, add_staff, ingest, receipt, registered_customers, signed_project, subscription
 
 D = dt.date

@@ -17,10 +17,10 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineWorkbook
 
-from schema.kinds import all_kinds
 from schema.spec import ColType, WorkbookKind
-from sync.stamp import STAMP_SHEET, Stamp
-from sync.templates import GUIDE_SHEET, TEMPLATES_DIR, build_template, template_bytes, write_templates
+from sync.kinds import all_kinds
+from sync.xlsx.stamp import STAMP_SHEET, Stamp
+from sync.xlsx.templates import GUIDE_SHEET, TEMPLATES_DIR, build_template, template_bytes, write_templates
 
 KINDS = list(all_kinds().values())
 by_id = pytest.mark.parametrize("kind", KINDS, ids=[k.id for k in KINDS])
@@ -68,8 +68,8 @@ def test_generation_does_not_depend_on_the_process() -> None:
     """Another interpreter with another hash seed writes the same bytes (no set or dict-order luck)."""
     script = (
         "import hashlib, sys\n"
-        "from schema.kinds import all_kinds\n"
-        "from sync.templates import build_template\n"
+        "from sync.kinds import all_kinds\n"
+        "from sync.xlsx.templates import build_template\n"
         "for kind in all_kinds().values():\n"
         "    print(kind.id, hashlib.sha256(build_template(kind)).hexdigest())\n"
     )

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from schema.models import AreaTrueUp
 from sync.app import Salesync
-from sync.outcome import Verdict
-from sync.trueup import area_true_up
+from sync.domain.trueup import area_true_up
+from sync.pipeline.outcome import Verdict
 from tests.deals import R1, add_staff, contract, ingest, registered_customers, signed_project, subscription
 
 D = Decimal

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pyarrow as pa
 
-from schema.kinds import get_kind
+from sync.kinds import get_kind
 from validators.frames import pandera_schema, prepare
 
 STRING = pd.ArrowDtype(pa.string())

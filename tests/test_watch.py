@@ -11,13 +11,13 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from schema.kinds import get_kind
 from schema.models import Customer, Workbook
 from sync.app import Salesync
-from sync.feedback import result_path
-from sync.stamp import STAMP_SHEET
-from sync.templates import template_bytes
+from sync.kinds import get_kind
+from sync.pipeline.feedback import result_path
 from sync.watch import observer as observer_module
+from sync.xlsx.stamp import STAMP_SHEET
+from sync.xlsx.templates import template_bytes
 from tests.watching import (
     excel_save,
     jobs,

@@ -16,10 +16,10 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from schema.models import Customer
-from sync import accounts
 from sync.app import Salesync
-from sync.config import Config
-from sync.examples import write_customers_workbook
+from sync.core.config import Config
+from sync.domain import accounts
+from sync.tools.examples import write_customers_workbook
 from sync.watch.rules import is_candidate
 from tests.conftest import PG_URL
 from tests.watching import (

@@ -111,7 +111,7 @@ def test_a_deleted_file_is_forgotten_and_known_content_is_not_read_again(tmp_pat
 
 
 def test_polling_is_chosen_by_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from sync.config import Config
+    from sync.core.config import Config
 
     monkeypatch.delenv("SALESYNC_WATCH_POLLING", raising=False)
     monkeypatch.delenv("SALESYNC_WATCH_POLL_INTERVAL", raising=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from sync.workdays import WorkCalendar
+from sync.domain.workdays import WorkCalendar
 
 D = dt.date
 

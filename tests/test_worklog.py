@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session
 
 from schema.base import now
 from schema.models import WorkLogEntry
-from sync import accounts
 from sync.app import Salesync
 from sync.cli import main
-from sync.rows import show
-from sync.worklog import LogWriter, verify
+from sync.core.rows import show
+from sync.domain import accounts
+from sync.domain.worklog import LogWriter, verify
 from tests.conftest import PG_URL
 from tests.signers import sign_off
 from tests.workbooks import fill_template, master_rows
@@ -252,7 +252,7 @@ def test_writers_in_turn_extend_one_chain(app: Salesync, people: dict[str, str])
 
 def test_legacy_entries_before_the_key_verify_only_as_sealed_by_the_head(app: Salesync) -> None:
     """Entries written by revision 0001 (unkeyed) stay verifiable once the first keyed entry seals them."""
-    from sync.worklog import GENESIS, _legacy_hash
+    from sync.domain.worklog import GENESIS, _legacy_hash
 
     with app.transaction() as session:
         prev = GENESIS

@@ -8,9 +8,9 @@ import fastexcel
 from openpyxl import load_workbook
 
 from sync.app import Salesync
-from sync.feedback import result_path
-from sync.outcome import Verdict
-from sync.stamp_write import read_stamp
+from sync.pipeline.feedback import result_path
+from sync.pipeline.outcome import Verdict
+from sync.xlsx.stamp_write import read_stamp
 from tests.workbooks import customer_rows, edit, fill_template
 
 

@@ -11,8 +11,8 @@ from typing import Any
 from openpyxl import load_workbook
 
 from schema.base import SHANGHAI
-from schema.kinds import get_kind
-from sync.templates import template_bytes
+from sync.kinds import get_kind
+from sync.xlsx.templates import template_bytes
 
 Rows = Mapping[str, Iterable[Mapping[str, Any]]]
 

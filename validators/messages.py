@@ -218,7 +218,7 @@ MESSAGES["event-customer-rejected"] = (
     "The customer row for “{value}” was not accepted, so this row waits; fix the customer row first",
 )
 
-# -- the watcher (sync/watch) and the personal folders (sync/folders.py) ----------------------------
+# -- the watcher (sync/watch) and the personal folders (sync/domain/folders.py) ----------------------------
 MESSAGES.update(
     {
         "watch-unmapped": (
@@ -273,7 +273,7 @@ MESSAGES.update(
     }
 )
 
-# -- signed change sets and the work log (DOMAIN.md §6) ---------------------------------------------
+# -- signed change sets and the work log (docs/domain.md §6) ---------------------------------------------
 MESSAGES.update(
     {
         "change-set-pending": (
@@ -355,7 +355,7 @@ MESSAGES.update(
     }
 )
 
-# -- deals and money: 销控, 收款, 销售服务 (DOMAIN.md §2.3–§2.5) ------------------------------------------
+# -- deals and money: 销控, 收款, 销售服务 (docs/domain.md §2.3–§2.5) ------------------------------------------
 MESSAGES.update(
     {
         "hold-until-required": ("保留须填写“保留至”日期", "A hold needs its “保留至” date"),
@@ -628,7 +628,7 @@ MESSAGES.update(
     }
 )
 
-# -- refusals of account administration (sync/accounts.py) ---------------------------------------------
+# -- refusals of account administration (sync/domain/accounts.py) ---------------------------------------------
 
 MESSAGES.update(
     {
@@ -668,7 +668,7 @@ MESSAGES.update(
     }
 )
 
-# -- refusals of customer ownership: 撞单 settled, dormant customers reassigned (sync/ownership.py) -----
+# -- refusals of customer ownership: 撞单 settled, dormant customers reassigned (sync/domain/ownership.py) -----
 
 MESSAGES.update(
     {

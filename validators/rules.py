@@ -1,4 +1,4 @@
-"""Cross-row, cross-sheet and cross-database rules of DOMAIN.md §2.1–§2.2 and §3.
+"""Cross-row, cross-sheet and cross-database rules of docs/domain.md §2.1–§2.2 and §3.
 
 Each rule takes the prepared sheets of one workbook (by entity) and read-only lookups, and yields
 findings; a kind names the rules that apply to it. Rows that already failed a cell check are

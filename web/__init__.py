@@ -4,74 +4,11 @@ administration, in the browser.
 
 ``create_app(service)`` builds the app around a :class:`sync.app.Salesync` service object; nothing
 runs at import. ``web.server`` serves it with waitress (``salesync serve``, and ``salesync up``
-beside the watcher). The portal only presents and calls the service layer (``sync.tasks``,
-``sync.reports``, ``sync.ownership``, ``sync.reconcile``, ``sync.signing``, ``sync.accounts``); it
+beside the watcher). The portal only presents and calls the service layer (``sync.domain.tasks``,
+``sync.reports``, ``sync.domain.ownership``, ``sync.reconcile``, ``sync.domain.signing``, ``sync.domain.accounts``); it
 holds no rules of its own.
 """
 
-from __future__ import annotations
+from web.app import create_app
 
-from typing import Any
-
-from flask import Flask, Response, redirect, url_for
-
-from sync.app import Salesync
-
-
-def create_app(service: Salesync, overrides: dict[str, Any] | None = None) -> Flask:
-    from web import (
-        access,
-        admin,
-        auth,
-        board,
-        changes,
-        customers,
-        db,
-        errors,
-        home,
-        i18n,
-        present,
-        reconcile,
-        reports,
-        versions,
-    )
-    from web.secret import portal_secret
-
-    app = Flask(__name__)
-    app.config.update(
-        SECRET_KEY=portal_secret(service.config),
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        REMEMBER_COOKIE_HTTPONLY=True,
-        MAX_CONTENT_LENGTH=64 * 1024 * 1024,  # an uploaded manual report
-        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the login session
-        SALESYNC_LANG=service.config.lang,
-    )
-    if overrides:
-        app.config.update(overrides)
-    app.extensions["salesync"] = service
-    app.jinja_env.globals.update(nav_items=access.nav_items, admin_roles=access.ADMINS)
-    db.init_app(app)
-    present.init_app(app)
-    i18n.init_app(app)
-    auth.init_app(app)
-    errors.init_app(app)
-    for module in (auth, home, versions, reports, board, customers, reconcile, changes, admin):
-        app.register_blueprint(module.bp)
-    app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("static", filename="favicon.svg")))
-    app.after_request(_security_headers)
-    return app
-
-
-def _security_headers(response: Response) -> Response:
-    """No framing, no sniffing, no scripts or styles from elsewhere; pages with data are not cached."""
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
-    )
-    if response.mimetype == "text/html":
-        response.headers.setdefault("Cache-Control", "no-store")
-    return response
+__all__ = ["create_app"]

@@ -1,14 +1,14 @@
-"""Which roles open which part of the portal (DOMAIN.md §1), in one place for views and navigation."""
+"""Which roles open which part of the portal (docs/domain.md §1), in one place for views and navigation."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schema.kinds.manual_reports import CONTROLLERS
 from schema.roles import Role
-from sync.ownership import MANAGERS
+from sync.domain.ownership import MANAGERS
+from sync.kinds.manual_reports import CONTROLLERS
 
-#: the reports of DOMAIN.md §4: the people who review them, and those whose work they count
+#: the reports of docs/domain.md §4: the people who review them, and those whose work they count
 REPORT_READERS = frozenset(
     {
         Role.SALES_MANAGER,

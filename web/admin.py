@@ -1,6 +1,6 @@
-"""账号管理 (Accounts): group admin → regional admins → users (DOMAIN.md §1).
+"""账号管理 (Accounts): group admin → regional admins → users (docs/domain.md §1).
 
-Pages only: who may create, disable or reset whom is decided by ``sync.accounts`` (the same rule the
+Pages only: who may create, disable or reset whom is decided by ``sync.domain.accounts`` (the same rule the
 command line follows), and every write goes through it inside one transaction, attributed to the
 signed-in admin and logged in the work log.
 """
@@ -15,8 +15,8 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from schema.models import Account
-from sync import accounts
-from sync.errors import AccountRefused, SalesyncError
+from sync.core.errors import AccountRefused, SalesyncError
+from sync.domain import accounts
 from web import db
 from web.access import ADMINS
 from web.auth import account, roles_required, user

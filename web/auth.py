@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from schema.models import Account
 from schema.roles import Role
-from sync.accounts import verify_password
+from sync.domain.accounts import verify_password
 from web import db
 from web.i18n import tr
 

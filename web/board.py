@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schema.models import Building, Project
+from sync.domain.rooms import STATUSES
 from sync.reports.board import Cell, board_cells, board_workbook
-from sync.rooms import STATUSES
 from web import db
 from web.access import BOARD_VIEWERS
 from web.auth import roles_required

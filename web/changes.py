@@ -1,6 +1,6 @@
-"""变更单 (Change sets, DOMAIN.md §6): the list, the exact diff, and signing in the browser.
+"""变更单 (Change sets, docs/domain.md §6): the list, the exact diff, and signing in the browser.
 
-Everything is ``sync.signing``: who must sign, whether this user may, the signature itself (the
+Everything is ``sync.domain.signing``: who must sign, whether this user may, the signature itself (the
 signer re-enters their password) and applying a complete change set. A refusal is shown as the
 service words it. Regional users see their region's change sets; group-wide roles see all.
 """
@@ -13,13 +13,12 @@ from dataclasses import dataclass, field
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from schema.kinds.project_master import KIND
 from schema.models import ChangeItem, ChangeSet
 from schema.models.audit import APPLIED, APPROVE, PENDING, REJECTED, SUPERSEDED
-from sync import signing
-from sync.errors import SalesyncError
-from sync.signing import Requirement, Review, SigningRefused
-from validators.messages import render
+from sync.core.errors import SalesyncError
+from sync.domain import signing
+from sync.domain.signing import Requirement, Review, SigningRefused
+from sync.kinds.project_master import KIND
 from web import db
 from web.access import CHANGE_VIEWERS
 from web.auth import account, roles_required, throttle, user
@@ -76,13 +75,7 @@ def _visible(cs: ChangeSet) -> bool:
 
 def _may_sign(cs: ChangeSet) -> str | None:
     """Why the signed-in user may not sign ``cs`` now (words), or None when they may."""
-    me = account()
-    if cs.status != PENDING:
-        return None
-    if any(s.account_id == me.id for s in cs.signatures):
-        return render("sign-already-signed", lang(), change_set=cs.id, account=me.username)
-    code = signing.refusal(db.session(), cs, me)
-    return render(code, lang(), change_set=cs.id, account=me.username) if code else None
+    return signing.why_not(db.session(), cs, account(), lang())
 
 
 @bp.route("/")

@@ -1,7 +1,7 @@
-"""客户归属 (Customer ownership, DOMAIN.md §3): the sales manager settles collisions (撞单) and
+"""客户归属 (Customer ownership, docs/domain.md §3): the sales manager settles collisions (撞单) and
 reassigns dormant customers, in the browser.
 
-Everything is ``sync.ownership``: which collisions and dormant customers the manager's region has,
+Everything is ``sync.domain.ownership``: which collisions and dormant customers the manager's region has,
 who may settle or reassign, and the change itself, recorded and logged. A refusal is shown as the
 service words it, on the page, never as a traceback.
 """
@@ -15,8 +15,8 @@ from flask.typing import ResponseReturnValue
 
 from schema.base import SHANGHAI
 from schema.models import Collision
-from sync import ownership
-from sync.errors import OwnershipRefused, SalesyncError
+from sync.core.errors import OwnershipRefused, SalesyncError
+from sync.domain import ownership
 from web import db
 from web.access import OWNERSHIP
 from web.auth import roles_required, user

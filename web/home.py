@@ -1,4 +1,4 @@
-"""我的任务: the signed-in account's tasks (DOMAIN.md §5), computed by ``sync.tasks``; a task about
+"""我的任务: the signed-in account's tasks (docs/domain.md §5), computed by ``sync.domain.tasks``; a task about
 something the portal shows (a change set to sign, a reconciliation run to explain, a collision to
 settle or a dormant customer to reassign) links to it."""
 
@@ -11,7 +11,7 @@ from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from sync.tasks import Task, tasks_for
+from sync.domain.tasks import Task, tasks_for
 from web import db
 from web.auth import user
 

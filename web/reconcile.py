@@ -1,6 +1,6 @@
-"""双轨对账 (DOMAIN.md §8): controllers upload their hand-made reports, review the mismatches with
+"""双轨对账 (docs/domain.md §8): controllers upload their hand-made reports, review the mismatches with
 the system's report cell by cell, mark each explained and download the manual workbook with the
-differing cells highlighted. Runs come from ``sync.reconcile.service`` (also behind
+differing cells highlighted. Runs come from ``sync.reconcile.runs`` (also behind
 ``salesync reconcile`` and the reconciliation folder); a user sees the runs of their region's
 projects, the group-wide roles every region's.
 """
@@ -14,10 +14,10 @@ from flask.typing import ResponseReturnValue
 
 from schema.models import Account, ReconciliationItem
 from schema.models.reconcile import EXPLANATIONS
-from schema.reports import REPORTS
+from sync.kinds.reports import REPORTS
 from sync.reconcile.cadence import Cadence
 from sync.reconcile.compare import Difference
-from sync.reconcile.service import explain
+from sync.reconcile.runs import explain
 from web import db
 from web.access import RECONCILERS
 from web.auth import roles_required, user

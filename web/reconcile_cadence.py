@@ -11,7 +11,7 @@ from flask import request
 from sqlalchemy.orm import Session
 
 from schema.base import SHANGHAI
-from schema.reports import REPORTS
+from sync.kinds.reports import REPORTS
 from sync.reconcile.cadence import CADENCES, Cadence, Missing, missing
 from web.i18n import tr
 

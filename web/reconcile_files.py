@@ -1,6 +1,6 @@
 """Workbooks in and out of the 双轨对账 pages.
 
-In: a manual report uploaded in the browser is reconciled by ``sync.reconcile.service.reconcile_file``,
+In: a manual report uploaded in the browser is reconciled by ``sync.pipeline.reconcile_file``,
 the same call as ``salesync reconcile FILE``, as the signed-in account. Before anything is written the
 upload is read once to refuse what cannot be reconciled (not a workbook, damaged, another template,
 no scope) and a scope outside the user's region. Out: the manual workbook a run compared, with the
@@ -12,23 +12,23 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from schema.base import now
 from schema.models import ReconciliationRun, StoredFile
-from schema.reports import REPORTS
-from sync import safety
 from sync.app import Salesync
-from sync.reader import peek, read_workbook
+from sync.kinds.reports import REPORTS
+from sync.pipeline.reconcile_file import classify_upload, export_path, reconcile_file, unsafe_findings
 from sync.reconcile.export import mark_workbook
-from sync.reconcile.service import export_path, reconcile_file, scope_of
 from sync.reports import Scope
-from validators.findings import Finding, Severity
-from validators.frames import prepare
 from web.auth import PortalUser
 from web.i18n import lang, tr
 from web.scope import may_see_project
+
+if TYPE_CHECKING:
+    from validators.findings import Finding
 
 UPLOADS_DIR = "uploads"  # the recorded place of an upload: <data_dir>/uploads/<account>/<file name>
 SHOWN_FINDINGS = 10
@@ -85,28 +85,11 @@ def _messages(findings: list[Finding]) -> list[str]:
     return shown
 
 
-def _template_scope(data: bytes) -> tuple[Scope | None, list[str]]:
-    """The scope a ``manual_report_*`` template names on its 范围 sheet."""
-    raw = read_workbook(data)
-    structural = [f for f in raw.findings if f.structural]
-    if structural:
-        return None, _messages(structural)
-    sheet = raw.sheets.get("scope")
-    prepared = prepare(sheet.spec, sheet.frame) if sheet is not None else None
-    errors = [f for f in prepared.findings if f.severity is Severity.ERROR] if prepared else []
-    if errors:
-        return None, _messages(errors)
-    scope = scope_of(prepared.frame) if prepared is not None else None
-    if scope is None:
-        return None, _messages([Finding("reconcile-no-scope", sheet="范围")])
-    return scope, []
-
-
 def _refusal(data: bytes, kind_title: str | None) -> list[str]:
     """Why a file that is no manual-report template, uploaded without a scope, cannot be reconciled."""
-    unsafe = safety.inspect(data).findings
+    unsafe = unsafe_findings(data)
     if unsafe:
-        return _messages(list(unsafe))
+        return _messages(unsafe)
     if kind_title:
         return [
             tr(
@@ -134,13 +117,13 @@ def reconcile_upload(
     scope: Scope | None,
 ) -> Uploaded:
     """Reconcile an uploaded manual report as ``viewer``; nothing is written unless it can be."""
-    kind, _stamp = peek(data)
-    if kind is not None and kind.plan == "reconcile":
-        report_id, (scope, errors) = None, _template_scope(data)
-        if errors:
-            return Uploaded(errors=errors)
+    upload = classify_upload(data)
+    if upload.template:
+        report_id, scope = None, upload.scope
+        if upload.findings:
+            return Uploaded(errors=_messages(upload.findings))
     elif scope is None:
-        return Uploaded(errors=_refusal(data, kind.title if kind else None))
+        return Uploaded(errors=_refusal(data, upload.kind_title))
     assert scope is not None
     if not may_see_project(session, scope.project_code, viewer):
         return Uploaded(

@@ -12,7 +12,7 @@ from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session
 
 from schema.models import Account, Project, ReconciliationItem, ReconciliationRun
-from schema.reports import get_report
+from sync.kinds.reports import get_report
 from sync.reconcile.compare import Difference
 from web.auth import PortalUser
 from web.i18n import tr

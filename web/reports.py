@@ -1,8 +1,8 @@
-"""报表: the reports of DOMAIN.md §4 and the further ones, for one project or a whole region and a
+"""报表: the reports of docs/domain.md §4 and the further ones, for one project or a whole region and a
 period, as an HTML table and as the same report in a formatted Excel workbook.
 
 The page reads the request and calls ``sync.reports``; columns, totals and the Excel layout come
-from ``schema.reports`` and ``sync.reports.export``. Everything is in GET parameters, so a report's
+from ``sync.kinds.reports`` and ``sync.reports.export``. Everything is in GET parameters, so a report's
 address can be bookmarked. Which projects and regions a user may choose is decided on the server
 (``web.scope``, as for every page): group-wide roles see every region, everyone else only their
 own region's projects.
@@ -21,8 +21,8 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from schema.base import SHANGHAI
-from schema.reports import FURTHER, REPORTS, ReportSpec
 from schema.spec import ColType, Column
+from sync.kinds.reports import FURTHER, REPORTS, ReportSpec
 from sync.reports import NoBuilder, build_for
 from sync.reports.export import column_total, number_format, report_workbook
 from web import db

@@ -1,4 +1,4 @@
-"""Which regions and projects the signed-in user may see (DOMAIN.md §1), for every page alike.
+"""Which regions and projects the signed-in user may see (docs/domain.md §1), for every page alike.
 
 Group-wide roles (集团管理员, 集团营销管理部) see every region. Everyone else sees their own region;
 an account whose every role is limited to named projects (``salesync user add --project``) sees

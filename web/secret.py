@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from sync.config import Config, kept_secret
+from sync.core.config import Config, kept_secret
 
 KEY_FILE = "portal.key"
 

@@ -12,6 +12,7 @@ from waitress import wasyncore
 from waitress.server import create_server
 
 from sync.app import Salesync
+from web import create_app
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +32,6 @@ class Portal:
     _thread: threading.Thread | None = field(default=None, init=False)
 
     def _make(self) -> Any:
-        from web import create_app
-
         return create_server(
             create_app(self.service), host=self.host, port=self.port, threads=self.threads, ident="salesync"
         )

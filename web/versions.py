@@ -1,5 +1,5 @@
 """同步记录: every workbook version the system saw, its outcome and each finding, for its author and
-the people over them; and the sync health of the personal folders (DOMAIN.md §1: the regional admin
+the people over them; and the sync health of the personal folders (docs/domain.md §1: the regional admin
 watches it)."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from sqlalchemy import Select, func, select
 
-from schema.kinds import all_kinds
 from schema.models import Account, StoredFile, VersionFinding, WorkbookVersion
-from sync.outcome import Verdict
+from sync.kinds import all_kinds
+from sync.pipeline.outcome import Verdict
 from sync.watch.status import folder_status
 from web import db
 from web.access import ADMINS, REGION_WIDE

@@ -1,4 +1,4 @@
-"""Change sets, signatures and the append-only, hash-chained work log (DOMAIN.md §6)."""
+"""Change sets, signatures and the append-only, hash-chained work log (docs/domain.md §6)."""
 
 from __future__ import annotations
 

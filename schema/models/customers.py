@@ -1,4 +1,4 @@
-"""Customers and what happens to them (DOMAIN.md §2.2, §3)."""
+"""Customers and what happens to them (docs/domain.md §2.2, §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Sales control (DOMAIN.md §2.3): room controls, subscriptions, contracts, special transactions.
+"""Sales control (docs/domain.md §2.3): room controls, subscriptions, contracts, special transactions.
 
 Rows carry ``row_hash`` (the fingerprint of the workbook row as entered) so that a later version
 of the same workbook touches only the rows that changed, and ``version_id`` for provenance.

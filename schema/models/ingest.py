@@ -1,4 +1,4 @@
-"""Workbooks, their versions, the kept bytes and the findings sent back to authors (DOMAIN.md §7)."""
+"""Workbooks, their versions, the kept bytes and the findings sent back to authors (docs/domain.md §7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Finance (DOMAIN.md §2.4): receipts with red reversals and refunds, mortgages."""
+"""Finance (docs/domain.md §2.4): receipts with red reversals and refunds, mortgages."""
 
 from __future__ import annotations
 

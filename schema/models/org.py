@@ -1,4 +1,4 @@
-"""Regions, accounts and their roles (DOMAIN.md §1)."""
+"""Regions, accounts and their roles (docs/domain.md §1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Project master data (DOMAIN.md §2.1): projects, buildings, rooms, payment plans, discounts.
+"""Project master data (docs/domain.md §2.1): projects, buildings, rooms, payment plans, discounts.
 
 Rows removed by a change set are kept with ``removed_at`` set: master data is never erased.
 """

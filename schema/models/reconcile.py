@@ -1,4 +1,4 @@
-"""Dual-track reconciliation runs and their mismatches (DOMAIN.md §8)."""
+"""Dual-track reconciliation runs and their mismatches (docs/domain.md §8)."""
 
 from __future__ import annotations
 

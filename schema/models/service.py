@@ -1,4 +1,4 @@
-"""Sales service (DOMAIN.md §2.5): measured-area true-up and move-in."""
+"""Sales service (docs/domain.md §2.5): measured-area true-up and move-in."""
 
 from __future__ import annotations
 

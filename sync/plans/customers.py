@@ -19,15 +19,11 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from schema.base import SHANGHAI, now
-from schema.kinds.customers import CUSTOMERS, EVENTS, QUESTIONNAIRES
 from schema.models import Account, Collision, Customer, CustomerEvent, Questionnaire
-from sync.lookups import chunks
-from sync.plans import IngestContext, PlanResult
-from sync.rows import (
+from sync.core.rows import (
     INSERT_CHUNK,
     canon,
     column_values,
-    insert_frame,
     joined,
     json_joined,
     json_strings,
@@ -35,8 +31,12 @@ from sync.rows import (
     row_hashes,
     show,
 )
-from sync.workdays import DEFAULT_CALENDAR
-from sync.worklog import Change, LogWriter
+from sync.core.staging import insert_frame
+from sync.domain.lookups import chunks
+from sync.domain.workdays import DEFAULT_CALENDAR
+from sync.domain.worklog import Change, LogWriter
+from sync.kinds.customers import CUSTOMERS, EVENTS, QUESTIONNAIRES
+from sync.plans.context import PLANS, IngestContext, PlanResult
 from validators.findings import Finding, FindingRun, Severity
 
 CUSTOMER_FIELDS = CUSTOMERS.fields
@@ -522,6 +522,7 @@ def _log_updates(
         ctx.log.append_many(changes)
 
 
+@PLANS.register("customers")
 def apply_customers(ctx: IngestContext) -> PlanResult:
     result = PlanResult()
     phone_ids, created = _apply_customer_rows(ctx, result)

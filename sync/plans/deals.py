@@ -1,5 +1,5 @@
 """销控 plan: room controls, subscriptions, contracts and special transactions, applied row by row in
-date order through the room state machine (``sync.rooms``); see DOMAIN.md §2.3.
+date order through the room state machine (``sync.domain.rooms``); see docs/domain.md §2.3.
 
 A deal ends only through a special transaction: a subscription, contract or transaction row missing
 from a later version is reported, never taken as a deletion. A removed room-control row is kept as
@@ -17,7 +17,6 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from schema.base import SHANGHAI, now
-from schema.kinds.sales_control import CONTRACTS, ROOM_CONTROLS, SPECIALS, SUBSCRIPTIONS
 from schema.models import (
     Account,
     Collision,
@@ -29,8 +28,11 @@ from schema.models import (
     Subscription,
 )
 from schema.models.deals import LIVE
-from sync import ledger, pricing, rooms
-from sync.plans import IngestContext, PlanResult
+from sync.core.rows import column_values
+from sync.domain import ledger, pricing, rooms
+from sync.domain.rooms import Refused
+from sync.kinds.sales_control import CONTRACTS, ROOM_CONTROLS, SPECIALS, SUBSCRIPTIONS
+from sync.plans.context import PLANS, IngestContext, PlanResult
 from sync.plans.rowwise import (
     Row,
     actor,
@@ -44,8 +46,6 @@ from sync.plans.rowwise import (
     rows_of,
     warn_if_late,
 )
-from sync.rooms import Refused
-from sync.rows import column_values
 from validators.findings import Finding, Severity
 
 SUBSCRIPTION_CORE = (
@@ -467,6 +467,7 @@ class SalesControl:
                 )
 
 
+@PLANS.register("sales_control")
 def apply_sales_control(ctx: IngestContext) -> PlanResult:
     result = PlanResult()
     plan = SalesControl(ctx)

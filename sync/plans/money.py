@@ -1,5 +1,5 @@
 """收款 plan: receipts (with deleted versions, 红冲 and refunds), mortgages, and finance's side of
-special transactions (DOMAIN.md §2.4). Rows apply one by one, each in a savepoint.
+special transactions (docs/domain.md §2.4). Rows apply one by one, each in a savepoint.
 
 A receipt missing from a later version of the workbook is deleted the way the seed means it: kept,
 marked with the version that deleted it, and listed as deleted. A changed receipt keeps its old
@@ -13,10 +13,11 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from schema.base import now
-from schema.kinds.finance import MORTGAGE_STATUSES, RECEIPTS
 from schema.models import Mortgage, MortgageStatusChange, Receipt, SpecialTransaction, Subscription
-from sync import ledger
-from sync.plans import IngestContext, PlanResult
+from sync.domain import ledger
+from sync.domain.rooms import Refused
+from sync.kinds.finance import MORTGAGE_STATUSES, RECEIPTS
+from sync.plans.context import PLANS, IngestContext, PlanResult
 from sync.plans.rowwise import (
     Row,
     all_keys,
@@ -29,7 +30,6 @@ from sync.plans.rowwise import (
     rows_of,
     warn_if_late,
 )
-from sync.rooms import Refused
 from validators.findings import Finding, Severity
 
 RECEIPT_FIELDS = ("no",)
@@ -286,6 +286,7 @@ def _receipt_rank(row: Row) -> int:
     return 2 if row["category"] == "退款" else 0
 
 
+@PLANS.register("finance")
 def apply_finance(ctx: IngestContext) -> PlanResult:
     result = PlanResult()
     plan = Finance(ctx)

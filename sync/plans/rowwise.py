@@ -2,7 +2,7 @@
 
 Their rows are events with an order (a hold, then its release, then the subscription of the room),
 so each accepted row is applied in date order, inside its own savepoint: a row a domain rule
-refuses (:class:`sync.rooms.Refused`) becomes a finding at its cell and leaves the database as it
+refuses (:class:`sync.domain.rooms.Refused`) becomes a finding at its cell and leaves the database as it
 was. Rows whose fingerprint equals what the database already holds are skipped, so a later version
 of the same workbook costs only its changed rows.
 """
@@ -23,12 +23,13 @@ from sqlalchemy.orm import Session
 from schema.base import SHANGHAI
 from schema.models import Account, Project, Region, StoredFile, WorkbookVersion
 from schema.spec import ColType, Sheet
-from sync.lookups import chunks
-from sync.plans import IngestContext, PlanResult
-from sync.rooms import Actor, Refused
-from sync.rows import column_values, records, row_hashes, show
-from sync.workdays import DEFAULT_CALENDAR
-from sync.worklog import Change, LogWriter
+from sync.core.rows import column_values, records, row_hashes, show
+from sync.domain.lookups import chunks
+from sync.domain.rooms import Actor, Refused
+from sync.domain.workdays import DEFAULT_CALENDAR
+from sync.domain.worklog import Change, LogWriter
+from sync.plans.context import IngestContext, PlanResult
+from sync.xlsx.reader import read_workbook
 from validators.findings import Finding, Severity, display
 from validators.frames import Prepared, prepare
 
@@ -170,8 +171,6 @@ _REREAD: WeakKeyDictionary[WorkbookVersion, dict[str, pd.DataFrame]] = WeakKeyDi
 def all_keys(ctx: IngestContext, entity: str, fields: Sequence[str]) -> set[tuple[Any, ...]]:
     """The keys of every row of a sheet in this version, rejected rows included (a rejected row is
     not a missing row). Read again, once per version, from the version's kept bytes."""
-    from sync.reader import read_workbook
-
     frames = _REREAD.get(ctx.version)
     if frames is None:
         stored = ctx.session.get(StoredFile, ctx.version.sha256)

@@ -1,15 +1,15 @@
-"""销售服务 plan: the area true-up per 第二十条 (``sync.trueup``) and move-in (DOMAIN.md §2.5)."""
+"""销售服务 plan: the area true-up per 第二十条 (``sync.domain.trueup``) and move-in (docs/domain.md §2.5)."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from schema.models import AreaTrueUp, Contract, MoveIn, Room, Subscription
-from sync import ledger, rooms
-from sync.plans import IngestContext, PlanResult
+from sync.domain import ledger, rooms
+from sync.domain.rooms import Refused
+from sync.domain.trueup import area_true_up
+from sync.plans.context import PLANS, IngestContext, PlanResult
 from sync.plans.rowwise import Row, apply_rows, changed_only, check_scope, known_hashes, rows_of
-from sync.rooms import Refused
-from sync.trueup import area_true_up
 
 
 class Service:
@@ -113,6 +113,7 @@ class Service:
         return 1
 
 
+@PLANS.register("service")
 def apply_service(ctx: IngestContext) -> PlanResult:
     result = PlanResult()
     plan = Service(ctx)

@@ -1,1 +1,1 @@
-"""Dual-track reconciliation of hand-made reports against the system's (DOMAIN.md §8)."""
+"""Dual-track reconciliation of hand-made reports against the system's (docs/domain.md §8)."""

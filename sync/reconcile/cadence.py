@@ -1,4 +1,4 @@
-"""Which hand-made reports are missing: the dual-track cadence (DOMAIN.md §8).
+"""Which hand-made reports are missing: the dual-track cadence (docs/domain.md §8).
 
 The seed asks site sales control to check 销售明细分析表, 退房明细表, 换房明细表 and 来电来访明细表
 every working day, site finance 收退款明细表 and 按揭情况列表 every working day, and both (with the
@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schema.models import ReconciliationRun
-from schema.reports import REPORTS
-from sync.workdays import DEFAULT_CALENDAR, WorkCalendar
+from sync.domain.workdays import DEFAULT_CALENDAR, WorkCalendar
+from sync.kinds.reports import REPORTS
 
 
 class Cadence(StrEnum):

@@ -1,4 +1,4 @@
-"""Dual-track reconciliation: a hand-made report against the system's, cell by cell (DOMAIN.md §8).
+"""Dual-track reconciliation: a hand-made report against the system's, cell by cell (docs/domain.md §8).
 
 Both sides arrive as typed frames with the report's fields as columns (the manual frame indexed by
 the Excel row the controller sees). Every column is turned into a comparable form once, on the
@@ -30,8 +30,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from schema.reports import ReportSpec
 from schema.spec import ColType, Column
+from sync.kinds.reports import ReportSpec
 from validators.normalize import fold
 
 LAG_DAYS = 3  # a date this close to the system's reads as a late entry, not a wrong figure

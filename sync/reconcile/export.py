@@ -15,9 +15,9 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from schema.models import ReconciliationRun
-from schema.reports import ReportSpec, get_report
-from sync.reader import fold_header
+from sync.kinds.reports import ReportSpec, get_report
 from sync.reconcile.compare import Difference
+from sync.xlsx.reader import fold_header
 
 RESULT_SHEET = "对账结果"
 CELL_FILL = PatternFill("solid", fgColor="FFFFC7CE")  # differing cell

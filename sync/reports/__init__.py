@@ -1,9 +1,9 @@
-"""The system side of the reports of DOMAIN.md §4: one builder per report, a typed frame out.
+"""The system side of the reports of docs/domain.md §4: one builder per report, a typed frame out.
 
 A builder takes a session and a :class:`Scope` and returns a frame with exactly the report's
-fields (``schema.reports``) as columns — the same shape the manual report has after reading, so
+fields (``sync.kinds.reports``) as columns — the same shape the manual report has after reading, so
 exports and reconciliation treat both sides alike. Adding a report is a declaration in
-``schema.reports`` plus a builder registered here with :func:`builder`.
+``sync.kinds.reports`` plus a builder registered here with :func:`builder`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from schema.base import SHANGHAI
-from schema.reports import ReportSpec, get_report
+from schema.models import Project
+from sync.kinds.reports import ReportSpec, get_report
 
 Builder = Callable[[Session, "Scope"], pd.DataFrame]
 _BUILDERS: dict[str, Builder] = {}
@@ -76,8 +77,6 @@ def _load() -> None:
 
 def projects_of_region(session: Session, region_code: str) -> list[str]:
     from sqlalchemy import select
-
-    from schema.models import Project
 
     stmt = select(Project.code).where(Project.region_code == region_code, Project.removed_at.is_(None))
     return list(session.scalars(stmt.order_by(Project.code)))

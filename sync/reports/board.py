@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from schema.models import Building, Project, Room, Subscription
 from schema.models.deals import LIVE
-from sync import rooms as states
+from sync.domain import rooms as states
 
 COLOURS = {
     states.PENDING: "FFD9D9D9",  # 待售: grey

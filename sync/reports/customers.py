@@ -7,10 +7,10 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from schema.base import SHANGHAI
-from schema.kinds.customers import FIRST_EVENTS
 from schema.models import Account, AccountRole, Customer, CustomerEvent, Project, Region
-from schema.reports import get_report
 from schema.roles import Role
+from sync.kinds.customers import FIRST_EVENTS
+from sync.kinds.reports import get_report
 from sync.reports import Scope, builder
 
 CALLS_VISITS = get_report("calls_visits")

@@ -1,5 +1,5 @@
-"""Reports on deals and money (DOMAIN.md §4): 销售明细分析表, 退房明细表, 换房明细表, 销售汇总表,
-收退款明细表, 按揭情况列表. Money is what :mod:`sync.ledger` says, so reports and tasks agree."""
+"""Reports on deals and money (docs/domain.md §4): 销售明细分析表, 退房明细表, 换房明细表, 销售汇总表,
+收退款明细表, 按揭情况列表. Money is what :mod:`sync.domain.ledger` says, so reports and tasks agree."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from schema.base import SHANGHAI
 from schema.models import (
+    AreaTrueUp,
     Building,
     Contract,
     Mortgage,
@@ -25,8 +26,8 @@ from schema.models import (
     Subscription,
 )
 from schema.models.deals import LIVE
-from schema.reports import get_report
-from sync import ledger
+from sync.domain import ledger
+from sync.kinds.reports import get_report
 from sync.reports import Scope, builder
 
 ZERO = Decimal("0.00")
@@ -385,8 +386,6 @@ def collections_due(session: Session, scope: Scope) -> pd.DataFrame:
 
 @builder("true_ups")
 def true_ups(session: Session, scope: Scope) -> pd.DataFrame:
-    from schema.models import AreaTrueUp
-
     stmt = (
         select(AreaTrueUp, Room)
         .join(Room, Room.code == AreaTrueUp.room_code)

@@ -13,8 +13,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from schema.reports import ReportSpec
 from schema.spec import ColType, Column
+from sync.kinds.reports import ReportSpec
 
 HEADER_FILL = PatternFill("solid", fgColor="FF1F4E78")
 TOTAL_FILL = PatternFill("solid", fgColor="FFDDEBF7")

@@ -20,13 +20,13 @@ from schema.models import (
     Subscription,
     WorkbookVersion,
 )
-from schema.reports import get_report
-from sync.ownership import idle_customers
+from sync.domain.ownership import idle_customers
+from sync.domain.workdays import DEFAULT_CALENDAR
+from sync.kinds.reports import get_report
 from sync.reports import Scope, builder
 from sync.reports.customers import project_reps
-from sync.workdays import DEFAULT_CALENDAR
 
-#: a collision's status as the report shows it (``sync.ownership`` settles them)
+#: a collision's status as the report shows it (``sync.domain.ownership`` settles them)
 COLLISION_STATUS = {"open": "待处理", "settled": "维持原归属", "transferred": "已转给录入人"}
 
 
@@ -75,7 +75,7 @@ def collisions(session: Session, scope: Scope) -> pd.DataFrame:
 @builder("dormant")
 def dormant(session: Session, scope: Scope) -> pd.DataFrame:
     """The customers of the project's reps that are dormant on the period's last day, by the rule
-    the manager's tasks and the 客户归属 page use (``sync.ownership``), events after it not counted."""
+    the manager's tasks and the 客户归属 page use (``sync.domain.ownership``), events after it not counted."""
     cutoff = dt.datetime.combine(scope.period_to + dt.timedelta(days=1), dt.time(), SHANGHAI)
     rows = [
         (

@@ -1,4 +1,4 @@
-"""The watcher: the shared drive as salesync's entry layer (DOMAIN.md §7).
+"""The watcher: the shared drive as salesync's entry layer (docs/domain.md §7).
 
     observer thread ─► events (paths only) ─► stabiliser ─► job queue (database) ─► worker ─► ingest
     periodic rescan ──┘                    size+mtime stable,     recorded before      one version at

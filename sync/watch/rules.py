@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sync.feedback import is_feedback_file
+from sync.pipeline.feedback import is_feedback_file
 
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls"})
 ZIP_SUFFIXES = frozenset({".xlsx", ".xlsm"})

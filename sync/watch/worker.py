@@ -20,18 +20,18 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, select, update
 
 from schema.base import SHANGHAI
-from schema.kinds import all_kinds
 from schema.models import Account, JobState, KnownDigest, StoredFile, WatchJob, Workbook, WorkbookVersion
 from sync.app import Salesync
-from sync.feedback import is_open, replace_atomically, write_result_workbook
-from sync.outcome import Outcome, Verdict
-from sync.reader import peek
-from sync.stamp import Stamp
-from sync.stamp_write import StampError, write_stamp
-from sync.templates import template_bytes
+from sync.kinds import all_kinds
+from sync.pipeline.feedback import is_open, replace_atomically, write_result_workbook
+from sync.pipeline.outcome import Outcome, Verdict
+from sync.pipeline.writeback import record_written
 from sync.watch import queue
 from sync.watch.logs import EventLog
-from sync.writeback import record_written
+from sync.xlsx.reader import peek
+from sync.xlsx.stamp import Stamp
+from sync.xlsx.stamp_write import StampError, write_stamp
+from sync.xlsx.templates import template_bytes
 from validators.findings import Finding, Findings
 
 ACCEPTING = (Verdict.ACCEPTED, Verdict.PARTIAL)
@@ -153,7 +153,7 @@ def process(app: Salesync, log: EventLog, job: queue.Claimed) -> None:
 
 
 def _write_stamp(app: Salesync, path: Path, expected: str, stamp: Stamp, version_id: int) -> bool:
-    """The stamp alone, as ``sync.writeback`` writes it: only into the bytes that were ingested."""
+    """The stamp alone, as ``sync.pipeline.writeback`` writes it: only into the bytes that were ingested."""
 
     def untouched() -> bool:
         try:

@@ -9,8 +9,8 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from sync import accounts
 from sync.app import Salesync
+from sync.domain import accounts
 from tests.browser.conftest import click_and_load, go_to, other_origin, sign_in_at, text_of, wait_for
 from tests.conftest import PASSWORD
 

@@ -13,8 +13,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.select import Select
 
-from schema.reports import get_report
 from sync.app import Salesync
+from sync.kinds.reports import get_report
 from tests.browser.conftest import click_and_load, go_to, text_of, type_date
 from tests.deals import BOARD_CONTROLS, NOVEMBER_RECEIPTS, PROJECT, R1, R2, R3, WITHDRAWN, sold_project
 from tests.workbooks import master_rows

@@ -12,7 +12,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from sync.app import Salesync
-from sync.outcome import Verdict
+from sync.pipeline.outcome import Verdict
 from tests.browser.conftest import click_and_load, go_to, text_of, wait_for
 from tests.conftest import PASSWORD
 from tests.signers import GM, ensure_gm

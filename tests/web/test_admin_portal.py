@@ -1,4 +1,4 @@
-"""账号管理 in the portal: group admin → regional admins → users (DOMAIN.md §1), through the real app
+"""账号管理 in the portal: group admin → regional admins → users (docs/domain.md §1), through the real app
 and database; every refusal is the service's rule, checked server-side by forging the POST."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from schema.models import Account, Region, WorkLogEntry
-from sync import accounts
 from sync.app import Salesync
-from sync.errors import AccountRefused
+from sync.core.errors import AccountRefused
+from sync.domain import accounts
 from tests.conftest import PASSWORD
 from tests.web.conftest import csrf_token
 

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from flask.testing import FlaskClient
 
-from sync import accounts
 from sync.app import Salesync
+from sync.domain import accounts
 from tests.conftest import PASSWORD
 from tests.web.conftest import csrf_token, sign_in
 from web.auth import Throttle

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 import web
 from sync.app import Salesync
-from sync.rooms import STATUSES
+from sync.domain.rooms import STATUSES
 from tests.deals import (
     BOARD_CONTROLS,
     PROJECT,

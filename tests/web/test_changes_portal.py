@@ -11,9 +11,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from schema.models import ChangeSet, Room
-from sync import accounts, signing
 from sync.app import Salesync
-from sync.outcome import Verdict
+from sync.domain import accounts, signing
+from sync.pipeline.outcome import Verdict
 from tests.conftest import PASSWORD
 from tests.signers import GM, ensure_gm, sign_off
 from tests.web.conftest import csrf_token

@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from schema.base import SHANGHAI
 from schema.models import Collision, Customer
-from sync import accounts, worklog
 from sync.app import Salesync
-from sync.outcome import Verdict
+from sync.domain import accounts, worklog
+from sync.pipeline.outcome import Verdict
 from tests.conftest import PASSWORD
 from tests.web.conftest import csrf_token
 from tests.workbooks import customer_rows, fill_template, phone

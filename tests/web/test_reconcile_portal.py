@@ -18,8 +18,8 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from schema.models import Project, ReconciliationItem, ReconciliationRun, StoredFile, WorkbookVersion
-from sync import accounts
 from sync.app import Salesync
+from sync.domain import accounts
 from tests.conftest import PASSWORD
 from tests.deals import PROJECT
 from tests.manual_reports import PERIOD, REPORT_NAME, Rows, manual_report_file, synced_visits

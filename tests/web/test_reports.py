@@ -18,9 +18,9 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
 from schema.base import SHANGHAI
-from schema.reports import FURTHER, REPORTS, get_report
-from sync import accounts
 from sync.app import Salesync
+from sync.domain import accounts
+from sync.kinds.reports import FURTHER, REPORTS, get_report
 from tests.conftest import PASSWORD
 from tests.deals import (
     NOVEMBER_RECEIPTS,

@@ -8,8 +8,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from schema.models import Account, Project
-from sync import accounts
 from sync.app import Salesync
+from sync.domain import accounts
 from tests.conftest import PASSWORD
 from web.auth import PortalUser, project_limits
 

@@ -11,8 +11,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from schema.models import WorkbookVersion
-from sync import accounts
 from sync.app import Salesync
+from sync.domain import accounts
 from tests.conftest import PASSWORD
 from tests.workbooks import customer_rows, fill_template
 

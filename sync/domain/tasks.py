@@ -1,0 +1,265 @@
+"""我的任务 (docs/domain.md §5): computed per account from the database, never typed in.
+
+Deadlines are working days on the Chinese calendar (``sync.domain.workdays``): a payment or contract due
+on a holiday is due on the next working day, and overdue counts only working days. What an account
+sees follows its roles:
+
+- 销售代表: payments due on their deals (催款), contracts due (应签约日期), questionnaires due (2
+  working days after the subscription), customers to follow up (5 days since the last event);
+- 现场财务: payments due on the region's deals, special transactions waiting for finance;
+- 现场销控: contracts due and payments due on the region's deals;
+- 销售经理: dormant customers (14 days without an event) and collisions to settle;
+- signers (高级经理, 地区总经理, 集团): change sets waiting for their signature.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from schema.base import SHANGHAI
+from schema.models import (
+    Account,
+    Project,
+    Questionnaire,
+    ReconciliationItem,
+    ReconciliationRun,
+    Region,
+    SpecialTransaction,
+    Subscription,
+)
+from schema.models.deals import LIVE
+from schema.roles import Role
+from sync.domain import ledger, ownership, signing
+from sync.domain.accounts import get_account
+from sync.domain.workdays import DEFAULT_CALENDAR, WorkCalendar
+from sync.kinds.manual_reports import CONTROLLERS as MANUAL_REPORT_ROLES
+from sync.kinds.reports import REPORTS
+
+HORIZON = 3  # working days ahead that a payment or contract shows as coming due
+FOLLOW_UP_DAYS = 5
+QUESTIONNAIRE_DAYS = 2
+SIGNERS = {Role.SENIOR_MANAGER, Role.REGION_GM, Role.EXECUTIVE}
+CONTROLLERS = set(MANUAL_REPORT_ROLES)
+
+
+@dataclass(frozen=True)
+class Task:
+    kind: str  # 催款 / 签约 / 问卷 / 跟进 / 休眠客户 / 撞单 / 特殊事务 / 签字 / 对账差异
+    subject: str  # 认购编号, 客户手机, 事务编号 or 变更单号
+    detail: str
+    due: dt.date | None
+    overdue_days: int = 0  # working days past due
+    amount: Decimal | None = None
+
+    @property
+    def overdue(self) -> bool:
+        return self.overdue_days > 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "subject": self.subject,
+            "detail": self.detail,
+            "due": self.due.isoformat() if self.due else None,
+            "overdue_days": self.overdue_days,
+            "amount": f"{self.amount:.2f}" if self.amount is not None else None,
+        }
+
+
+@dataclass
+class TaskList:
+    username: str
+    today: dt.date
+    tasks: list[Task] = field(default_factory=list)
+    calendar_fallback: list[int] = field(default_factory=list)
+
+    @property
+    def overdue_count(self) -> int:
+        return sum(t.overdue for t in self.tasks)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "account": self.username,
+            "today": self.today.isoformat(),
+            "overdue": self.overdue_count,
+            "tasks": [t.as_dict() for t in self.tasks],
+            "calendar_fallback_years": self.calendar_fallback,
+        }
+
+
+class _Builder:
+    def __init__(self, session: Session, account: Account, today: dt.date, calendar: WorkCalendar) -> None:
+        self.session, self.account, self.today, self.cal = session, account, today, calendar
+        self.horizon = calendar.add_workdays(today, HORIZON)
+        self.tasks: dict[tuple[str, str, str], Task] = {}
+
+    def add(
+        self, kind: str, subject: str, detail: str, due: dt.date | None, amount: Decimal | None = None
+    ) -> None:
+        overdue = self.cal.workdays_between(due, self.today) if due is not None else 0
+        self.tasks.setdefault((kind, subject, detail), Task(kind, subject, detail, due, overdue, amount))
+
+    def _in_region(self, stmt: Any, project_column: Any) -> Any:
+        if self.account.region_id is None:
+            return stmt
+        region = self.session.get(Region, self.account.region_id)
+        codes = select(Project.code).where(Project.region_code == (region.code if region else None))
+        return stmt.where(project_column.in_(codes))
+
+    def _deals(self, own: bool) -> list[Subscription]:
+        stmt = select(Subscription).where(Subscription.status.in_(LIVE)).order_by(Subscription.no)
+        if own:
+            stmt = stmt.where(Subscription.rep_account_id == self.account.id)
+        return list(self.session.scalars(self._in_region(stmt, Subscription.project_code)))
+
+    def payments(self, deals: Iterable[Subscription]) -> None:
+        """催款: instalments with money owing that are overdue or fall due within the horizon."""
+        deals = list(deals)
+        received = ledger.received(self.session, [d.id for d in deals])
+        for sub in deals:
+            for line in ledger.schedule(self.session, sub, received[sub.id]):
+                due = self.cal.on_or_after(line.due_date)
+                if line.outstanding > 0 and due <= self.horizon:
+                    detail = f"{sub.customer_name} {sub.room_code} 第{line.seq}期{line.category}"
+                    self.add("催款", sub.no, detail, due, line.outstanding)
+
+    def contracts(self, deals: Iterable[Subscription]) -> None:
+        for sub in deals:
+            if sub.status == "认购" and sub.sign_due_date is not None:
+                due = self.cal.on_or_after(sub.sign_due_date)
+                if due <= self.horizon:
+                    self.add("签约", sub.no, f"{sub.customer_name} {sub.room_code} 应签约", due)
+
+    def questionnaires(self, deals: Iterable[Subscription]) -> None:
+        deals = list(deals)
+        done = set(
+            self.session.scalars(
+                select(Questionnaire.subscription_no).where(
+                    Questionnaire.subscription_no.in_([d.no for d in deals])
+                )
+            )
+        )
+        for sub in deals:
+            if sub.no not in done:
+                due = self.cal.add_workdays(sub.date, QUESTIONNAIRE_DAYS)
+                self.add("问卷", sub.no, f"{sub.customer_name} 成交客户调查问卷", due)
+
+    def follow_ups(self) -> None:
+        own = select(Account.id).where(Account.id == self.account.id)
+        for customer, last in ownership.last_events(self.session, own):
+            if last is None:
+                continue
+            due = self.cal.on_or_after(last.astimezone(SHANGHAI).date() + dt.timedelta(days=FOLLOW_UP_DAYS))
+            if due <= self.today:
+                self.add("跟进", customer.phone, f"{customer.name} 已 5 天以上未联系", due)
+
+    def dormant(self) -> None:
+        """休眠客户: the region's customers dormant today (the rule is ``sync.domain.ownership``'s)."""
+        for idle in ownership.dormant_customers(self.session, self.account.region_id, self.today):
+            customer = idle.customer
+            detail = f"{customer.name} 自 {idle.last_day} 起无客户事件，可重新分配"
+            self.add("休眠客户", customer.phone, detail, idle.dormant_from)
+
+    def collisions(self) -> None:
+        for collision in ownership.open_collisions(self.session, self.account):
+            day = collision.detected_at.astimezone(SHANGHAI).date()
+            detail = (
+                f"{collision.customer.name}：{collision.account.display_name} 录入了 "
+                f"{collision.owner.display_name} 的客户"
+            )
+            self.add("撞单", collision.customer.phone, detail, self.cal.add_workdays(day, 1))
+
+    def specials(self) -> None:
+        stmt = (
+            select(SpecialTransaction, Subscription)
+            .join(Subscription, Subscription.id == SpecialTransaction.subscription_id)
+            .where(SpecialTransaction.finance_acknowledged_at.is_(None))
+            .order_by(SpecialTransaction.no)
+        )
+        for tx, sub in self.session.execute(self._in_region(stmt, Subscription.project_code)):
+            detail = f"{tx.kind}（认购 {sub.no}，审批单 {tx.approval_no}）待财务处理"
+            amount = tx.refund_amount if tx.kind == "退房" else None
+            self.add("特殊事务", tx.no, detail, self.cal.add_workdays(tx.date, 1), amount)
+
+    def signatures(self) -> None:
+        for review in signing.change_sets(self.session, signer=self.account.username):
+            cs = review.change_set
+            day = cs.created_at.astimezone(SHANGHAI).date()
+            projects = "、".join(cs.projects)
+            self.add(
+                "签字", f"#{cs.id}", f"变更单 #{cs.id}（{projects}）待签字", self.cal.add_workdays(day, 1)
+            )
+
+    def mismatches(self) -> None:
+        """对账差异: mismatches of the account's own reconciliation runs not explained yet (the
+        controller explains each; the latest run of a report and period stands for the earlier ones)."""
+        latest = (
+            select(func.max(ReconciliationRun.id))
+            .where(ReconciliationRun.account_id == self.account.id)
+            .group_by(
+                ReconciliationRun.report_id,
+                ReconciliationRun.project_code,
+                ReconciliationRun.period_from,
+                ReconciliationRun.period_to,
+            )
+        )
+        stmt = (
+            select(ReconciliationRun, func.count(ReconciliationItem.id))
+            .join(ReconciliationItem, ReconciliationItem.run_id == ReconciliationRun.id)
+            .where(ReconciliationRun.id.in_(latest), ReconciliationItem.explanation.is_(None))
+            .group_by(ReconciliationRun.id)
+            .order_by(ReconciliationRun.id)
+        )
+        for run, open_items in self.session.execute(stmt):
+            title = REPORTS[run.report_id].title if run.report_id in REPORTS else run.report_id
+            detail = f"{title}（{run.project_code}，{run.period_from} 至 {run.period_to}）有 {open_items} 项差异待说明"
+            day = run.at.astimezone(SHANGHAI).date()
+            self.add("对账差异", f"对账 #{run.id}", detail, self.cal.add_workdays(day, 1))
+
+
+def tasks_for(
+    session: Session, username: str, today: dt.date | None = None, calendar: WorkCalendar = DEFAULT_CALENDAR
+) -> TaskList:
+    """The tasks of one account on ``today`` (Asia/Shanghai; default: now)."""
+    account = get_account(session, username)
+    day = today or dt.datetime.now(SHANGHAI).date()
+    build = _Builder(session, account, day, calendar)
+    roles = {r for r in Role if r.value in account.role_keys}
+    if Role.SALES_REP in roles:
+        mine = build._deals(own=True)
+        build.payments(mine)
+        build.contracts(mine)
+        build.questionnaires(mine)
+        build.follow_ups()
+    if roles & {Role.FINANCE, Role.SALES_CONTROL}:
+        region = build._deals(own=False)
+        build.payments(region)
+        if Role.SALES_CONTROL in roles:
+            build.contracts(region)
+        if Role.FINANCE in roles:
+            build.specials()
+    if Role.SALES_MANAGER in roles:
+        build.dormant()
+        build.collisions()
+    if roles & SIGNERS:
+        build.signatures()
+    if roles & CONTROLLERS:
+        build.mismatches()
+    order = {
+        k: i
+        for i, k in enumerate(
+            ("签字", "特殊事务", "撞单", "催款", "签约", "问卷", "对账差异", "跟进", "休眠客户")
+        )
+    }
+    tasks = sorted(
+        build.tasks.values(),
+        key=lambda t: (-t.overdue_days, t.due or dt.date.max, order.get(t.kind, 99), t.subject),
+    )
+    return TaskList(username, day, tasks, calendar.fallback_years)

@@ -1,0 +1,1 @@
+"""Tooling around the service: the demo, example workbooks and generated reference docs."""
