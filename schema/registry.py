@@ -7,7 +7,10 @@ Looking up a name that is not registered is a programming error, said with the n
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable, Iterator
+from types import ModuleType
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -47,3 +50,12 @@ class Registry(Generic[T]):
 
     def values(self) -> list[T]:
         return [self._entries[name] for name in sorted(self._entries)]
+
+
+def import_submodules(package: str, path: Iterable[str]) -> list[ModuleType]:
+    """Import every module of a package, so that each declaration in it registers itself (the owning
+    package calls this with its own ``__name__`` and ``__path__``)."""
+    return [
+        importlib.import_module(f"{package}.{info.name}")
+        for info in sorted(pkgutil.iter_modules(list(path)), key=lambda m: m.name)
+    ]

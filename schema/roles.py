@@ -57,3 +57,68 @@ ROLE_TITLES_EN: dict[Role, str] = {
 
 #: Roles whose scope is the whole group rather than one region.
 GROUP_ROLES = frozenset({Role.GROUP_ADMIN, Role.EXECUTIVE})
+
+
+class Capability(StrEnum):
+    """What a role lets its holder do. Every check of "may this account …" in the service, the watcher,
+    the command line and the portal goes through :data:`CAPABILITIES` (``Account.can``)."""
+
+    SIGN_CHANGE_SETS = "sign_change_sets"  # 签字确认 (§6)
+    VIEW_CHANGE_SETS = "view_change_sets"  # the signers and the operator who submits
+    SETTLE_OWNERSHIP = "settle_ownership"  # settle 撞单, reassign dormant customers (§3)
+    READ_REPORTS = "read_reports"  # the reports of §4
+    VIEW_BOARD = "view_board"  # the 楼盘表
+    RECONCILE = "reconcile"  # hand in and review manual reports (§8)
+    MANAGE_ACCOUNTS = "manage_accounts"  # group admin → regional admins → users
+    SEE_ALL_REGIONS = "see_all_regions"
+    SEE_REGION_WORKBOOKS = "see_region_workbooks"  # everyone's versions in their region, not only their own
+
+
+_READERS = frozenset(
+    {
+        Role.SALES_MANAGER,
+        Role.SENIOR_MANAGER,
+        Role.REGION_GM,
+        Role.EXECUTIVE,
+        Role.SALES_CONTROL,
+        Role.FINANCE,
+        Role.SALES_SERVICE,
+    }
+)
+
+#: The capability table: which roles hold each capability.
+CAPABILITIES: dict[Capability, frozenset[Role]] = {
+    Capability.SIGN_CHANGE_SETS: frozenset({Role.SENIOR_MANAGER, Role.REGION_GM, Role.EXECUTIVE}),
+    Capability.VIEW_CHANGE_SETS: frozenset(
+        {Role.SENIOR_MANAGER, Role.REGION_GM, Role.EXECUTIVE, Role.OPERATOR}
+    ),
+    Capability.SETTLE_OWNERSHIP: frozenset({Role.SALES_MANAGER, Role.SENIOR_MANAGER, Role.REGION_GM}),
+    Capability.READ_REPORTS: _READERS,
+    Capability.VIEW_BOARD: _READERS | {Role.SALES_REP, Role.OPERATOR},
+    Capability.RECONCILE: frozenset(
+        {
+            Role.SALES_CONTROL,
+            Role.FINANCE,
+            Role.SALES_MANAGER,
+            Role.SENIOR_MANAGER,
+            Role.REGION_GM,
+            Role.EXECUTIVE,
+        }
+    ),
+    Capability.MANAGE_ACCOUNTS: frozenset({Role.GROUP_ADMIN, Role.REGION_ADMIN}),
+    Capability.SEE_ALL_REGIONS: GROUP_ROLES,
+    Capability.SEE_REGION_WORKBOOKS: frozenset(
+        {
+            Role.REGION_ADMIN,
+            Role.SALES_MANAGER,
+            Role.SENIOR_MANAGER,
+            Role.REGION_GM,
+            Role.SALES_CONTROL,
+            Role.FINANCE,
+        }
+    ),
+}
+
+
+def holders(capability: Capability) -> frozenset[Role]:
+    return CAPABILITIES[capability]

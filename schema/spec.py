@@ -11,7 +11,7 @@ name on the model the sheet syncs into.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -127,7 +127,11 @@ class WorkbookKind:
     atomic: bool = False  # any row error rejects the whole version (signed master data)
     file_stem: str = ""
     description: str = ""
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    # the field linking every sheet of a re-saved workbook, for recognising untouched rows by their
+    # raw cells (``sync.pipeline.settled``); None: every row of every save is checked in full
+    settle_by: str | None = None
+    # a ``manual_report_*`` kind: the id of the system report it is reconciled against
+    report: str | None = None
 
     def sheet(self, entity: str) -> Sheet:
         for sheet in self.sheets:

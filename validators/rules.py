@@ -7,7 +7,7 @@ skipped here: one wrong cell should not echo as three findings.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from schema.spec import Lookups
+from schema.spec import Lookups, Rule
 from validators.findings import Finding, display
 from validators.frames import Prepared
 
@@ -286,20 +286,26 @@ def _rows_not_listed(
     return frame.index[~listed]
 
 
-def new_customer_has_first_event(book: Book, lookups: Lookups) -> Iterator[Finding]:
-    """A customer the system has never seen needs a 首次来电 or 首次来访 event in the same workbook."""
-    customers = _clean(book, "customer")
-    if customers.empty:
-        return
-    events = _clean(book, "customer_event")
-    if events.empty:
-        first = pa.array([], pa.string())
-    else:
-        opening = events["kind"].isin(["首次来电", "首次来访"]).to_numpy(dtype=bool, na_value=False)
-        first = _unique(_phone_array(events.loc[opening, "phone"]))
-    phones = _phone_array(customers["phone"])
-    for row in _rows_not_listed(customers, phones, first, lookups.known_phones):
-        yield _at(book, "customer", row, "phone", "customer-needs-event")
+def new_customer_has_first_event(first_events: Sequence[str]) -> Rule:
+    """A customer the system has never seen needs one of ``first_events`` (the kind's 首次来电 /
+    首次来访) in the same workbook."""
+    opening_kinds = list(first_events)
+
+    def rule(book: Book, lookups: Lookups) -> Iterator[Finding]:
+        customers = _clean(book, "customer")
+        if customers.empty:
+            return
+        events = _clean(book, "customer_event")
+        if events.empty:
+            first = pa.array([], pa.string())
+        else:
+            opening = events["kind"].isin(opening_kinds).to_numpy(dtype=bool, na_value=False)
+            first = _unique(_phone_array(events.loc[opening, "phone"]))
+        phones = _phone_array(customers["phone"])
+        for row in _rows_not_listed(customers, phones, first, lookups.known_phones):
+            yield _at(book, "customer", row, "phone", "customer-needs-event")
+
+    return rule
 
 
 def events_have_customer(book: Book, lookups: Lookups) -> Iterator[Finding]:

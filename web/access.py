@@ -4,45 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schema.roles import Role
-from sync.domain.ownership import MANAGERS
-from sync.kinds.manual_reports import CONTROLLERS
+from schema.roles import Capability, Role, holders
 
 #: the reports of docs/domain.md §4: the people who review them, and those whose work they count
-REPORT_READERS = frozenset(
-    {
-        Role.SALES_MANAGER,
-        Role.SENIOR_MANAGER,
-        Role.REGION_GM,
-        Role.EXECUTIVE,
-        Role.SALES_CONTROL,
-        Role.FINANCE,
-        Role.SALES_SERVICE,
-    }
-)
+REPORT_READERS = holders(Capability.READ_REPORTS)
 #: the 楼盘表: everyone who sells or controls rooms, and those who read reports
-BOARD_VIEWERS = REPORT_READERS | {Role.SALES_REP, Role.OPERATOR}
+BOARD_VIEWERS = holders(Capability.VIEW_BOARD)
 #: dual-track reconciliation (§8): the controllers who hand in manual reports
-RECONCILERS = frozenset(CONTROLLERS)
+RECONCILERS = holders(Capability.RECONCILE)
 #: change sets (§6): who signs them, and the operator who submits them
-CHANGE_VIEWERS = frozenset({Role.SENIOR_MANAGER, Role.REGION_GM, Role.EXECUTIVE, Role.OPERATOR})
+CHANGE_VIEWERS = holders(Capability.VIEW_CHANGE_SETS)
 #: customer ownership (§3): who settles collisions (撞单) and reassigns dormant customers
-OWNERSHIP = frozenset(MANAGERS)
+OWNERSHIP = holders(Capability.SETTLE_OWNERSHIP)
 #: account administration: group admin → regional admins → users
-ADMINS = frozenset({Role.GROUP_ADMIN, Role.REGION_ADMIN})
+ADMINS = holders(Capability.MANAGE_ACCOUNTS)
 #: roles that see every region rather than their own
-GROUP_WIDE = frozenset({Role.GROUP_ADMIN, Role.EXECUTIVE})
+GROUP_WIDE = holders(Capability.SEE_ALL_REGIONS)
 #: roles that see the workbook versions of everyone in their region, not only their own
-REGION_WIDE = frozenset(
-    {
-        Role.REGION_ADMIN,
-        Role.SALES_MANAGER,
-        Role.SENIOR_MANAGER,
-        Role.REGION_GM,
-        Role.SALES_CONTROL,
-        Role.FINANCE,
-    }
-)
+REGION_WIDE = holders(Capability.SEE_REGION_WORKBOOKS)
 
 
 @dataclass(frozen=True)

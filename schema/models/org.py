@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from schema.base import Base, Code, Name, now
+from schema.roles import CAPABILITIES, Capability
+
+if TYPE_CHECKING:
+    from schema.spec import WorkbookKind
 
 
 class Region(Base):
@@ -44,6 +49,18 @@ class Account(Base):
     @property
     def role_keys(self) -> set[str]:
         return {r.role for r in self.roles}
+
+    def holds(self, *roles: str) -> bool:
+        """Whether the account holds any of ``roles`` (``Role`` members or their keys)."""
+        return not self.role_keys.isdisjoint(str(r) for r in roles)
+
+    def can(self, capability: Capability) -> bool:
+        """Whether one of the account's roles carries ``capability`` (the table in ``schema.roles``)."""
+        return self.holds(*CAPABILITIES[capability])
+
+    def may_submit(self, kind: WorkbookKind) -> bool:
+        """Whether the account may submit workbooks of ``kind`` (the roles its declaration names)."""
+        return self.active and self.holds(*kind.submit_roles)
 
     def __repr__(self) -> str:
         return f"<Account {self.username}>"

@@ -54,12 +54,28 @@ class Refused(SalesyncError):
     """未执行："""
 
     def __init__(self, code: str, **params: Any) -> None:
-        """``code`` names its words in ``validators.messages``; ``params`` fill them in."""
+        """``code`` names its words in ``validators.messages``; ``params`` fill them in. The words are
+        made when asked for (a plan may refuse thousands of rows that only become findings)."""
         self.code, self.params = code, params
-        super().__init__(render(code, "zh", **params))
+        super().__init__()
+
+    def __str__(self) -> str:
+        head = (self.__doc__ or "").strip().splitlines()[0]
+        return f"{head}{render(self.code, 'zh', **self.params)}"
 
     def message(self, lang: str = "zh") -> str:
         return f"Not done: {render(self.code, 'en', **self.params)}" if lang == "en" else str(self)
+
+
+class RowRefused(Refused):
+    """此行未被接收："""
+
+    # A domain rule refuses one workbook row: the plan turns it into a finding at ``field`` (a column
+    # of the row's sheet) and rolls the row back; the rest of the workbook goes on.
+
+    def __init__(self, code: str, field: str | None = None, /, **params: Any) -> None:
+        self.field = field
+        super().__init__(code, **params)
 
 
 class AccountRefused(Refused):

@@ -147,11 +147,11 @@ def _role_params(roles: Iterable[Role]) -> dict[str, str]:
 
 
 def is_group_admin(actor: Account) -> bool:
-    return actor.active and Role.GROUP_ADMIN.value in actor.role_keys
+    return actor.active and actor.holds(Role.GROUP_ADMIN)
 
 
 def is_region_admin(actor: Account) -> bool:
-    return actor.active and Role.REGION_ADMIN.value in actor.role_keys and actor.region is not None
+    return actor.active and actor.holds(Role.REGION_ADMIN) and actor.region is not None
 
 
 def grantable_roles(actor: Account) -> list[Role]:

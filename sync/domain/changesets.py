@@ -30,7 +30,7 @@ from schema.models import (
     Room,
     RoomStatusChange,
 )
-from schema.roles import Role
+from schema.roles import Capability, Role, holders
 from schema.spec import ColType, Column, Sheet
 from sync.core.rows import show
 from sync.domain.worklog import LogWriter
@@ -47,7 +47,7 @@ MODELS: dict[str, Any] = {
 MASTER_STATUSES = ("待售", "可售", "不可售")
 
 
-SIGNING_ROLES = frozenset({Role.SENIOR_MANAGER, Role.REGION_GM, Role.EXECUTIVE})
+SIGNING_ROLES = holders(Capability.SIGN_CHANGE_SETS)
 
 
 @dataclass(frozen=True)

@@ -27,14 +27,14 @@ from sqlalchemy.orm import Session, selectinload
 from schema.base import SHANGHAI, now
 from schema.models import Account, AccountRole, Collision, Customer, CustomerEvent, Reassignment, Subscription
 from schema.models.deals import LIVE
-from schema.roles import Role
+from schema.roles import Capability, Role, holders
 from sync.core.errors import OwnershipRefused
 from sync.domain.accounts import get_account
 from sync.domain.worklog import LogWriter
 from validators.normalize import mobile
 
 #: who settles collisions and reassigns dormant customers, in their own region
-MANAGERS = frozenset({Role.SALES_MANAGER, Role.SENIOR_MANAGER, Role.REGION_GM})
+MANAGERS = holders(Capability.SETTLE_OWNERSHIP)
 DORMANT_DAYS = 14  # docs/domain.md §3: after 14 days without an event a customer is dormant
 OPEN, SETTLED, TRANSFERRED = "open", "settled", "transferred"
 #: how a settled collision reads
@@ -59,7 +59,7 @@ def manager(session: Session, username: str) -> Account:
     actor = get_account(session, username)
     if not actor.active:
         raise _refused("disabled", account=username)
-    if not actor.role_keys & {r.value for r in MANAGERS} or actor.region is None:
+    if not actor.can(Capability.SETTLE_OWNERSHIP) or actor.region is None:
         raise _refused("not-manager", account=username)
     return actor
 
@@ -309,7 +309,7 @@ def reassign_customer(
     to = session.scalar(select(Account).where(Account.username == to_username))
     if to is None:
         raise _refused("to-unknown", to=to_username)
-    if not (to.active and Role.SALES_REP.value in to.role_keys and to.region_id == actor.region_id):
+    if not (to.active and to.holds(Role.SALES_REP) and to.region_id == actor.region_id):
         raise _refused("to-not-rep", to=to_username, region=_region(actor))
     if to.id == customer.owner_id:
         raise _refused("to-owner", to=to_username, **said)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schema.models import Discount, PaymentPlan, Project, Room
-from sync.domain.rooms import Refused
+from sync.core.errors import RowRefused
 from sync.domain.trueup import cents
 
 PRICE_TOLERANCE = Decimal("1.00")
@@ -46,11 +46,11 @@ def _valid(day: dt.date, start: dt.date | None, end: dt.date | None) -> bool:
 def valid_plan(session: Session, code: str, project: str, day: dt.date, field: str) -> PaymentPlan:
     plan = session.scalar(select(PaymentPlan).where(PaymentPlan.code == code))
     if plan is None or plan.removed_at is not None:
-        raise Refused("unknown-plan", field)
+        raise RowRefused("unknown-plan", field)
     if plan.project_code != project:
-        raise Refused("plan-other-project", field, project=plan.project_code)
+        raise RowRefused("plan-other-project", field, project=plan.project_code)
     if not _valid(day, plan.valid_from, plan.valid_to):
-        raise Refused(
+        raise RowRefused(
             "plan-not-valid", field, day=day.isoformat(), start=_day(plan.valid_from), end=_day(plan.valid_to)
         )
     return plan
@@ -65,11 +65,11 @@ def valid_discounts(
     for code in codes:
         discount = found.get(code)
         if discount is None or discount.removed_at is not None:
-            raise Refused("unknown-discount", field, discount=code)
+            raise RowRefused("unknown-discount", field, discount=code)
         if discount.project_code != project:
-            raise Refused("discount-other-project", field, discount=code, project=discount.project_code)
+            raise RowRefused("discount-other-project", field, discount=code, project=discount.project_code)
         if not _valid(day, discount.valid_from, discount.valid_to):
-            raise Refused(
+            raise RowRefused(
                 "discount-not-valid",
                 field,
                 discount=code,
@@ -79,7 +79,7 @@ def valid_discounts(
             )
         out.append(discount)
     if len(out) > 1 and not all(d.stackable for d in out):
-        raise Refused(
+        raise RowRefused(
             "discount-not-stackable", field, codes="、".join(d.code for d in out if not d.stackable)
         )
     return out
@@ -103,7 +103,7 @@ def check_price(room: Room, discounts: list[Discount], total: Decimal, field: st
     """成交总价 must equal the room's list price after the discounts (±1 CNY); returns the expected."""
     expected = discounted(room.total_price, discounts)
     if abs(total - expected) > PRICE_TOLERANCE:
-        raise Refused(
+        raise RowRefused(
             "deal-price",
             field,
             room=room.code,
@@ -117,7 +117,7 @@ def check_price(room: Room, discounts: list[Discount], total: Decimal, field: st
 def check_area(project: Project, room: Room, area: Decimal, field: str) -> None:
     expected = basis_area(project, room)
     if expected is not None and abs(area - expected) > AREA_TOLERANCE:
-        raise Refused("deal-area", field, basis=project.pricing_basis, expected=f"{expected:.2f}")
+        raise RowRefused("deal-area", field, basis=project.pricing_basis, expected=f"{expected:.2f}")
 
 
 def unit_price(total: Decimal, area: Decimal) -> Decimal:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 from schema.base import SHANGHAI, now
 from schema.models import Room, RoomControl, RoomStatusChange, Subscription
 from schema.models.deals import LIVE
+from sync.core.errors import RowRefused
 
 PENDING, AVAILABLE, HELD, UNAVAILABLE, SUBSCRIBED, CONTRACTED = (
     "待售",
@@ -50,16 +50,6 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 }
 
 
-class Refused(Exception):
-    """A domain rule refuses one workbook row; the plan turns it into a finding and rolls the row back."""
-
-    def __init__(self, code: str, field: str | None = None, /, **params: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.field = field
-        self.params = params
-
-
 @dataclass(frozen=True)
 class Actor:
     """Who makes a change and from which workbook version (both none for the calendar)."""
@@ -72,7 +62,7 @@ class Actor:
 def get_room(session: Session, code: str, field: str = "room_code") -> Room:
     room = session.scalar(select(Room).where(Room.code == code))
     if room is None or room.removed_at is not None:
-        raise Refused("unknown-room", field)
+        raise RowRefused("unknown-room", field)
     return room
 
 
@@ -93,7 +83,7 @@ def transition(
     """Move ``room`` by ``cause``, recording the change; refuse a move the machine does not allow."""
     starts, to = TRANSITIONS[cause]
     if room.status not in starts:
-        raise Refused(
+        raise RowRefused(
             "room-status",
             field,
             room=room.code,

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from schema.base import SHANGHAI, now
 from schema.models import Account, ChangeItem, ChangeSet, Project, Signature
 from schema.models.audit import APPLIED, APPROVE, PENDING, REJECT, REJECTED
-from schema.roles import GROUP_ROLES, Role
-from sync.core.errors import SalesyncError
+from schema.roles import GROUP_ROLES, Capability, Role
+from sync.core.errors import Refused
 from sync.domain.accounts import get_account, verify_password
 from sync.domain.changesets import (
     SIGNING_ROLES,
@@ -40,12 +40,8 @@ from sync.domain.worklog import LogWriter, seal, session_key
 from validators.messages import render
 
 
-class SigningRefused(SalesyncError):
+class SigningRefused(Refused):
     """签字未被接受："""
-
-    def __init__(self, code: str, **params: Any) -> None:
-        self.code, self.params = code, params
-        super().__init__(render(code, "zh", **params))
 
     def message(self, lang: str = "zh") -> str:
         return render(self.code, lang, **self.params)
@@ -97,7 +93,7 @@ def refusal(session: Session, change_set: ChangeSet, account: Account) -> str | 
         return "sign-inactive"
     if account.id == change_set.version.account_id:
         return "sign-is-submitter"
-    if not account.role_keys & {r.value for r in SIGNING_ROLES}:
+    if not account.can(Capability.SIGN_CHANGE_SETS):
         return "sign-not-authorised"
     if not signing_roles(account, change_set, regions(session, change_set)):
         return "sign-wrong-region"

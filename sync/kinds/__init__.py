@@ -1,32 +1,31 @@
 """The registry of workbook kinds: every module in this package that defines ``KIND`` (or
-``KINDS``, for a family of kinds derived from one declaration).
+``KINDS``, for a family of kinds derived from one declaration) is registered in :data:`KINDS`.
 
-Adding a kind is adding one module here (plus its tests); nothing else needs to list it.
+Adding a kind is adding one module here (plus its plan and tests); nothing else needs to list it.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from functools import cache
 
+from schema.registry import Registry, import_submodules
 from schema.spec import WorkbookKind
+
+KINDS: Registry[WorkbookKind] = Registry("workbook kind")
 
 
 @cache
 def all_kinds() -> dict[str, WorkbookKind]:
-    kinds: dict[str, WorkbookKind] = {}
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        found = [getattr(module, "KIND", None), *getattr(module, "KINDS", ())]
-        for kind in found:
+    for module in import_submodules(__name__, __path__):
+        for kind in [getattr(module, "KIND", None), *getattr(module, "KINDS", ())]:
             if isinstance(kind, WorkbookKind):
-                kinds[kind.id] = kind
-    return kinds
+                KINDS.add(kind.id, kind)
+    return {kind_id: KINDS.get(kind_id) for kind_id in KINDS}
 
 
 def get_kind(kind_id: str) -> WorkbookKind:
+    kinds = all_kinds()
     try:
-        return all_kinds()[kind_id]
+        return kinds[kind_id]
     except KeyError:
         raise KeyError(f"unknown workbook kind {kind_id!r}") from None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from schema.roles import Role
+from schema.roles import Capability, holders
 from schema.spec import ColType, Column, Deletion, Sheet, WorkbookKind
 from sync.kinds.reports import REPORTS, ReportSpec
 
@@ -27,16 +27,7 @@ SCOPE = Sheet(
     description="本手工报表的项目与统计期间，只填一行。",
 )
 
-CONTROLLERS = frozenset(
-    {
-        Role.SALES_CONTROL,
-        Role.FINANCE,
-        Role.SALES_MANAGER,
-        Role.SENIOR_MANAGER,
-        Role.REGION_GM,
-        Role.EXECUTIVE,
-    }
-)
+CONTROLLERS = holders(Capability.RECONCILE)
 
 
 def report_sheet(report: ReportSpec) -> Sheet:
@@ -61,7 +52,7 @@ def manual_kind(report: ReportSpec) -> WorkbookKind:
         submit_roles=CONTROLLERS,
         plan="reconcile",
         description=f"双轨制期间手工编制的{report.title}，与系统报表逐格对账。",
-        extra={"report": report.id},
+        report=report.id,
     )
 
 

@@ -331,7 +331,7 @@ def _ingest(
     if kind is not None:
         version.kind, version.template_version = kind.id, raw.stamp.template_version if raw.stamp else None
         outcome.kind = kind.id
-        if not account.role_keys & {r.value for r in kind.submit_roles}:
+        if not account.may_submit(kind):
             findings.append(
                 Finding("not-permitted", params={"account": account.username, "kind": kind.title})
             )

@@ -75,7 +75,7 @@ def reconcile_file(
         data = path.read_bytes()
     kind, _stamp = peek(data)  # the stamp alone: the ingest reads the sheets
     if kind is not None and kind.plan == "reconcile":
-        report = get_report(str(kind.extra["report"]))
+        report = get_report(str(kind.report))
         outcome = ingest_file(app, path, username, data=data, write_back=write_back)
         done = FileReconciliation(
             report, findings=[f for f in outcome.findings if f.severity is Severity.ERROR]
@@ -131,7 +131,7 @@ def _reconcile_foreign(
     done.findings = errors
     with app.transaction() as session:
         account = get_account(session, username)
-        if not account.active or not account.role_keys & {r.value for r in kind.submit_roles}:
+        if not account.active or not account.may_submit(kind):
             done.findings = [Finding("not-permitted", params={"account": username, "kind": kind.title})]
             return done
         digest = hashlib.sha256(data).hexdigest()

@@ -8,7 +8,7 @@ same way right after the read, and only what differs is typed, validated and com
 database, together with every row that shares a link value (the customer's phone) with a changed
 row, so that the cross-row and cross-sheet rules still see everything they relate.
 
-Only kinds that declare ``extra["settle_by"]`` (the field linking their sheets) take part, and only
+Only kinds that declare ``settle_by`` (the field linking their sheets) take part, and only
 for the version the saved file's stamp names, i.e. the rows this author last saw accepted. The
 fingerprints are a shortcut and never a source of truth: when they are missing, were made by
 another method, or the file is not a continuation, every row goes the full way.
@@ -58,7 +58,7 @@ def fingerprints(frame: pd.DataFrame, sheet: Sheet) -> np.ndarray:
 
 
 def settle_by(kind: WorkbookKind) -> str | None:
-    link = kind.extra.get("settle_by")
+    link = kind.settle_by
     return str(link) if link else None
 
 

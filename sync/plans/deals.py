@@ -28,9 +28,10 @@ from schema.models import (
     Subscription,
 )
 from schema.models.deals import LIVE
+from schema.roles import Role
+from sync.core.errors import RowRefused
 from sync.core.rows import column_values
 from sync.domain import ledger, pricing, rooms
-from sync.domain.rooms import Refused
 from sync.kinds.sales_control import CONTRACTS, ROOM_CONTROLS, SPECIALS, SUBSCRIPTIONS
 from sync.plans.context import PLANS, IngestContext, PlanResult
 from sync.plans.rowwise import (
@@ -174,7 +175,7 @@ class SalesControl:
         if existing.row_hash == row.digest or row.untouched_since_base:
             return 0
         if existing.core_hash != core_hash(row, core):
-            raise Refused("deal-core-changed", "no", no=existing.no)
+            raise RowRefused("deal-core-changed", "no", no=existing.no)
         for name in free:
             setattr(existing, name, row[name])
         existing.row_hash, existing.version_id = row.digest, self.ctx.version.id
@@ -185,15 +186,15 @@ class SalesControl:
         candidates = session.scalars(
             select(Account).where(or_(Account.username == name, Account.display_name == name))
         ).all()
-        active = [a for a in candidates if a.active and "sales_rep" in a.role_keys]
+        active = [a for a in candidates if a.active and a.holds(Role.SALES_REP)]
         if len(active) == 1:
             return active[0]
         if not active:
-            raise Refused("unknown-rep", "rep")
+            raise RowRefused("unknown-rep", "rep")
         mine = [a for a in active if a.region_id == self.ctx.account.region_id]
         if len(mine) == 1:
             return mine[0]
-        raise Refused("ambiguous-rep", "rep", count=len(active))
+        raise RowRefused("ambiguous-rep", "rep", count=len(active))
 
     def subscription(self, row: Row) -> int:
         session = self.session
@@ -206,10 +207,10 @@ class SalesControl:
         rooms.expire_hold(session, room, day)
         live = rooms.live_deal(session, room.code)
         if live is not None:
-            raise Refused("room-has-deal", "room_code", room=room.code, status=room.status, other=live.no)
+            raise RowRefused("room-has-deal", "room_code", room=room.code, status=room.status, other=live.no)
         customer = session.scalar(select(Customer).where(Customer.phone == row["customer_phone"]))
         if customer is None:
-            raise Refused("deal-unknown-customer", "customer_phone")
+            raise RowRefused("deal-unknown-customer", "customer_phone")
         rep = self._rep(row["rep"])
         plan = pricing.valid_plan(session, row["plan_code"], project.code, day, "plan_code")
         codes = pricing.parse_codes(row["discount_codes"])
@@ -285,7 +286,7 @@ class SalesControl:
     def _subscription(self, no: str, field: str = "subscription_no") -> Subscription:
         sub = self.session.scalar(select(Subscription).where(Subscription.no == no))
         if sub is None:
-            raise Refused("unknown-subscription", field)
+            raise RowRefused("unknown-subscription", field)
         check_scope(self.session, self.ctx.account, sub.project_code, field)
         return sub
 
@@ -296,14 +297,14 @@ class SalesControl:
             return self._changed_deal(row, existing, CONTRACT_CORE, CONTRACT_FREE)
         sub = self._subscription(row["subscription_no"])
         if sub.status == "退房":
-            raise Refused("contract-subscription-cancelled", "subscription_no", date=sub.ended_date)
+            raise RowRefused("contract-subscription-cancelled", "subscription_no", date=sub.ended_date)
         if sub.status == rooms.CONTRACTED:
             other = session.scalar(select(Contract.no).where(Contract.subscription_id == sub.id))
-            raise Refused("subscription-contracted", "subscription_no", other=other)
+            raise RowRefused("subscription-contracted", "subscription_no", other=other)
         if row["date"] < sub.date:
-            raise Refused("date-order", "date", other="认购日期")
+            raise RowRefused("date-order", "date", other="认购日期")
         if abs(row["total_price"] - sub.total_price) > pricing.PRICE_TOLERANCE:
-            raise Refused("contract-price", "total_price", expected=f"{sub.total_price:,.2f}", no=sub.no)
+            raise RowRefused("contract-price", "total_price", expected=f"{sub.total_price:,.2f}", no=sub.no)
         room = rooms.get_room(session, sub.room_code)
         rooms.transition(session, room, "签约", self.actor, on=row["date"], ref=sub.no)
         sub.status = rooms.CONTRACTED
@@ -336,13 +337,13 @@ class SalesControl:
         if existing is not None:
             if existing.row_hash == row.digest or row.untouched_since_base:
                 return 0
-            raise Refused("special-changed", "no")
+            raise RowRefused("special-changed", "no")
         sub = self._subscription(row["subscription_no"])
         if sub.status not in LIVE:
-            raise Refused("deal-not-live", "subscription_no", status=sub.status, date=sub.ended_date)
+            raise RowRefused("deal-not-live", "subscription_no", status=sub.status, date=sub.ended_date)
         day: dt.date = row["date"]
         if day < sub.date:
-            raise Refused("date-order", "date", other="认购日期")
+            raise RowRefused("date-order", "date", other="认购日期")
         tx = SpecialTransaction(
             no=row["no"],
             kind=row["kind"],
@@ -391,13 +392,15 @@ class SalesControl:
         session, day = self.session, row["date"]
         new = rooms.get_room(session, row["new_room_code"], "new_room_code")
         if new.code == sub.room_code:
-            raise Refused("same-room", "new_room_code")
+            raise RowRefused("same-room", "new_room_code")
         if new.project_code != sub.project_code:
-            raise Refused("room-other-project", "new_room_code", project=new.project_code)
+            raise RowRefused("room-other-project", "new_room_code", project=new.project_code)
         rooms.expire_hold(session, new, day)
         live = rooms.live_deal(session, new.code)
         if live is not None:
-            raise Refused("room-has-deal", "new_room_code", room=new.code, status=new.status, other=live.no)
+            raise RowRefused(
+                "room-has-deal", "new_room_code", room=new.code, status=new.status, other=live.no
+            )
         discounts = pricing.discounts_named(session, pricing.parse_codes(sub.discount_codes))
         pricing.check_price(new, discounts, row["new_total_price"], "new_total_price")
         old = rooms.get_room(session, sub.room_code)
@@ -413,7 +416,7 @@ class SalesControl:
         if refund is not None:
             got = ledger.received(self.session, [sub.id])[sub.id]
             if refund > got:
-                raise Refused("refund-exceeds-received", "refund_amount", received=f"{got:,.2f}")
+                raise RowRefused("refund-exceeds-received", "refund_amount", received=f"{got:,.2f}")
         room = rooms.get_room(self.session, sub.room_code)
         rooms.transition(self.session, room, "退房", self.actor, on=row["date"], ref=row["no"])
         sub.status, sub.ended_date = "退房", row["date"]
@@ -428,7 +431,7 @@ class SalesControl:
             self.session, row["new_plan_code"], sub.project_code, row["date"], "new_plan_code"
         )
         if plan.code == sub.plan_code:
-            raise Refused("same-plan", "new_plan_code")
+            raise RowRefused("same-plan", "new_plan_code")
         sub.plan_code = plan.code
 
     def _change_discounts(self, row: Row, sub: Subscription) -> None:

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from schema.base import now
 from schema.models import Mortgage, MortgageStatusChange, Receipt, SpecialTransaction, Subscription
+from sync.core.errors import RowRefused
 from sync.domain import ledger
-from sync.domain.rooms import Refused
 from sync.kinds.finance import MORTGAGE_STATUSES, RECEIPTS
 from sync.plans.context import PLANS, IngestContext, PlanResult
 from sync.plans.rowwise import (
@@ -62,7 +62,7 @@ class Finance:
     def _subscription(self, no: str) -> Subscription:
         sub = self.session.scalar(select(Subscription).where(Subscription.no == no))
         if sub is None:
-            raise Refused("unknown-subscription", "subscription_no")
+            raise RowRefused("unknown-subscription", "subscription_no")
         check_scope(self.session, self.ctx.account, sub.project_code, "subscription_no")
         return sub
 
@@ -76,9 +76,9 @@ class Finance:
             if existing.row_hash == row.digest or row.untouched_since_base:
                 return 0
             if existing.workbook_id != ctx.workbook.id and existing.account_id != ctx.account.id:
-                raise Refused("receipt-no-taken", "no", project=sub.project_code)
+                raise RowRefused("receipt-no-taken", "no", project=sub.project_code)
             if reversal_of(ctx, existing) is not None:
-                raise Refused("receipt-reversed-locked", "no")
+                raise RowRefused("receipt-reversed-locked", "no")
             existing.deleted_at, existing.deleted_in_version_id = now(), ctx.version.id
             existing.deleted_reason = "更正"
             session.flush()
@@ -89,7 +89,7 @@ class Finance:
         elif row["category"] == "退款":
             self._check_refund(sub, amount)
         elif sub.status == "退房" and sub.ended_date is not None and paid_on > sub.ended_date:
-            raise Refused("receipt-deal-ended", "subscription_no", date=sub.ended_date)
+            raise RowRefused("receipt-deal-ended", "subscription_no", date=sub.ended_date)
         revision = session.scalar(
             select(func.max(Receipt.revision)).where(
                 Receipt.project_code == sub.project_code, Receipt.no == row["no"]
@@ -121,24 +121,24 @@ class Finance:
         """A 红冲 names a live original of the same deal, never exceeds it, and is its only one."""
         original = live_receipt(self.ctx, sub.project_code, row["reverses_no"])
         if original is None:
-            raise Refused("reversal-unknown-original", "reverses_no")
+            raise RowRefused("reversal-unknown-original", "reverses_no")
         if original.amount <= 0:
-            raise Refused("reversal-of-negative", "reverses_no")
+            raise RowRefused("reversal-of-negative", "reverses_no")
         if original.subscription_id != sub.id:
-            raise Refused("reversal-other-deal", "reverses_no")
+            raise RowRefused("reversal-other-deal", "reverses_no")
         earlier = reversal_of(self.ctx, original)
         if earlier is not None:
-            raise Refused("receipt-reversed-twice", "reverses_no", by=earlier.no)
+            raise RowRefused("receipt-reversed-twice", "reverses_no", by=earlier.no)
         if -amount > original.amount:
-            raise Refused("reversal-exceeds", "amount", original=f"{original.amount:,.2f}")
+            raise RowRefused("reversal-exceeds", "amount", original=f"{original.amount:,.2f}")
 
     def _check_refund(self, sub: Subscription, amount: Decimal) -> None:
         """A refund belongs to a 退房 and never exceeds what was received, nor the approved refund."""
         if sub.status != "退房":
-            raise Refused("refund-needs-cancellation", "subscription_no", status=sub.status)
+            raise RowRefused("refund-needs-cancellation", "subscription_no", status=sub.status)
         got = ledger.received(self.session, [sub.id])[sub.id]
         if -amount > got:
-            raise Refused("refund-exceeds-received", "amount", received=f"{got:,.2f}")
+            raise RowRefused("refund-exceeds-received", "amount", received=f"{got:,.2f}")
         cancel = self.session.scalar(
             select(SpecialTransaction).where(
                 SpecialTransaction.subscription_id == sub.id, SpecialTransaction.kind == "退房"
@@ -147,7 +147,7 @@ class Finance:
         if cancel is not None and cancel.refund_amount is not None:
             after = ledger.refunded(self.session, sub.id) - amount
             if after > cancel.refund_amount:
-                raise Refused(
+                raise RowRefused(
                     "refund-exceeds-approved", "amount", approved=f"{cancel.refund_amount:,.2f}", no=cancel.no
                 )
 
@@ -202,10 +202,10 @@ class Finance:
             old = existing.status
             backwards = status in FORWARD and old in FORWARD and FORWARD.index(status) < FORWARD.index(old)
             if old == REJECTED or (old == "已放款" and status == REJECTED) or backwards:
-                raise Refused("mortgage-backwards", "status", old=old)
+                raise RowRefused("mortgage-backwards", "status", old=old)
         for name in ("submitted_date", "approved_date", "released_date"):
             if row[name] is not None and row[name] < sub.date:
-                raise Refused("date-order", name, other="认购日期")
+                raise RowRefused("date-order", name, other="认购日期")
         if status == "已放款":
             got = ledger.received_of(session, sub.id, ledger.MORTGAGE_CATEGORIES)
             if got != row["released_amount"]:
@@ -256,7 +256,7 @@ class Finance:
         ctx = self.ctx
         tx = self.session.scalar(select(SpecialTransaction).where(SpecialTransaction.no == row["special_no"]))
         if tx is None:
-            raise Refused("unknown-special", "special_no")
+            raise RowRefused("unknown-special", "special_no")
         sub = self.session.get(Subscription, tx.subscription_id)
         assert sub is not None
         check_scope(self.session, ctx.account, sub.project_code, "special_no")
@@ -266,7 +266,7 @@ class Finance:
         ):
             return 0
         if row["done_date"] < tx.date:
-            raise Refused("date-order", "done_date", other="办理日期")
+            raise RowRefused("date-order", "done_date", other="办理日期")
         if (
             tx.kind == "退房"
             and tx.refund_amount

@@ -13,7 +13,7 @@ from validators.findings import Finding
 def apply_reconcile(ctx: IngestContext) -> PlanResult:
     """The plan of the ``manual_report_*`` kinds: reconcile; the domain data is not touched."""
     out = PlanResult()
-    report = get_report(str(ctx.kind.extra["report"]))
+    report = get_report(str(ctx.kind.report))
     rows = ctx.book.get("report_row")
     scope_sheet = ctx.book.get("scope")
     scope = scope_of(scope_sheet.frame) if scope_sheet is not None else None

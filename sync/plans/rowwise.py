@@ -23,9 +23,10 @@ from sqlalchemy.orm import Session
 from schema.base import SHANGHAI
 from schema.models import Account, Project, Region, StoredFile, WorkbookVersion
 from schema.spec import ColType, Sheet
+from sync.core.errors import RowRefused
 from sync.core.rows import column_values, records, row_hashes, show
 from sync.domain.lookups import chunks
-from sync.domain.rooms import Actor, Refused
+from sync.domain.rooms import Actor
 from sync.domain.workdays import DEFAULT_CALENDAR
 from sync.domain.worklog import Change, LogWriter
 from sync.plans.context import IngestContext, PlanResult
@@ -138,7 +139,7 @@ def apply_rows(
             with session.begin_nested():
                 written = handlers[row.sheet.entity](row)
                 session.flush()
-        except Refused as refused:
+        except RowRefused as refused:
             result.findings.append(row.finding(refused.code, refused.field, Severity.ERROR, **refused.params))
             continue
         result.rows_written += written
@@ -207,11 +208,11 @@ def check_scope(session: Session, account: Account, project_code: str, field_nam
     """The project exists and lies in the submitting account's region."""
     project = session.scalar(select(Project).where(Project.code == project_code))
     if project is None or project.removed_at is not None:
-        raise Refused("deal-project-unknown", field_name)
+        raise RowRefused("deal-project-unknown", field_name)
     if account.region_id is not None:
         region = session.get(Region, account.region_id)
         if region is not None and region.code != project.region_code:
-            raise Refused("project-not-in-region", field_name, project=project.code, region=region.code)
+            raise RowRefused("project-not-in-region", field_name, project=project.code, region=region.code)
     return project
 
 

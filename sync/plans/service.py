@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from schema.models import AreaTrueUp, Contract, MoveIn, Room, Subscription
+from sync.core.errors import RowRefused
 from sync.domain import ledger, rooms
-from sync.domain.rooms import Refused
 from sync.domain.trueup import area_true_up
 from sync.plans.context import PLANS, IngestContext, PlanResult
 from sync.plans.rowwise import Row, apply_rows, changed_only, check_scope, known_hashes, rows_of
@@ -25,7 +25,7 @@ class Service:
             else None
         )
         if sub is None or contract is None:
-            raise Refused(code, "room_code", status=room.status)
+            raise RowRefused(code, "room_code", status=room.status)
         return sub, contract
 
     def true_up(self, row: Row) -> int:
@@ -90,7 +90,7 @@ class Service:
         check_scope(session, ctx.account, room.project_code, "room_code")
         sub, _ = self._contracted(room, "movein-no-contract")
         if row["date"] < sub.date:
-            raise Refused("date-order", "date", other="认购日期")
+            raise RowRefused("date-order", "date", other="认购日期")
         owed = ledger.balance(session, sub, row["date"]).outstanding
         if owed > 0:
             row.warn("movein-balance", "room_code", outstanding=f"{owed:,.2f}", no=sub.no)

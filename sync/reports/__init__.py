@@ -11,16 +11,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 import pandas as pd
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schema.base import SHANGHAI
 from schema.models import Project
+from schema.registry import Registry, import_submodules
 from sync.kinds.reports import ReportSpec, get_report
 
 Builder = Callable[[Session, "Scope"], pd.DataFrame]
-_BUILDERS: dict[str, Builder] = {}
+BUILDERS: Registry[Builder] = Registry("report builder")
 
 
 @dataclass(frozen=True)
@@ -44,21 +47,17 @@ class NoBuilder(LookupError):
 
 
 def builder(report_id: str) -> Callable[[Builder], Builder]:
-    def register(fn: Builder) -> Builder:
-        _BUILDERS[report_id] = fn
-        return fn
-
-    return register
+    """Decorator: register the builder of ``report_id``."""
+    return BUILDERS.register(report_id)
 
 
 def build(session: Session, report: ReportSpec | str, scope: Scope) -> pd.DataFrame:
     """The system's report for ``scope``: the report's fields as columns, in the report's order."""
     spec = get_report(report) if isinstance(report, str) else report
     _load()
-    try:
-        fn = _BUILDERS[spec.id]
-    except KeyError:
-        raise NoBuilder(spec.id) from None
+    if spec.id not in BUILDERS:
+        raise NoBuilder(spec.id)
+    fn = BUILDERS.get(spec.id)
     frame = fn(session, scope)
     missing = [f for f in spec.fields if f not in frame]
     if missing:
@@ -66,18 +65,13 @@ def build(session: Session, report: ReportSpec | str, scope: Scope) -> pd.DataFr
     return frame[spec.fields].reset_index(drop=True)
 
 
+@cache
 def _load() -> None:
     """Import the builder modules (each registers itself)."""
-    import importlib
-    import pkgutil
-
-    for info in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{info.name}")
+    import_submodules(__name__, __path__)
 
 
 def projects_of_region(session: Session, region_code: str) -> list[str]:
-    from sqlalchemy import select
-
     stmt = select(Project.code).where(Project.region_code == region_code, Project.removed_at.is_(None))
     return list(session.scalars(stmt.order_by(Project.code)))
 

@@ -190,17 +190,6 @@ def known_signatures(app: Salesync) -> dict[str, Signature]:
     return {path: (size, mtime) for path, size, mtime in rows}
 
 
-def has_work(app: Salesync) -> bool:
-    with app.transaction() as session:
-        return bool(
-            session.scalar(
-                select(func.count(WatchJob.id)).where(
-                    WatchJob.state.in_([JobState.PENDING.value, JobState.RUNNING.value])
-                )
-            )
-        )
-
-
 def record_files(app: Salesync, root: Path, paths: list[Path]) -> int:
     """Record files in this order now, without waiting for the watcher to find them (``salesync up``
     records the demo workbooks so that they are processed in the demo's order)."""

@@ -121,7 +121,7 @@ def process(app: Salesync, log: EventLog, job: queue.Claimed) -> None:
     if own is not None:
         queue.finish(app, job.id, JobState.DONE, version_id=own, verdict=Verdict.UNCHANGED.value)
         return
-    if kind is not None and not account.role_keys & {r.value for r in kind.submit_roles}:
+    if kind is not None and not account.may_submit(kind):
         _refuse(
             app,
             log,
