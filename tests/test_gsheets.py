@@ -11,11 +11,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from schema.base import now
 from schema.models import Account, Customer, OnlineSheet, StoredFile, WorkbookVersion
 from sync.app import Salesync
+from sync.cli.main import main
 from sync.kinds import get_kind
 from sync.pipeline.outcome import Verdict
 from sync.pipeline.sheet_sync import SheetResult, sync_sheets
@@ -288,3 +290,35 @@ def test_template_sheet_from_the_kind_then_registered_and_synced(
     register(app, key, "rep_a")
     [result] = sync(app, api)
     assert result.outcome is not None and result.outcome.verdict is Verdict.ACCEPTED, result.outcome.findings
+
+
+def test_the_command_line_registers_lists_and_reports_a_sheet_it_cannot_read(
+    app: Salesync, people: dict[str, str], database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SALESYNC_GOOGLE_SERVICE_ACCOUNT", raising=False)
+    runner = CliRunner()
+
+    def run(*args: str) -> tuple[int, str]:
+        result = runner.invoke(main, ["--db", database_url, *args], catch_exceptions=False)
+        return result.exit_code, result.output
+
+    code, out = run(
+        "sheets",
+        "add",
+        f"https://docs.google.com/spreadsheets/d/{KEY_A}/edit",
+        "--as",
+        "rep_a",
+        "--kind",
+        "customers",
+    )
+    assert code == 0 and "#1" in out
+    code, out = run("sheets", "add", KEY_A, "--as", "rep_b", "--kind", "customers")
+    assert code == 1 and "已登记给 rep_a" in out
+
+    code, out = run("sheets", "sync")  # no key file configured: one clear line, nothing written
+    assert code == 4 and "未配置 Google 服务账号密钥文件" in out
+    assert versions(app) == 0
+    code, out = run("status")
+    assert code == 0 and "#1" in out and "未配置 Google 服务账号密钥文件" in out and "第 1 次失败" in out
+    code, out = run("sheets", "list", "--json")
+    assert code == 0 and '"error_code": "sheets-no-key"' in out

@@ -101,7 +101,9 @@ class SheetsApi:
             body = {"valueInputOption": "RAW", "data": list(data)}
             self.call(label or key, self.client.http_client.values_batch_update, key, body)
 
-    def batch_update(self, key: str, requests_: Sequence[Mapping[str, Any]], label: str = "") -> dict[str, Any]:
+    def batch_update(
+        self, key: str, requests_: Sequence[Mapping[str, Any]], label: str = ""
+    ) -> dict[str, Any]:
         """Formatting, notes, validation, tabs in one call (POST spreadsheets/{id}:batchUpdate)."""
         if not requests_:
             return {}
