@@ -141,7 +141,10 @@ def download(version_id: int) -> ResponseReturnValue:
     stored = db.session().get(StoredFile, version.sha256)
     if stored is None:
         abort(404)
-    return xlsx(stored.content, file_name(version.path))
+    name = file_name(version.path)
+    if not name.lower().endswith((".xlsx", ".xlsm")):  # an online sheet's snapshot (gsheets:<id>)
+        name = name.replace(":", "-") + ".xlsx"
+    return xlsx(stored.content, name)
 
 
 @bp.route("/health")
