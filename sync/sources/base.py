@@ -73,6 +73,4 @@ class SourceUnavailable(SalesyncError):
         super().__init__(render(code, "zh", **params))
 
     def message(self, lang: str = "zh") -> str:
-        return (
-            render(self.code, "en", **self.params) if lang == "en" else render(self.code, "zh", **self.params)
-        )
+        return render(self.code, lang, **self.params)

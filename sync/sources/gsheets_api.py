@@ -27,6 +27,7 @@ from sync.sources.base import SourceUnavailable
 try:
     import gspread
     import requests
+    from google.auth.exceptions import RefreshError, TransportError
     from google.oauth2.service_account import Credentials
     from gspread.exceptions import APIError
     from gspread.utils import absolute_range_name
@@ -63,7 +64,9 @@ class SheetsApi:
                 if status not in RETRIED or attempt == self.retries:
                     raise _unavailable(exc, sheet, self.email, attempt + 1) from exc
                 self._wait(attempt, exc.response.headers.get("Retry-After"))
-            except requests.RequestException as exc:
+            except RefreshError as exc:  # the key was deleted or disabled in the console
+                raise SourceUnavailable("sheets-bad-key", detail=_short(exc)) from exc
+            except (requests.RequestException, TransportError) as exc:
                 if attempt == self.retries:
                     raise SourceUnavailable("sheet-network", detail=_short(exc)) from exc
                 self._wait(attempt, None)
