@@ -8,6 +8,7 @@ spreadsheets in memory); the database, the pipeline and the snapshot bytes are r
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from sync.sources.gsheets_api import SheetsApi, connect
 from sync.sources.gsheets_template import create_template
 from sync.xlsx.reader import read_workbook
 from tests.gsheets_fake import FakeSheets, FakeSpreadsheet, ToFake, running
+from tests.watching import running_watcher, wait_for
 from tests.workbooks import customer_rows
 
 BOT = "salesync-bot@salesync-test.iam.gserviceaccount.com"
@@ -322,3 +324,21 @@ def test_the_command_line_registers_lists_and_reports_a_sheet_it_cannot_read(
     assert code == 0 and "#1" in out and "未配置 Google 服务账号密钥文件" in out and "第 1 次失败" in out
     code, out = run("sheets", "list", "--json")
     assert code == 0 and '"error_code": "sheets-no-key"' in out
+
+
+def test_the_watcher_checks_registered_sheets_on_its_schedule(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
+    """No key file is configured here: the watcher's check records that on the sheet and goes on."""
+    sheet_id = register(app, KEY_A, "rep_a")
+    root = tmp_path / "drive"
+    root.mkdir()
+
+    def recorded() -> bool:
+        with app.transaction() as session:
+            sheet = session.get(OnlineSheet, sheet_id)
+            return sheet is not None and sheet.error_code == "sheets-no-key"
+
+    with running_watcher(app, root) as watcher:
+        wait_for("the watcher to check the online sheet", recorded)
+        assert watcher.observer is not None  # the drive is still watched
