@@ -49,7 +49,9 @@ def add() -> ResponseReturnValue:
         return _page(form, 403)
     try:
         with db.transaction() as s:
-            sheet = sheets.register(s, form["url"], form["username"], form["kind"])
+            sheet = sheets.register(
+                s, form["url"], form["username"], form["kind"], by=accounts.get_account(s, account().username)
+            )
             sheet_id = sheet.id
     except SalesyncError as exc:
         flash(exc.message(lang()) if isinstance(exc, Refused) else str(exc), "error")
@@ -69,7 +71,7 @@ def remove(sheet_id: int) -> ResponseReturnValue:
             abort(404)
         if sheet.account_id not in in_scope:
             abort(404)
-        sheets.unregister(s, sheet_id)
+        sheets.unregister(s, sheet_id, by=accounts.get_account(s, account().username))
     flash(
         tr("在线表格 #{n} 已停止同步", "Online sheet #{n} is no longer synced").format(n=sheet_id), "success"
     )

@@ -17,9 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schema.base import SHANGHAI
-from schema.models import OnlineSheet, Workbook
+from schema.models import Account, OnlineSheet, Workbook
 from sync.core.errors import Refused
 from sync.domain.accounts import get_account
+from sync.domain.worklog import LogWriter
 from sync.kinds import all_kinds
 from sync.sources.base import SourceUnavailable
 
@@ -44,8 +45,11 @@ def parse_key(url: str) -> str:
     raise SheetRefused("sheet-url-invalid", url=text)
 
 
-def register(session: Session, url: str, username: str, kind_id: str) -> OnlineSheet:
-    """Register the sheet at ``url`` as ``kind_id`` entered by ``username``."""
+def register(
+    session: Session, url: str, username: str, kind_id: str, *, by: Account | None = None
+) -> OnlineSheet:
+    """Register the sheet at ``url`` as ``kind_id`` entered by ``username`` (``by``: the admin, or
+    None from the command line); in the work log."""
     key = parse_key(url)
     kinds = all_kinds()
     if kind_id not in kinds:
@@ -68,6 +72,8 @@ def register(session: Session, url: str, username: str, kind_id: str) -> OnlineS
     )
     session.add(sheet)
     session.flush()
+    detail = {"account": username, "kind": kind_id, "url": sheet.url}
+    LogWriter(session, by.id if by else None).append("online_sheet", key, "register", detail=detail)
     return sheet
 
 
@@ -78,10 +84,12 @@ def get(session: Session, sheet_id: int) -> OnlineSheet:
     return sheet
 
 
-def unregister(session: Session, sheet_id: int) -> OnlineSheet:
-    """Stop syncing a sheet; its versions stay."""
+def unregister(session: Session, sheet_id: int, *, by: Account | None = None) -> OnlineSheet:
+    """Stop syncing a sheet; its versions stay. In the work log."""
     sheet = get(session, sheet_id)
-    sheet.active = False
+    if sheet.active:
+        sheet.active = False
+        LogWriter(session, by.id if by else None).append("online_sheet", sheet.sheet_key, "unregister")
     return sheet
 
 

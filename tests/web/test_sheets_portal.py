@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from schema.base import now
-from schema.models import OnlineSheet
+from schema.models import OnlineSheet, WorkLogEntry
 from sync.app import Salesync
 from sync.domain import accounts
 from sync.sources import sheets
@@ -50,6 +50,9 @@ def test_an_admin_registers_a_sheet_and_its_failure_shows_in_the_sync_log(
     with app.transaction() as session:
         sheet = session.scalar(select(OnlineSheet))
         assert sheet is not None and sheet.account.username == "rep_a" and sheet.kind == "customers"
+        logged = session.scalar(select(WorkLogEntry).where(WorkLogEntry.entity == "online_sheet"))
+        assert logged is not None and logged.op == "register" and logged.key == KEY
+        assert logged.account_id == accounts.get_account(session, "sz_admin").id
         sheets.record_failure(
             sheet, SourceUnavailable("sheet-forbidden", sheet=sheet.url, account="bot@x"), now()
         )
