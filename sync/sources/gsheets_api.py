@@ -40,6 +40,8 @@ log = logging.getLogger("salesync.sources.gsheets")
 
 T = TypeVar("T")
 RETRIED = {408, 429, 500, 502, 503, 504}
+#: seconds a call may wait for an answer: the watcher's loop waits with it, so it is kept short
+TIMEOUT = 20.0
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets", "https://www.googleapis.com/auth/drive")
 
 
@@ -49,7 +51,7 @@ class SheetsApi:
 
     client: Any  # gspread.Client
     email: str  # the service account's address: authors share their sheets with it
-    retries: int = 5
+    retries: int = 4
     base_delay: float = 1.0
     sleep: Callable[[float], None] = time.sleep
     waited: list[float] = field(default_factory=list)  # every backoff wait, for the operator's log
@@ -130,7 +132,7 @@ def connect(
     *,
     session: Any = None,
     email: str | None = None,
-    retries: int = 5,
+    retries: int = 4,
     base_delay: float = 1.0,
     sleep: Callable[[float], None] = time.sleep,
 ) -> SheetsApi:
@@ -148,7 +150,7 @@ def connect(
         email = email or credentials.service_account_email
     else:
         client = gspread.Client(auth=None, session=session)  # type: ignore[arg-type]
-    client.set_timeout(60)
+    client.set_timeout(TIMEOUT)
     return SheetsApi(client, email or "", retries=retries, base_delay=base_delay, sleep=sleep)
 
 
