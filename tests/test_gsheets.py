@@ -120,7 +120,7 @@ def test_first_sync_ingests_the_sheet_and_keeps_its_values_as_xlsx(
     assert versions(app) == 1
 
 
-def test_a_changed_cell_writes_only_that_row(
+def test_a_rejected_row_is_marked_back_and_a_changed_cell_writes_only_that_row(
     app: Salesync, people: dict[str, str], fake: FakeSheets, api: SheetsApi
 ) -> None:
     rows = customer_rows(6)
