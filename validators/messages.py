@@ -724,3 +724,52 @@ MESSAGES.update(
         ),
     }
 )
+
+# -- online spreadsheets registered as workbooks (sync/sources) ----------------------------------------------
+
+MESSAGES.update(
+    {
+        "sheet-forbidden": (
+            "在线表格 {sheet} 已不再共享给同步账号（{account}），请重新共享（编辑权限）后等待下次同步",
+            "The online sheet {sheet} is no longer shared with the sync account ({account}); share it again (editor)",
+        ),
+        "sheet-not-found": (
+            "在线表格 {sheet} 不存在或已删除，请检查链接或重新登记",
+            "The online sheet {sheet} does not exist or was deleted; check the link or register it again",
+        ),
+        "sheet-quota": (
+            "在线表格 {sheet} 的接口配额已用尽（重试 {tries} 次仍被限流），稍后自动重试",
+            "The online sheet API quota is exhausted for {sheet} (still limited after {tries} tries); retried later",
+        ),
+        "sheet-network": (
+            "连接在线表格服务失败（{detail}），稍后自动重试",
+            "Could not reach the online sheet service ({detail}); retried later",
+        ),
+        "sheet-api": (
+            "在线表格服务返回错误 {status}（{detail}），稍后自动重试",
+            "The online sheet service answered {status} ({detail}); retried later",
+        ),
+        "sheets-not-installed": (
+            "未安装 Google 表格支持：pip install 'salesync[gsheets]'",
+            "Google Sheets support is not installed: pip install 'salesync[gsheets]'",
+        ),
+        "sheets-no-key": (
+            "未配置 Google 服务账号密钥文件（google_service_account 或 SALESYNC_GOOGLE_SERVICE_ACCOUNT）",
+            "No Google service account key file configured (google_service_account or SALESYNC_GOOGLE_SERVICE_ACCOUNT)",
+        ),
+        "sheets-bad-key": (
+            "Google 服务账号密钥文件无法使用：{detail}",
+            "The Google service account key file cannot be used: {detail}",
+        ),
+        "sheet-url-invalid": (
+            "不是 Google 表格链接：{url}",
+            "Not a Google Sheets link: {url}",
+        ),
+        "sheet-registered": (
+            "此在线表格已登记给 {account}（{kind}）",
+            "This online sheet is already registered to {account} ({kind})",
+        ),
+        "sheet-kind-unknown": ("未知的工作簿类型：{kind}", "Unknown workbook kind: {kind}"),
+        "sheet-unknown": ("没有编号为 {id} 的在线表格", "There is no online sheet #{id}"),
+    }
+)

@@ -12,6 +12,7 @@ from sqlalchemy import Select, func, select
 from schema.models import Account, StoredFile, VersionFinding, WorkbookVersion
 from sync.kinds import all_kinds
 from sync.pipeline.outcome import Verdict
+from sync.sources import sheets
 from sync.watch.status import folder_status
 from web import db
 from web.access import ADMINS, REGION_WIDE
@@ -34,6 +35,18 @@ def _visible(stmt: Select[WorkbookVersion], who: PortalUser) -> Select[WorkbookV
             Account.region_id == who.region_id
         )
     return stmt.where(WorkbookVersion.account_id == who.id)
+
+
+def _sheet_problems(who: PortalUser) -> list[sheets.SheetStatus]:
+    """Registered online sheets the user sees whose last read failed: one line each, above the log
+    (a failed read leaves no version to show)."""
+    ids: set[int] | None = None
+    if not sees_all(who):
+        if who.has(*REGION_WIDE) and who.region_id is not None:
+            ids = set(db.session().scalars(select(Account.id).where(Account.region_id == who.region_id)))
+        else:
+            ids = {who.id}
+    return [r for r in sheets.sheet_status(db.session(), account_ids=ids) if r.active and r.error]
 
 
 def verdict_title(outcome: str) -> str:
@@ -65,6 +78,7 @@ def index() -> ResponseReturnValue:
     )
     return render_template(
         "versions/index.html",
+        sheet_problems=_sheet_problems(who),
         versions=versions,
         total=total,
         page=page,
@@ -127,7 +141,10 @@ def download(version_id: int) -> ResponseReturnValue:
     stored = db.session().get(StoredFile, version.sha256)
     if stored is None:
         abort(404)
-    return xlsx(stored.content, file_name(version.path))
+    name = file_name(version.path)
+    if not name.lower().endswith((".xlsx", ".xlsm")):  # an online sheet's snapshot (gsheets:<id>)
+        name = name.replace(":", "-") + ".xlsx"
+    return xlsx(stored.content, name)
 
 
 @bp.route("/health")

@@ -18,6 +18,7 @@ from schema.models.org import Account, AccountRole, Region
 from schema.models.project import Building, Discount, PaymentPlan, PaymentPlanLine, Project, Room
 from schema.models.reconcile import ReconciliationItem, ReconciliationRun
 from schema.models.service import AreaTrueUp, MoveIn
+from schema.models.sources import OnlineSheet
 
 __all__ = [
     "Account",
@@ -37,6 +38,7 @@ __all__ = [
     "Mortgage",
     "MortgageStatusChange",
     "MoveIn",
+    "OnlineSheet",
     "PaymentPlan",
     "PaymentPlanLine",
     "Project",

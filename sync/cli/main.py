@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "report": ("reports", "report", "系统报表（Excel）。"),
     "collisions": ("customers", "collisions", "撞单：列出、处理。"),
     "customers": ("customers", "customers", "客户：休眠客户与重新分配。"),
+    "sheets": ("sheets", "sheets", "在线表格（Google 表格）：登记、同步、生成模板。"),
 }
 
 

@@ -15,8 +15,10 @@ from sqlalchemy.pool import NullPool
 from schema.db import make_engine
 from sync.app import Salesync
 from sync.cli.common import errors, service
+from sync.cli.sheets import sheet_line
 from sync.core.config import Config
 from sync.domain.folders import sync_folders
+from sync.sources.sheets import sheet_status
 from sync.tools.demo import prepare_demo
 from sync.watch import Watcher, WatchSettings
 from sync.watch.logs import EventLog, configure
@@ -150,6 +152,16 @@ def status(ctx: click.Context, as_json: bool, lang: str | None) -> None:
             click.echo(f"    最近：{last}")
         for e in r.errors:
             click.echo(f"    ✗ {Path(e['file']).name}：{e['message'] or e['code']}")
+    with errors(), app.transaction() as session:
+        online = sheet_status(session)
+    for s in online:  # registered online sheets: the last read, and why the last attempt failed
+        click.echo(sheet_line(s))
+        if s.error:
+            click.echo(
+                f"    ✗ {s.error}（{s.failures}, next {s.next_attempt}）"
+                if en
+                else f"    ✗ {s.error}（第 {s.failures} 次失败，下次 {s.next_attempt}）"
+            )
 
 
 def _start_portal(app: Salesync, host: str, port: int) -> Any:

@@ -31,6 +31,8 @@ class Config:
     audit_key: str | None = None  # the work log's secret; unset: a key file in the data directory
     watch_polling: bool = False  # the watcher polls instead of using native events (network shares)
     watch_poll_interval: float = 1.0  # seconds between the watcher's polls
+    google_service_account: Path | None = None  # the service account's JSON key file (salesync[gsheets])
+    sheets_interval: float = 300.0  # seconds between the watcher's checks of registered online sheets
 
     @classmethod
     def load(
@@ -46,6 +48,10 @@ class Config:
         polling = os.environ.get("SALESYNC_WATCH_POLLING") or file_values.get("watch_polling") or False
         interval = os.environ.get("SALESYNC_WATCH_POLL_INTERVAL") or file_values.get("watch_poll_interval")
         audit_key = os.environ.get("SALESYNC_AUDIT_KEY") or file_values.get("audit_key")
+        google_key = os.environ.get("SALESYNC_GOOGLE_SERVICE_ACCOUNT") or file_values.get(
+            "google_service_account"
+        )
+        sheets_interval = os.environ.get("SALESYNC_SHEETS_INTERVAL") or file_values.get("sheets_interval")
         return cls(
             database_url=str(url),
             data_dir=base,
@@ -54,6 +60,8 @@ class Config:
             watch_polling=str(polling).lower() in ("1", "true", "yes", "on"),
             watch_poll_interval=float(interval or 1.0),
             audit_key=str(audit_key) if audit_key else None,
+            google_service_account=Path(google_key) if google_key else None,
+            sheets_interval=float(sheets_interval or 300.0),
         )
 
     def with_(self, **changes: Any) -> Config:

@@ -1,7 +1,10 @@
 """One saved workbook → one version, applied in one transaction or not at all.
 
-    bytes ─► safety + reader ─► typed frames + findings (validators) ─► sync plan ─► commit
-                                                                                   └► feedback, stamp
+    source ─► bytes ─► safety + reader ─► typed frames + findings (validators) ─► sync plan ─► commit
+                                                                                             └► feedback, stamp
+
+The source (sync.sources.base) is the seam: a file on the drive (sync.pipeline.file_source) or an
+online sheet gives the bytes, the frames and the write-back; nothing here knows which.
 
 The version row, the kept bytes, the findings and every row the plan writes share a transaction.
 Feedback files and the stamp are written after the commit; what salesync writes back is recorded
@@ -29,17 +32,17 @@ from schema.base import SHANGHAI, now
 from schema.models import Account, KnownDigest, StoredFile, VersionFinding, Workbook, WorkbookVersion
 from schema.spec import WorkbookKind
 from sync.core import staging
-from sync.core.errors import FileUnavailable
 from sync.core.rows import INSERT_CHUNK, BulkInsert
 from sync.core.store import Store
 from sync.domain.accounts import get_account
 from sync.domain.lookups import DatabaseLookups
 from sync.pipeline import settled
+from sync.pipeline.file_source import FileSource
 from sync.pipeline.outcome import Outcome, RowStatus, Verdict
 from sync.pipeline.progress import Progress, quiet
-from sync.pipeline.writeback import write_back as do_write_back
 from sync.plans import get_plan
 from sync.plans.context import IngestContext
+from sync.sources.base import Fetched, Source
 from sync.xlsx.reader import RawWorkbook, read_workbook
 from sync.xlsx.stamp import Stamp
 from validators.findings import Finding, FindingRun, Findings, Severity, cached_message
@@ -298,13 +301,13 @@ def _run_batches(run: FindingRun, size: int = INSERT_CHUNK * 4) -> Iterator[pa.R
 def _ingest(
     session: Session,
     account: Account,
-    path: Path,
-    data: bytes,
-    digest: str,
+    source: Source,
+    fetched: Fetched,
     allow_removals: bool,
     hold: tuple[float, int],
     step: Progress = quiet,
 ) -> tuple[Outcome, Pending]:
+    path, data, digest = Path(source.location), fetched.data, fetched.digest
     seen = now()
     _store(session, digest, data)
     version = WorkbookVersion(
@@ -325,7 +328,7 @@ def _ingest(
     if not account.active:
         findings.append(Finding("account-disabled", params={"account": account.username}))
     step("read")
-    raw = read_workbook(data)
+    raw = source.read(fetched)
     findings += raw.findings
     kind = raw.kind
     if kind is not None:
@@ -351,6 +354,9 @@ def _ingest(
     else:
         book = _prepare_book(raw, {e: s.frame[selection.keep[e]] for e, s in raw.sheets.items()})
         outcome.rows_unchanged = selection.skipped
+        outcome.unchanged_rows = {
+            s.spec.name: {int(r) for r in s.frame.index[~selection.keep[e]]} for e, s in raw.sheets.items()
+        }
     findings += _validate(kind, book, DatabaseLookups(session, account.id))
     outcome.rows_total = sum(len(sheet.frame) for sheet in raw.sheets.values())
     bad = _bad_rows(findings)
@@ -448,25 +454,41 @@ def ingest_file(
     ``data``, when given, is the file's content as already read (the watcher hashes a stable file
     once and ingests exactly those bytes); otherwise the file is read here.
     """
-    path = path.resolve()
-    if data is None:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise FileUnavailable(f"{path}（{exc.strerror}）") from exc
-    digest = sha256(data)
+    source = FileSource(path.resolve(), data)
+    return ingest_source(
+        app, source, username, allow_removals=allow_removals, write_back=write_back, progress=progress
+    )
+
+
+def ingest_source(
+    app: Store,
+    source: Source,
+    username: str,
+    *,
+    allow_removals: bool = False,
+    write_back: bool = True,
+    progress: Progress | None = None,
+    fetched: Fetched | None = None,
+) -> Outcome:
+    """Ingest what ``source`` holds now as ``username`` (``fetched``: already fetched by the caller).
+
+    Content seen before (its digest a version's, or what salesync wrote back) is unchanged; else one
+    version in one transaction, then the source's write-back.
+    """
+    if fetched is None:
+        fetched = source.fetch()
+    path = Path(source.location)
     hold = (app.config.removal_hold_ratio, app.config.removal_hold_minimum)
     with app.transaction() as session:
         account = get_account(session, username)
-        previous = _previous(session, digest, account)
+        previous = _previous(session, fetched.digest, account)
         if previous is not None:
-            return _unchanged(path, account, digest, previous)
+            return _unchanged(path, account, fetched.digest, previous)
         step = progress or quiet
-        outcome, pending = _ingest(session, account, path, data, digest, allow_removals, hold, step)
+        outcome, pending = _ingest(session, account, source, fetched, allow_removals, hold, step)
         step("commit")
     log.info("ingested %s as %s: %s", path, username, outcome.verdict.value)
     if write_back:
         step("feedback")
-
-        do_write_back(app, path, data, outcome, pending.stamp, annotate=pending.annotate)
+        source.write_back(app, fetched, outcome, pending.stamp, annotate=pending.annotate)
     return outcome

@@ -59,6 +59,7 @@ class Outcome:
     rows_rejected: int = 0
     rows_written: int = 0
     rows_unchanged: int = 0  # rows as the author last saw them accepted: not looked at again
+    unchanged_rows: dict[str, set[int]] = field(default_factory=dict)  # those rows, by sheet name
     change_set_id: int | None = None
     reconciliation_run_id: int | None = None
     findings: Findings = field(default_factory=Findings)

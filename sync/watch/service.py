@@ -28,6 +28,7 @@ from watchdog.observers.api import BaseObserver
 
 from schema.models import JobState
 from sync.app import Salesync
+from sync.pipeline.sheet_sync import default_connect, sync_sheets
 from sync.watch import queue, worker
 from sync.watch.logs import EventLog
 from sync.watch.observer import is_running, kind_of, start_observer
@@ -108,7 +109,7 @@ class Watcher:
     # -- the loop --------------------------------------------------------------------------------------
 
     def _loop(self) -> None:
-        next_rescan = 0.0
+        next_rescan = next_sheets = 0.0
         while not self._stop.is_set():
             self._connect()
             self._ensure_observer()
@@ -120,8 +121,21 @@ class Watcher:
             for item in self.stabilizer.tick():
                 self.backlog[item.path] = item
             claimed_any = self._database_work()
+            if self._db_ready and self.app.config.sheets_interval > 0 and time.monotonic() >= next_sheets:
+                next_sheets = time.monotonic() + self.app.config.sheets_interval
+                self._online_sheets()
             if self.settings.once and self._idle(claimed_any):
                 break
+
+    def _online_sheets(self) -> None:
+        """The registered online sheets that are due (sync.pipeline.sheet_sync): a sheet that cannot
+        be read is recorded on its registration and backed off there; it never stops the watcher."""
+        try:
+            sync_sheets(self.app, default_connect(self.app))
+        except DBAPIError as exc:
+            self._pause(exc)
+        except Exception:
+            logging.getLogger("salesync.watch").exception("online sheets")
 
     def _idle(self, claimed_any: bool) -> bool:
         return (
