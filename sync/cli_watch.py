@@ -131,22 +131,59 @@ def folders_sync(ctx: click.Context, root: Path | None) -> None:
     )
 
 
+def _echo_queue(q: Any, en: bool) -> None:
+    """The queue and the drive in two lines."""
+    oldest = ""
+    if q.oldest:
+        oldest = (
+            f", oldest {q.oldest} ({q.oldest_age_seconds} s)"
+            if en
+            else f"，最早 {q.oldest}（已等 {q.oldest_age_seconds} 秒）"
+        )
+    fs = q.drive_fstype or ("unknown" if en else "未知")
+    if en:
+        click.echo(
+            f"queue: {q.depth} waiting ({q.running} running, {q.retrying} retrying){oldest}; "
+            f"{q.quarantined} quarantined"
+        )
+        kind = "network file system: polled" if q.drive_network else "local file system"
+        click.echo(
+            f"drive: {q.drive_root} ({fs}, {kind}{', polling' if q.polling and not q.drive_network else ''})"
+        )
+    else:
+        click.echo(
+            f"队列：待处理 {q.depth}（处理中 {q.running}，重试中 {q.retrying}）{oldest}；已隔离 {q.quarantined}"
+        )
+        kind = "网络文件系统：自动轮询" if q.drive_network else "本地文件系统"
+        click.echo(
+            f"共享盘：{q.drive_root}（{fs}，{kind}{'，轮询' if q.polling and not q.drive_network else ''}）"
+        )
+
+
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
+@click.option(
+    "--queue", "queue_only", is_flag=True, help="只看任务队列与共享盘（深度、最早任务、重试、隔离）。"
+)
 @click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="输出语言。")
 @click.pass_context
-def status(ctx: click.Context, as_json: bool, lang: str | None) -> None:
-    """每个个人文件夹：最近版本及结果、待处理文件数、错误。"""
+def status(ctx: click.Context, as_json: bool, queue_only: bool, lang: str | None) -> None:
+    """任务队列与共享盘，及每个个人文件夹：最近版本及结果、待处理文件数、错误。"""
     from sync.cli import _errors
-    from sync.watch.status import folder_status
+    from sync.watch.status import folder_status, queue_status
 
     app = _service(ctx)
     en = (lang or app.config.lang) == "en"
     with _errors():
         app.require_initialised()
-        rows = folder_status(app)
+        q = queue_status(app)
+        rows = [] if queue_only else folder_status(app)
     if as_json:
-        click.echo(json.dumps([r.as_dict() for r in rows], ensure_ascii=False, indent=2))
+        out: Any = q.as_dict() if queue_only else [r.as_dict() for r in rows]
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    _echo_queue(q, en)
+    if queue_only:
         return
     for r in rows:
         who = f"{r.account}（{r.name}）" if r.account else ("(no account)" if en else "（未对应账号）")
@@ -161,7 +198,9 @@ def status(ctx: click.Context, as_json: bool, lang: str | None) -> None:
             click.echo(f"{r.folder:<20} {who}  待处理 {r.pending}  错误 {len(r.errors)}")
             click.echo(f"    最近：{last}")
         for e in r.errors:
-            click.echo(f"    ✗ {Path(e['file']).name}：{e['message'] or e['code']}")
+            mark = "↻" if e["state"] == "pending" else "✗"
+            again = (" (will be retried)" if en else "（将自动重试）") if e["state"] == "pending" else ""
+            click.echo(f"    {mark} {Path(e['file']).name}：{e['message'] or e['code']}{again}")
 
 
 def _start_portal(app: Salesync, host: str, port: int) -> Any:

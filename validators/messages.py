@@ -273,6 +273,10 @@ MESSAGES.update(
             "Processing this file failed {attempts} times ({detail}); it is set aside and not synced: "
             "check the file and save it again, or ask the administrator",
         ),
+        "watch-set-aside": (
+            "已隔离 {file}：处理 {attempts} 次失败（{detail}），不再重试，直到文件再次保存",
+            "Set aside {file}: processing failed {attempts} times ({detail}); not retried until it is saved again",
+        ),
         "watch-retrying": (
             "处理 {file} 失败（第 {attempt}/{limit} 次：{detail}），{delay} 秒后重试",
             "Processing {file} failed (attempt {attempt} of {limit}: {detail}); retrying in {delay} s",

@@ -484,7 +484,7 @@ class Watcher:
         if job.site in (None, self.site):
             worker.tell_author(self.app, job, finding)
         self.log(
-            "watch-quarantined",
+            "watch-set-aside",
             level=logging.ERROR,
             file=job.path,
             folder=job.folder,
