@@ -19,7 +19,9 @@ its errno, ``db`` for a database error, ``salesync`` for salesync's own operatio
 
 from __future__ import annotations
 
+import errno
 import importlib
+import json
 import multiprocessing
 import os
 import threading
@@ -27,8 +29,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
+
+from schema.db import make_engine
+from sync.app import Salesync
+from sync.config import Config
 from sync.errors import SalesyncError
 
 DEFAULT_MEMORY_MB = 4096
@@ -248,3 +257,45 @@ def close_shared() -> None:
         _shared.clear()
     for worker in workers:
         worker.close()
+
+
+# -- inside the worker process --------------------------------------------------------------------
+
+_services: dict[Config, Salesync] = {}
+
+
+def service_for(config: Config) -> Salesync:
+    """The worker process's service for ``config``, made once and kept for its life; without a
+    connection pool, so that nothing stays connected between calls."""
+    if config not in _services:
+        _services[config] = Salesync(config, make_engine(config.database_url, poolclass=NullPool))
+    return _services[config]
+
+
+FAULTS_ENV = "SALESYNC_WORKER_FAULTS"
+
+
+def inject_fault(name: str) -> None:
+    """Test hook for the faults a worker must survive. When ``SALESYNC_WORKER_FAULTS`` names a JSON
+    file ``{file name: fault}``, work on a file of that name meets the fault: ``exit`` (the process
+    dies), ``memory`` (an allocation beyond the worker's memory cap), ``enospc``, ``eacces`` or ``db``.
+    The file is read on every call, so a test can take the fault away. Unset (production): nothing."""
+    faults_file = os.environ.get(FAULTS_ENV)
+    if not faults_file:
+        return
+    try:
+        faults = json.loads(Path(faults_file).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    fault = faults.get(name)
+    if fault == "exit":
+        os._exit(134)
+    if fault == "memory":
+        hog = bytearray(64 * 1024**3)  # beyond any worker memory cap
+        del hog
+    if fault == "enospc":
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), name)
+    if fault == "eacces":
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), name)
+    if fault == "db":
+        raise OperationalError("INSERT INTO workbook_version …", None, Exception("disk I/O error"))

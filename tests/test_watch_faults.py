@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from sync.app import Salesync
 from sync.cli import main
 from sync.feedback import result_path
+from sync.isolated import FAULTS_ENV
 from sync.watch.queue import carried
-from sync.watch.worker import FAULTS_ENV
 from tests.watching import jobs, running_watcher, settled, sha, version_of, wait_for
 from tests.workbooks import customer_rows, fill_template
 

@@ -16,26 +16,22 @@ process runs (``sync.isolated``): the same ``process`` with its own engine, its 
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
-import json
 import logging
-import os
 from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.pool import NullPool
+from sqlalchemy.exc import DBAPIError
 
 from schema.base import SHANGHAI
-from schema.db import make_engine
 from schema.kinds import all_kinds
 from schema.models import Account, JobState, KnownDigest, StoredFile, WatchJob, Workbook, WorkbookVersion
 from sync.app import Salesync
 from sync.config import Config
 from sync.feedback import is_open, replace_atomically, write_result_workbook
+from sync.isolated import inject_fault, service_for
 from sync.outcome import Outcome, Verdict
 from sync.reader import peek
 from sync.stamp import Stamp
@@ -253,26 +249,12 @@ class CollectingLog(EventLog):
         self.events.append((event, level, fields))
 
 
-_services: dict[Config, Salesync] = {}
-
-
-def _service(config: Config) -> Salesync:
-    """One service per configuration for the life of the worker process (SQLite without a pool,
-    as the watcher's own)."""
-    if config not in _services:
-        engine = None
-        if config.database_url.startswith("sqlite"):
-            engine = make_engine(config.database_url, poolclass=NullPool)
-        _services[config] = Salesync(config, engine)
-    return _services[config]
-
-
 def run_job(
     config: Config, job: queue.Claimed, site: str | None, lang: str
 ) -> list[tuple[str, int, dict[str, Any]]]:
     """``process`` in the isolated worker process; the log events it made."""
-    inject_fault(job)
-    app = _service(config)
+    inject_fault(Path(job.path).name)
+    app = service_for(config)
     log = CollectingLog(lang)
     try:
         process(app, log, job, site)
@@ -280,35 +262,6 @@ def run_job(
         app.engine.dispose()  # a fresh connection for the next job
         raise
     return log.events
-
-
-FAULTS_ENV = "SALESYNC_WORKER_FAULTS"
-
-
-def inject_fault(job: queue.Claimed) -> None:
-    """Test hook for the faults the queue must survive. When ``SALESYNC_WORKER_FAULTS`` names a JSON
-    file ``{file name: fault}``, a job of that file name meets the fault: ``exit`` (the process dies),
-    ``memory`` (an allocation beyond the worker's memory cap), ``enospc``, ``eacces`` or ``db``. The
-    file is read at every job, so a test can take the fault away. Unset in production: no effect."""
-    faults_file = os.environ.get(FAULTS_ENV)
-    if not faults_file:
-        return
-    try:
-        faults = json.loads(Path(faults_file).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return
-    fault = faults.get(Path(job.path).name)
-    if fault == "exit":
-        os._exit(134)
-    if fault == "memory":
-        hog = bytearray(64 * 1024**3)  # beyond any worker memory cap
-        del hog
-    if fault == "enospc":
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), job.path)
-    if fault == "eacces":
-        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), job.path)
-    if fault == "db":
-        raise OperationalError("INSERT INTO workbook_version …", None, Exception("disk I/O error"))
 
 
 def run_here(
