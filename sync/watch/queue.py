@@ -289,7 +289,7 @@ def take_over(app: Salesync, me: str, lease: timedelta = LEASE) -> int:
             session.execute(
                 update(WatchJob)
                 .where(WatchJob.id.in_(dead), WatchJob.state == JobState.RUNNING.value)
-                .values(state=JobState.PENDING.value)
+                .values(state=JobState.PENDING.value, claimed_by=None, heartbeat_at=None)
             )
         return len(dead)
 

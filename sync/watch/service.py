@@ -101,6 +101,7 @@ class Watcher:
         self._idle_delay = self.settings.tick
         self._next_prune = 0.0
         self._listening = False
+        self.notified = 0  # NOTIFYs heard (PostgreSQL)
         self._network_said = False
         s = self.settings
         self.isolated = IsolatedWorker(Limits(s.memory_mb, s.job_timeout)) if s.isolated else None
@@ -145,6 +146,7 @@ class Watcher:
                     self._listening = True
                     while not self._stop.is_set():
                         for _note in conn.notifies(timeout=0.5, stop_after=1):
+                            self.notified += 1
                             self._wake.set()
             except psycopg.Error:
                 pass
