@@ -287,3 +287,47 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
         sys.stdout.flush()
         with contextlib.suppress(KeyboardInterrupt):
             portal.serve_forever()
+
+
+def _echo_counts(counts: dict[str, int], en: bool) -> None:
+    shown = ("account", "workbook_version", "stored_file", "work_log", "customer", "watch_job")
+    parts = [f"{name} {counts[name]}" for name in shown if name in counts]
+    click.echo(("rows: " if en else "行数：") + ", ".join(parts))
+
+
+@click.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def backup(ctx: click.Context, path: Path) -> None:
+    """把整个数据库备份到 PATH（SQLite：在线备份，监视与门户可照常运行；PostgreSQL：pg_dump）。
+    工作日志密钥（数据目录下的 audit.key 或配置的 audit_key）不在数据库中，请另行备份。"""
+    from sync.backup import backup as do_backup
+    from sync.cli import _errors
+
+    app = _service(ctx)
+    en = app.config.lang == "en"
+    with _errors():
+        app.require_initialised()
+        done = do_backup(app, path)
+    click.echo(
+        f"backed up to {done.path} ({done.method})" if en else f"已备份到 {done.path}（{done.method}）"
+    )
+    _echo_counts(done.counts, en)
+
+
+@click.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def restore(ctx: click.Context, path: Path) -> None:
+    """把备份 PATH 恢复到一个新的空数据库（--db 指定），并升级到当前版本；之后可运行 salesync audit verify。"""
+    from sync.backup import restore as do_restore
+    from sync.cli import _errors
+
+    app = _service(ctx)
+    en = app.config.lang == "en"
+    with _errors():
+        done = do_restore(app, path)
+    click.echo(
+        f"restored from {done.path} ({done.method})" if en else f"已从 {done.path} 恢复（{done.method}）"
+    )
+    _echo_counts(done.counts, en)
