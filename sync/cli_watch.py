@@ -41,10 +41,16 @@ def _watch_service(ctx: click.Context) -> Salesync:
     return app
 
 
-def _settings(**options: Any) -> Any:
+def _settings(config: Config, **options: Any) -> Any:
+    """The watcher's settings: the configuration's, then the command line's."""
     from sync.watch import WatchSettings
 
-    return WatchSettings(**{k: v for k, v in options.items() if v is not None})
+    configured: dict[str, Any] = {
+        "max_failures": config.watch_max_failures,
+        "memory_mb": config.worker_memory_mb or None,
+        "keep_jobs_days": config.watch_keep_jobs_days,
+    }
+    return WatchSettings(**configured, **{k: v for k, v in options.items() if v is not None})
 
 
 def _run_watcher(app: Salesync, root: Path, settings: Any, *, json_logs: bool, lang: str | None) -> None:
@@ -91,6 +97,7 @@ def watch(
     with _errors(), contextlib.suppress(DBAPIError):  # the database is away: the watcher starts paused
         app.require_initialised()
     settings = _settings(
+        app.config,
         polling=app.config.watch_polling if polling is None else polling,
         poll_interval=poll_interval or app.config.watch_poll_interval,
         settle=settle,
@@ -261,7 +268,7 @@ def up(
     click.echo(f"把工作簿保存到 {root}/<地区>/<账号>/ 即自动同步；salesync status 查看状态；Ctrl-C 退出。")
     sys.stdout.flush()
     portal = None if no_portal else _start_portal(app, host, port)
-    settings = _settings(polling=app.config.watch_polling if polling is None else polling)
+    settings = _settings(app.config, polling=app.config.watch_polling if polling is None else polling)
     try:
         _run_watcher(app, root, settings, json_logs=json_logs, lang=None)
     finally:

@@ -31,6 +31,9 @@ class Config:
     audit_key: str | None = None  # the work log's secret; unset: a key file in the data directory
     watch_polling: bool = False  # the watcher polls instead of using native events (network shares)
     watch_poll_interval: float = 1.0  # seconds between the watcher's polls
+    watch_max_failures: int = 3  # crashes of a job's worker (or unexpected errors) before quarantine
+    worker_memory_mb: int = 4096  # address-space cap of the process that reads a file (0: none)
+    watch_keep_jobs_days: float = 30.0  # finished watcher jobs older than this are deleted
 
     @classmethod
     def load(
@@ -46,6 +49,16 @@ class Config:
         polling = os.environ.get("SALESYNC_WATCH_POLLING") or file_values.get("watch_polling") or False
         interval = os.environ.get("SALESYNC_WATCH_POLL_INTERVAL") or file_values.get("watch_poll_interval")
         audit_key = os.environ.get("SALESYNC_AUDIT_KEY") or file_values.get("audit_key")
+
+        def number(key: str, default: float) -> float:
+            raw = os.environ.get(f"SALESYNC_{key.upper()}") or file_values.get(key)
+            if raw is None or raw == "":
+                return default
+            try:
+                return float(raw)
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"配置项 {key} 应为数字（当前为 {raw!r}）") from exc
+
         return cls(
             database_url=str(url),
             data_dir=base,
@@ -54,6 +67,9 @@ class Config:
             watch_polling=str(polling).lower() in ("1", "true", "yes", "on"),
             watch_poll_interval=float(interval or 1.0),
             audit_key=str(audit_key) if audit_key else None,
+            watch_max_failures=max(1, int(number("watch_max_failures", 3))),
+            worker_memory_mb=int(number("worker_memory_mb", 4096)),
+            watch_keep_jobs_days=number("watch_keep_jobs_days", 30.0),
         )
 
     def with_(self, **changes: Any) -> Config:
