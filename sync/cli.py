@@ -345,9 +345,18 @@ def demo(ctx: click.Context, drive: Path | None) -> None:
         _print_outcome(outcome, app.config.lang)
 
 
-from sync.cli_watch import backup, folders, restore, serve, status, up, watch  # noqa: E402  (they use the helpers above)
+from sync.cli_watch import (  # noqa: E402  (they use the helpers above)
+    backup,
+    files,
+    folders,
+    restore,
+    serve,
+    status,
+    up,
+    watch,
+)
 
-for _command in (watch, folders, status, up, serve, backup, restore):
+for _command in (watch, folders, status, up, serve, backup, restore, files):
     main.add_command(_command)
 
 from sync.cli_sign import audit, changes  # noqa: E402  (signed changes and the work log)

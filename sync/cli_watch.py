@@ -338,3 +338,50 @@ def restore(ctx: click.Context, path: Path) -> None:
         f"restored from {done.path} ({done.method})" if en else f"已从 {done.path} 恢复（{done.method}）"
     )
     _echo_counts(done.counts, en)
+
+
+@click.group()
+def files() -> None:
+    """保存的工作簿文件（每个版本的原始字节）。"""
+
+
+@files.command("compact")
+@click.option(
+    "--older-than", type=float, default=None, help="清除多少天前的旧版本内容（默认看配置 kept_files_days）。"
+)
+@click.option("--dry-run", is_flag=True, help="只列出将被清除的文件，不做改动。")
+@click.pass_context
+def files_compact(ctx: click.Context, older_than: float | None, dry_run: bool) -> None:
+    """按保留策略清除旧版本的原始字节（不含各工作簿的已接收版本与最新版本、对账所用文件）；
+    每个被清除文件的摘要、大小与版本记入工作日志。默认（未配置）全部保留。"""
+    from datetime import timedelta
+
+    from sync import kept_files
+    from sync.cli import _errors
+
+    app = _service(ctx)
+    en = app.config.lang == "en"
+    days = older_than if older_than is not None else app.config.kept_files_days
+    if not days:
+        click.echo(
+            "kept_files_days is not set: every version's bytes are kept"
+            if en
+            else "未配置 kept_files_days：保留所有版本的文件"
+        )
+        return
+    with _errors():
+        app.require_initialised()
+        if dry_run:
+            digests = kept_files.candidates(app, timedelta(days=days))
+            for digest in digests:
+                click.echo(digest)
+            click.echo(
+                f"{len(digests)} files would be compacted" if en else f"将清除 {len(digests)} 个文件的内容"
+            )
+            return
+        done = kept_files.compact(app, timedelta(days=days))
+    click.echo(
+        f"compacted {done.files} files ({done.bytes} bytes); their digests are in the work log"
+        if en
+        else f"已清除 {done.files} 个文件的内容（{done.bytes} 字节），摘要已记入工作日志"
+    )

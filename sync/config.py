@@ -34,6 +34,7 @@ class Config:
     watch_max_failures: int = 3  # crashes of a job's worker (or unexpected errors) before quarantine
     worker_memory_mb: int = 4096  # address-space cap of the process that reads a file (0: none)
     watch_keep_jobs_days: float = 30.0  # finished watcher jobs older than this are deleted
+    kept_files_days: float | None = None  # drop old versions' bytes after this (None: keep everything)
 
     @classmethod
     def load(
@@ -70,6 +71,7 @@ class Config:
             watch_max_failures=max(1, int(number("watch_max_failures", 3))),
             worker_memory_mb=int(number("worker_memory_mb", 4096)),
             watch_keep_jobs_days=number("watch_keep_jobs_days", 30.0),
+            kept_files_days=number("kept_files_days", 0.0) or None,
         )
 
     def with_(self, **changes: Any) -> Config:

@@ -289,6 +289,11 @@ MESSAGES.update(
             "共享盘 {root} 位于网络文件系统（{fstype}，{source}），改为轮询，每 {interval} 秒一次",
             "The drive {root} is on a network file system ({fstype}, {source}); polling every {interval} s",
         ),
+        "watch-compacted": (
+            "按保留策略清除了 {count} 个旧版本文件的内容（{size} 字节；摘要已记入工作日志）",
+            "Dropped the bytes of {count} old versions under the retention policy ({size} bytes; "
+            "their digests are in the work log)",
+        ),
         "watch-pruned": ("已清理 {count} 个过期的已完成任务", "Deleted {count} old finished jobs"),
         "folders-created": ("已建立个人文件夹 {folder}", "Created the personal folder {folder}"),
         "folders-template": ("已放入空白模板 {file}", "Put the blank template {file}"),

@@ -125,7 +125,7 @@ def download(version_id: int) -> ResponseReturnValue:
     """The version's bytes exactly as they were saved (kept, content-addressed)."""
     version = _version(version_id)
     stored = db.session().get(StoredFile, version.sha256)
-    if stored is None:
+    if stored is None or not stored.content:  # empty: compacted by the retention policy
         abort(404)
     return xlsx(stored.content, file_name(version.path))
 

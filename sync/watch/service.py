@@ -38,6 +38,7 @@ from sqlalchemy.exc import DBAPIError
 from watchdog.observers.api import BaseObserver
 
 from schema.models import JobState
+from sync import kept_files
 from sync.app import Salesync
 from sync.isolated import IsolatedFailure, IsolatedWorker, Limits, WorkerCrashed
 from sync.watch import queue, worker
@@ -368,6 +369,10 @@ class Watcher:
                 pruned = queue.prune(self.app, timedelta(days=self.settings.keep_jobs_days))
                 if pruned:
                     self.log("watch-pruned", level=logging.DEBUG, count=pruned)
+                if self.app.config.kept_files_days:
+                    compacted = kept_files.compact(self.app, timedelta(days=self.app.config.kept_files_days))
+                    if compacted.files:
+                        self.log("watch-compacted", count=compacted.files, size=compacted.bytes)
         except DBAPIError as exc:
             self._pause(exc)
         return claimed_any
