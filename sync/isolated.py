@@ -19,11 +19,13 @@ its errno, ``db`` for a database error, ``salesync`` for salesync's own operatio
 
 from __future__ import annotations
 
+import atexit
 import errno
 import importlib
 import json
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -102,7 +104,13 @@ def _failure(exc: BaseException) -> tuple[str, str, int | None, str]:
 
 
 def _child_main(conn: Connection, memory_mb: int | None, preload: tuple[str, ...]) -> None:
-    """The child's loop: one (target, args) in, one ("ok", value) or ("fail", …) out, until EOF."""
+    """The child's loop: one (target, args) in, one ("ok", value) or ("fail", …) out, until EOF.
+
+    Ctrl-C and SIGTERM reach the whole process group (a terminal, systemd's stop): the child ignores
+    them and finishes its call; its parent decides when it stops (EOF or ``None``), and a parent that
+    dies closes the pipe."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
     limit_memory(memory_mb)
     for module in preload:
         importlib.import_module(module)
@@ -223,8 +231,6 @@ def _exit_reason(code: int | None) -> str:
     if code is None:
         return "no exit code"
     if code < 0:
-        import signal
-
         try:
             return f"killed by {signal.Signals(-code).name}"
         except ValueError:
@@ -247,6 +253,8 @@ def run_isolated(target: str, *args: Any, limits: Limits | None = None, pool: st
     with _shared_lock:
         worker = _shared.get(pool)
         if worker is None:
+            if not _shared:
+                atexit.register(close_shared)  # before multiprocessing's own exit hook joins it
             worker = _shared[pool] = IsolatedWorker(limits)
     return worker.call(target, *args)
 
