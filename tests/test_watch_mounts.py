@@ -1,9 +1,18 @@
 """Network drives are polled without being asked: the mount of the drive root is found in
 mountinfo (sample texts here; this machine's own for a local path), and a watcher whose root is on
-a network file system starts the polling observer and still picks up every save."""
+a network file system starts the polling observer and still picks up every save.
+
+The last test runs on a real network mount when one is given (skipped otherwise), e.g. sshfs to an
+sshd on localhost: ``sshfs -p 2222 root@127.0.0.1:/srv/backing /mnt/share``, then
+``SALESYNC_TEST_NETWORK_MOUNT=/mnt/share SALESYNC_TEST_NETWORK_BACKING=/srv/backing``. Saves written
+into the backing folder are invisible to inotify on the mount (as a save on the file server is on a
+CIFS mount): with native events alone that test fails."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -79,3 +88,34 @@ def test_a_watcher_on_a_network_drive_polls_and_picks_up_saves(
         (home / "客户登记.xlsx").write_bytes(data)
         wait_for("the save on the share", lambda: version_of(app, sha(data)))
         settled(app, watcher)
+
+
+NETWORK_MOUNT = os.environ.get("SALESYNC_TEST_NETWORK_MOUNT")  # e.g. an sshfs, NFS or CIFS mount point
+NETWORK_BACKING = os.environ.get("SALESYNC_TEST_NETWORK_BACKING")  # the same folder on the "server"
+
+
+@pytest.mark.skipif(
+    not (NETWORK_MOUNT and NETWORK_BACKING),
+    reason="needs a real network mount: SALESYNC_TEST_NETWORK_MOUNT and SALESYNC_TEST_NETWORK_BACKING",
+)
+def test_a_save_made_on_the_server_side_of_a_real_network_mount_is_picked_up(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
+    """Saves are written into the share's backing folder, as on the file server or another client:
+    native events on the mount never see them; the watcher finds the network file system and polls."""
+    assert NETWORK_MOUNT and NETWORK_BACKING
+    name = f"drive-{uuid.uuid4().hex[:8]}"
+    server_side, root = Path(NETWORK_BACKING) / name, Path(NETWORK_MOUNT) / name
+    (server_side / "SZ" / "rep_a").mkdir(parents=True)
+    try:
+        wait_for("the folder through the mount", lambda: (root / "SZ" / "rep_a").is_dir())
+        mount = on_network(root)
+        assert mount is not None, drive_mount(root)
+        data = fill_template("customers", customer_rows(2), tmp_path / "build" / "a.xlsx").read_bytes()
+        with running_watcher(app, root, rescan=3600.0, isolated=False) as watcher:
+            assert watcher.observer_kind == "polling"  # no --polling, no configuration
+            (server_side / "SZ" / "rep_a" / "客户登记.xlsx").write_bytes(data)
+            wait_for("the save made on the server", lambda: version_of(app, sha(data)))
+            settled(app, watcher)
+    finally:
+        shutil.rmtree(server_side, ignore_errors=True)
