@@ -7,18 +7,26 @@ refused by the worker's address-space cap."""
 
 from __future__ import annotations
 
+import errno
 import json
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
+from schema.models import WatchJob
+from sync import accounts
 from sync.app import Salesync
 from sync.cli import main
+from sync.config import Config
 from sync.feedback import result_path
 from sync.isolated import FAULTS_ENV
 from sync.watch.queue import carried
-from tests.watching import jobs, running_watcher, settled, sha, version_of, wait_for
+from tests.conftest import PG_URL
+from tests.watching import jobs, running_watcher, settled, sha, version_of, versions, wait_for
 from tests.workbooks import customer_rows, fill_template
 
 QUICK_RETRY = {"backoff": 0.1, "backoff_max": 0.5, "max_failures": 3}
@@ -41,11 +49,11 @@ def set_faults(path: Path, faults: dict[str, str]) -> None:
     path.write_text(json.dumps(faults, ensure_ascii=False), encoding="utf-8")
 
 
-def job_of(app: Salesync, name: str) -> object | None:
+def job_of(app: Salesync, name: str) -> WatchJob | None:
     return next((j for j in jobs(app) if Path(j.path).name == name), None)
 
 
-def status_json(app: Salesync, *extra: str) -> object:
+def status_json(app: Salesync, *extra: str) -> Any:
     url = app.engine.url.render_as_string(hide_password=False)
     result = CliRunner().invoke(main, ["--db", url, "status", "--json", *extra])
     assert result.exit_code == 0, result.output
@@ -80,16 +88,17 @@ def test_a_file_that_kills_its_worker_is_quarantined_and_the_rest_flows(
         assert watcher.isolated is not None and watcher.isolated.started >= 2  # replaced after crashes
     assert version_of(app, sha(poison)) is None and version_of(app, sha(hog)) is None
     crashed, hogged = job_of(app, "毒.xlsx"), job_of(app, "大.xlsx")
-    assert (crashed.failures, crashed.code) == (3, "watch-quarantined")  # type: ignore[attr-defined]
-    assert carried(app, crashed.id) is None  # type: ignore[attr-defined]  # its bytes are not kept twice
-    assert "3" in crashed.detail and "exit code 134" in crashed.detail  # type: ignore[attr-defined]
-    assert "out of memory" in hogged.detail  # type: ignore[attr-defined]
+    assert crashed is not None and hogged is not None and crashed.detail and hogged.detail
+    assert (crashed.failures, crashed.code) == (3, "watch-quarantined")
+    assert carried(app, crashed.id) is None  # its bytes are not kept twice
+    assert "3" in crashed.detail and "exit code 134" in crashed.detail
+    assert "out of memory" in hogged.detail
     assert result_path(rep_a / "毒.xlsx").exists()  # the author is told, beside the file
-    folders = {row["folder"]: row for row in status_json(app)}  # type: ignore[union-attr]
+    folders = {row["folder"]: row for row in status_json(app)}
     quarantined = {Path(e["file"]).name: e["state"] for e in folders["SZ/rep_a"]["errors"]}
     assert quarantined == {"毒.xlsx": "quarantined", "大.xlsx": "quarantined"}
     queue = status_json(app, "--queue")
-    assert (queue["depth"], queue["quarantined"]) == (0, 2)  # type: ignore[index]
+    assert (queue["depth"], queue["quarantined"]) == (0, 2)
 
 
 def test_disk_full_permission_and_database_errors_wait_and_then_finish(
@@ -105,19 +114,84 @@ def test_disk_full_permission_and_database_errors_wait_and_then_finish(
     with running_watcher(app, app.config.drive_root, **QUICK_RETRY) as watcher:
         wait_for(
             "each fault to be met at least four times (more than the quarantine limit)",
-            lambda: all((j := job_of(app, n)) is not None and j.attempts >= 4 for n in names),  # type: ignore[attr-defined]
+            lambda: all((j := job_of(app, n)) is not None and j.attempts >= 4 for n in names),
         )
         waiting = {Path(j.path).name: (j.state, j.code) for j in jobs(app)}
         assert all(waiting[n] in (("pending", "watch-fault"), ("running", "watch-fault")) for n in names), (
             waiting
         )
         queue = status_json(app, "--queue")
-        assert queue["depth"] == 3 and queue["oldest"] is not None  # type: ignore[index]
-        rows = {row["folder"]: row for row in status_json(app)}  # type: ignore[union-attr]
+        assert queue["depth"] == 3 and queue["oldest"] is not None
+        rows = {row["folder"]: row for row in status_json(app)}
         lines = " ".join(e["message"] for e in rows["SZ/rep_a"]["errors"])
         assert "No space left on device" in lines and "Permission denied" in lines and "disk I/O" in lines
         set_faults(faults, {})  # space returns, the permission is granted, the database recovers
-        for name, data in saved.items():
-            wait_for(f"{name} ingested", lambda data=data: version_of(app, sha(data)))
+        digests = {sha(data) for data in saved.values()}
+        wait_for("every file ingested", lambda: digests <= {v.sha256 for v in versions(app)})
         settled(app, watcher)
     assert {Path(j.path).name: (j.state, j.failures) for j in jobs(app)} == {n: ("done", 0) for n in names}
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 16 MB file system (tmpfs; needs root), unmounted at the end."""
+    if PG_URL:
+        pytest.skip("the database on a small disk is SQLite's case")
+    mount_point = tmp_path / "small"
+    mount_point.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount_point)],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small file system here: {done.stderr.decode().strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def fill(disk: Path) -> Path:
+    """Fill the disk to the last byte; the filler file, to delete when space should return."""
+    filler = disk / "filler"
+    with filler.open("wb") as fh:
+        try:
+            while True:
+                fh.write(b"\0" * 65536)
+                fh.flush()
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC
+    return filler
+
+
+def test_a_database_on_a_full_disk_loses_no_save(tmp_path: Path, small_disk: Path) -> None:
+    config = Config(
+        database_url=f"sqlite:///{small_disk / 'salesync.db'}",
+        data_dir=tmp_path / "data",
+        drive_root=tmp_path / "drive",
+    )
+    app = Salesync(config)
+    try:
+        app.init()
+        with app.transaction() as session:
+            accounts.add_region(session, "SZ", "深圳地区公司")
+            accounts.add_user(
+                session, "rep_a", name="张丽", roles=["sales_rep"], password="x" * 12, region="SZ"
+            )
+        home = config.drive_root / "SZ" / "rep_a"
+        home.mkdir(parents=True)
+        data = customers(tmp_path, 40, 0)
+        filler = fill(small_disk)
+        with running_watcher(app, config.drive_root, **QUICK_RETRY) as watcher:
+            (home / "客户登记.xlsx").write_bytes(data)
+            wait_for("the watcher to meet the full disk", lambda: watcher.paused)
+            filler.unlink()  # space returns
+            wait_for("the save, once there is space", lambda: version_of(app, sha(data)))
+            settled(app, watcher)
+        saved_job = next(j for j in jobs(app) if j.sha256 == sha(data))
+        assert (saved_job.state, saved_job.verdict) == ("done", "accepted")
+        assert {j.state for j in jobs(app)} == {"done"}  # and salesync's stamped copy, recognised
+        assert [v.sha256 for v in versions(app)] == [sha(data)]
+    finally:
+        app.close()
