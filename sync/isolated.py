@@ -103,14 +103,26 @@ def _failure(exc: BaseException) -> tuple[str, str, int | None, str]:
     return "error", _one_line(exc), None, type(exc).__name__
 
 
+def _die_with(sentinel: int) -> None:
+    """Exit as soon as the parent is gone (killed): a job it held is taken over by another watcher,
+    and must not be finished a second time here (its uncommitted transaction is rolled back)."""
+    from multiprocessing.connection import wait
+
+    wait([sentinel])
+    os._exit(1)
+
+
 def _child_main(conn: Connection, memory_mb: int | None, preload: tuple[str, ...]) -> None:
     """The child's loop: one (target, args) in, one ("ok", value) or ("fail", …) out, until EOF.
 
     Ctrl-C and SIGTERM reach the whole process group (a terminal, systemd's stop): the child ignores
-    them and finishes its call; its parent decides when it stops (EOF or ``None``), and a parent that
-    dies closes the pipe."""
+    them and finishes its call; its parent decides when it stops (EOF or ``None``). A parent that is
+    killed takes the child with it."""
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_die_with, args=(parent.sentinel,), name="parent-watch", daemon=True).start()
     limit_memory(memory_mb)
     for module in preload:
         importlib.import_module(module)
