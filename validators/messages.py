@@ -268,6 +268,33 @@ MESSAGES.update(
             "{file} 已关闭，版本戳 v{seq} 已写入",
             "{file} was closed; stamp v{seq} written",
         ),
+        "watch-quarantined": (
+            "处理此文件已 {attempts} 次失败（{detail}），文件已隔离，未同步；请检查文件后重新保存，或联系管理员",
+            "Processing this file failed {attempts} times ({detail}); it is set aside and not synced: "
+            "check the file and save it again, or ask the administrator",
+        ),
+        "watch-set-aside": (
+            "已隔离 {file}：处理 {attempts} 次失败（{detail}），不再重试，直到文件再次保存",
+            "Set aside {file}: processing failed {attempts} times ({detail}); not retried until it is saved again",
+        ),
+        "watch-retrying": (
+            "处理 {file} 失败（第 {attempt}/{limit} 次：{detail}），{delay} 秒后重试",
+            "Processing {file} failed (attempt {attempt} of {limit}: {detail}); retrying in {delay} s",
+        ),
+        "watch-fault": (
+            "暂时无法处理 {file}（{detail}），{delay} 秒后重试",
+            "Cannot process {file} for now ({detail}); retrying in {delay} s",
+        ),
+        "watch-network-polling": (
+            "共享盘 {root} 位于网络文件系统（{fstype}，{source}），改为轮询，每 {interval} 秒一次",
+            "The drive {root} is on a network file system ({fstype}, {source}); polling every {interval} s",
+        ),
+        "watch-compacted": (
+            "按保留策略清除了 {count} 个旧版本文件的内容（{size} 字节；摘要已记入工作日志）",
+            "Dropped the bytes of {count} old versions under the retention policy ({size} bytes; "
+            "their digests are in the work log)",
+        ),
+        "watch-pruned": ("已清理 {count} 个过期的已完成任务", "Deleted {count} old finished jobs"),
         "folders-created": ("已建立个人文件夹 {folder}", "Created the personal folder {folder}"),
         "folders-template": ("已放入空白模板 {file}", "Put the blank template {file}"),
     }

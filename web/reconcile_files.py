@@ -3,7 +3,9 @@
 In: a manual report uploaded in the browser is reconciled by ``sync.pipeline.reconcile_file``,
 the same call as ``salesync reconcile FILE``, as the signed-in account. Before anything is written the
 upload is read once to refuse what cannot be reconciled (not a workbook, damaged, another template,
-no scope) and a scope outside the user's region. Out: the manual workbook a run compared, with the
+no scope) and a scope outside the user's region. Both the read and the reconciliation run in the
+portal's isolated worker process (``sync.isolated.run_isolated``): a file that crashes the reader or
+eats all memory costs that worker, and the page says the file cannot be read. Out: the manual workbook a run compared, with the
 differing cells highlighted (``sync.reconcile.export.mark_workbook``).
 """
 
@@ -19,10 +21,12 @@ from sqlalchemy.orm import Session
 from schema.base import now
 from schema.models import ReconciliationRun, StoredFile
 from sync.app import Salesync
+from sync.isolated import IsolatedFailure, WorkerCrashed, run_isolated
 from sync.kinds.reports import REPORTS
-from sync.pipeline.reconcile_file import classify_upload, export_path, reconcile_file, unsafe_findings
+from sync.pipeline.reconcile_file import export_path
 from sync.reconcile.export import mark_workbook
 from sync.reports import Scope
+from sync.uploads import UploadRead
 from web.auth import PortalUser
 from web.i18n import lang, tr
 from web.scope import may_see_project
@@ -85,16 +89,15 @@ def _messages(findings: list[Finding]) -> list[str]:
     return shown
 
 
-def _refusal(data: bytes, kind_title: str | None) -> list[str]:
+def _refusal(read: UploadRead) -> list[str]:
     """Why a file that is no manual-report template, uploaded without a scope, cannot be reconciled."""
-    unsafe = unsafe_findings(data)
-    if unsafe:
-        return _messages(unsafe)
-    if kind_title:
+    if read.findings:
+        return _messages(read.findings)
+    if read.kind_title:
         return [
             tr(
-                f"这是“{kind_title}”工作簿，不是手工报表：请上传手工报表模板，或选择报表并填写项目与期间",
-                f"This is a “{kind_title}” workbook, not a manual report: upload a manual-report "
+                f"这是“{read.kind_title}”工作簿，不是手工报表：请上传手工报表模板，或选择报表并填写项目与期间",
+                f"This is a “{read.kind_title}” workbook, not a manual report: upload a manual-report "
                 "template, or choose the report and fill in the project and period",
             )
         ]
@@ -107,6 +110,17 @@ def _refusal(data: bytes, kind_title: str | None) -> list[str]:
     ]
 
 
+def _unreadable(exc: WorkerCrashed | IsolatedFailure) -> Uploaded:
+    return Uploaded(
+        errors=[
+            tr(
+                f"无法读取此文件（{exc.detail}），未核对：请检查文件后重新上传",
+                f"This file cannot be read ({exc.detail}); nothing was reconciled: check it and upload again",
+            )
+        ]
+    )
+
+
 def reconcile_upload(
     app: Salesync,
     session: Session,
@@ -117,13 +131,16 @@ def reconcile_upload(
     scope: Scope | None,
 ) -> Uploaded:
     """Reconcile an uploaded manual report as ``viewer``; nothing is written unless it can be."""
-    upload = classify_upload(data)
-    if upload.template:
-        report_id, scope = None, upload.scope
-        if upload.findings:
-            return Uploaded(errors=_messages(upload.findings))
+    try:
+        read: UploadRead = run_isolated("sync.uploads:read_upload", name, data)
+    except (WorkerCrashed, IsolatedFailure) as exc:
+        return _unreadable(exc)
+    if read.template:
+        if read.findings:
+            return Uploaded(errors=_messages(read.findings))
+        report_id, scope = None, read.scope
     elif scope is None:
-        return Uploaded(errors=_refusal(data, upload.kind_title))
+        return Uploaded(errors=_refusal(read))
     assert scope is not None
     if not may_see_project(session, scope.project_code, viewer):
         return Uploaded(
@@ -137,16 +154,25 @@ def reconcile_upload(
     started = now()
     # recorded as the account's upload of that name; the bytes go to the database, not to a folder
     path = app.config.data_dir / UPLOADS_DIR / viewer.username / name
-    done = reconcile_file(
-        app, path, viewer.username, report_id=report_id, scope=scope, data=data, write_back=False
-    )
-    if done.run_id is None:
-        return Uploaded(
-            errors=_messages(done.findings) or [tr("无法核对此文件", "This file cannot be reconciled")]
+    try:
+        run_id, findings = run_isolated(
+            "sync.uploads:reconcile_upload_file",
+            app.config,
+            path,
+            viewer.username,
+            report_id,
+            scope,
+            data,
         )
-    run = session.get(ReconciliationRun, done.run_id)
+    except (WorkerCrashed, IsolatedFailure) as exc:
+        return _unreadable(exc)
+    if run_id is None:
+        return Uploaded(
+            errors=_messages(findings) or [tr("无法核对此文件", "This file cannot be reconciled")]
+        )
+    run = session.get(ReconciliationRun, run_id)
     assert run is not None
-    return Uploaded(done.run_id, warnings=_messages(done.findings), repeated=run.at < started)
+    return Uploaded(run_id, warnings=_messages(findings), repeated=run.at < started)
 
 
 # -- out ------------------------------------------------------------------------------------------

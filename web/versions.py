@@ -139,7 +139,7 @@ def download(version_id: int) -> ResponseReturnValue:
     """The version's bytes exactly as they were saved (kept, content-addressed)."""
     version = _version(version_id)
     stored = db.session().get(StoredFile, version.sha256)
-    if stored is None:
+    if stored is None or not stored.content:  # empty: compacted by the retention policy
         abort(404)
     name = file_name(version.path)
     if not name.lower().endswith((".xlsx", ".xlsm")):  # an online sheet's snapshot (gsheets:<id>)

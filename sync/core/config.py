@@ -33,6 +33,10 @@ class Config:
     watch_poll_interval: float = 1.0  # seconds between the watcher's polls
     google_service_account: Path | None = None  # the service account's JSON key file (salesync[gsheets])
     sheets_interval: float = 300.0  # seconds between the watcher's checks of registered online sheets
+    watch_max_failures: int = 3  # crashes of a job's worker (or unexpected errors) before quarantine
+    worker_memory_mb: int = 4096  # address-space cap of the process that reads a file (0: none)
+    watch_keep_jobs_days: float = 30.0  # finished watcher jobs older than this are deleted
+    kept_files_days: float | None = None  # drop old versions' bytes after this (None: keep everything)
 
     @classmethod
     def load(
@@ -51,7 +55,16 @@ class Config:
         google_key = os.environ.get("SALESYNC_GOOGLE_SERVICE_ACCOUNT") or file_values.get(
             "google_service_account"
         )
-        sheets_interval = os.environ.get("SALESYNC_SHEETS_INTERVAL") or file_values.get("sheets_interval")
+
+        def number(key: str, default: float) -> float:
+            raw = os.environ.get(f"SALESYNC_{key.upper()}") or file_values.get(key)
+            if raw is None or raw == "":
+                return default
+            try:
+                return float(raw)
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"配置项 {key} 应为数字（当前为 {raw!r}）") from exc
+
         return cls(
             database_url=str(url),
             data_dir=base,
@@ -61,7 +74,11 @@ class Config:
             watch_poll_interval=float(interval or 1.0),
             audit_key=str(audit_key) if audit_key else None,
             google_service_account=Path(google_key) if google_key else None,
-            sheets_interval=float(sheets_interval or 300.0),
+            sheets_interval=number("sheets_interval", 300.0),
+            watch_max_failures=max(1, int(number("watch_max_failures", 3))),
+            worker_memory_mb=int(number("worker_memory_mb", 4096)),
+            watch_keep_jobs_days=number("watch_keep_jobs_days", 30.0),
+            kept_files_days=number("kept_files_days", 0.0) or None,
         )
 
     def with_(self, **changes: Any) -> Config:

@@ -200,7 +200,7 @@ def _base_book(session: Session, workbook: Workbook, base_seq: int) -> dict[str,
     if version is None:
         return None
     stored = session.get(StoredFile, version.sha256)
-    if stored is None:
+    if stored is None or not stored.content:  # empty: its bytes were compacted (sync.domain.kept_files)
         return None
     raw = read_workbook(stored.content)
     book = _prepare_book(raw)

@@ -161,10 +161,11 @@ class Upload:
 
 def classify_upload(data: bytes) -> Upload:
     kind, _stamp = peek(data)
+    title = kind.title if kind else None
     if kind is not None and kind.plan == "reconcile":
         scope, findings = _template_scope(data)
-        return Upload(True, scope, findings)
-    return Upload(False, kind_title=kind.title if kind else None)
+        return Upload(True, scope, findings, title)
+    return Upload(False, kind_title=title)
 
 
 def unsafe_findings(data: bytes) -> list[Finding]:

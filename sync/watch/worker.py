@@ -6,6 +6,11 @@ not submit, is refused: it is reported (log, ``salesync status`` and a result wo
 and not ingested. A blank template is skipped. Everything else goes through ``Salesync.ingest``
 with exactly the recorded bytes; when Excel holds the file open the stamp waits (``stamp_pending``)
 and is written once the owner file goes.
+
+A job recorded at another site (another host or drive root) is not read from its path, which means
+nothing here: it is ingested from the bytes the job carries, without write-back; its stamp waits
+(``stamp_pending``) for a watcher of its own site. ``run_job`` is what the watcher's isolated worker
+process runs (``sync.isolated``): the same ``process`` with its own engine, its log events handed back.
 """
 
 from __future__ import annotations
@@ -18,10 +23,13 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
+from sqlalchemy.exc import DBAPIError
 
 from schema.base import SHANGHAI
 from schema.models import Account, JobState, KnownDigest, StoredFile, WatchJob, Workbook, WorkbookVersion
 from sync.app import Salesync
+from sync.core.config import Config
+from sync.isolated import inject_fault, service_for
 from sync.kinds import all_kinds
 from sync.pipeline.feedback import is_open, replace_atomically, write_result_workbook
 from sync.pipeline.outcome import Outcome, Verdict
@@ -70,13 +78,18 @@ def own_write_back(app: Salesync, digest: str, stamp: Stamp | None) -> int | Non
         return version.id
 
 
-def _refuse(app: Salesync, log: EventLog, job: queue.Claimed, finding: Finding) -> None:
-    path = Path(job.path)
+def tell_author(app: Salesync, job: queue.Claimed, finding: Finding) -> None:
+    """A result workbook beside the file saying why it was not synced (best effort)."""
     outcome = Outcome(
         path=job.path, account=job.username or "", verdict=Verdict.REJECTED, findings=Findings([finding])
     )
     with contextlib.suppress(OSError):
-        write_result_workbook(path, outcome, lang=app.config.lang)
+        write_result_workbook(Path(job.path), outcome, lang=app.config.lang)
+
+
+def _refuse(app: Salesync, log: EventLog, job: queue.Claimed, finding: Finding, *, here: bool) -> None:
+    if here:
+        tell_author(app, job, finding)
     queue.finish(app, job.id, JobState.REFUSED, code=finding.code, detail=finding.message(app.config.lang))
     log(
         "watch-refused",
@@ -98,23 +111,32 @@ def _account(app: Salesync, job: queue.Claimed) -> Account | None:
         return account
 
 
-def process(app: Salesync, log: EventLog, job: queue.Claimed) -> None:
+def process(app: Salesync, log: EventLog, job: queue.Claimed, site: str | None = None) -> None:
+    """Ingest one claimed job (or say why not). ``site`` is the claiming watcher's (``queue.site_of``)."""
     path = Path(job.path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        queue.finish(app, job.id, JobState.GONE)
-        return
-    if hashlib.sha256(data).hexdigest() != job.sha256:
-        queue.finish(app, job.id, JobState.SUPERSEDED, detail="file changed before it was processed")
-        return
+    here = job.site is None or site is None or job.site == site
+    if here:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            queue.finish(app, job.id, JobState.GONE)
+            return
+        if hashlib.sha256(data).hexdigest() != job.sha256:
+            queue.finish(app, job.id, JobState.SUPERSEDED, detail="file changed before it was processed")
+            return
+    else:
+        carried = queue.carried(app, job.id)
+        if carried is None or hashlib.sha256(carried).hexdigest() != job.sha256:
+            queue.finish(app, job.id, JobState.GONE, detail="recorded elsewhere without its bytes")
+            return
+        data = carried
     if job.sha256 in blank_templates():
         queue.finish(app, job.id, JobState.SKIPPED, code="watch-blank-template")
         log("watch-blank-template", level=logging.DEBUG, file=job.path, folder=job.folder)
         return
     account = _account(app, job) if job.username else None
     if account is None:
-        _refuse(app, log, job, Finding("watch-unmapped"))
+        _refuse(app, log, job, Finding("watch-unmapped"), here=here)
         return
     kind, stamp = peek(data)
     own = own_write_back(app, job.sha256, stamp)
@@ -127,10 +149,11 @@ def process(app: Salesync, log: EventLog, job: queue.Claimed) -> None:
             log,
             job,
             Finding("watch-not-permitted", params={"account": account.username, "kind": kind.title}),
+            here=here,
         )
         return
-    locked = is_open(path)
-    outcome = app.ingest(path, account.username, data=data)
+    locked = is_open(path) if here else True  # elsewhere: the stamp waits for a watcher of its site
+    outcome = app.ingest(path, account.username, data=data, write_back=None if here else False)
     queue.finish(
         app,
         job.id,
@@ -138,6 +161,8 @@ def process(app: Salesync, log: EventLog, job: queue.Claimed) -> None:
         version_id=outcome.version_id,
         verdict=outcome.verdict.value,
         stamp_pending=locked and outcome.verdict in ACCEPTING,
+        code=None,
+        detail=None,
     )
     log(
         "watch-ingested",
@@ -175,11 +200,13 @@ def _write_stamp(app: Salesync, path: Path, expected: str, stamp: Stamp, version
     return True
 
 
-def retry_stamps(app: Salesync, log: EventLog) -> None:
-    """Write the stamps that waited for Excel to close the file, now that its owner file is gone."""
+def retry_stamps(app: Salesync, log: EventLog, site: str | None = None) -> None:
+    """Write the stamps that waited for Excel to close the file, now that its owner file is gone
+    (only of files of this watcher's site: elsewhere the path means nothing)."""
+    mine = WatchJob.site.is_(None) if site is None else (WatchJob.site.is_(None) | (WatchJob.site == site))
     with app.transaction() as session:
         waiting = session.execute(
-            select(WatchJob.id, WatchJob.path).where(WatchJob.stamp_pending.is_(True))
+            select(WatchJob.id, WatchJob.path).where(WatchJob.stamp_pending.is_(True), mine)
         ).all()
     for job_id, path_text in waiting:
         path = Path(path_text)
@@ -206,3 +233,41 @@ def retry_stamps(app: Salesync, log: EventLog) -> None:
             seq, sha, version_id = version.seq, version.sha256, version.id
         if _write_stamp(app, path, sha, stamp, version_id):
             log("watch-stamp-written", file=str(path), seq=seq)
+
+
+# -- in the isolated worker process ---------------------------------------------------------------------
+
+
+class CollectingLog(EventLog):
+    """The worker process's log: events are handed back to the watcher, which writes them."""
+
+    def __init__(self, lang: str = "zh") -> None:
+        super().__init__(lang)
+        self.events: list[tuple[str, int, dict[str, Any]]] = []
+
+    def __call__(self, event: str, *, level: int = logging.INFO, exc: bool = False, **fields: Any) -> None:
+        self.events.append((event, level, fields))
+
+
+def run_job(
+    config: Config, job: queue.Claimed, site: str | None, lang: str
+) -> list[tuple[str, int, dict[str, Any]]]:
+    """``process`` in the isolated worker process; the log events it made."""
+    inject_fault(Path(job.path).name)
+    app = service_for(config)
+    log = CollectingLog(lang)
+    try:
+        process(app, log, job, site)
+    except DBAPIError:
+        app.engine.dispose()  # a fresh connection for the next job
+        raise
+    return log.events
+
+
+def run_here(
+    app: Salesync, job: queue.Claimed, site: str | None, lang: str
+) -> list[tuple[str, int, dict[str, Any]]]:
+    """``process`` in the watcher's own process (``WatchSettings(isolated=False)``)."""
+    log = CollectingLog(lang)
+    process(app, log, job, site)
+    return log.events

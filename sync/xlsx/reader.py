@@ -23,6 +23,7 @@ import ctypes
 import functools
 import io
 import re
+import sys
 import unicodedata
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -113,9 +114,13 @@ def read_workbook(
 
 @functools.cache
 def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, on Linux only: ``ctypes.CDLL(None)`` raises on Windows, and other
+    C libraries have no such call."""
+    if not sys.platform.startswith("linux"):
+        return None
     try:
         return cast(Callable[[int], int], ctypes.CDLL(None).malloc_trim)
-    except (OSError, AttributeError):  # not glibc
+    except (OSError, AttributeError):  # not glibc (musl)
         return None
 
 
