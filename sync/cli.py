@@ -1,8 +1,10 @@
 """The ``salesync`` command: a thin Click layer over :class:`sync.app.Salesync`.
 
-Errors become words here, once: operational failures (``SalesyncError``) print their message and
-exit 2; an ingest's outcome decides the exit code (0 accepted/unchanged, 1 partly accepted,
-2 rejected, 3 held for confirmation).
+Errors become words here, once: operational failures and refusals (``SalesyncError``, an invalid
+configuration, a database that cannot be reached) print one line and exit 4, wherever in a command
+they arise (:class:`_Main` is the boundary); an ingest's outcome decides the exit code otherwise
+(0 accepted/unchanged, 1 partly accepted, 2 rejected, 3 held for confirmation). The codes are listed
+in :mod:`sync.exits` and in the README.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import click
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from schema.models import Account
 from schema.roles import Role
@@ -23,6 +26,7 @@ from sync import accounts
 from sync.app import Salesync
 from sync.config import Config, ConfigError
 from sync.errors import SalesyncError
+from sync.exits import NotDone
 from sync.outcome import Outcome
 from sync.progress import LABELS, STAGES
 from sync.runtime import tune_collector
@@ -31,12 +35,37 @@ if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
 
 
+#: What stops a command without being its fault or the user's data: said in one line, exit code 4.
+_OPERATIONAL = (SalesyncError, ConfigError, OperationalError, InterfaceError, OSError)
+
+
+def _not_done(exc: Exception) -> NotDone:
+    """One line for what stopped a command: its own message, or the database that cannot be reached."""
+    if isinstance(exc, DBAPIError):
+        lines = str(exc.orig or exc).strip().splitlines()
+        return NotDone(f"数据库无法访问：{lines[0] if lines else type(exc.orig or exc).__name__}")
+    if isinstance(exc, OSError) and not isinstance(exc, SalesyncError):
+        return NotDone(f"无法访问文件：{exc.filename or ''} {exc.strerror or exc}".strip())
+    return NotDone(str(exc))
+
+
 @contextmanager
 def _errors() -> Iterator[None]:
     try:
         yield
-    except (SalesyncError, ConfigError) as exc:
-        raise click.ClickException(str(exc)) from exc
+    except _OPERATIONAL as exc:
+        raise _not_done(exc) from exc
+
+
+class _Main(click.Group):
+    """The one boundary where an operational failure raised anywhere in a command becomes one line
+    and exit code 4 (:mod:`sync.exits`), never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except _OPERATIONAL as exc:
+            raise _not_done(exc) from exc
 
 
 def _app(ctx: click.Context) -> Salesync:
@@ -51,7 +80,7 @@ def _app(ctx: click.Context) -> Salesync:
     return app
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", envvar="SALESYNC_DATABASE_URL", help="数据库 URL（默认：数据目录下的 SQLite 文件）。")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), help="配置文件（salesync.toml）。")
 @click.option("--data-dir", type=click.Path(path_type=Path), help="数据目录（默认 ./data）。")

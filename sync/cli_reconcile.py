@@ -12,6 +12,7 @@ import click
 from schema.models.reconcile import EXPLANATIONS
 from schema.reports import REPORTS
 from sync.accounts import get_account
+from sync.exits import NotDone
 from sync.reconcile.compare import Difference
 from sync.reconcile.service import explain, reconcile_file
 from sync.reports import Scope
@@ -121,7 +122,7 @@ def mismatch_explain(ctx: click.Context, item_id: int, username: str, reason: st
         try:
             item = explain(session, item_id, account, reason, note)
         except LookupError:
-            raise click.ClickException(f"没有编号为 {item_id} 的对账差异") from None
+            raise NotDone(f"没有编号为 {item_id} 的对账差异") from None
         click.echo(f"✓ 差异 #{item.id}（{item.key}）已说明：{reason}")
 
 

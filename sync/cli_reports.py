@@ -12,6 +12,7 @@ from sqlalchemy import select
 from schema.base import SHANGHAI
 from schema.models import Project
 from schema.reports import FURTHER, REPORTS, get_report
+from sync.exits import NotDone
 from sync.feedback import replace_atomically
 from sync.reports import NoBuilder, build_for, projects_of_region
 from sync.reports.export import column_total, report_workbook
@@ -66,7 +67,7 @@ def report(
         try:
             frame = build_for(session, spec, start, end, project=project, region=region)
         except NoBuilder:
-            raise click.ClickException(f"系统暂不能生成“{spec.title}”") from None
+            raise NotDone(f"系统暂不能生成“{spec.title}”") from None
     scope = f"项目 {project}" if project else f"地区 {region}"
     subtitle = f"{scope}，{start} 至 {end}"
     if out is not None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from sync.exits import NotDone
 from sync.workdays import WorkCalendar
 
 HOLIDAYS_FILE = "holidays.toml"
@@ -23,7 +24,7 @@ def calendar_for(data_dir: Path, path: Path | None) -> WorkCalendar:
     """The working-day calendar with the override file, if one is configured or present."""
     chosen = path or (Path(os.environ["SALESYNC_HOLIDAYS"]) if os.environ.get("SALESYNC_HOLIDAYS") else None)
     if chosen is not None and not chosen.exists():
-        raise click.ClickException(f"节假日覆盖文件不存在：{chosen}")
+        raise NotDone(f"节假日覆盖文件不存在：{chosen}")
     return WorkCalendar.from_file(chosen or data_dir / HOLIDAYS_FILE)
 
 
