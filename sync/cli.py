@@ -403,5 +403,9 @@ from sync.cli_customers import collisions, customers  # noqa: E402  (customer ow
 main.add_command(collisions)
 main.add_command(customers)
 
+from sync.cli_project import project  # noqa: E402  (project settings: the office calendar)
+
+main.add_command(project)
+
 if __name__ == "__main__":  # pragma: no cover
     main()
