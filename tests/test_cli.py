@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
 
 from sync.cli import main
@@ -85,7 +86,7 @@ def test_unknown_account_is_a_clear_error(database_url: str, tmp_path: Path) -> 
     invoke(database_url, "init")
     path = fill_template("customers", customer_rows(1), tmp_path / "a.xlsx")
     code, out = invoke(database_url, "ingest", str(path), "--as", "nobody")
-    assert code == 1 and "账号不存在：nobody" in out
+    assert code == 4 and "账号不存在：nobody" in out
 
 
 def test_templates_command_regenerates_identical_files(tmp_path: Path) -> None:
@@ -190,3 +191,35 @@ def test_many_findings_of_one_code_are_counted_after_the_first_twenty(
     code, out = invoke(database_url, "ingest", str(again), "--as", "zhangli", "--json", "--no-write-back")
     assert code == 0
     assert sum(f["code"] == "late-entry" for f in json.loads(out)["findings"]) == 25  # --json lists them all
+
+
+def _not_done(*args: str) -> tuple[int, str]:
+    """Run the command as a script would, stdout and stderr together; any traceback would show."""
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_operational_errors_exit_4_with_one_line(tmp_path: Path) -> None:
+    typo = tmp_path / "salesync.toml"
+    typo.write_text('[salesync]\ndatabse_url = "sqlite:///elsewhere.db"\n', encoding="utf-8")
+    code, out = _not_done("--config", str(typo), "init")
+    assert code == 4 and "databse_url" in out and "database_url" in out, out
+    assert len(out.strip().splitlines()) == 1 and "Traceback" not in out
+
+    (tmp_path / "a-file").write_text("not a folder")
+    unreachable = f"sqlite:///{tmp_path / 'a-file' / 'salesync.db'}"
+    code, out = _not_done("--db", unreachable, "init")
+    assert code == 4 and len(out.strip().splitlines()) == 1, out
+
+    blank = f"sqlite:///{tmp_path / 'blank.db'}"
+    code, out = _not_done("--db", blank, "region", "add", "SZ", "深圳")
+    assert code == 4 and "数据库尚未初始化" in out and len(out.strip().splitlines()) == 1, out
+
+    code, out = _not_done("--db", blank, "init", "--no-such-option")
+    assert code == 2, out  # a usage error stays Click's 2
+
+
+def test_a_database_server_that_does_not_answer_is_one_line(tmp_path: Path) -> None:
+    pytest.importorskip("psycopg")
+    code, out = _not_done("--db", "postgresql+psycopg://nobody@127.0.0.1:1/salesync", "init")
+    assert code == 4 and out.startswith("Error: 数据库无法访问：") and len(out.strip().splitlines()) == 1, out

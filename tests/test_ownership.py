@@ -242,19 +242,19 @@ def test_the_commands_settle_and_reassign_and_refuse_in_words(
         (collided[phone(n)], phone(n), "rep_a", "rep_b") for n in (0, 1)
     ]
     code, out = run("collisions", "list", "--as", "rep_a")
-    assert code == 1 and "rep_a 不是销售经理" in out
+    assert code == 4 and "rep_a 不是销售经理" in out
 
     first = str(collided[phone(0)])
     code, out = run("collisions", "settle", first, "--as", "manager")
     assert code == 2 and "--keep" in out
     code, out = run("collisions", "settle", first, "--as", "manager", "--transfer")
-    assert code == 1 and "转给录入人须填写处理说明" in out
+    assert code == 4 and "转给录入人须填写处理说明" in out
     code, out = run("collisions", "settle", first, "--as", "manager", "--transfer", "--note", "李强先接待")
     assert code == 0 and "转给录入人" in out and "归属 李强（rep_b）" in out
     code, out = run("collisions", "settle", first, "--as", "manager", "--keep")
-    assert code == 1 and "已于" in out and "转给录入人" in out
+    assert code == 4 and "已于" in out and "转给录入人" in out
     code, out = run("collisions", "settle", str(collided[phone(1)]), "--as", "gz_manager", "--keep")
-    assert code == 1 and "不属于本地区（GZ）" in out
+    assert code == 4 and "不属于本地区（GZ）" in out
 
     code, out = run("customers", "dormant", "--as", "manager", "--json")
     listed = json.loads(out)
@@ -267,7 +267,7 @@ def test_the_commands_settle_and_reassign_and_refuse_in_words(
     assert code == 0 and f"{phone(2)}  " in out and "天未跟进" in out
     reassign = ["customers", "reassign", phone(2), "--as", "manager"]
     code, out = run(*reassign, "--to", "operator", "--reason", "长期未跟进")
-    assert code == 1 and "operator 不是本地区（SZ）在职的销售代表" in out
+    assert code == 4 and "operator 不是本地区（SZ）在职的销售代表" in out
     code, out = run(*reassign, "--to", "rep_b", "--reason", "长期未跟进")
     assert code == 0 and "由 张丽（rep_a）重新分配给 李强（rep_b）" in out
     assert owner(app, 2)[0] == "rep_b"

@@ -181,3 +181,23 @@ def test_a_row_typed_twice_over_is_a_duplicate_on_every_save(
     again = app.ingest(path, "rep_a")
     assert [(f.row, f.code) for f in again.errors] == [(7, "duplicate-key")]
     assert again.verdict is Verdict.PARTIAL
+
+
+def test_fingerprints_are_the_same_on_every_installed_version() -> None:
+    """Fixed values: a polars, pandas or numpy upgrade (polars 2 changed ``hash_rows``) must not
+    change them, or every stored fingerprint would silently stop matching. An empty cell and an
+    empty text are different cells."""
+    import pandas as pd
+    import pyarrow as pa
+
+    from sync.kinds.customers import CUSTOMERS
+
+    row = {f: None for f in CUSTOMERS.fields} | {"phone": "13900000001", "name": "张伟"}
+    frame = pd.DataFrame([row, row | {"name": ""}, row | {"name": None}], dtype="string[pyarrow]")
+    assert [int(f) for f in settled.fingerprints(frame, CUSTOMERS)] == [
+        13045908711114110127,
+        18300261924026157407,
+        14282399592723851465,
+    ]
+    assert [int(h) for h in settled.link_hashes(pa.array(["13900000001", None]))] == [17880933146798128352, 0]
+    assert settled.METHOD == "siphash24-utf8-1"

@@ -386,7 +386,7 @@ def test_changes_on_the_command_line(app: Salesync, people: dict[str, str], tmp_
     code, out = run("changes", "sign", str(cs_id), "--as", "senior")
     assert code == 2 and "--password-stdin" in out  # no terminal to prompt on
     code, out = run("changes", "sign", str(cs_id), "--as", "senior", "--password-stdin", input="nope\n")
-    assert code == 1 and "密码不正确" in out
+    assert code == 4 and "密码不正确" in out
     code, out = run(
         "changes", "sign", str(cs_id), "--as", "senior", "--password-stdin", input=PASSWORD + "\n"
     )

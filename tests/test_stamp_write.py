@@ -242,3 +242,18 @@ def test_large_workbook_is_stamped_quickly(user_workbook: bytes) -> None:
     with zipfile.ZipFile(io.BytesIO(stamped)) as archive:
         assert archive.read("xl/worksheets/sheet1.xml") == big
     assert read_stamp(stamped) == ACCEPTED
+
+
+def test_a_workbook_part_declaring_entities_is_not_parsed(user_workbook: bytes) -> None:
+    """The file may have changed on the share since it was inspected: the parser itself refuses a
+    DTD (an entity expansion bomb), it does not rely on the inspection having seen it."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(user_workbook)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/workbook.xml":
+                head, _, rest = data.partition(b"?>")
+                data = head + b'?><!DOCTYPE w [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>' + rest
+            dst.writestr(info, data)
+    with pytest.raises(StampError):
+        write_stamp(out.getvalue(), ACCEPTED)

@@ -19,6 +19,7 @@ from sync.watch import observer as observer_module
 from sync.xlsx.stamp import STAMP_SHEET
 from sync.xlsx.templates import template_bytes
 from tests.watching import (
+    DEADLINE,
     excel_save,
     jobs,
     no_duplicate_versions,
@@ -157,7 +158,7 @@ def test_a_dead_observer_is_restarted(
         dead = watcher.observer
         assert dead is not None
         dead.stop()
-        dead.join(timeout=10)
+        dead.join(timeout=DEADLINE)
         wait_for("a new observer", lambda: watcher.observer is not None and watcher.observer is not dead)
         (home / "客户登记.xlsx").write_bytes(data)
         wait_for("the save after the restart", lambda: version_of(app, sha(data)))

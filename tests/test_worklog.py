@@ -308,7 +308,7 @@ def test_concurrent_writers_never_fork_the_chain(app: Salesync) -> None:
         for i in range(5):
             with app.transaction() as session:
                 writer = LogWriter(session, None)
-                barrier.wait(timeout=10)  # both transactions are open before either appends
+                barrier.wait(timeout=300)  # both transactions are open before either appends
                 writer.append("test", f"{name}{i}", "add")
                 time.sleep(0.01)
 
@@ -316,7 +316,7 @@ def test_concurrent_writers_never_fork_the_chain(app: Salesync) -> None:
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=60)
+        t.join(timeout=300)
     with app.transaction() as session:
         r = verify(session)
         assert r.ok and r.entries == 11, r.message()

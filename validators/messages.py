@@ -800,3 +800,18 @@ MESSAGES.update(
         "sheet-unknown": ("没有编号为 {id} 的在线表格", "There is no online sheet #{id}"),
     }
 )
+
+# A project's sales office calendar (sync.domain.office_calendar).
+MESSAGES.update(
+    {
+        "calendar-project-unknown": (
+            "项目 {project} 不存在或已删除",
+            "project {project} does not exist or was removed",
+        ),
+        "calendar-not-admin": (
+            "{account} 不能设置项目 {project} 的案场日历（须为集团系统管理员或该项目所在地区的系统管理员）",
+            "{account} cannot set the office calendar of project {project} "
+            "(the group admin or the admin of the project's region can)",
+        ),
+    }
+)

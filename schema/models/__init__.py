@@ -2,6 +2,7 @@
 
 from schema.base import Base
 from schema.models.audit import ChangeItem, ChangeSet, Signature, WorkLogEntry, WorkLogHead
+from schema.models.calendar import OfficeCalendar
 from schema.models.customers import Collision, Customer, CustomerEvent, Questionnaire, Reassignment
 from schema.models.deals import Contract, RoomControl, RoomStatusChange, SpecialTransaction, Subscription
 from schema.models.ingest import (
@@ -38,6 +39,7 @@ __all__ = [
     "Mortgage",
     "MortgageStatusChange",
     "MoveIn",
+    "OfficeCalendar",
     "OnlineSheet",
     "PaymentPlan",
     "PaymentPlanLine",

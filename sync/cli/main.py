@@ -3,15 +3,17 @@
 The root group knows its commands by name and loads a command's module only when that command
 runs, so ``salesync --help`` and a quick ``salesync status`` do not import the whole application.
 
-Errors become words in one place (:func:`sync.cli.common.errors`): operational failures print one
-line and exit with :data:`sync.cli.common.EXIT_OPERATIONAL`; an ingest's outcome decides its own
-exit code (0 accepted/unchanged, 1 partly accepted, 2 rejected, 3 held for confirmation).
+Errors become words in one place (:mod:`sync.cli.common`): operational failures and refusals print
+one line and exit 4, wherever in a command they arise; an ingest's outcome decides its own exit code
+otherwise (0 accepted/unchanged, 1 partly accepted, 2 rejected, 3 held for confirmation). The codes
+are listed in :mod:`sync.cli.exits` and in the README.
 """
 
 from __future__ import annotations
 
 import importlib
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -42,6 +44,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "cadence": ("reconcile", "cadence", "双轨对账：缺少的日、周、月核对。"),
     "report": ("reports", "report", "系统报表（Excel）。"),
     "collisions": ("customers", "collisions", "撞单：列出、处理。"),
+    "project": ("project", "project", "项目设置：案场工作日历。"),
     "customers": ("customers", "customers", "客户：休眠客户与重新分配。"),
     "sheets": ("sheets", "sheets", "在线表格（Google 表格）：登记、同步、生成模板。"),
 }
@@ -60,6 +63,22 @@ class LazyGroup(click.Group):
         module = importlib.import_module(f"sync.cli.{entry[0]}")
         command: click.Command = getattr(module, entry[1])
         return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """The one boundary where an operational failure raised anywhere in a command becomes one
+        line and exit code 4, never a traceback."""
+        try:
+            return super().invoke(ctx)
+        except click.exceptions.ClickException:
+            raise
+        except Exception as exc:
+            # loaded only when a command failed: the error boundary imports the whole service
+            from sync.cli.common import not_done
+
+            done = not_done(exc)
+            if done is None:
+                raise
+            raise done from exc
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]

@@ -12,6 +12,7 @@ import click
 from schema.base import SHANGHAI
 from schema.models.reconcile import EXPLANATIONS
 from sync.cli.common import errors, service
+from sync.cli.exits import NotDone
 from sync.domain.accounts import get_account
 from sync.kinds.reports import REPORTS
 from sync.pipeline.reconcile_file import reconcile_file
@@ -123,7 +124,7 @@ def mismatch_explain(ctx: click.Context, item_id: int, username: str, reason: st
         try:
             item = explain(session, item_id, account, reason, note)
         except LookupError:
-            raise click.ClickException(f"没有编号为 {item_id} 的对账差异") from None
+            raise NotDone(f"没有编号为 {item_id} 的对账差异") from None
         click.echo(f"✓ 差异 #{item.id}（{item.key}）已说明：{reason}")
 
 

@@ -13,6 +13,7 @@ from schema.base import SHANGHAI
 from schema.models import Project
 from sync.app import Salesync
 from sync.cli.common import errors, service
+from sync.cli.exits import NotDone
 from sync.kinds.reports import FURTHER, REPORTS, get_report
 from sync.pipeline.feedback import replace_atomically
 from sync.reports import NoBuilder, build_for, projects_of_region
@@ -68,7 +69,7 @@ def report(
         try:
             frame = build_for(session, spec, start, end, project=project, region=region)
         except NoBuilder:
-            raise click.ClickException(f"系统暂不能生成“{spec.title}”") from None
+            raise NotDone(f"系统暂不能生成“{spec.title}”") from None
     scope = f"项目 {project}" if project else f"地区 {region}"
     subtitle = f"{scope}，{start} 至 {end}"
     if out is not None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from sync.cli.common import errors, service
+from sync.cli.exits import NotDone
 from sync.domain.tasks import tasks_for
 from sync.domain.workdays import WorkCalendar
 
@@ -25,7 +26,7 @@ def calendar_for(data_dir: Path, path: Path | None) -> WorkCalendar:
     """The working-day calendar with the override file, if one is configured or present."""
     chosen = path or (Path(os.environ["SALESYNC_HOLIDAYS"]) if os.environ.get("SALESYNC_HOLIDAYS") else None)
     if chosen is not None and not chosen.exists():
-        raise click.ClickException(f"节假日覆盖文件不存在：{chosen}")
+        raise NotDone(f"节假日覆盖文件不存在：{chosen}")
     return WorkCalendar.from_file(chosen or data_dir / HOLIDAYS_FILE)
 
 

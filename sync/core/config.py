@@ -1,8 +1,10 @@
 """Where salesync keeps its data and which database it talks to.
 
-Precedence for the database URL: ``--db`` → ``SALESYNC_DATABASE_URL`` → the config file's
-``database_url`` → a SQLite file ``salesync.db`` in the data directory. The config file is
-``--config``, else ``SALESYNC_CONFIG``, else ``salesync.toml`` in the current directory if present.
+Every setting comes from the command line (``--db``, ``--data-dir``), else ``SALESYNC_<NAME>``, else
+the config file's ``<name>``, else its default (:mod:`sync.core.settings` types and checks them: an
+unknown key or a bad value is one clear line, never a silent default). The database URL defaults
+to a SQLite file ``salesync.db`` in the data directory. The config file is ``--config``, else
+``SALESYNC_CONFIG``, else ``salesync.toml`` in the current directory if present.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from sync.core.settings import SettingsError, read_settings
+
 
 class ConfigError(Exception):
-    """The configuration file could not be read."""
+    """The configuration file could not be read, or a setting in it or the environment is invalid."""
 
 
 @dataclass(frozen=True)
@@ -42,43 +46,30 @@ class Config:
     def load(
         cls, *, db: str | None = None, config_file: Path | None = None, data_dir: Path | None = None
     ) -> Config:
-        file_values = _read_file(config_file)
-        base = Path(data_dir or os.environ.get("SALESYNC_DATA_DIR") or file_values.get("data_dir") or "data")
-        url = db or os.environ.get("SALESYNC_DATABASE_URL") or file_values.get("database_url")
-        if not url:
-            url = f"sqlite:///{(base / 'salesync.db').resolve()}"
-        drive = Path(os.environ.get("SALESYNC_DRIVE") or file_values.get("drive_root") or base / "drive")
-        lang = os.environ.get("SALESYNC_LANG") or file_values.get("lang") or "zh"
-        polling = os.environ.get("SALESYNC_WATCH_POLLING") or file_values.get("watch_polling") or False
-        interval = os.environ.get("SALESYNC_WATCH_POLL_INTERVAL") or file_values.get("watch_poll_interval")
-        audit_key = os.environ.get("SALESYNC_AUDIT_KEY") or file_values.get("audit_key")
-        google_key = os.environ.get("SALESYNC_GOOGLE_SERVICE_ACCOUNT") or file_values.get(
-            "google_service_account"
-        )
-
-        def number(key: str, default: float) -> float:
-            raw = os.environ.get(f"SALESYNC_{key.upper()}") or file_values.get(key)
-            if raw is None or raw == "":
-                return default
-            try:
-                return float(raw)
-            except (TypeError, ValueError) as exc:
-                raise ConfigError(f"配置项 {key} 应为数字（当前为 {raw!r}）") from exc
-
+        file_values, origin = _read_file(config_file)
+        try:
+            settings = read_settings(file_values, origin, database_url=db, data_dir=data_dir)
+        except SettingsError as exc:
+            raise ConfigError(str(exc)) from None
+        base = settings.data_dir
+        url = settings.database_url or f"sqlite:///{(base / 'salesync.db').resolve()}"
         return cls(
-            database_url=str(url),
+            database_url=url,
             data_dir=base,
-            drive_root=drive,
-            lang=str(lang),
-            watch_polling=str(polling).lower() in ("1", "true", "yes", "on"),
-            watch_poll_interval=float(interval or 1.0),
-            audit_key=str(audit_key) if audit_key else None,
-            google_service_account=Path(google_key) if google_key else None,
-            sheets_interval=number("sheets_interval", 300.0),
-            watch_max_failures=max(1, int(number("watch_max_failures", 3))),
-            worker_memory_mb=int(number("worker_memory_mb", 4096)),
-            watch_keep_jobs_days=number("watch_keep_jobs_days", 30.0),
-            kept_files_days=number("kept_files_days", 0.0) or None,
+            drive_root=settings.drive_root or base / "drive",
+            lang=settings.lang,
+            write_back=settings.write_back,
+            removal_hold_ratio=settings.removal_hold_ratio,
+            removal_hold_minimum=settings.removal_hold_minimum,
+            audit_key=settings.audit_key or None,
+            watch_polling=settings.watch_polling,
+            watch_poll_interval=settings.watch_poll_interval,
+            google_service_account=settings.google_service_account,
+            sheets_interval=settings.sheets_interval,
+            watch_max_failures=settings.watch_max_failures,
+            worker_memory_mb=settings.worker_memory_mb,
+            watch_keep_jobs_days=settings.watch_keep_jobs_days,
+            kept_files_days=settings.kept_files_days,
         )
 
     def with_(self, **changes: Any) -> Config:
@@ -99,12 +90,13 @@ def kept_secret(path: Path) -> bytes:
     return path.read_bytes().strip()
 
 
-def _read_file(path: Path | None) -> dict[str, Any]:
+def _read_file(path: Path | None) -> tuple[dict[str, Any], str | None]:
+    """The config file's settings (its ``[salesync]`` table, or the whole file) and its name."""
     candidate = path or (Path(os.environ["SALESYNC_CONFIG"]) if os.environ.get("SALESYNC_CONFIG") else None)
     if candidate is None:
         default = Path("salesync.toml")
         if not default.exists():
-            return {}
+            return {}, None
         candidate = default
     try:
         with candidate.open("rb") as fh:
@@ -112,4 +104,6 @@ def _read_file(path: Path | None) -> dict[str, Any]:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"无法读取配置文件 {candidate}: {exc}") from exc
     section = data.get("salesync", data)
-    return dict(section) if isinstance(section, dict) else {}
+    if not isinstance(section, dict):
+        raise ConfigError(f"配置文件 {candidate} 的 salesync 应为一个表（[salesync]）")
+    return dict(section), str(candidate)

@@ -1,7 +1,9 @@
 """我的任务 (docs/domain.md §5): computed per account from the database, never typed in.
 
 Deadlines are working days on the Chinese calendar (``sync.domain.workdays``): a payment or contract due
-on a holiday is due on the next working day, and overdue counts only working days. What an account
+on a holiday is due on the next working day, and overdue counts only working days; a deal's tasks
+follow its project's calendar when its sales office works through holidays
+(``sync.domain.office_calendar``). What an account
 sees follows its roles:
 
 - 销售代表: payments due on their deals (催款), contracts due (应签约日期), questionnaires due (2
@@ -38,13 +40,14 @@ from schema.models.deals import LIVE
 from schema.roles import Role
 from sync.domain import ledger, ownership, signing
 from sync.domain.accounts import get_account
-from sync.domain.workdays import DEFAULT_CALENDAR, WorkCalendar
+from sync.domain.office_calendar import calendar_for
+from sync.domain.workdays import DEFAULT_CALENDAR, QUESTIONNAIRE_WORKDAYS, WorkCalendar
 from sync.kinds.manual_reports import CONTROLLERS as MANUAL_REPORT_ROLES
 from sync.kinds.reports import REPORTS
 
 HORIZON = 3  # working days ahead that a payment or contract shows as coming due
 FOLLOW_UP_DAYS = 5
-QUESTIONNAIRE_DAYS = 2
+QUESTIONNAIRE_DAYS = QUESTIONNAIRE_WORKDAYS
 SIGNERS = {Role.SENIOR_MANAGER, Role.REGION_GM, Role.EXECUTIVE}
 CONTROLLERS = set(MANUAL_REPORT_ROLES)
 
@@ -101,10 +104,22 @@ class _Builder:
         self.tasks: dict[tuple[str, str, str], Task] = {}
 
     def add(
-        self, kind: str, subject: str, detail: str, due: dt.date | None, amount: Decimal | None = None
+        self,
+        kind: str,
+        subject: str,
+        detail: str,
+        due: dt.date | None,
+        amount: Decimal | None = None,
+        cal: WorkCalendar | None = None,
     ) -> None:
-        overdue = self.cal.workdays_between(due, self.today) if due is not None else 0
+        overdue = (cal or self.cal).workdays_between(due, self.today) if due is not None else 0
         self.tasks.setdefault((kind, subject, detail), Task(kind, subject, detail, due, overdue, amount))
+
+    def _project(self, sub: Subscription) -> tuple[WorkCalendar, dt.date]:
+        """The calendar of the deal's project (its sales office may work through holidays) and the
+        last day of the horizon on it."""
+        cal = calendar_for(self.session, sub.project_code, self.cal)
+        return cal, self.horizon if cal is self.cal else cal.add_workdays(self.today, HORIZON)
 
     def _in_region(self, stmt: Any, project_column: Any) -> Any:
         if self.account.region_id is None:
@@ -124,18 +139,20 @@ class _Builder:
         deals = list(deals)
         received = ledger.received(self.session, [d.id for d in deals])
         for sub in deals:
+            cal, horizon = self._project(sub)
             for line in ledger.schedule(self.session, sub, received[sub.id]):
-                due = self.cal.on_or_after(line.due_date)
-                if line.outstanding > 0 and due <= self.horizon:
+                due = cal.on_or_after(line.due_date)
+                if line.outstanding > 0 and due <= horizon:
                     detail = f"{sub.customer_name} {sub.room_code} 第{line.seq}期{line.category}"
-                    self.add("催款", sub.no, detail, due, line.outstanding)
+                    self.add("催款", sub.no, detail, due, line.outstanding, cal)
 
     def contracts(self, deals: Iterable[Subscription]) -> None:
         for sub in deals:
             if sub.status == "认购" and sub.sign_due_date is not None:
-                due = self.cal.on_or_after(sub.sign_due_date)
-                if due <= self.horizon:
-                    self.add("签约", sub.no, f"{sub.customer_name} {sub.room_code} 应签约", due)
+                cal, horizon = self._project(sub)
+                due = cal.on_or_after(sub.sign_due_date)
+                if due <= horizon:
+                    self.add("签约", sub.no, f"{sub.customer_name} {sub.room_code} 应签约", due, cal=cal)
 
     def questionnaires(self, deals: Iterable[Subscription]) -> None:
         deals = list(deals)
@@ -148,8 +165,9 @@ class _Builder:
         )
         for sub in deals:
             if sub.no not in done:
-                due = self.cal.add_workdays(sub.date, QUESTIONNAIRE_DAYS)
-                self.add("问卷", sub.no, f"{sub.customer_name} 成交客户调查问卷", due)
+                cal, _ = self._project(sub)
+                due = cal.add_workdays(sub.date, QUESTIONNAIRE_DAYS)
+                self.add("问卷", sub.no, f"{sub.customer_name} 成交客户调查问卷", due, cal=cal)
 
     def follow_ups(self) -> None:
         own = select(Account.id).where(Account.id == self.account.id)

@@ -249,7 +249,10 @@ TIMELINESS = ReportSpec(
     id="timeliness",
     title="录入及时性统计表",
     key=("username",),
-    description="客户资料最迟在首次接触后的下一个工作日结束前录入；认购、收款在当日工作结束前录入（以系统首次收到为准）。",
+    description=(
+        "客户资料最迟在首次接触后的下一个工作日结束前录入；认购、收款当日录入；成交问卷在填写日期后第 2 个工作日"
+        "结束前录入（以系统首次收到为准；案场节假日照常营业的项目按其自己的日历）。"
+    ),
     columns=(
         C("username", "账号", T.CODE, required=True),
         C("name", "姓名", T.TEXT),
@@ -259,6 +262,8 @@ TIMELINESS = ReportSpec(
         _count("subscriptions_late", "认购录入超时"),
         _count("receipts", "收款"),
         _count("receipts_late", "收款录入超时"),
+        _count("questionnaires", "问卷"),
+        _count("questionnaires_late", "问卷录入超时"),
     ),
 )
 

@@ -221,7 +221,7 @@ class SalesControl:
         conflict = customer.owner_id != rep.id
         if conflict:
             self._collision(row, customer, rep)
-        warn_if_late(self.ctx, row, "date", day)
+        warn_if_late(self.ctx, row, "date", day, project.code)
         session.add(
             Subscription(
                 no=row["no"],
@@ -308,7 +308,7 @@ class SalesControl:
         room = rooms.get_room(session, sub.room_code)
         rooms.transition(session, room, "签约", self.actor, on=row["date"], ref=sub.no)
         sub.status = rooms.CONTRACTED
-        warn_if_late(self.ctx, row, "date", row["date"])
+        warn_if_late(self.ctx, row, "date", row["date"], sub.project_code)
         session.add(
             Contract(
                 no=row["no"],

@@ -95,7 +95,7 @@ class Finance:
                 Receipt.project_code == sub.project_code, Receipt.no == row["no"]
             )
         )
-        warn_if_late(ctx, row, "paid_at", paid_on)
+        warn_if_late(ctx, row, "paid_at", paid_on, sub.project_code)
         session.add(
             Receipt(
                 project_code=sub.project_code,

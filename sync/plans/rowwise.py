@@ -26,8 +26,9 @@ from schema.spec import ColType, Sheet
 from sync.core.errors import RowRefused
 from sync.core.rows import column_values, records, row_hashes, show
 from sync.domain.lookups import chunks
+from sync.domain.office_calendar import calendar_for
 from sync.domain.rooms import Actor
-from sync.domain.workdays import DEFAULT_CALENDAR
+from sync.domain.workdays import DEFAULT_CALENDAR, WorkCalendar
 from sync.domain.worklog import Change, LogWriter
 from sync.plans.context import IngestContext, PlanResult
 from sync.xlsx.reader import read_workbook
@@ -216,13 +217,15 @@ def check_scope(session: Session, account: Account, project_code: str, field_nam
     return project
 
 
-def entry_deadline(day: dt.date) -> dt.datetime:
-    """The day's deals and receipts are due by the end of that working day (or the next one) (§3)."""
-    cal = DEFAULT_CALENDAR
-    return cal.end_of(day if cal.is_workday(day) else cal.next_workday(day))
+def entry_deadline(day: dt.date, calendar: WorkCalendar = DEFAULT_CALENDAR) -> dt.datetime:
+    """The day's deals and receipts are due the same day (当日): by the end of that working day, or
+    of the next one when the day is not one on the project's calendar."""
+    return calendar.same_day_deadline(day)
 
 
-def warn_if_late(ctx: IngestContext, row: Row, field_name: str, day: dt.date) -> None:
-    deadline = entry_deadline(day)
+def warn_if_late(
+    ctx: IngestContext, row: Row, field_name: str, day: dt.date, project_code: str | None = None
+) -> None:
+    deadline = entry_deadline(day, calendar_for(ctx.session, project_code))
     if ctx.version.seen_at > deadline:
         row.warn("deal-late-entry", field_name, deadline=deadline.strftime("%Y-%m-%d %H:%M"))

@@ -16,10 +16,12 @@ from schema.models import (
     Contract,
     Customer,
     CustomerEvent,
+    Questionnaire,
     Receipt,
     Subscription,
     WorkbookVersion,
 )
+from sync.domain.office_calendar import calendar_for
 from sync.domain.ownership import idle_customers
 from sync.domain.workdays import DEFAULT_CALENDAR
 from sync.kinds.reports import get_report
@@ -95,9 +97,12 @@ def dormant(session: Session, scope: Scope) -> pd.DataFrame:
 @builder("timeliness")
 def timeliness(session: Session, scope: Scope) -> pd.DataFrame:
     """Per account, what it entered in the period and how much of it arrived after the deadline
-    (customers: end of the next working day after first contact; deals and receipts: end of the
-    working day they happened), judged by when the system first saw the workbook version."""
+    (customers: end of the next working day after first contact; deals and receipts: the same day,
+    当日; questionnaires: the 2nd working day after their 填写日期), judged by when the system first
+    saw the workbook version. Deals, receipts and questionnaires follow the project's calendar (its
+    sales office may work through holidays: ``sync.domain.office_calendar``)."""
     cal = DEFAULT_CALENDAR
+    office = calendar_for(session, scope.project_code)
     counts: Counter[tuple[int, str]] = Counter()
     stmt_customers = select(Customer.owner_id, Customer.first_contact_date, Customer.owned_since).where(
         Customer.owner_id.in_(project_reps(scope.project_code)),
@@ -118,7 +123,7 @@ def timeliness(session: Session, scope: Scope) -> pd.DataFrame:
     )
     for who, day, seen in session.execute(stmt_subs):
         counts[who, "subscriptions"] += 1
-        counts[who, "subscriptions_late"] += seen > cal.end_of(cal.on_or_after(day))
+        counts[who, "subscriptions_late"] += seen > office.same_day_deadline(day)
     start, end = scope.bounds()
     stmt_receipts = (
         select(WorkbookVersion.account_id, Receipt.paid_at, WorkbookVersion.seen_at)
@@ -127,7 +132,20 @@ def timeliness(session: Session, scope: Scope) -> pd.DataFrame:
     )
     for who, paid, seen in session.execute(stmt_receipts):
         counts[who, "receipts"] += 1
-        counts[who, "receipts_late"] += seen > cal.end_of(cal.on_or_after(paid.astimezone(SHANGHAI).date()))
+        counts[who, "receipts_late"] += seen > office.same_day_deadline(paid.astimezone(SHANGHAI).date())
+    stmt_questionnaires = (
+        select(WorkbookVersion.account_id, Questionnaire.filled_date, WorkbookVersion.seen_at)
+        .join(WorkbookVersion, WorkbookVersion.id == Questionnaire.version_id)
+        .join(Subscription, Subscription.no == Questionnaire.subscription_no)
+        .where(
+            Subscription.project_code == scope.project_code,
+            Questionnaire.filled_date >= scope.period_from,
+            Questionnaire.filled_date <= scope.period_to,
+        )
+    )
+    for who, filled, seen in session.execute(stmt_questionnaires):
+        counts[who, "questionnaires"] += 1
+        counts[who, "questionnaires_late"] += seen > office.questionnaire_deadline(filled)
     ids = sorted({who for who, _ in counts})
     people = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(ids)))} if ids else {}
     spec = get_report("timeliness")

@@ -23,6 +23,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from xml.etree import ElementTree as ET
 
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as defused_fromstring
+
 from validators.findings import Finding
 
 MiB = 1 << 20
@@ -265,10 +268,12 @@ def _sheet_parts(data: bytes, parts: dict[str, zipfile.ZipInfo], limits: Limits)
 
 
 def _parse(data: bytes, info: zipfile.ZipInfo, limits: Limits) -> ET.Element:
-    try:
-        return ET.fromstring(_read_part(data, info, limits))
+    try:  # defusedxml as well as the DTD check: the parser itself refuses entities and DTDs
+        return defused_fromstring(_read_part(data, info, limits))
     except ET.ParseError:
         raise _Refusal("file-corrupt", detail=f"{info.filename} 格式错误") from None
+    except DefusedXmlException:
+        raise _Refusal("file-xml-entities", part=info.filename) from None
 
 
 def _read_part(data: bytes, info: zipfile.ZipInfo, limits: Limits) -> bytes:

@@ -17,6 +17,8 @@ import zipfile
 import zlib
 from xml.sax.saxutils import escape, quoteattr
 
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as defused_fromstring
 from python_calamine import CalamineWorkbook
 
 from sync.core.errors import SalesyncError
@@ -52,7 +54,7 @@ def write_stamp(data: bytes, stamp: Stamp) -> bytes:
             part, namespace = _stamp_part(archive)
             infos, comment = archive.infolist(), archive.comment
         return _rewrite(data, infos, comment, part, stamp_sheet_xml(stamp, namespace))
-    except (zipfile.BadZipFile, ET.ParseError, KeyError, struct.error) as exc:
+    except (zipfile.BadZipFile, ET.ParseError, DefusedXmlException, KeyError, struct.error) as exc:
         raise StampError(f"不是有效的 xlsx 文件（{exc}）") from exc
 
 
@@ -83,7 +85,7 @@ def _local_name(tag: str) -> str:
 def _relationships(archive: zipfile.ZipFile, owner: str) -> dict[str, tuple[str, str]]:
     """The relationships of the part ``owner`` ("" for the package): id -> (type, member name)."""
     folder, name = posixpath.split(owner)
-    root = ET.fromstring(archive.read(posixpath.join(folder, "_rels", f"{name}.rels")))
+    root = defused_fromstring(archive.read(posixpath.join(folder, "_rels", f"{name}.rels")))
     found = {}
     for rel in root:
         target = rel.get("Target", "")
@@ -99,7 +101,7 @@ def _stamp_part(archive: zipfile.ZipFile) -> tuple[str, str]:
     """The member name of the stamp sheet and the workbook's spreadsheet namespace."""
     package = _relationships(archive, "")
     book = next((m for t, m in package.values() if t.endswith("/officeDocument")), "xl/workbook.xml")
-    root = ET.fromstring(archive.read(book))
+    root = defused_fromstring(archive.read(book))
     namespace = root.tag[1:].partition("}")[0] if root.tag.startswith("{") else SPREADSHEET_NS
     for sheet in root.iter():
         if _local_name(sheet.tag) == "sheet" and sheet.get("name") == STAMP_SHEET:

@@ -13,7 +13,7 @@ def test_stop_closes_kept_alive_connections_and_ends_every_thread(app: Salesync)
     thread = portal._thread
     assert thread is not None
     host, port = portal.url.removeprefix("http://").rstrip("/").split(":")
-    conn = http.client.HTTPConnection(host, int(port), timeout=5)
+    conn = http.client.HTTPConnection(host, int(port), timeout=300)
     conn.request("GET", "/login")
     response = conn.getresponse()
     assert response.status == 200 and "登录 salesync" in response.read().decode()

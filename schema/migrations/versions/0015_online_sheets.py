@@ -1,7 +1,7 @@
 """online spreadsheets registered as workbooks of an account
 
 Revision ID: 0015
-Revises: 0009
+Revises: 0014
 Create Date: 2026-12-03 16:00:00.000000
 
 """
@@ -15,7 +15,7 @@ import schema.base
 
 # revision identifiers, used by Alembic.
 revision: str = "0015"
-down_revision: str | Sequence[str] | None = "0009"
+down_revision: str | Sequence[str] | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
