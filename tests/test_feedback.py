@@ -17,7 +17,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from sync import feedback
+from sync import feedback, swap
 from sync.feedback import (
     ERROR_RGB,
     WARNING_RGB,
@@ -241,6 +241,7 @@ def test_a_failed_replace_leaves_the_workbook_and_no_temp_file(
         raise PermissionError("share is read-only")
 
     monkeypatch.setattr(feedback.os, "replace", broken)
+    monkeypatch.setattr(swap, "_exchange", broken)  # the atomic exchange, where the system has it
     with pytest.raises(PermissionError):
         annotate_workbook(workbook, first_outcome(workbook), expected_sha256=sha256(workbook))
     assert workbook.read_bytes() == before

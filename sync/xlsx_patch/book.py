@@ -1,0 +1,415 @@
+"""A workbook opened for patching: its sheets by name, shared strings, styles, and the parts edited.
+
+:class:`Book` finds the parts through the package's relationships (never by conventional names),
+collects the edits of each sheet, its notes, ``xl/styles.xml``, the relationships and
+``[Content_Types].xml``, and writes the zip once with only those members changed or added.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass
+from xml.sax.saxutils import quoteattr
+
+from sync.xlsx_patch import Unsupported
+from sync.xlsx_patch.members import Package, rewrite
+from sync.xlsx_patch.notes import patch_comments, patch_vml
+from sync.xlsx_patch.sheet import Cell, Header, SheetEdit, SheetPass, patch_sheet
+from sync.xlsx_patch.styles import Styles
+from sync.xlsx_patch.xmlbits import Splice, element_end, local, pairs, parse, parser, start_tag
+
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PACKAGE_RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+STRICT_REL = "http://purl.oclc.org/ooxml/officeDocument/relationships"
+COMMENTS_TYPE = f"{REL}/comments"
+VML_TYPE = f"{REL}/vmlDrawing"
+WORKSHEET_TYPE = f"{REL}/worksheet"
+COMMENTS_CONTENT = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
+VML_CONTENT = "application/vnd.openxmlformats-officedocument.vmlDrawing"
+WORKSHEET_CONTENT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+
+
+@dataclass(frozen=True)
+class Relationship:
+    rid: str
+    type: str
+    target: str  # the member name, resolved against the owner's folder
+    external: bool
+
+
+def rels_name(owner: str) -> str:
+    folder, name = posixpath.split(owner)
+    return posixpath.join(folder, "_rels", f"{name}.rels")
+
+
+class _Rels:
+    """One relationships part: read once, relationships appended before its end tag."""
+
+    def __init__(self, package: Package, owner: str) -> None:
+        self.owner, self.name = owner, rels_name(owner)
+        self.data = package.read(self.name) if package.has(self.name) else None
+        self.items: list[Relationship] = []
+        self.close = -1
+        self.added: list[bytes] = []
+        if self.data is not None:
+            self._scan(self.data)
+
+    def _scan(self, data: bytes) -> None:
+        folder = posixpath.dirname(self.owner)
+        p = parser()
+        depth = 0
+
+        def start(name: str, ordered: list[str]) -> None:
+            nonlocal depth
+            depth += 1
+            if depth == 2 and local(name) == "Relationship":
+                a = dict(pairs(ordered))
+                target, external = a.get("Target", ""), a.get("TargetMode") == "External"
+                if not external:
+                    target = target[1:] if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+                if a.get("Type", "").startswith(STRICT_REL):
+                    raise Unsupported("工作簿为 Strict Open XML 格式")
+                self.items.append(Relationship(a.get("Id", ""), a.get("Type", ""), target, external))
+
+        def end(name: str) -> None:
+            nonlocal depth
+            depth -= 1
+            if depth == 0:
+                closing, _ = element_end(data, p.CurrentByteIndex, name, 0)
+                self.close = p.CurrentByteIndex if closing else -1
+
+        p.StartElementHandler = start
+        p.EndElementHandler = end
+        parse(p, data, self.name)
+
+    def get(self, rid: str) -> Relationship | None:
+        return next((r for r in self.items if r.rid == rid and not r.external), None)
+
+    def of_type(self, kind: str) -> list[Relationship]:
+        return [r for r in self.items if r.type == kind and not r.external]
+
+    def add(self, kind: str, member: str) -> str:
+        taken = {r.rid for r in self.items}
+        n = len(taken) + 1
+        while f"rId{n}" in taken:
+            n += 1
+        rid = f"rId{n}"
+        self.items.append(Relationship(rid, kind, member, False))
+        target = "/" + member  # absolute: no doubt about the folder it is relative to
+        self.added.append(start_tag("Relationship", [("Id", rid), ("Type", kind), ("Target", target)], empty=True))
+        return rid
+
+    def content(self) -> bytes | None:
+        if not self.added:
+            return None
+        body = b"".join(self.added)
+        if self.data is None:
+            return (
+                b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                + f"<Relationships xmlns={quoteattr(PACKAGE_RELS_NS)}>".encode()
+                + body
+                + b"</Relationships>"
+            )
+        if self.close < 0:
+            raise Unsupported(f"关系部件 {self.name} 格式无法识别")
+        splice = Splice()
+        splice.insert(self.close, body)
+        return splice.apply(self.data)
+
+
+@dataclass(frozen=True)
+class SheetInfo:
+    name: str
+    part: str
+    state: str  # visible, hidden, veryHidden
+
+
+class Book:
+    """One workbook being patched."""
+
+    def __init__(self, data: bytes) -> None:
+        self.package = Package(data)
+        self.replaced: dict[str, bytes] = {}
+        self.added: dict[str, bytes] = {}
+        self.content_types: list[bytes] = []
+        self.rels: dict[str, _Rels] = {}
+        package_rels = self._rels("")
+        book = next((r.target for r in package_rels.items if r.type.endswith("/officeDocument")), None)
+        if book is None or not self.package.has(book):
+            raise Unsupported("找不到工作簿主部件")
+        self.workbook_part = book
+        self.sheets, self._sheets_close = self._scan_workbook()
+        workbook_rels = self._rels(book)
+        shared = [r.target for r in workbook_rels.items if r.type.endswith("/sharedStrings")]
+        self.shared_part = shared[0] if shared and self.package.has(shared[0]) else None
+        styles = [r.target for r in workbook_rels.items if r.type.endswith("/styles")]
+        if not styles or not self.package.has(styles[0]):
+            raise Unsupported("工作簿缺少样式部件")
+        self.styles_part = styles[0]
+        self._styles: Styles | None = None
+        self._strings: list[str] = []
+        self._strings_done = False
+        self._sheet_added: list[bytes] = []
+        self._defaults: dict[str, str] = {}
+
+    def _rels(self, owner: str) -> _Rels:
+        if owner not in self.rels:
+            self.rels[owner] = _Rels(self.package, owner)
+        return self.rels[owner]
+
+    def _scan_workbook(self) -> tuple[list[SheetInfo], int]:
+        data = self.package.read(self.workbook_part)
+        rels = self._rels(self.workbook_part)
+        sheets: list[SheetInfo] = []
+        close = -1
+        p = parser()
+        depth = 0
+
+        def start(name: str, ordered: list[str]) -> None:
+            nonlocal depth
+            depth += 1
+            if depth == 1 and "http://purl.oclc.org/ooxml/spreadsheetml/main" in ordered:
+                raise Unsupported("工作簿为 Strict Open XML 格式")
+            if depth == 3 and local(name) == "sheet":
+                a = pairs(ordered)
+                rid = next((v for k, v in a if local(k) == "id" and k != "sheetId"), "")
+                values = dict(a)
+                rel = rels.get(rid)
+                if rel is not None and rel.type == WORKSHEET_TYPE:
+                    sheets.append(SheetInfo(values.get("name", ""), rel.target, values.get("state", "visible")))
+
+        def end(name: str) -> None:
+            nonlocal depth, close
+            if depth == 2 and local(name) == "sheets":
+                closing, _ = element_end(data, p.CurrentByteIndex, name, 0)
+                close = p.CurrentByteIndex if closing else -1
+            depth -= 1
+
+        p.StartElementHandler = start
+        p.EndElementHandler = end
+        parse(p, data, self.workbook_part)
+        return sheets, close
+
+    def sheet(self, name: str) -> SheetInfo | None:
+        return next((s for s in self.sheets if s.name == name), None)
+
+    # -- shared strings and styles ---------------------------------------------------------------
+
+    def strings(self, wanted: list[int]) -> list[str]:
+        """The shared strings at ``wanted``, reading the part only as far as the largest index."""
+        need = max(wanted, default=-1)
+        if need >= len(self._strings) and not self._strings_done and self.shared_part is not None:
+            self._read_strings(need)
+        return [self._strings[i] if i < len(self._strings) else "" for i in wanted]
+
+    def _read_strings(self, need: int) -> None:
+        strings: list[str] = []
+        grab: list[str] | None = None
+        in_phonetic = False
+        p = parser()
+
+        class Enough(Exception):
+            pass
+
+        def start(name: str, _ordered: list[str]) -> None:
+            nonlocal grab, in_phonetic
+            here = local(name)
+            if here == "si":
+                grab = []
+            elif here == "rPh":
+                in_phonetic = True
+
+        def chars(content: str) -> None:
+            if grab is not None and not in_phonetic:
+                grab.append(content)
+
+        def end(name: str) -> None:
+            nonlocal grab, in_phonetic
+            here = local(name)
+            if here == "si" and grab is not None:
+                strings.append("".join(grab))
+                grab = None
+                if len(strings) > need:
+                    raise Enough
+            elif here == "rPh":
+                in_phonetic = False
+
+        p.StartElementHandler = start
+        p.EndElementHandler = end
+        p.CharacterDataHandler = chars
+        assert self.shared_part is not None
+        try:
+            with self.package.open(self.shared_part) as stream:
+                while chunk := stream.read(1 << 16):
+                    p.Parse(chunk, False)
+                p.Parse(b"", True)
+            self._strings_done = True
+        except Enough:
+            pass
+        except Exception as exc:  # expat errors and bad zip data alike
+            if isinstance(exc, Unsupported):
+                raise
+            raise Unsupported(f"共享字符串部件无法读取（{exc}）") from exc
+        self._strings = strings
+
+    @property
+    def styles(self) -> Styles:
+        if self._styles is None:
+            self._styles = Styles(self.package.read(self.styles_part), self.styles_part)
+        return self._styles
+
+    # -- edits ------------------------------------------------------------------------------------
+
+    def edit_sheet(self, sheet: SheetInfo, decide: Callable[[Header], SheetEdit]) -> SheetPass:
+        return patch_sheet(self.package.read(sheet.part), sheet.part, decide, self.strings)
+
+    def set_notes(
+        self, sheet: SheetInfo, edited: SheetPass, author: str, add: dict[Cell, str], *, remove_own: bool
+    ) -> None:
+        """Remove ``author``'s notes on the sheet (when ``remove_own``) and add ``add``."""
+        rels = self._rels(sheet.part)
+        comments = rels.of_type(COMMENTS_TYPE)
+        if len(comments) > 1:
+            raise Unsupported(f"工作表“{sheet.name}”有多个批注部件")
+        comments_part = comments[0].target if comments else None
+        vml = rels.get(edited.legacy_rid) if edited.legacy_rid else None
+        if edited.legacy_rid and (vml is None or not self.package.has(vml.target)):
+            raise Unsupported(f"工作表“{sheet.name}”的批注绘图缺失")
+        if comments_part is not None and vml is None:
+            raise Unsupported(f"工作表“{sheet.name}”的批注没有对应的绘图")
+        if comments_part is None and not add:
+            return
+        if comments_part is not None and not self.package.has(comments_part):
+            raise Unsupported(f"工作表“{sheet.name}”的批注部件缺失")
+        old = self.package.read(comments_part) if comments_part else None
+        patched = patch_comments(old, author, add, remove_own=remove_own)
+        if not patched.removed and not patched.added:
+            return
+        if comments_part is None:
+            comments_part = self.package.unused_name("xl/comments/salesyncComments{}.xml")
+            self.added[comments_part] = patched.content
+            rels.add(COMMENTS_TYPE, comments_part)
+            self._override(comments_part, COMMENTS_CONTENT)
+        else:
+            self.replaced[comments_part] = patched.content
+        if vml is None:
+            vml_part = self.package.unused_name("xl/drawings/salesyncNotes{}.vml")
+            block = 100 + sum(1 for n in self.added if n.endswith(".vml"))
+            self.added[vml_part] = patch_vml(None, set(), patched.added, block)
+            edited.add_legacy_drawing(rels.add(VML_TYPE, vml_part))
+            self._default("vml", VML_CONTENT)
+        else:
+            old_vml = self.package.read(vml.target)
+            block = 100 + sum(1 for n in self.added if n.endswith(".vml"))
+            self.replaced[vml.target] = patch_vml(old_vml, patched.removed, patched.added, block)
+
+    def add_sheet(self, name: str, content: bytes) -> None:
+        """A new worksheet after the last one."""
+        if self._sheets_close < 0:
+            raise Unsupported("工作簿的工作表列表无法识别")
+        part = self.package.unused_name("xl/worksheets/salesyncSheet{}.xml")
+        self.added[part] = content
+        rid = self._rels(self.workbook_part).add(WORKSHEET_TYPE, part)
+        self._override(part, WORKSHEET_CONTENT)
+        sheet_id = self._next_sheet_id()
+        tag = start_tag("sheet", [("xmlns:r", REL), ("name", name), ("sheetId", str(sheet_id)), ("r:id", rid)],
+                        empty=True)  # fmt: skip
+        prefix = self._workbook_prefix()
+        if prefix:
+            tag = tag.replace(b"<sheet ", f"<{prefix}sheet ".encode(), 1)
+        self._sheet_added.append(tag)
+
+    def _workbook_prefix(self) -> str:
+        data = self.package.read(self.workbook_part)
+        start = data.find(b"<", data.find(b"?>") + 1 if data.startswith(b"<?") else 0)
+        name = data[start + 1 : start + 64].split(maxsplit=1)[0].split(b">")[0].decode()
+        head, _, _ = name.rpartition(":")
+        return f"{head}:" if head else ""
+
+    def _next_sheet_id(self) -> int:
+        data = self.package.read(self.workbook_part)
+        ids = [0]
+        p = parser()
+
+        def start(name: str, ordered: list[str]) -> None:
+            if local(name) == "sheet":
+                value = dict(pairs(ordered)).get("sheetId", "0")
+                ids.append(int(value) if value.isdigit() else 0)
+
+        p.StartElementHandler = start
+        parse(p, data, self.workbook_part)
+        return max(ids) + 1
+
+    def replace(self, part: str, content: bytes) -> None:
+        self.replaced[part] = content
+
+    def _override(self, member: str, content_type: str) -> None:
+        self.content_types.append(
+            start_tag("Override", [("PartName", "/" + member), ("ContentType", content_type)], empty=True)
+        )
+
+    def _default(self, extension: str, content_type: str) -> None:
+        self._defaults[extension] = content_type
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    def save(self, sheets: dict[str, bytes] | None = None) -> bytes:
+        replaced = dict(self.replaced)
+        replaced.update(sheets or {})
+        if self._styles is not None and self._styles.changed():
+            replaced[self.styles_part] = self._styles.content()
+        for rels in self.rels.values():
+            content = rels.content()
+            if content is None:
+                continue
+            if rels.data is None:
+                self.added[rels.name] = content
+            else:
+                replaced[rels.name] = content
+        if self._sheet_added:
+            data = replaced.get(self.workbook_part, self.package.read(self.workbook_part))
+            splice = Splice()
+            splice.insert(self._sheets_close, b"".join(self._sheet_added))
+            replaced[self.workbook_part] = splice.apply(data)
+        types = self._content_types()
+        if types is not None:
+            replaced["[Content_Types].xml"] = types
+        return rewrite(self.package, replaced, self.added)
+
+    def _content_types(self) -> bytes | None:
+        defaults = self._defaults
+        if not self.content_types and not defaults:
+            return None
+        data = self.package.read("[Content_Types].xml")
+        present: set[str] = set()
+        close = -1
+        p = parser()
+        depth = 0
+
+        def start(name: str, ordered: list[str]) -> None:
+            nonlocal depth
+            depth += 1
+            if depth == 2 and local(name) == "Default":
+                present.add(dict(pairs(ordered)).get("Extension", "").lower())
+
+        def end(name: str) -> None:
+            nonlocal depth, close
+            depth -= 1
+            if depth == 0:
+                closing, _ = element_end(data, p.CurrentByteIndex, name, 0)
+                close = p.CurrentByteIndex if closing else -1
+
+        p.StartElementHandler = start
+        p.EndElementHandler = end
+        parse(p, data, "[Content_Types].xml")
+        if close < 0:
+            raise Unsupported("[Content_Types].xml 格式无法识别")
+        body = b"".join(
+            start_tag("Default", [("Extension", ext), ("ContentType", kind)], empty=True)
+            for ext, kind in defaults.items()
+            if ext not in present
+        )
+        splice = Splice()
+        splice.insert(close, body + b"".join(self.content_types))
+        return splice.apply(data)
