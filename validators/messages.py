@@ -268,6 +268,11 @@ MESSAGES.update(
             "{file} 已关闭，版本戳 v{seq} 已写入",
             "{file} was closed; stamp v{seq} written",
         ),
+        "writeback-unsupported": (
+            "未在工作簿中写入同步状态、标记和版本戳：{reason}。请查看本反馈文件中的问题列表",
+            "Nothing was written into the workbook (status, marks, stamp): {reason}. "
+            "See the findings in this result workbook",
+        ),
         "folders-created": ("已建立个人文件夹 {folder}", "Created the personal folder {folder}"),
         "folders-template": ("已放入空白模板 {file}", "Put the blank template {file}"),
     }

@@ -23,7 +23,7 @@ from schema.base import SHANGHAI
 from schema.kinds import all_kinds
 from schema.models import Account, JobState, KnownDigest, StoredFile, WatchJob, Workbook, WorkbookVersion
 from sync.app import Salesync
-from sync.feedback import is_open, replace_atomically, write_result_workbook
+from sync.feedback import is_open, write_result_workbook
 from sync.outcome import Outcome, Verdict
 from sync.reader import peek
 from sync.stamp import Stamp
@@ -31,7 +31,7 @@ from sync.stamp_write import StampError, write_stamp
 from sync.templates import template_bytes
 from sync.watch import queue
 from sync.watch.logs import EventLog
-from sync.writeback import record_written
+from sync.writeback import record_written, stamp_file
 from validators.findings import Finding, Findings
 
 ACCEPTING = (Verdict.ACCEPTED, Verdict.PARTIAL)
@@ -153,23 +153,13 @@ def process(app: Salesync, log: EventLog, job: queue.Claimed) -> None:
 
 
 def _write_stamp(app: Salesync, path: Path, expected: str, stamp: Stamp, version_id: int) -> bool:
-    """The stamp alone, as ``sync.writeback`` writes it: only into the bytes that were ingested."""
-
-    def untouched() -> bool:
-        try:
-            return not is_open(path) and hashlib.sha256(path.read_bytes()).hexdigest() == expected
-        except OSError:
-            return False
-
+    """The stamp alone, by the one stamp writer (``sync.writeback.stamp_file``)."""
     try:
-        if not untouched():
-            return False
-        stamped = write_stamp(path.read_bytes(), stamp)
-        if not replace_atomically(path, stamped, still_safe=untouched):
-            return False
+        digest = stamp_file(path, expected, stamp)
     except (OSError, StampError):
         return False
-    digest = hashlib.sha256(stamped).hexdigest()
+    if digest is None:
+        return False
     with app.transaction() as session:
         record_written(session, digest, version_id, stamp)
     return True

@@ -287,14 +287,14 @@ class Book:
         if not patched.removed and not patched.added:
             return
         if comments_part is None:
-            comments_part = self.package.unused_name("xl/comments/salesyncComments{}.xml")
+            comments_part = self._unused("xl/comments/salesyncComments{}.xml")
             self.added[comments_part] = patched.content
             rels.add(COMMENTS_TYPE, comments_part)
             self._override(comments_part, COMMENTS_CONTENT)
         else:
             self.replaced[comments_part] = patched.content
         if vml is None:
-            vml_part = self.package.unused_name("xl/drawings/salesyncNotes{}.vml")
+            vml_part = self._unused("xl/drawings/salesyncNotes{}.vml")
             block = 100 + sum(1 for n in self.added if n.endswith(".vml"))
             self.added[vml_part] = patch_vml(None, set(), patched.added, block)
             edited.add_legacy_drawing(rels.add(VML_TYPE, vml_part))
@@ -308,7 +308,7 @@ class Book:
         """A new worksheet after the last one."""
         if self._sheets_close < 0:
             raise Unsupported("工作簿的工作表列表无法识别")
-        part = self.package.unused_name("xl/worksheets/salesyncSheet{}.xml")
+        part = self._unused("xl/worksheets/salesyncSheet{}.xml")
         self.added[part] = content
         rid = self._rels(self.workbook_part).add(WORKSHEET_TYPE, part)
         self._override(part, WORKSHEET_CONTENT)
@@ -340,6 +340,13 @@ class Book:
         p.StartElementHandler = start
         parse(p, data, self.workbook_part)
         return max(ids) + 1
+
+    def _unused(self, pattern: str) -> str:
+        """A member name of ``pattern`` that is neither in the package nor added already."""
+        n = 1
+        while pattern.format(n) in self.package.names or pattern.format(n) in self.added:
+            n += 1
+        return pattern.format(n)
 
     def replace(self, part: str, content: bytes) -> None:
         self.replaced[part] = content

@@ -49,13 +49,6 @@ class Package:
     def has(self, name: str) -> bool:
         return name in self.names
 
-    def unused_name(self, pattern: str) -> str:
-        """The first ``pattern.format(n)`` (n = 1, 2, …) that is not a member yet."""
-        n = 1
-        while pattern.format(n) in self.names:
-            n += 1
-        return pattern.format(n)
-
 
 def _deflate(content: bytes) -> bytes:
     packer = zlib.compressobj(6, zlib.DEFLATED, -15)  # raw deflate, as zip members hold it

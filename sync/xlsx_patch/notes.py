@@ -159,7 +159,7 @@ def patch_vml(data: bytes | None, removed: set[Cell], added: dict[Cell, str], bl
         if v is None or o is None or x is None or scan.root_close < 0:
             raise Unsupported("批注的 VML 绘图格式无法识别")
         content = "" if scan.has_note_type else _shapetype(v, o)
-        number = max(scan.max_id, block * 1024)
+        number = scan.max_id or block * 1024
         for n, (cell, note) in enumerate(sorted(added.items()), start=1):
             content += _shape(cell, note, number + n, v, o, x)
         splice.insert(scan.root_close, content.encode())
