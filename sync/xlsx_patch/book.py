@@ -67,7 +67,11 @@ class _Rels:
                 a = dict(pairs(ordered))
                 target, external = a.get("Target", ""), a.get("TargetMode") == "External"
                 if not external:
-                    target = target[1:] if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+                    target = (
+                        target[1:]
+                        if target.startswith("/")
+                        else posixpath.normpath(posixpath.join(folder, target))
+                    )
                 if a.get("Type", "").startswith(STRICT_REL):
                     raise Unsupported("工作簿为 Strict Open XML 格式")
                 self.items.append(Relationship(a.get("Id", ""), a.get("Type", ""), target, external))
@@ -97,7 +101,9 @@ class _Rels:
         rid = f"rId{n}"
         self.items.append(Relationship(rid, kind, member, False))
         target = "/" + member  # absolute: no doubt about the folder it is relative to
-        self.added.append(start_tag("Relationship", [("Id", rid), ("Type", kind), ("Target", target)], empty=True))
+        self.added.append(
+            start_tag("Relationship", [("Id", rid), ("Type", kind), ("Target", target)], empty=True)
+        )
         return rid
 
     def content(self) -> bytes | None:
@@ -177,7 +183,9 @@ class Book:
                 values = dict(a)
                 rel = rels.get(rid)
                 if rel is not None and rel.type == WORKSHEET_TYPE:
-                    sheets.append(SheetInfo(values.get("name", ""), rel.target, values.get("state", "visible")))
+                    sheets.append(
+                        SheetInfo(values.get("name", ""), rel.target, values.get("state", "visible"))
+                    )
 
         def end(name: str) -> None:
             nonlocal depth, close
@@ -340,6 +348,27 @@ class Book:
         p.StartElementHandler = start
         parse(p, data, self.workbook_part)
         return max(ids) + 1
+
+    def rels_of(self, part: str) -> str | None:
+        """The member holding ``part``'s relationships, if it has one."""
+        name = rels_name(part)
+        return name if self.package.has(name) else None
+
+    def header(self, sheet: SheetInfo) -> Header:
+        """Row 1 of ``sheet`` (the walk stops there)."""
+
+        class Found(Exception):
+            def __init__(self, header: Header) -> None:
+                self.header = header
+
+        def stop(header: Header) -> SheetEdit:
+            raise Found(header)
+
+        try:
+            self.edit_sheet(sheet, stop)
+        except Found as found:
+            return found.header
+        return {}
 
     def _unused(self, pattern: str) -> str:
         """A member name of ``pattern`` that is neither in the package nor added already."""

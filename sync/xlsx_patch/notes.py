@@ -32,7 +32,9 @@ class CommentsPatch:
     added: dict[Cell, str] = field(default_factory=dict)
 
 
-def patch_comments(data: bytes | None, author: str, add: dict[Cell, str], *, remove_own: bool) -> CommentsPatch:
+def patch_comments(
+    data: bytes | None, author: str, add: dict[Cell, str], *, remove_own: bool
+) -> CommentsPatch:
     """Remove ``author``'s notes (when ``remove_own``) and add ``add`` on cells left without one."""
     if data is None:
         body = "".join(_comment(cell, 0, note) for cell, note in sorted(add.items()))

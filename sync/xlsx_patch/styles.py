@@ -160,13 +160,13 @@ class Styles:
     def unfilled(self, xf: int) -> int:
         return self._twin(xf, 0)
 
-    def with_font(self, font: bytes) -> int:
-        """A new format with default fill, border and number format and the font ``font``."""
+    def with_font(self, font: bytes, number_format: int = 0) -> int:
+        """A new format with the font ``font``, a built-in number format, no fill and no border."""
         font_id = self._append("fonts", font)
         xf = start_tag(
             f"{self.prefix}xf",
             [
-                ("numFmtId", "0"),
+                ("numFmtId", str(number_format)),
                 ("fontId", str(font_id)),
                 ("fillId", "0"),
                 ("borderId", "0"),
