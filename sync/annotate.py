@@ -59,7 +59,9 @@ class _OurFills:
     def __call__(self, xf: int) -> bool:
         if xf not in self.known:
             rgb = self.styles.fill_of(xf)
-            self.known[xf] = rgb in BUILTIN_STYLE_FONTS and self.styles.font_color_of(xf) != BUILTIN_STYLE_FONTS[rgb]
+            self.known[xf] = (
+                rgb in BUILTIN_STYLE_FONTS and self.styles.font_color_of(xf) != BUILTIN_STYLE_FONTS[rgb]
+            )
         return self.known[xf]
 
 

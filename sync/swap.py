@@ -57,7 +57,8 @@ def observe(path: Path) -> Seen | None:
             after = os.fstat(fh.fileno())
     except FileNotFoundError:
         return None
-    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(data) != after.st_size:
+    moved = (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns)
+    if moved or len(data) != after.st_size:
         return None
     state = FileState(after.st_size, after.st_mtime_ns, after.st_ino, hashlib.sha256(data).hexdigest())
     return Seen(state, data)

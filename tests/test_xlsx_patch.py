@@ -218,8 +218,8 @@ def features(data: bytes) -> dict[str, object]:
     found: dict[str, object] = {"sheets": wb.sheetnames, "names": sorted(wb.defined_names)}
     for ws in wb.worksheets:
         found[ws.title] = {
-            "images": len(ws._images),
-            "charts": len(ws._charts),
+            "images": len(ws._images),  # type: ignore[attr-defined]
+            "charts": len(ws._charts),  # type: ignore[attr-defined]
             "validation": sorted(str(dv.sqref) for dv in ws.data_validations.dataValidation),
             "conditional": sorted(str(cf.sqref) for cf in ws.conditional_formatting),
             "notes": sorted(
@@ -314,7 +314,7 @@ def test_a_second_write_back_replaces_its_own_marks(tmp_path: Path) -> None:
     assert ws["B3"].comment is None and ws["B3"].fill.fill_type is None
     assert ws["B2"].fill.fgColor.rgb == WARNING_RGB and ws["B2"].comment.author == "王经理"
     assert [c.value for c in ws["E"]][1:3] == ["✓ 已同步 v7", "✓ 已同步 v7"]
-    assert len(ws._images) == 1 and len(ws._charts) == 1
+    assert len(ws._images) == 1 and len(ws._charts) == 1  # type: ignore[attr-defined]
 
 
 def test_a_workbook_saved_by_libreoffice(tmp_path: Path) -> None:
