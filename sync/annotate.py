@@ -55,6 +55,13 @@ class _OurFills:
     def __init__(self, styles: Styles) -> None:
         self.styles = styles
         self.known: dict[int, bool] = {}
+        self._all: frozenset[int] | None = None
+
+    def all(self) -> frozenset[int]:
+        """Every format that is a mark of ours: the cells that may need clearing carry one."""
+        if self._all is None:
+            self._all = frozenset(xf for xf in range(len(self.styles.xf_attrs)) if self(xf))
+        return self._all
 
     def __call__(self, xf: int) -> bool:
         if xf not in self.known:
@@ -139,4 +146,5 @@ def _sheet_edit(
         return styles.filled(xf, rgb) if rgb is not None else xf
 
     edit.restyle = restyle
+    edit.restyled = ours.all()
     return edit

@@ -85,6 +85,7 @@ def mark_workbook(data: bytes, run: ReconciliationRun) -> bytes:
             return SheetEdit(
                 create=set(marks),
                 restyle=lambda cell, xf: styles.filled(xf, marks[cell][0]) if cell in marks else xf,
+                restyled=frozenset(),  # no other cell changes: only the marked rows are looked at
             )
 
         edited = book.edit_sheet(sheet, decide)

@@ -51,7 +51,8 @@ class Package:
 
 
 def _deflate(content: bytes) -> bytes:
-    packer = zlib.compressobj(6, zlib.DEFLATED, -15)  # raw deflate, as zip members hold it
+    level = 6 if len(content) < (1 << 22) else 1  # a big sheet: speed over the last few per cent
+    packer = zlib.compressobj(level, zlib.DEFLATED, -15)  # raw deflate, as zip members hold it
     return packer.compress(content) + packer.flush()
 
 

@@ -13,6 +13,7 @@ The header row (row 1) is read first so the caller can decide where things go (w
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -55,6 +56,9 @@ class SheetEdit:
     base_style: dict[Cell, int] = field(default_factory=dict)  # the style of a cell added here
     widths: dict[int, float] = field(default_factory=dict)  # column -> width, unless it has one
     restyle: Callable[[Cell, int], int] = lambda cell, s: s  # a cell's new style index
+    # the style indices ``restyle`` may change on a cell not named above (None: any of them);
+    # rows holding none of them and no named cell are copied without looking at their cells
+    restyled: frozenset[int] | None = None
 
 
 @dataclass
@@ -95,8 +99,28 @@ class SheetPass:
 def patch_sheet(
     data: bytes, part: str, decide: Callable[[Header], SheetEdit], strings: Callable[[list[int]], list[str]]
 ) -> SheetPass:
-    """Walk ``data`` (a worksheet part) once and return the edits ``decide`` asks for."""
-    return _Walker(data, part, decide, strings).run()
+    """Walk ``data`` (a worksheet part) once and return the edits ``decide`` asks for.
+
+    The part is checked whole by expat first. When it holds no comments, CDATA sections or
+    processing instructions, every ``<`` starts a tag, so the rows are found by a scan in C and
+    only the rows that need an edit are parsed cell by cell; otherwise every element is walked.
+    """
+    _well_formed(data, part)
+    if _PLAIN_BREAKERS.search(data, data.find(b"?>") + 2 if data.startswith(b"<?xml") else 0):
+        return _Walker(data, part, decide, strings).run()
+    return _RowScanner(data, part, decide, strings).run()
+
+
+_PLAIN_BREAKERS = re.compile(rb"<!--|<!\[CDATA\[|<\?|<!DOCTYPE")
+_SHEET_DATA = re.compile(rb"<(?:[\w.-]+:)?sheetData(?=[\s/>])")
+_ROW = re.compile(rb"<(?:[\w.-]+:)?row(?=[\s/>])")
+_ROW_NUMBER = re.compile(rb"\sr\s*=\s*([\"'])(\d+)\1")
+_STYLE = re.compile(rb"\ss\s*=\s*[\"'](\d+)[\"']")
+
+
+def _well_formed(data: bytes, part: str) -> None:
+    p = parser()  # no element handlers: the whole part at expat's own speed
+    parse(p, data, part)
 
 
 class _Walker:
@@ -138,14 +162,14 @@ class _Walker:
         p.StartElementHandler = self.start
         p.EndElementHandler = self.end
         p.CharacterDataHandler = self.chars
-        parse(p, self.data, self.part)
+        parse(p, self._document(), self.part)
         if self.sheet_data is None:
             raise Unsupported(f"工作表部件 {self.part} 缺少 sheetData")
         self._finish()
         return self.out
 
     def start(self, name: str, ordered: list[str]) -> None:
-        at = self.p.CurrentByteIndex
+        at = self._at()
         depth = self.depth
         self.depth += 1
         here = local(name)
@@ -210,8 +234,17 @@ class _Walker:
         if self.grab and self.capture is not None:
             self.capture.append(content)
 
+    def _at(self) -> int:
+        return self.p.CurrentByteIndex
+
+    def _document(self) -> bytes:
+        return self.data
+
+    def _rows(self) -> None:
+        """The rows, when they are not walked element by element (see ``_RowScanner``)."""
+
     def end(self, name: str) -> None:
-        at = self.p.CurrentByteIndex
+        at = self._at()
         self.depth -= 1
         depth = self.depth
         here = local(name)
@@ -219,6 +252,7 @@ class _Walker:
             if here == "sheetData" and self.sheet_data is not None:
                 closing, _ = element_end(self.data, at, name, self.sheet_data[0])
                 self.sheet_data_close = at if closing else -2
+                self._rows()
                 self._after_rows()
             elif here == "cols" and self.cols is not None:
                 closing, _ = element_end(self.data, at, name, self.cols[0])
@@ -427,3 +461,92 @@ class _Walker:
         value = f"{column_letters(top[1])}{top[0]}:{column_letters(new_bottom[1])}{new_bottom[0]}"
         self.out.splice.replace(start, head, start_tag(name, [(k, value if k == "ref" else v) for k, v in attrs],
                                                        empty=self.data[head - 2 : head] == b"/>"))  # fmt: skip
+
+
+class _RowScanner(_Walker):
+    """The walk of a plain part: expat sees it with ``<sheetData>`` emptied; the rows are found by
+    regular expressions (exact here: no comments or CDATA, and text never holds ``<``), and a row
+    is parsed cell by cell only when it is row 1, holds a cell to write, or may hold a style to change.
+    """
+
+    def _document(self) -> bytes:
+        found = _SHEET_DATA.search(self.data)
+        if found is None:
+            return self.data
+        head = tag_end(self.data, found.start())
+        if self.data[head - 2 : head] == b"/>":
+            return self.data
+        name = self.data[found.start() + 1 : found.end()]
+        close = self.data.find(b"</" + name, head)
+        if close < 0:
+            return self.data
+        self.cut, self.shift = head, close - head  # expat's offsets past the cut move by ``shift``
+        return self.data[:head] + self.data[close:]
+
+    cut = -1
+    shift = 0
+
+    def _at(self) -> int:
+        at = self.p.CurrentByteIndex
+        return at + self.shift if self.cut >= 0 and at >= self.cut else at
+
+    def _rows(self) -> None:
+        if self.cut < 0:
+            return
+        data, pos, end = self.data, self.cut, self.cut + self.shift
+        while (start := data.find(b"<", pos, end)) >= 0:
+            found = _ROW.match(data, start)
+            if found is None:
+                raise Unsupported(f"工作表 {self.part} 的 sheetData 中有不是行的内容")
+            head = tag_end(data, start)
+            number = _ROW_NUMBER.search(data, start, head)
+            if number is None or not self.last_row < int(number[2]) <= MAX_ROW:
+                raise Unsupported(f"工作表 {self.part} 的行号缺失或顺序错误")
+            row = int(number[2])
+            if data[head - 2 : head] == b"/>":
+                close, finish = -1, head
+            else:
+                closing = b"</" + data[start + 1 : found.end()]
+                close = data.find(closing, head, end)
+                while close >= 0 and data[close + len(closing) : close + len(closing) + 1] not in b"> \t\r\n":
+                    close = data.find(closing, close + 1, end)  # </rowX> is not the row's end
+                if close < 0:
+                    raise Unsupported(f"工作表 {self.part} 第 {row} 行没有结束")
+                finish = tag_end(data, close)
+            edit = self._plan() if row > 1 or self.edit is not None else None
+            if edit is None or self._needs_cells(edit, row, data, head, close):
+                self._row_cells(start, finish)
+            else:
+                self.last_row = row
+                self.out.rows_seen += 1
+                self._rows_before(row, start)
+            pos = finish
+
+    def _needs_cells(self, edit: SheetEdit, row: int, data: bytes, head: int, close: int) -> bool:
+        if row in self.new_cells:
+            return True
+        if close < 0:  # an empty row holds no cells
+            return False
+        if edit.clear_column is not None:
+            where = ref(row, edit.clear_column).encode()
+            if re.search(rb"\sr\s*=\s*[\"']" + where + rb"[\"']", data[head:close]):
+                return True
+        if edit.restyled is None:
+            return True
+        return bool(edit.restyled) and any(int(s) in edit.restyled for s in _STYLE.findall(data, head, close))
+
+    def _row_cells(self, start: int, finish: int) -> None:
+        """One row parsed by expat on its own, its offsets those of the whole part."""
+        saved_p, saved_depth, saved_top = self.p, self.depth, self.top
+        p = parser()
+        self.p, self.depth, self.top = p, 2, "sheetData"
+        base = start
+        self._at = lambda: p.CurrentByteIndex + base  # type: ignore[method-assign]
+        p.StartElementHandler = self.start
+        p.EndElementHandler = self.end
+        p.CharacterDataHandler = self.chars
+        try:
+            parse(p, self.data[start:finish], self.part)
+        finally:
+            del self._at
+            self.p, self.depth, self.top = saved_p, saved_depth, saved_top
