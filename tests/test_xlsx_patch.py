@@ -464,6 +464,13 @@ def test_a_used_range_to_the_last_cell_costs_what_the_data_costs(tmp_path: Path)
             xml, sheet.part, lambda header: SheetEdit(texts=dict(statuses), clear_column=5), book.strings
         )
         counts[far] = (done.rows_seen, done.cells_seen)
+        marks_only = patch_sheet(  # a few marks and no other style to change: only their rows are parsed
+            xml,
+            sheet.part,
+            lambda header: SheetEdit(create={(5, 2), (9, 3)}, restyled=frozenset()),
+            book.strings,
+        )
+        assert (marks_only.rows_seen, marks_only.cells_seen) == (301 + far, 3 * 3 + 1)
         out = annotated(data, Outcome(path="x", account="a", verdict=Verdict.ACCEPTED, seq=1,
                                       rows=[RowStatus("客户", n, True) for n in range(2, 302)]))  # fmt: skip
         ws = load_workbook(io.BytesIO(out), read_only=True)["客户"]
@@ -525,3 +532,37 @@ def test_a_file_saved_since_it_was_read_is_not_written(tmp_path: Path) -> None:
     assert stamp_file(path, seen.state.sha256, STAMP) is None
     assert annotate_workbook(path, outcome_for(path), expected_sha256=seen.state.sha256) is None
     assert path.read_bytes() == newer
+
+
+def test_the_row_scan_and_the_full_walk_write_the_same(tmp_path: Path) -> None:
+    """A part with an XML comment is walked element by element; the edits are the same bytes."""
+    data = build(tmp_path, "both", *ALL).read_bytes()
+    book = Book(data)
+    sheet = book.sheet("客户")
+    assert sheet is not None
+    plain = book.package.read(sheet.part)
+    marker = b"<!-- kept -->"
+    at = plain.index(b"<sheetData>") + len(b"<sheetData>")
+    commented = plain[:at] + marker + plain[at:]
+
+    def edit(header: object) -> SheetEdit:
+        return SheetEdit(
+            texts={(1, 5): "同步状态", (3, 5): "✗", (40, 5): "✓"},
+            clear_column=5,
+            create={(3, 2), (12, 9)},
+            restyle=lambda cell, xf: 99 if cell == (3, 2) or xf == 1 else xf,
+            restyled=frozenset({1}),
+        )
+
+    fast = patch_sheet(plain, sheet.part, edit, book.strings)
+    full = patch_sheet(commented, sheet.part, edit, book.strings)
+    assert fast.cells_seen < full.cells_seen  # rows with nothing to do were not parsed cell by cell
+    assert full.content().replace(marker, b"") == fast.content()
+
+
+def test_a_notes_drawing_that_is_not_xml_is_refused(tmp_path: Path) -> None:
+    path = build(tmp_path, "vml", "comments")
+    vml = next(n for n in zipfile.ZipFile(path).namelist() if n.endswith(".vml"))
+    data = with_member(path.read_bytes(), vml, lambda xml: xml.replace(b"</xml>", b"<br></xml>"))
+    with pytest.raises(Unsupported, match="批注绘图"):
+        annotated(data, outcome_for(path), STAMP)

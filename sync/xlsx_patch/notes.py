@@ -132,7 +132,7 @@ class _CommentsScan:
         p.StartElementHandler = start
         p.EndElementHandler = end
         p.CharacterDataHandler = chars
-        parse(p, data, "comments")
+        parse(p, data, "批注")
 
 
 # -- the VML drawing ---------------------------------------------------------------------------------
@@ -253,4 +253,4 @@ class _VmlScan:
         p.StartElementHandler = start
         p.EndElementHandler = end
         p.CharacterDataHandler = chars
-        parse(p, data, "vmlDrawing")
+        parse(p, data, "批注绘图（VML）")
