@@ -6,11 +6,14 @@ from pathlib import Path
 
 import fastexcel
 from openpyxl import load_workbook
+from openpyxl.drawing.image import Image
+from PIL import Image as PillowImage
 
 from sync.app import Salesync
 from sync.feedback import result_path
 from sync.outcome import Verdict
 from sync.stamp_write import read_stamp
+from tests.test_xlsx_patch import raw_members
 from tests.workbooks import customer_rows, edit, fill_template
 
 
@@ -64,3 +67,26 @@ def test_a_workbook_open_in_excel_is_left_alone(
     assert outcome.verdict is Verdict.PARTIAL
     assert path.read_bytes() == before
     assert result_path(path).exists()
+
+
+def test_a_picture_in_the_reps_workbook_survives_the_marks(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
+    """The rep pasted a picture beside their rows: ingest writes status, marks and stamp around it."""
+    path = bad_workbook(tmp_path)
+    png = tmp_path / "户型图.png"
+    PillowImage.new("RGB", (60, 40), (20, 120, 200)).save(png)
+    wb = load_workbook(path)
+    wb["客户"].add_image(Image(png), "N2")
+    wb.save(path)
+    before = raw_members(path.read_bytes())
+
+    assert app.ingest(path, "rep_a").verdict is Verdict.PARTIAL
+    after = raw_members(path.read_bytes())
+    media = [
+        name for name in before if name.startswith("xl/media/") or name.startswith("xl/drawings/drawing")
+    ]
+    assert media and all(after[name] == before[name] for name in media)  # the picture, byte for byte
+    ws = load_workbook(path)["客户"]
+    assert len(ws._images) == 1  # type: ignore[attr-defined]
+    assert "同步状态" in [c.value for c in ws[1]]
