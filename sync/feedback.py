@@ -3,8 +3,10 @@
 ``write_result_workbook`` always writes ``<stem>.反馈.xlsx`` next to the saved workbook.
 ``annotate_workbook`` writes into the workbook itself — a ``同步状态`` column, the bad cells filled and
 commented — but only when it is safe: Excel or LibreOffice does not have the file open and the bytes
-are still those that were validated. Both write atomically (a temp file beside the target, then
-``os.replace``). This module is the one boundary that turns findings into words for workbooks.
+are still those that were validated. The marks are edits of the few parts that carry them
+(``sync.annotate``), and the file is swapped in only while it still holds the bytes read
+(``sync.swap``); the result workbook is our own file, written atomically (a temp file beside it,
+then ``os.replace``). This module is the one boundary that turns findings into words for workbooks.
 """
 
 from __future__ import annotations
