@@ -566,3 +566,28 @@ def test_a_notes_drawing_that_is_not_xml_is_refused(tmp_path: Path) -> None:
     data = with_member(path.read_bytes(), vml, lambda xml: xml.replace(b"</xml>", b"<br></xml>"))
     with pytest.raises(Unsupported, match="批注绘图"):
         annotated(data, outcome_for(path), STAMP)
+
+
+def test_a_note_can_replace_the_one_on_its_cell(tmp_path: Path) -> None:
+    """The reconciliation copy writes its note over whatever note the cell had (as it always did)."""
+    data = build(tmp_path, "replace", "comments").read_bytes()
+    book = Book(data)
+    sheet = book.sheet("客户")
+    assert sheet is not None
+    edited = book.edit_sheet(sheet, lambda header: SheetEdit(restyled=frozenset()))
+    book.set_notes(sheet, edited, "salesync", {(2, 2): "系统为：13800000009"}, remove_own=False, replace=True)
+    out = book.save({sheet.part: edited.content()})
+    ws = load_workbook(io.BytesIO(out))["客户"]
+    assert (ws["B2"].comment.author, ws["B2"].comment.text) == ("salesync", "系统为：13800000009")
+    assert ws["D4"].comment.author == "王经理" and ws["C5"].comment.author == "salesync"
+    vml = next(body for name, body in raw_members_content(out).items() if name.endswith(".vml"))
+    assert (
+        vml.count(b"<x:Row>1</x:Row><x:Column>1</x:Column>")
+        + vml.count(b"<ns2:Row>1</ns2:Row><ns2:Column>1</ns2:Column>")
+        == 1
+    )  # one shape for B2: the old one went with its note
+
+
+def raw_members_content(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}

@@ -90,7 +90,7 @@ def mark_workbook(data: bytes, run: ReconciliationRun) -> bytes:
 
         edited = book.edit_sheet(sheet, decide)
         notes = {cell: note for cell, (_rgb, note) in marks.items()}
-        book.set_notes(sheet, edited, AUTHOR, notes, remove_own=True)
+        book.set_notes(sheet, edited, AUTHOR, notes, remove_own=False, replace=True)
         if edited.splice:
             sheets[sheet.part] = edited.content()
     results = Workbook()

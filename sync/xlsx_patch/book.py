@@ -273,9 +273,17 @@ class Book:
         return patch_sheet(self.package.read(sheet.part), sheet.part, decide, self.strings)
 
     def set_notes(
-        self, sheet: SheetInfo, edited: SheetPass, author: str, add: dict[Cell, str], *, remove_own: bool
+        self,
+        sheet: SheetInfo,
+        edited: SheetPass,
+        author: str,
+        add: dict[Cell, str],
+        *,
+        remove_own: bool,
+        replace: bool = False,
     ) -> None:
-        """Remove ``author``'s notes on the sheet (when ``remove_own``) and add ``add``."""
+        """Remove ``author``'s notes on the sheet (when ``remove_own``) and add ``add`` (over any
+        note already on those cells when ``replace``, else only where there is none)."""
         rels = self._rels(sheet.part)
         comments = rels.of_type(COMMENTS_TYPE)
         if len(comments) > 1:
@@ -291,7 +299,7 @@ class Book:
         if comments_part is not None and not self.package.has(comments_part):
             raise Unsupported(f"工作表“{sheet.name}”的批注部件缺失")
         old = self.package.read(comments_part) if comments_part else None
-        patched = patch_comments(old, author, add, remove_own=remove_own)
+        patched = patch_comments(old, author, add, remove_own=remove_own, replace=replace)
         if not patched.removed and not patched.added:
             return
         if comments_part is None:

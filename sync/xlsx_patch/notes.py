@@ -33,9 +33,10 @@ class CommentsPatch:
 
 
 def patch_comments(
-    data: bytes | None, author: str, add: dict[Cell, str], *, remove_own: bool
+    data: bytes | None, author: str, add: dict[Cell, str], *, remove_own: bool, replace: bool = False
 ) -> CommentsPatch:
-    """Remove ``author``'s notes (when ``remove_own``) and add ``add`` on cells left without one."""
+    """Remove ``author``'s notes (when ``remove_own``) and add ``add`` on cells left without one
+    (or, with ``replace``, on every cell of ``add``, whoever's note was there)."""
     if data is None:
         body = "".join(_comment(cell, 0, note) for cell, note in sorted(add.items()))
         content = (
@@ -50,7 +51,7 @@ def patch_comments(
     kept: set[Cell] = set()
     own = scan.authors.index(author) if author in scan.authors else -1
     for cell, author_id, start, end in scan.comments:
-        if remove_own and author_id == own and own >= 0:
+        if (remove_own and author_id == own and own >= 0) or (replace and cell in add):
             splice.replace(start, end, b"")
             removed.add(cell)
         else:
