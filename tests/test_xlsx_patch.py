@@ -42,7 +42,8 @@ from sync.stamp_write import read_stamp, write_stamp
 from sync.swap import observe
 from sync.writeback import stamp_file, write_back
 from sync.xlsx_patch import Unsupported
-from sync.xlsx_patch.book import Book, rels_name
+from sync.xlsx_patch.book import Book
+from sync.xlsx_patch.rels import rels_name
 from sync.xlsx_patch.sheet import SheetEdit, patch_sheet
 from validators.findings import Finding, Findings, Severity
 

@@ -7,121 +7,24 @@ collects the edits of each sheet, its notes, ``xl/styles.xml``, the relationship
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass
-from xml.sax.saxutils import quoteattr
 
 from sync.xlsx_patch import Unsupported
 from sync.xlsx_patch.members import Package, rewrite
 from sync.xlsx_patch.notes import patch_comments, patch_vml
+from sync.xlsx_patch.rels import Rels, rels_name
 from sync.xlsx_patch.sheet import Cell, Header, SheetEdit, SheetPass, patch_sheet
 from sync.xlsx_patch.styles import Styles
 from sync.xlsx_patch.xmlbits import Splice, element_end, local, pairs, parse, parser, start_tag
 
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-PACKAGE_RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
-STRICT_REL = "http://purl.oclc.org/ooxml/officeDocument/relationships"
 COMMENTS_TYPE = f"{REL}/comments"
 VML_TYPE = f"{REL}/vmlDrawing"
 WORKSHEET_TYPE = f"{REL}/worksheet"
 COMMENTS_CONTENT = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
 VML_CONTENT = "application/vnd.openxmlformats-officedocument.vmlDrawing"
 WORKSHEET_CONTENT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
-
-
-@dataclass(frozen=True)
-class Relationship:
-    rid: str
-    type: str
-    target: str  # the member name, resolved against the owner's folder
-    external: bool
-
-
-def rels_name(owner: str) -> str:
-    folder, name = posixpath.split(owner)
-    return posixpath.join(folder, "_rels", f"{name}.rels")
-
-
-class _Rels:
-    """One relationships part: read once, relationships appended before its end tag."""
-
-    def __init__(self, package: Package, owner: str) -> None:
-        self.owner, self.name = owner, rels_name(owner)
-        self.data = package.read(self.name) if package.has(self.name) else None
-        self.items: list[Relationship] = []
-        self.close = -1
-        self.added: list[bytes] = []
-        if self.data is not None:
-            self._scan(self.data)
-
-    def _scan(self, data: bytes) -> None:
-        folder = posixpath.dirname(self.owner)
-        p = parser()
-        depth = 0
-
-        def start(name: str, ordered: list[str]) -> None:
-            nonlocal depth
-            depth += 1
-            if depth == 2 and local(name) == "Relationship":
-                a = dict(pairs(ordered))
-                target, external = a.get("Target", ""), a.get("TargetMode") == "External"
-                if not external:
-                    target = (
-                        target[1:]
-                        if target.startswith("/")
-                        else posixpath.normpath(posixpath.join(folder, target))
-                    )
-                if a.get("Type", "").startswith(STRICT_REL):
-                    raise Unsupported("工作簿为 Strict Open XML 格式")
-                self.items.append(Relationship(a.get("Id", ""), a.get("Type", ""), target, external))
-
-        def end(name: str) -> None:
-            nonlocal depth
-            depth -= 1
-            if depth == 0:
-                closing, _ = element_end(data, p.CurrentByteIndex, name, 0)
-                self.close = p.CurrentByteIndex if closing else -1
-
-        p.StartElementHandler = start
-        p.EndElementHandler = end
-        parse(p, data, self.name)
-
-    def get(self, rid: str) -> Relationship | None:
-        return next((r for r in self.items if r.rid == rid and not r.external), None)
-
-    def of_type(self, kind: str) -> list[Relationship]:
-        return [r for r in self.items if r.type == kind and not r.external]
-
-    def add(self, kind: str, member: str) -> str:
-        taken = {r.rid for r in self.items}
-        n = len(taken) + 1
-        while f"rId{n}" in taken:
-            n += 1
-        rid = f"rId{n}"
-        self.items.append(Relationship(rid, kind, member, False))
-        target = "/" + member  # absolute: no doubt about the folder it is relative to
-        self.added.append(
-            start_tag("Relationship", [("Id", rid), ("Type", kind), ("Target", target)], empty=True)
-        )
-        return rid
-
-    def content(self) -> bytes | None:
-        if not self.added:
-            return None
-        body = b"".join(self.added)
-        if self.data is None:
-            return (
-                b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                + f"<Relationships xmlns={quoteattr(PACKAGE_RELS_NS)}>".encode()
-                + body
-                + b"</Relationships>"
-            )
-        if self.close < 0:
-            raise Unsupported(f"关系部件 {self.name} 格式无法识别")
-        splice = Splice()
-        splice.insert(self.close, body)
-        return splice.apply(self.data)
 
 
 @dataclass(frozen=True)
@@ -139,7 +42,7 @@ class Book:
         self.replaced: dict[str, bytes] = {}
         self.added: dict[str, bytes] = {}
         self.content_types: list[bytes] = []
-        self.rels: dict[str, _Rels] = {}
+        self.rels: dict[str, Rels] = {}
         package_rels = self._rels("")
         book = next((r.target for r in package_rels.items if r.type.endswith("/officeDocument")), None)
         if book is None or not self.package.has(book):
@@ -159,9 +62,9 @@ class Book:
         self._sheet_added: list[bytes] = []
         self._defaults: dict[str, str] = {}
 
-    def _rels(self, owner: str) -> _Rels:
+    def _rels(self, owner: str) -> Rels:
         if owner not in self.rels:
-            self.rels[owner] = _Rels(self.package, owner)
+            self.rels[owner] = Rels(self.package, owner)
         return self.rels[owner]
 
     def _scan_workbook(self) -> tuple[list[SheetInfo], int]:
