@@ -29,6 +29,7 @@ from sync.pipeline.feedback import (
     write_result_workbook,
 )
 from sync.pipeline.outcome import Outcome, RowStatus, Verdict
+from sync.xlsx import swap
 from sync.xlsx.stamp import STAMP_SHEET, Stamp
 from validators.findings import Finding, FindingRun, Findings, Severity
 
@@ -241,6 +242,7 @@ def test_a_failed_replace_leaves_the_workbook_and_no_temp_file(
         raise PermissionError("share is read-only")
 
     monkeypatch.setattr(feedback.os, "replace", broken)
+    monkeypatch.setattr(swap, "_exchange", broken)  # the atomic exchange, where the system has it
     with pytest.raises(PermissionError):
         annotate_workbook(workbook, first_outcome(workbook), expected_sha256=sha256(workbook))
     assert workbook.read_bytes() == before

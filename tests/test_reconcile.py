@@ -19,6 +19,7 @@ from sync.pipeline.reconcile_file import export_path, reconcile_file
 from sync.reports import Scope
 from tests.deals import PROJECT
 from tests.manual_reports import PERIOD, REPORT_NAME, Rows, manual_report_file, synced_visits
+from tests.test_xlsx_patch import raw_members, run_soffice, soffice
 from tests.workbooks import phone
 
 
@@ -60,6 +61,7 @@ def test_injected_differences_are_found_marked_and_explainable(
     rows[2]["客户姓名"] = name[0] + "\u3000" + name[1:]  # padded name: not a difference
     rows[3]["事件时间"] = "2026-11-11 13:30"  # entered a day late: the key moves
     path = manual_report(tmp_path, rows)
+    original = path.read_bytes()
 
     code, out = reconcile(app, path)
     assert code == 1
@@ -81,6 +83,26 @@ def test_injected_differences_are_found_marked_and_explainable(
     cell = ws.cell(3, headers.index("事件内容") + 1)  # rows[1] is Excel row 3
     assert cell.fill.fgColor.rgb == "FFFFC7CE" and "看样板间" in cell.comment.text
     assert "对账结果" in marked.sheetnames
+    key_columns = [headers.index(h) + 1 for h in ("客户手机", "事件时间", "事件类型")]
+    for row in (5, 6):  # the two rows only in the manual report: their key cells, in yellow
+        assert {ws.cell(row, c).fill.fgColor.rgb for c in key_columns} == {"FFFFEB9C"}
+    results = marked["对账结果"]
+    assert results["A4"].value == "编号" and results["A4"].font.bold
+    assert len([r for r in results.iter_rows(min_row=5, values_only=True) if r[0] is not None]) >= 5
+
+    # Only the parts that carry the marks and the results sheet were written; the rest is the
+    # controller's file byte for byte.
+    old, new = raw_members(original), raw_members(export_path(path).read_bytes())
+    assert list(new)[: len(old)] == list(old)
+    changed = {n for n in old if old[n] != new[n]}
+    assert changed <= {
+        "xl/worksheets/sheet1.xml",
+        "xl/styles.xml",
+        "xl/workbook.xml",
+        "xl/_rels/workbook.xml.rels",
+        "[Content_Types].xml",
+    }, changed
+    assert "xl/worksheets/sheet1.xml" in changed and "xl/styles.xml" in changed
 
     # The run is kept; a mismatch can be explained.
     with app.transaction() as session:
@@ -245,3 +267,27 @@ def test_an_upload_in_hand_writes_nothing_to_disk(
     done = reconcile_file(app, place, "manager", data=data, write_back=False)
     assert done.run_id is not None and done.export is None and done.agrees
     assert not place.parent.exists()
+
+
+def test_the_marked_export_opens_in_libreoffice(
+    app: Salesync, events: list[dict[str, object]], tmp_path: Path
+) -> None:
+    soffice()
+    rows = [dict(e) for e in events]
+    rows[1]["事件内容"] = "看样板间，问价格"
+    rows.append(rows[0] | {"客户手机": phone(99), "客户姓名": "路人甲"})
+    path = manual_report(tmp_path, rows)
+    assert reconcile(app, path)[0] == 1
+    out = tmp_path / "csv"
+    run_soffice(
+        [
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76",
+            "--outdir",
+            str(out),
+            str(export_path(path)),
+        ],
+        tmp_path,
+    )
+    text = next(out.glob("*.csv")).read_text(encoding="utf-8")
+    assert "看样板间，问价格" in text

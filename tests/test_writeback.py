@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import random
+import threading
 from pathlib import Path
 
 import fastexcel
 from openpyxl import load_workbook
+from openpyxl.drawing.image import Image
+from PIL import Image as PillowImage
 
 from sync.app import Salesync
 from sync.pipeline.feedback import result_path
 from sync.pipeline.outcome import Verdict
 from sync.xlsx.stamp_write import read_stamp
+from tests.test_xlsx_patch import raw_members, save
 from tests.workbooks import customer_rows, edit, fill_template
 
 
@@ -64,3 +70,54 @@ def test_a_workbook_open_in_excel_is_left_alone(
     assert outcome.verdict is Verdict.PARTIAL
     assert path.read_bytes() == before
     assert result_path(path).exists()
+
+
+def test_a_picture_in_the_reps_workbook_survives_the_marks(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
+    """The rep pasted a picture beside their rows: ingest writes status, marks and stamp around it."""
+    path = bad_workbook(tmp_path)
+    png = tmp_path / "户型图.png"
+    PillowImage.new("RGB", (60, 40), (20, 120, 200)).save(png)
+    wb = load_workbook(path)
+    wb["客户"].add_image(Image(png), "N2")
+    wb.save(path)
+    before = raw_members(path.read_bytes())
+
+    assert app.ingest(path, "rep_a").verdict is Verdict.PARTIAL
+    after = raw_members(path.read_bytes())
+    media = [
+        name for name in before if name.startswith("xl/media/") or name.startswith("xl/drawings/drawing")
+    ]
+    assert media and all(after[name] == before[name] for name in media)  # the picture, byte for byte
+    ws = load_workbook(path)["客户"]
+    assert len(ws._images) == 1  # type: ignore[attr-defined]
+    assert "同步状态" in [c.value for c in ws[1]]
+
+
+def test_a_save_during_the_write_back_is_kept_and_ingested(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
+    """Saves race the whole ingest and its write-back: the newest save always stays on disk, and
+    ingesting it afterwards records it — never mistaken for salesync's own write."""
+    path = tmp_path / "客户登记.xlsx"
+    rng = random.Random(14)
+    versions = []
+    for n in range(21):
+        rows = customer_rows(2 + n % 3)
+        rows["客户"][0]["备注"] = f"第 {n} 次保存"
+        versions.append(fill_template("customers", rows, tmp_path / f"v{n}.xlsx").read_bytes())
+    path.write_bytes(versions[0])
+    for n in range(1, 21):
+        go = threading.Barrier(2)
+        saver = threading.Thread(target=save, args=(path, versions[n], n % 2 == 0, rng.random() * 0.05, go))
+        saver.start()
+        go.wait()
+        outcome = app.ingest(path, "rep_a")
+        saver.join()
+        newest = hashlib.sha256(versions[n]).hexdigest()
+        if outcome.sha256 != newest:  # the ingest read the older save: the newer one must be untouched
+            assert path.read_bytes() == versions[n], n
+            assert app.ingest(path, "rep_a").sha256 == newest  # … and is a version of its own
+        else:  # the ingest read the newest save: the file is that save, or salesync's write into it
+            assert path.read_bytes() == versions[n] or app.ingest(path, "rep_a").verdict is Verdict.UNCHANGED

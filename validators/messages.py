@@ -295,6 +295,11 @@ MESSAGES.update(
             "their digests are in the work log)",
         ),
         "watch-pruned": ("已清理 {count} 个过期的已完成任务", "Deleted {count} old finished jobs"),
+        "writeback-unsupported": (
+            "未在工作簿中写入同步状态、标记和版本戳：{reason}。请查看本反馈文件中的问题列表",
+            "Nothing was written into the workbook (status, marks, stamp): {reason}. "
+            "See the findings in this result workbook",
+        ),
         "folders-created": ("已建立个人文件夹 {folder}", "Created the personal folder {folder}"),
         "folders-template": ("已放入空白模板 {file}", "Put the blank template {file}"),
     }

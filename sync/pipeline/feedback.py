@@ -3,8 +3,10 @@
 ``write_result_workbook`` always writes ``<stem>.反馈.xlsx`` next to the saved workbook.
 ``annotate_workbook`` writes into the workbook itself — a ``同步状态`` column, the bad cells filled and
 commented — but only when it is safe: Excel or LibreOffice does not have the file open and the bytes
-are still those that were validated. Both write atomically (a temp file beside the target, then
-``os.replace``). This module is the one boundary that turns findings into words for workbooks.
+are still those that were validated. The marks are edits of the few parts that carry them
+(``sync.pipeline.annotate``), and the file is swapped in only while it still holds the bytes read
+(``sync.xlsx.swap``); the result workbook is our own file, written atomically (a temp file beside it,
+then ``os.replace``). This module is the one boundary that turns findings into words for workbooks.
 """
 
 from __future__ import annotations
@@ -16,32 +18,26 @@ import os
 import secrets
 import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from copy import copy
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
-from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Border, Font, PatternFill
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
 from schema.base import SHANGHAI
+from sync.pipeline.annotate import ERROR_RGB as ERROR_RGB  # the colours of the marks, named here too
+from sync.pipeline.annotate import WARNING_RGB as WARNING_RGB
+from sync.pipeline.annotate import annotated
 from sync.pipeline.outcome import Outcome
-from sync.xlsx.stamp import STAMP_SHEET, Stamp
+from sync.xlsx.stamp import Stamp
+from sync.xlsx.swap import TEMP_PREFIX as TEMP_PREFIX
+from sync.xlsx.swap import observe, swap_if_unchanged
 from validators.findings import Finding, Severity, cached_message
 
 RESULT_SUFFIX = ".反馈.xlsx"
-TEMP_PREFIX = ".~salesync-"  # our own half-written files; the watcher ignores them like feedback files
-STATUS_HEADER = "同步状态"
-AUTHOR = "salesync"
-ERROR_RGB = "FFFFC7CE"
-WARNING_RGB = "FFFFEB9C"
-# Excel's built-in 差/适中 (Bad/Neutral) cell styles use our two fills with these font colours:
-# a cell carrying one of them is the user's, not a mark of ours.
-_BUILTIN_STYLE_FONTS = {ERROR_RGB: "FF9C0006", WARNING_RGB: "FF9C5700"}
 
 WORDS: dict[str, tuple[str, str]] = {
     "summary": ("概要", "Summary"),
@@ -149,14 +145,6 @@ def replace_atomically(path: Path, data: bytes, *, still_safe: Callable[[], bool
 def _text(value: Any) -> Any:
     """A value safe for a cell: no control characters Excel refuses."""
     return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
-
-
-def _put(ws: Worksheet, row: int, column: int, value: Any) -> None:
-    """Set a cell to ``value`` as data: text that starts with ``=`` stays text, never a formula."""
-    cell = ws.cell(row, column)
-    cell.value = _text(value)
-    if cell.data_type == "f":
-        cell.data_type = "s"
 
 
 def _shanghai(value: Any) -> Any:
@@ -306,139 +294,22 @@ def write_result_workbook(path: Path, outcome: Outcome, *, lang: str = "zh") -> 
 # -- marks in the author's own workbook ------------------------------------------------------------
 
 
-def _fill(rgb: str) -> PatternFill:
-    return PatternFill("solid", fgColor=rgb)
-
-
-def _is_our_fill(cell: Cell) -> bool:
-    fill = cell.fill
-    rgb = fill.fgColor.rgb if fill is not None and fill.fill_type == "solid" else None
-    if rgb not in _BUILTIN_STYLE_FONTS:
-        return False
-    font_color = cell.font.color.rgb if cell.font is not None and cell.font.color is not None else None
-    return font_color != _BUILTIN_STYLE_FONTS[rgb]
-
-
-def _clear_marks(ws: Worksheet) -> None:
-    """Remove an earlier annotation's comments and fills; the user's own stay."""
-    for row in ws.iter_rows():
-        for cell in row:
-            if isinstance(cell, MergedCell):
-                continue
-            if cell.comment is not None and cell.comment.author == AUTHOR:
-                cell.comment = None
-            if _is_our_fill(cell):
-                cell.fill = PatternFill(fill_type=None)
-
-
-def _header_key(value: Any) -> str:
-    return str(value).strip().rstrip("*＊").strip() if value is not None else ""
-
-
-def _columns(ws: Worksheet) -> dict[str, int]:
-    """Header text (without spaces and a trailing ``*``) → column number, from row 1."""
-    columns: dict[str, int] = {}
-    for number, cell in enumerate(ws[1], start=1):
-        key = _header_key(cell.value)
-        if key and key not in columns:
-            columns[key] = number
-    return columns
-
-
-def _write_status(ws: Worksheet, statuses: dict[int, str]) -> None:
-    """Fill the 同步状态 column (reused, or added after the last header) and clear stale statuses."""
-    column = _columns(ws).get(STATUS_HEADER)
-    if column is None:
-        used = [n for n, cell in enumerate(ws[1], start=1) if _header_key(cell.value)]
-        column = max(used, default=0) + 1
-        header = ws.cell(1, column, STATUS_HEADER)
-        if column > 1:  # look like the template's header
-            left = ws.cell(1, column - 1)
-            header.font = cast(Font, copy(left.font))
-            header.fill = cast(PatternFill, copy(left.fill))
-            header.border = cast(Border, copy(left.border))
-            header.alignment = cast(Alignment, copy(left.alignment))
-        ws.column_dimensions[get_column_letter(column)].width = 30
-    for row in range(2, max(ws.max_row, *statuses, 1) + 1):
-        _put(ws, row, column, statuses.get(row))
-
-
-def _comment(messages: list[str]) -> Comment:
-    lines = sum(len(m) // 20 + 1 for m in messages)
-    return Comment("\n".join(messages), AUTHOR, height=24 + 18 * lines, width=260)
-
-
-def _mark_cells(sheets: dict[str, Worksheet], findings: Iterable[Finding]) -> None:
-    """Fill and comment every cell a finding names: red for errors, yellow for warnings."""
-    by_cell: dict[tuple[str, int, str], list[Finding]] = {}
-    for f in findings:
-        if f.sheet and f.row and f.header:
-            by_cell.setdefault((f.sheet, f.row, f.header), []).append(f)
-    for (sheet, row, header), found in by_cell.items():
-        ws = sheets.get(sheet)
-        column = _columns(ws).get(_header_key(header)) if ws is not None else None
-        cell = ws.cell(row, column) if ws is not None and column else None
-        if cell is None or isinstance(cell, MergedCell):
-            continue
-        error = any(f.severity is Severity.ERROR for f in found)
-        cell.fill = _fill(ERROR_RGB if error else WARNING_RGB)
-        if cell.comment is None:  # never overwrite the user's own note; the fill and status still show
-            cell.comment = _comment([f.message("zh") for f in found])
-
-
-def _write_stamp(wb: Workbook, stamp: Stamp) -> None:
-    ws = wb[STAMP_SHEET] if STAMP_SHEET in wb.sheetnames else wb.create_sheet(STAMP_SHEET)
-    ws.delete_rows(1, ws.max_row)
-    for key, value in stamp.rows():
-        ws.append([key, value])
-    if ws.sheet_state == "visible":
-        ws.sheet_state = "hidden"
-
-
-def _current_sha256(path: Path) -> str | None:
-    try:
-        return _sha256(path.read_bytes())
-    except FileNotFoundError:
-        return None
-
-
 def annotate_workbook(
     path: Path, outcome: Outcome, *, expected_sha256: str, stamp: Stamp | None = None
 ) -> str | None:
     """Write the status column, cell marks and ``stamp`` into the workbook at ``path``.
 
-    Returns the SHA-256 of the bytes written, or None (nothing changed) when the file is open in
-    an office suite or no longer has the bytes ``expected_sha256`` names.
+    Only the parts that carry them change (``sync.pipeline.annotate``); the file is replaced only while it
+    still holds the bytes ``expected_sha256`` names and no office suite has it open
+    (``sync.xlsx.swap``). Returns the SHA-256 of the bytes written, or None when nothing changed.
+    Raises ``sync.xlsx.patch.Unsupported`` when the workbook holds what cannot be edited safely.
     """
     if is_open(path):
         return None
-    try:
-        original = path.read_bytes()
-    except FileNotFoundError:
+    seen = observe(path)
+    if seen is None or seen.state.sha256 != expected_sha256:
         return None
-    if _sha256(original) != expected_sha256:
-        return None
-
-    wb = load_workbook(io.BytesIO(original), rich_text=True)
-    sheets: dict[str, Worksheet] = {
-        ws.title: ws for ws in wb.worksheets if isinstance(ws, Worksheet) and ws.title != STAMP_SHEET
-    }
-    for ws in sheets.values():
-        _clear_marks(ws)
-    synced = f"✓ 已同步 v{outcome.seq}" if outcome.seq else "✓ 已同步"
-    statuses: dict[str, dict[int, str]] = {}
-    for status in outcome.rows:
-        text = synced if status.ok else f"✗ {status.note}"
-        statuses.setdefault(status.sheet, {})[status.row] = text
-    for sheet, by_row in statuses.items():
-        if sheet in sheets:
-            _write_status(sheets[sheet], by_row)
-    _mark_cells(sheets, outcome.findings)
-    if stamp is not None:
-        _write_stamp(wb, stamp)
-
-    def untouched() -> bool:
-        return not is_open(path) and _current_sha256(path) == expected_sha256
-
-    data = _workbook_bytes(wb)
-    return _sha256(data) if replace_atomically(path, data, still_safe=untouched) else None
+    data = annotated(seen.data, outcome, stamp)
+    if swap_if_unchanged(path, data, seen.state, still_safe=lambda: not is_open(path)):
+        return _sha256(data)
+    return None

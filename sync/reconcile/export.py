@@ -1,80 +1,102 @@
 """The manual workbook, returned with its differing cells highlighted and commented.
 
-Everything else in the controller's file stays as it was; a ``对账结果`` sheet is added (or
-replaced) listing every mismatch and the totals.
+Everything else in the controller's file stays as it was, byte for byte (the marks are edits of
+the report sheet's part, :mod:`sync.xlsx.patch`); a ``对账结果`` sheet is added (or replaced)
+listing every mismatch and the totals.
 """
 
 from __future__ import annotations
 
-import io
-
-from openpyxl import load_workbook
-from openpyxl.comments import Comment
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Font
 from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
 
 from schema.models import ReconciliationRun
 from sync.kinds.reports import ReportSpec, get_report
 from sync.reconcile.compare import Difference
+from sync.xlsx.patch.book import Book, SheetInfo
+from sync.xlsx.patch.sheet import Cell, Header, SheetEdit
+from sync.xlsx.patch.transplant import add_openpyxl_sheet
 from sync.xlsx.reader import fold_header
 
 RESULT_SHEET = "对账结果"
-CELL_FILL = PatternFill("solid", fgColor="FFFFC7CE")  # differing cell
-ROW_FILL = PatternFill("solid", fgColor="FFFFEB9C")  # row only in the manual report
+CELL_RGB = "FFFFC7CE"  # differing cell
+ROW_RGB = "FFFFEB9C"  # row only in the manual report
 AUTHOR = "salesync"
 
 
-def _headers(ws: Worksheet) -> dict[str, int]:
+def _headers(header: Header) -> dict[str, int]:
     out: dict[str, int] = {}
-    for cell in next(ws.iter_rows(min_row=1, max_row=1), ()):
-        if isinstance(cell.value, str) and cell.value.strip():
-            out.setdefault(fold_header(cell.value), cell.column)
+    for column, (value, _style) in sorted(header.items()):
+        if value.strip():
+            out.setdefault(fold_header(value), column)
     return out
 
 
-def report_sheet(wb: Workbook, report: ReportSpec) -> Worksheet | None:
+def report_sheet(book: Book, report: ReportSpec) -> SheetInfo | None:
     """The sheet holding the report: by its title, else the first whose headers hold the key."""
-    if report.title in wb.sheetnames:
-        return wb[report.title]
+    by_title = book.sheet(report.title)
+    if by_title is not None:
+        return by_title
     keys = {fold_header(report.header(k)) for k in report.key}
-    for ws in wb.worksheets:
-        if ws.title != RESULT_SHEET and keys <= set(_headers(ws)):
-            return ws
+    for sheet in book.sheets:
+        if sheet.name != RESULT_SHEET and keys <= set(_headers(book.header(sheet))):
+            return sheet
     return None
 
 
+def _marks(run: ReconciliationRun, report: ReportSpec, header: Header) -> dict[Cell, tuple[str, str]]:
+    """Each cell to mark → (fill colour, note), as the differences name them."""
+    columns = _headers(header)
+    key_columns = [columns[h] for k in report.key if (h := fold_header(report.header(k))) in columns]
+    marks: dict[Cell, tuple[str, str]] = {}
+    for item in run.items:
+        if item.row is None:
+            continue
+        if item.difference == "cell" and item.header and fold_header(item.header) in columns:
+            note = f"系统为：{item.system if item.system is not None else '（空）'}"
+            if item.likely:
+                note += "（疑似录入延迟）"
+            marks[(item.row, columns[fold_header(item.header)])] = (CELL_RGB, note)
+        elif item.difference in ("only-manual", "duplicate-key"):
+            text = "系统中没有这一行" if item.difference == "only-manual" else "此行重复，只核对第一行"
+            if item.likely:
+                text += "（系统在期间外相近日期有此行，疑似录入延迟）"
+            for column in key_columns:
+                marks[(item.row, column)] = (ROW_RGB, text)
+    return marks
+
+
 def mark_workbook(data: bytes, run: ReconciliationRun) -> bytes:
+    """The manual workbook with the differing cells filled and noted and the results sheet added.
+
+    Only the report sheet's part (the cells marked), its notes, the styles and the parts that list
+    the results sheet are written; every other part of the controller's file is copied as it is.
+    """
     report = get_report(run.report_id)
-    wb = load_workbook(io.BytesIO(data))
-    ws = report_sheet(wb, report)
-    if ws is not None:
-        columns = _headers(ws)
-        key_columns = [columns[h] for k in report.key if (h := fold_header(report.header(k))) in columns]
-        for item in run.items:
-            if item.row is None:
-                continue
-            if item.difference == "cell" and item.header and fold_header(item.header) in columns:
-                cell = ws.cell(item.row, columns[fold_header(item.header)])
-                cell.fill = CELL_FILL
-                note = f"系统为：{item.system if item.system is not None else '（空）'}"
-                if item.likely:
-                    note += "（疑似录入延迟）"
-                cell.comment = Comment(note, AUTHOR)
-            elif item.difference in ("only-manual", "duplicate-key"):
-                for column in key_columns:
-                    cell = ws.cell(item.row, column)
-                    cell.fill = ROW_FILL
-                    text = (
-                        "系统中没有这一行" if item.difference == "only-manual" else "此行重复，只核对第一行"
-                    )
-                    if item.likely:
-                        text += "（系统在期间外相近日期有此行，疑似录入延迟）"
-                    cell.comment = Comment(text, AUTHOR)
-    _result_sheet(wb, run, report)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    book = Book(data)
+    sheets: dict[str, bytes] = {}
+    sheet = report_sheet(book, report)
+    if sheet is not None:
+        styles = book.styles
+        marks: dict[Cell, tuple[str, str]] = {}
+
+        def decide(header: Header) -> SheetEdit:
+            marks.update(_marks(run, report, header))
+            return SheetEdit(
+                create=set(marks),
+                restyle=lambda cell, xf: styles.filled(xf, marks[cell][0]) if cell in marks else xf,
+                restyled=frozenset(),  # no other cell changes: only the marked rows are looked at
+            )
+
+        edited = book.edit_sheet(sheet, decide)
+        notes = {cell: note for cell, (_rgb, note) in marks.items()}
+        book.set_notes(sheet, edited, AUTHOR, notes, remove_own=False, replace=True)
+        if edited.splice:
+            sheets[sheet.part] = edited.content()
+    results = Workbook()
+    _result_sheet(results, run, report)
+    add_openpyxl_sheet(book, results, RESULT_SHEET)
+    return book.save(sheets)
 
 
 def _result_sheet(wb: Workbook, run: ReconciliationRun, report: ReportSpec) -> None:

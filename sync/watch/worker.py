@@ -31,9 +31,9 @@ from sync.app import Salesync
 from sync.core.config import Config
 from sync.isolated import inject_fault, service_for
 from sync.kinds import all_kinds
-from sync.pipeline.feedback import is_open, replace_atomically, write_result_workbook
+from sync.pipeline.feedback import is_open, write_result_workbook
 from sync.pipeline.outcome import Outcome, Verdict
-from sync.pipeline.writeback import record_written
+from sync.pipeline.writeback import record_written, stamp_file
 from sync.watch import queue
 from sync.watch.logs import EventLog
 from sync.xlsx.reader import peek
@@ -178,23 +178,13 @@ def process(app: Salesync, log: EventLog, job: queue.Claimed, site: str | None =
 
 
 def _write_stamp(app: Salesync, path: Path, expected: str, stamp: Stamp, version_id: int) -> bool:
-    """The stamp alone, as ``sync.pipeline.writeback`` writes it: only into the bytes that were ingested."""
-
-    def untouched() -> bool:
-        try:
-            return not is_open(path) and hashlib.sha256(path.read_bytes()).hexdigest() == expected
-        except OSError:
-            return False
-
+    """The stamp alone, by the one stamp writer (``sync.pipeline.writeback.stamp_file``)."""
     try:
-        if not untouched():
-            return False
-        stamped = write_stamp(path.read_bytes(), stamp)
-        if not replace_atomically(path, stamped, still_safe=untouched):
-            return False
+        digest = stamp_file(path, expected, stamp)
     except (OSError, StampError):
         return False
-    digest = hashlib.sha256(stamped).hexdigest()
+    if digest is None:
+        return False
     with app.transaction() as session:
         record_written(session, digest, version_id, stamp)
     return True
