@@ -374,5 +374,9 @@ from sync.cli_customers import collisions, customers  # noqa: E402  (customer ow
 main.add_command(collisions)
 main.add_command(customers)
 
+from sync.cli_notify import notify  # noqa: E402  (notifications: channels, test, log)
+
+main.add_command(notify)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -48,11 +48,13 @@ def _settings(**options: Any) -> Any:
 
 
 def _run_watcher(app: Salesync, root: Path, settings: Any, *, json_logs: bool, lang: str | None) -> None:
+    from sync.notify.service import notifier_beside
     from sync.watch import Watcher
     from sync.watch.logs import EventLog, configure
 
     configure(json_lines=json_logs)
-    Watcher(app, root, settings, EventLog(lang or app.config.lang)).run()
+    with notifier_beside(app, enabled=not settings.once):  # messages and the schedule, on their own thread
+        Watcher(app, root, settings, EventLog(lang or app.config.lang)).run()
 
 
 @click.command()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ class Config:
     audit_key: str | None = None  # the work log's secret; unset: a key file in the data directory
     watch_polling: bool = False  # the watcher polls instead of using native events (network shares)
     watch_poll_interval: float = 1.0  # seconds between the watcher's polls
+    notify: dict[str, Any] = field(default_factory=dict)  # the [salesync.notify] table (sync.notify.settings)
 
     @classmethod
     def load(
@@ -54,6 +55,7 @@ class Config:
             watch_polling=str(polling).lower() in ("1", "true", "yes", "on"),
             watch_poll_interval=float(interval or 1.0),
             audit_key=str(audit_key) if audit_key else None,
+            notify=dict(file_values.get("notify") or {}),
         )
 
     def with_(self, **changes: Any) -> Config:

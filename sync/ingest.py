@@ -33,6 +33,7 @@ from sync.accounts import get_account
 from sync.app import Salesync
 from sync.errors import FileUnavailable
 from sync.lookups import DatabaseLookups
+from sync.notify import events as notify_events
 from sync.outcome import Outcome, RowStatus, Verdict
 from sync.plans import IngestContext, get_plan
 from sync.progress import Progress, quiet
@@ -460,6 +461,7 @@ def ingest_file(
             return _unchanged(path, account, digest, previous)
         step = progress or quiet
         outcome, pending = _ingest(session, account, path, data, digest, allow_removals, hold, step)
+        notify_events.after_ingest(session, outcome)  # messages into the outbox, committed with the version
         step("commit")
     log.info("ingested %s as %s: %s", path, username, outcome.verdict.value)
     if write_back:

@@ -25,6 +25,7 @@ from schema.models.audit import APPLIED, APPROVE, PENDING, REJECT, REJECTED
 from schema.roles import GROUP_ROLES, Role
 from sync.accounts import get_account, verify_password
 from sync.errors import SalesyncError
+from sync.notify.changes import after_signing
 from sync.plans.master import Conflict, apply_change_set, conflicts, content_hash
 from sync.workdays import DEFAULT_CALENDAR, WorkCalendar
 from sync.worklog import LogWriter, seal, session_key
@@ -292,14 +293,14 @@ class SignResult:
 
 def sign(session: Session, change_set_id: int, username: str, password: str) -> SignResult:
     """Approve (批准) as ``username``; applies the change set when the signatures now suffice."""
-    return _sign(session, change_set_id, username, password, APPROVE, None)
+    return after_signing(session, _sign(session, change_set_id, username, password, APPROVE, None))
 
 
 def reject(session: Session, change_set_id: int, username: str, password: str, reason: str) -> SignResult:
     """Reject (驳回) with a reason; the change set is kept, marked rejected."""
     if not reason.strip():
         raise SigningRefused("sign-reason-required")
-    return _sign(session, change_set_id, username, password, REJECT, reason.strip())
+    return after_signing(session, _sign(session, change_set_id, username, password, REJECT, reason.strip()))
 
 
 def _sign(

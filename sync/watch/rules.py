@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sync.feedback import is_feedback_file
+from sync.folders import REPORTS_FOLDER
 
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls"})
 ZIP_SUFFIXES = frozenset({".xlsx", ".xlsm"})
@@ -28,7 +29,7 @@ def is_candidate(path: Path, root: Path | None = None) -> bool:
             parts = path.relative_to(root).parts
         except ValueError:
             return False
-        if any(part.startswith(".") for part in parts[:-1]):
+        if any(part.startswith(".") for part in parts[:-1]) or REPORTS_FOLDER in parts[2:-1]:
             return False
     return True
 

@@ -28,6 +28,7 @@ from watchdog.observers.api import BaseObserver
 
 from schema.models import JobState
 from sync.app import Salesync
+from sync.notify.events import fault as notify_fault
 from sync.watch import queue, worker
 from sync.watch.logs import EventLog
 from sync.watch.observer import is_running, kind_of, start_observer
@@ -155,6 +156,7 @@ class Watcher:
         if not self.root.is_dir():
             if not self._root_missing:
                 self.log("watch-root-missing", level=logging.ERROR, root=str(self.root))
+                notify_fault(self.app, "watch-root-missing", "", str(self.root))
             self._root_missing = True
             return
         self._root_missing = False
@@ -224,6 +226,7 @@ class Watcher:
         if self.paused:
             self.paused = False
             self.log("watch-db-resumed")
+            notify_fault(self.app, "watch-db-paused", "", str(self.root))
         self._db_ready = True
 
     def _pause(self, exc: DBAPIError) -> None:
@@ -284,6 +287,7 @@ class Watcher:
         except Exception as exc:
             self.log("watch-failed", level=logging.ERROR, exc=True, file=job.path, detail=_detail(exc))
             queue.finish(self.app, job.id, JobState.FAILED, detail=_detail(exc))
+            notify_fault(self.app, "watch-failed", _detail(exc), job.path)
 
 
 def _detail(exc: BaseException) -> str:

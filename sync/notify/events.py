@@ -1,0 +1,186 @@
+"""Events into the outbox, each inside the transaction of the change it tells about.
+
+``after_ingest`` looks at what one committed-to-be version did — new collisions, a change set
+waiting for signatures, special transactions recorded or completed by finance, a rejection — and
+posts a message to each person concerned. ``after_signing`` tells the operator that their change set
+applied or was rejected. ``fault`` tells the admins about a watcher or queue fault (its own
+transaction: the fault is not part of any business change). The hook calls in the pipeline are one
+line each; everything they need is read back from the database here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from schema.base import SHANGHAI, now
+from schema.models import Account, ChangeSet, Collision, SpecialTransaction, Subscription, WorkbookVersion
+from schema.models.audit import PENDING
+from schema.roles import Role
+from sync.notify import people
+from sync.notify.outbox import post
+from sync.notify.settings import NotifySettings, context_of
+from sync.notify.words import FAULTS
+
+log = logging.getLogger("salesync.notify")
+FIRST_ERRORS = 5
+
+
+def _at(value: dt.datetime) -> str:
+    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def after_ingest(session: Session, outcome: Any) -> None:
+    """Messages for what the version ``outcome`` names did (called before its transaction commits)."""
+    if outcome.version_id is None:
+        return
+    version = session.get(WorkbookVersion, outcome.version_id)
+    if version is None:
+        return
+    settings, lang = context_of(session)
+    file = Path(version.path).name
+    _collisions(session, settings, lang, version, file)
+    if outcome.change_set_id is not None:
+        change_set = session.get(ChangeSet, outcome.change_set_id)
+        if change_set is not None and change_set.status == PENDING:
+            _to_signers(session, settings, lang, change_set)
+    _specials(session, settings, lang, version)
+    if outcome.verdict.value == "rejected":
+        _rejected(session, settings, lang, version, outcome, file)
+
+
+def _collisions(
+    session: Session, settings: NotifySettings, lang: str, version: WorkbookVersion, file: str
+) -> None:
+    for c in session.scalars(select(Collision).where(Collision.version_id == version.id)):
+        rep, owner, customer = c.account, c.owner, c.customer
+        params: dict[str, Any] = {
+            "customer": customer.name,
+            "phone": customer.phone,
+            "rep": rep.username,
+            "rep_name": rep.display_name,
+            "owner": owner.username,
+            "owner_name": owner.display_name,
+            "since": _at(c.owner_since),
+            "file": file,
+        }
+        link = settings.link(f"/customers/?phone={quote(customer.phone)}")
+        for manager in people.holders(session, Role.SALES_MANAGER, region_id=rep.region_id):
+            post(session, manager, "collision", f"collision:{c.id}:{manager.id}", link, lang=lang, **params)
+        # the rep learns who owns it, unless the owner is in another region: then only that it is taken
+        same_region = owner.region_id == rep.region_id
+        code = "collision-rep" if same_region else "collision-rep-elsewhere"
+        post(session, rep, code, f"collision-rep:{c.id}", settings.link("/"), lang=lang, **params)
+
+
+def _to_signers(session: Session, settings: NotifySettings, lang: str, change_set: ChangeSet) -> None:
+    submitter = change_set.version.account
+    params: dict[str, Any] = {
+        "id": change_set.id,
+        "submitter": submitter.username,
+        "submitter_name": submitter.display_name,
+        "projects": "、".join(change_set.projects) or "—",
+        "added": change_set.rows_added,
+        "changed": change_set.rows_changed,
+        "removed": change_set.rows_removed,
+    }
+    link = settings.link(f"/changes/{change_set.id}")
+    for signer in people.signers(session, change_set):
+        post(session, signer, "sign", f"sign:{change_set.id}:{signer.id}", link, lang=lang, **params)
+
+
+def _specials(session: Session, settings: NotifySettings, lang: str, version: WorkbookVersion) -> None:
+    new = session.scalars(select(SpecialTransaction).where(SpecialTransaction.version_id == version.id))
+    for tx in new:
+        sub = session.get_one(Subscription, tx.subscription_id)
+        by = session.get(Account, tx.account_id) if tx.account_id else version.account
+        assert by is not None
+        refund = f"，退款 {tx.refund_amount:,.2f} 元" if tx.refund_amount else ""
+        params = _special_params(tx, sub, by) | {"date": tx.date.isoformat(), "refund": refund}
+        link = settings.link(f"/?kind={quote('特殊事务')}")
+        for clerk in people.in_project(session, Role.FINANCE, sub.project_code):
+            post(session, clerk, "special", f"special:{tx.no}:{clerk.id}", link, lang=lang, **params)
+    done = session.scalars(
+        select(SpecialTransaction).where(SpecialTransaction.finance_version_id == version.id)
+    )
+    for tx in done:
+        sub = session.get_one(Subscription, tx.subscription_id)
+        params = _special_params(tx, sub, version.account) | {
+            "date": tx.finance_date.isoformat() if tx.finance_date else "—",
+            "note": tx.finance_note or "",
+        }
+        link = settings.link(f"/versions/{version.id}")
+        told = people.in_project(session, Role.SALES_CONTROL, sub.project_code)
+        author = session.get(Account, tx.account_id) if tx.account_id else None
+        if author is not None and author not in told:
+            told.append(author)
+        for controller in told:
+            key = f"special-done:{tx.no}:{version.id}:{controller.id}"
+            post(session, controller, "special-done", key, link, lang=lang, **params)
+
+
+def _special_params(tx: SpecialTransaction, sub: Subscription, by: Account) -> dict[str, Any]:
+    return {
+        "no": tx.no,
+        "kind": tx.kind,
+        "project": sub.project_code,
+        "subscription": sub.no,
+        "approval": tx.approval_no,
+        "by": by.username,
+        "by_name": by.display_name,
+    }
+
+
+def _rejected(
+    session: Session, settings: NotifySettings, lang: str, version: WorkbookVersion, outcome: Any, file: str
+) -> None:
+    errors = outcome.errors
+    lines = []
+    for f in errors[:FIRST_ERRORS]:
+        where = f"{f.sheet} 第{f.row}行 " if f.sheet and f.row else ""
+        lines.append(f"- {where}{f.message(lang)}")
+    if len(errors) > FIRST_ERRORS:
+        lines.append(f"- …（另 {len(errors) - FIRST_ERRORS} 个）")
+    post(
+        session,
+        version.account,
+        "rejected",
+        f"rejected:{version.id}",
+        settings.link(f"/versions/{version.id}"),
+        lang=lang,
+        file=file,
+        kind=outcome.kind or "—",
+        errors=len(errors),
+        first="\n".join(lines) or "-",
+    )
+
+
+def fault(app: Any, what: str, detail: str, where: str, *, region_id: int | None = None) -> None:
+    """Tell the admins about a watcher or queue fault, once a day per fault and place. Never raises:
+    a fault report that cannot be written (the database is the fault) is only logged."""
+    try:
+        with app.transaction() as session:
+            settings = NotifySettings.of(app.config)
+            day = now().astimezone(SHANGHAI).date().isoformat()
+            for admin in people.admins(session, region_id):
+                key = f"fault:{what}:{hashlib.sha1(where.encode()).hexdigest()[:16]}:{day}:{admin.id}"
+                post(
+                    session,
+                    admin,
+                    "fault",
+                    key,
+                    settings.link("/versions/health"),
+                    lang=app.config.lang,
+                    what=FAULTS[what][app.config.lang == "en"] if what in FAULTS else what,
+                    detail=f"：{detail}" if detail else "",
+                    where=where,
+                )
+    except Exception:  # the watcher must go on whatever happens to a fault report
+        log.exception("could not record the fault %s for the admins", what)
