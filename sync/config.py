@@ -31,7 +31,9 @@ class Config:
     audit_key: str | None = None  # the work log's secret; unset: a key file in the data directory
     watch_polling: bool = False  # the watcher polls instead of using native events (network shares)
     watch_poll_interval: float = 1.0  # seconds between the watcher's polls
-    notify: dict[str, Any] = field(default_factory=dict)  # the [salesync.notify] table (sync.notify.settings)
+    notify: dict[str, Any] = field(
+        default_factory=dict, hash=False
+    )  # the [salesync.notify] table (sync.notify.settings)
 
     @classmethod
     def load(

@@ -134,7 +134,9 @@ def _with_recipient(smtp: str, address: str) -> str:
 
 def deliver(target: Target, title: str, body: str, attachments: list[Path] | None = None) -> str | None:
     """Send one message; None when it went out, else why not (apprise logs the details)."""
-    sender = apprise.Apprise()
+    # No service deadline: apprise then sends on the calling thread (the notifier's own) instead of
+    # its process-wide pool; the plugins' socket timeouts still bound a dead server.
+    sender = apprise.Apprise(asset=apprise.AppriseAsset(service_timeout=0))
     if not sender.add(target.url):
         return "channel URL not understood"
     with apprise.LogCapture(level=apprise.logging.WARNING) as captured:

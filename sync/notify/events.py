@@ -59,25 +59,53 @@ def after_ingest(session: Session, outcome: Any) -> None:
 def _collisions(
     session: Session, settings: NotifySettings, lang: str, version: WorkbookVersion, file: str
 ) -> None:
-    for c in session.scalars(select(Collision).where(Collision.version_id == version.id)):
-        rep, owner, customer = c.account, c.owner, c.customer
+    """One message per rep who collided in this version, and one to each sales manager of that
+    rep's region. The rep learns who owns each customer, unless the owner is in another region:
+    then only that the customer is already registered."""
+    by_rep: dict[int, list[Collision]] = {}
+    for c in session.scalars(
+        select(Collision).where(Collision.version_id == version.id).order_by(Collision.id)
+    ):
+        by_rep.setdefault(c.account_id, []).append(c)
+    for found in by_rep.values():
+        rep = found[0].account
+        full = [f"- {c.customer.name}（{c.customer.phone}）：{_owner_words(c)}" for c in found]
+        told = [
+            f"- {c.customer.name}（{c.customer.phone}）："
+            + (_owner_words(c) if c.owner.region_id == rep.region_id else "已被登记")
+            for c in found
+        ]
         params: dict[str, Any] = {
-            "customer": customer.name,
-            "phone": customer.phone,
             "rep": rep.username,
             "rep_name": rep.display_name,
-            "owner": owner.username,
-            "owner_name": owner.display_name,
-            "since": _at(c.owner_since),
             "file": file,
+            "count": len(found),
         }
-        link = settings.link(f"/customers/?phone={quote(customer.phone)}")
+        path = f"/customers/?phone={quote(found[0].customer.phone)}" if len(found) == 1 else "/customers/"
         for manager in people.holders(session, Role.SALES_MANAGER, region_id=rep.region_id):
-            post(session, manager, "collision", f"collision:{c.id}:{manager.id}", link, lang=lang, **params)
-        # the rep learns who owns it, unless the owner is in another region: then only that it is taken
-        same_region = owner.region_id == rep.region_id
-        code = "collision-rep" if same_region else "collision-rep-elsewhere"
-        post(session, rep, code, f"collision-rep:{c.id}", settings.link("/"), lang=lang, **params)
+            key = f"collision:{version.id}:{rep.id}:{manager.id}"
+            post(
+                session,
+                manager,
+                "collision",
+                key,
+                settings.link(path),
+                lang=lang,
+                lines=_listed(full),
+                **params,
+            )
+        key = f"collision-rep:{version.id}:{rep.id}"
+        link = settings.link(f"/versions/{version.id}")
+        post(session, rep, "collision-rep", key, link, lang=lang, lines=_listed(told), **params)
+
+
+def _owner_words(c: Collision) -> str:
+    return f"{c.owner.display_name}（{c.owner.username}）于 {_at(c.owner_since)} 首次录入"
+
+
+def _listed(lines: list[str], shown: int = 20) -> str:
+    more = [f"- …（另 {len(lines) - shown} 位）"] if len(lines) > shown else []
+    return "\n".join(lines[:shown] + more)
 
 
 def _to_signers(session: Session, settings: NotifySettings, lang: str, change_set: ChangeSet) -> None:

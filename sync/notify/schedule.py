@@ -65,6 +65,7 @@ class Scheduler:
     app: Salesync
     me: str
     calendar: WorkCalendar | None = None
+    jobs: frozenset[str] | None = None  # only these jobs (default: all)
 
     def due(self, at: dt.datetime) -> list[Due]:
         settings = NotifySettings.of(self.app.config)
@@ -96,6 +97,8 @@ class Scheduler:
         number of messages each made."""
         ran = []
         for due in self.due(at or now()):
+            if self.jobs is not None and due.job not in self.jobs:
+                continue
             with self.app.transaction() as session:
                 if not claim_run(session, due.job, due.period, self.me):
                     continue

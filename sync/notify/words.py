@@ -11,27 +11,18 @@ from typing import Any
 #: kind → (subject zh, subject en, body zh, body en)
 WORDS: dict[str, tuple[str, str, str, str]] = {
     "collision": (
-        "撞单：{customer}（{phone}）",
-        "Collision: {customer} ({phone})",
-        "{rep_name}（{rep}）录入的客户 {customer}（{phone}）已由 {owner_name}（{owner}）于 {since} 首次录入。"
-        "来源：{file}。请在客户归属页处理。",
-        "{rep_name} ({rep}) entered customer {customer} ({phone}), first entered by {owner_name} ({owner}) "
-        "on {since}. From: {file}. Settle it on the customer ownership page.",
+        "撞单：{rep_name} 录入了 {count} 位已有归属的客户",
+        "Collision: {rep_name} entered {count} customers someone already owns",
+        "{rep_name}（{rep}）在 {file} 中录入的 {count} 位客户已有归属：\n{lines}\n请在客户归属页处理。",
+        "{rep_name} ({rep}) entered {count} customers in {file} that are already owned:\n{lines}\n"
+        "Settle them on the customer ownership page.",
     ),
     "collision-rep": (
-        "撞单：客户 {phone} 已有归属",
-        "Collision: customer {phone} is already owned",
-        "你录入的客户 {customer}（{phone}）已由 {owner_name}（{owner}）于 {since} 首次录入，客户归属不变，"
-        "销售经理会处理。来源：{file}。",
-        "The customer {customer} ({phone}) you entered was first entered by {owner_name} ({owner}) on "
-        "{since}; ownership is unchanged and the sales manager will settle it. From: {file}.",
-    ),
-    "collision-rep-elsewhere": (
-        "撞单：客户 {phone} 已被登记",
-        "Collision: customer {phone} is already registered",
-        "你录入的客户 {customer}（{phone}）已被登记，客户归属不变，销售经理会处理。来源：{file}。",
-        "The customer {customer} ({phone}) you entered is already registered; ownership is unchanged "
-        "and the sales manager will settle it. From: {file}.",
+        "撞单：你录入的 {count} 位客户已有归属",
+        "Collision: {count} customers you entered are already owned",
+        "你在 {file} 中录入的 {count} 位客户已有归属，客户归属不变，由销售经理处理：\n{lines}",
+        "{count} customers you entered in {file} are already owned; ownership is unchanged and the "
+        "sales manager settles it:\n{lines}",
     ),
     "sign": (
         "变更单 #{id} 待你签字",
