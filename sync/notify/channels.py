@@ -141,7 +141,10 @@ def deliver(target: Target, title: str, body: str, attachments: list[Path] | Non
         return "channel URL not understood"
     with apprise.LogCapture(level=apprise.logging.WARNING) as captured:
         ok = sender.notify(
-            title=title, body=body, attach=[str(p) for p in attachments] if attachments else None
+            title=title,
+            body=body,
+            body_format=apprise.NotifyFormat.TEXT,
+            attach=[str(p) for p in attachments] if attachments else None,
         )
         logged = captured.getvalue().strip() if not ok else ""
     if ok:

@@ -133,6 +133,14 @@ def remind_cadence(
     """Tell each controller which reconciliations of the closed periods are missing; messages posted."""
     first = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)  # the previous month's first day
     end = today - dt.timedelta(days=1)
+    last_workday = today - dt.timedelta(days=1)
+    while not calendar.is_workday(last_workday):
+        last_workday -= dt.timedelta(days=1)
+    latest = {  # the period of each cadence that closed last: what the reminder is about
+        Cadence.DAY: (last_workday, last_workday),
+        Cadence.WEEK: closed_period(Cadence.WEEK, today),
+        Cadence.MONTH: closed_period(Cadence.MONTH, today),
+    }
     posted = 0
     for account in session.scalars(select(Account).where(Account.active).order_by(Account.id)):
         roles = _held(account, frozenset(CHECKS))
@@ -143,7 +151,7 @@ def remind_cadence(
             m
             for project in _scope(session, account, roles)
             for m in missing(session, project, first, end, reports=reports, calendar=calendar)
-            if not (role_is_manager_only(roles) and m.cadence is Cadence.DAY)
+            if (m.period_from, m.period_to) == latest[m.cadence]
         ]
         if not gaps:
             continue
@@ -165,10 +173,6 @@ def remind_cadence(
             lines="\n".join(lines),
         )
     return posted
-
-
-def role_is_manager_only(roles: frozenset[Role]) -> bool:
-    return roles == {Role.SALES_MANAGER}
 
 
 def _period_words(cadence: Cadence, start: dt.date, end: dt.date) -> str:

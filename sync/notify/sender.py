@@ -42,9 +42,9 @@ def _due(message: type[NotifyMessage], at: dt.datetime) -> object:
     )
 
 
-def claim(app: Salesync, me: str) -> int | None:
-    """Take one due message for ``me`` (for a lease), or None."""
-    at = now()
+def claim(app: Salesync, me: str, at: dt.datetime | None = None) -> int | None:
+    """Take one message due at ``at`` (default: now) for ``me``, for a lease; or None."""
+    at = at or now()
     stamp = {"claimed_by": me, "claimed_until": at + LEASE}
     with app.transaction() as session:
         if session.get_bind().dialect.name == "postgresql":
@@ -101,9 +101,9 @@ class Sender:
 
     def run_once(self, limit: int = 50) -> int:
         """Deliver up to ``limit`` due messages; how many were handled."""
-        handled = 0
+        handled, turn = 0, now()  # a message retried in this turn is due again only in a later one
         while handled < limit:
-            message_id = claim(self.app, self.me)
+            message_id = claim(self.app, self.me, turn)
             if message_id is None:
                 break
             self.deliver(message_id)
