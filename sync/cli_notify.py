@@ -112,12 +112,7 @@ def notify_run(ctx: click.Context) -> None:
     click.echo(f"处理了 {sent} 条待发消息")
 
 
-@notify.group("channel")
-def channel() -> None:
-    """通知渠道：每个账号的邮件地址与机器人。"""
-
-
-@channel.command("add")
+@notify.command("add")
 @click.argument("username")
 @click.option("--email", default=None, help="电子邮件地址。")
 @click.option("--robot", default=None, help="配置中 [salesync.notify.robots] 的机器人名称。")
@@ -141,7 +136,7 @@ def channel_add(
         click.echo(f"✓ {username}：{channels.describe(made)}（编号 {made.id}）")
 
 
-@channel.command("list")
+@notify.command("channels")
 @click.argument("username")
 @click.pass_context
 def channel_list(ctx: click.Context, username: str) -> None:
@@ -156,7 +151,7 @@ def channel_list(ctx: click.Context, username: str) -> None:
             click.echo(f"{c.id:>4}  {channels.describe(c)}" + ("" if c.enabled else "（已停用）"))
 
 
-@channel.command("remove")
+@notify.command("remove")
 @click.argument("username")
 @click.argument("channel_id", type=int)
 @click.pass_context

@@ -30,6 +30,7 @@ def create_app(service: Salesync, overrides: dict[str, Any] | None = None) -> Fl
         errors,
         home,
         i18n,
+        notify,
         present,
         reconcile,
         reports,
@@ -56,7 +57,7 @@ def create_app(service: Salesync, overrides: dict[str, Any] | None = None) -> Fl
     i18n.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
-    for module in (auth, home, versions, reports, board, customers, reconcile, changes, admin):
+    for module in (auth, home, versions, reports, board, customers, reconcile, changes, admin, notify):
         app.register_blueprint(module.bp)
     app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("static", filename="favicon.svg")))
     app.after_request(_security_headers)
