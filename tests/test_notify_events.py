@@ -252,3 +252,14 @@ def test_an_opted_out_kind_is_not_sent_and_quiet_hours_wait(
         waiting = session.scalars(select(NotifyMessage)).all()
         assert [(m.account.username, m.state) for m in waiting] == [("manager", "pending")]
         assert waiting[0].next_attempt_at > waiting[0].created_at
+
+
+def test_a_watcher_that_loses_its_drive_tells_the_admins(
+    office: Salesync, smtp: SmtpServer, tmp_path: Path
+) -> None:
+    from sync.watch import Watcher, WatchSettings
+
+    Watcher(office, tmp_path / "offline-share", WatchSettings(once=True)).run()
+    deliver(office)
+    [fault] = smtp.to(mail("sz_admin"))
+    assert fault.subject == "同步故障：共享盘目录不可用" and "offline-share" in fault.body
