@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schema.models import Account
-from sync.notify.outbox import post
+from sync.notify.outbox import Poster, post
 from sync.notify.settings import NotifySettings
 from sync.tasks import TaskList, tasks_for
 from sync.workdays import WorkCalendar
@@ -45,7 +45,12 @@ def digest_lines(tasks: TaskList, settings: NotifySettings) -> str:
 
 
 def make_digests(
-    session: Session, day: dt.date, settings: NotifySettings, calendar: WorkCalendar, lang: str
+    session: Session,
+    day: dt.date,
+    settings: NotifySettings,
+    calendar: WorkCalendar,
+    lang: str,
+    poster: Poster = post,
 ) -> int:
     """Post the digest of ``day`` to everyone with tasks; how many were posted."""
     posted = 0
@@ -53,7 +58,7 @@ def make_digests(
         tasks = tasks_for(session, account.username, day, calendar)
         if not tasks.tasks:
             continue
-        posted += post(
+        posted += poster(
             session,
             account,
             "digest",

@@ -20,7 +20,7 @@ from schema.reports import REPORTS
 from schema.roles import Role
 from sync.feedback import replace_atomically
 from sync.folders import REPORTS_FOLDER, personal_folder
-from sync.notify.outbox import post
+from sync.notify.outbox import Poster, post
 from sync.notify.settings import NotifySettings
 from sync.reconcile.cadence import Cadence, missing
 from sync.reports import build_for
@@ -78,7 +78,13 @@ def _held(account: Account, wanted: frozenset[Role]) -> frozenset[Role]:
 
 
 def write_reports(
-    session: Session, drive: Path, cadence: Cadence, today: dt.date, settings: NotifySettings, lang: str
+    session: Session,
+    drive: Path,
+    cadence: Cadence,
+    today: dt.date,
+    settings: NotifySettings,
+    lang: str,
+    poster: Poster = post,
 ) -> int:
     """Write the closed period's reports for every reader and post them a message; messages posted."""
     start, end = closed_period(cadence, today)
@@ -110,7 +116,7 @@ def write_reports(
                 path.parent.mkdir(parents=True, exist_ok=True)
                 replace_atomically(path, built[(spec.id, project)])
                 files.append(path)
-        posted += post(
+        posted += poster(
             session,
             account,
             "report",
@@ -128,7 +134,12 @@ def write_reports(
 
 
 def remind_cadence(
-    session: Session, today: dt.date, calendar: WorkCalendar, settings: NotifySettings, lang: str
+    session: Session,
+    today: dt.date,
+    calendar: WorkCalendar,
+    settings: NotifySettings,
+    lang: str,
+    poster: Poster = post,
 ) -> int:
     """Tell each controller which reconciliations of the closed periods are missing; messages posted."""
     first = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)  # the previous month's first day
@@ -161,7 +172,7 @@ def remind_cadence(
         ]
         if len(gaps) > 15:
             lines.append(f"- …（另 {len(gaps) - 15} 项）")
-        posted += post(
+        posted += poster(
             session,
             account,
             "cadence",
