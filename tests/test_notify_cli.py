@@ -161,3 +161,35 @@ def test_the_portal_page_sets_channels_and_preferences(notify_app: Salesync, smt
     log = admin.get("/notify/log?lang=en").get_data(as_text=True)
     assert "salesync test message" not in log  # the words are those of the service's language
     assert "salesync 测试消息" in log and "email zhangli@example.com" in log and "Sent" in log
+
+
+def test_the_version_page_says_notified_only_once_a_message_went_out(
+    notify_app: Salesync, smtp: SmtpServer, tmp_path: Path
+) -> None:
+    from sync.notify import channels
+    from sync.notify.sender import Sender
+    from tests.web.conftest import sign_in
+    from tests.workbooks import customer_rows, fill_template
+
+    with notify_app.transaction() as session:
+        accounts.add_region(session, "SZ", "深圳")
+        for username, name, role in [
+            ("rep_a", "张丽", "sales_rep"),
+            ("rep_b", "李强", "sales_rep"),
+            ("manager", "赵敏", "sales_manager"),
+        ]:
+            accounts.add_user(session, username, name=name, roles=[role], password=PASSWORD, region="SZ")
+        channels.add_email(session, "manager", "manager@example.com")
+    notify_app.ingest(fill_template("customers", customer_rows(1), tmp_path / "a.xlsx"), "rep_a")
+    outcome = notify_app.ingest(fill_template("customers", customer_rows(1), tmp_path / "b.xlsx"), "rep_b")
+    client = create_app(notify_app, {"TESTING": True}).test_client()
+    sign_in(client, "manager")
+    page = f"/versions/{outcome.version_id}"
+
+    before = client.get(page).get_data(as_text=True)
+    assert "赵敏（manager）：撞单：李强 录入了 1 位已有归属的客户 —" in before
+    assert "待发送" in before and "已通知" not in before
+    Sender(notify_app, "s").run_once()
+    after = client.get(page).get_data(as_text=True)
+    assert "已通知（email manager@example.com" in after
+    assert "未发送：未设置通知渠道" in after  # rep_b has no channel: nothing claims otherwise

@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 from schema.models import Account
 from sync import accounts
 from sync.errors import SalesyncError
-from sync.notify import channels, prefs
+from sync.notify import channels, prefs, records
 from sync.notify.sender import log_entries
 from sync.notify.settings import NotifySettings
 from sync.notify.words import KIND_TITLES, OPTIONAL
@@ -36,6 +36,12 @@ def _target(username: str) -> Account:
     if target.id != actor.id and not (user().has(*ADMINS) and accounts.in_scope(actor, target)):
         abort(403)
     return target
+
+
+@bp.app_template_global("notifications_of")
+def notifications_of(version_id: int) -> list[records.Told]:
+    """The messages a workbook version caused and whether each went out (同步记录's version page)."""
+    return records.about_version(db.session(), version_id)
 
 
 @bp.route("/")

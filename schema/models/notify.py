@@ -61,6 +61,9 @@ class NotifyMessage(Base):
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     link: Mapped[str | None] = mapped_column(String(500))
+    version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workbook_version.id"), index=True
+    )  # what told of
     attachments: Mapped[str | None] = mapped_column(Text)  # JSON list of files to mail along
     state: Mapped[str] = mapped_column(String(16), index=True, default=PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -91,12 +91,23 @@ def _collisions(
                 key,
                 settings.link(path),
                 lang=lang,
+                version_id=version.id,
                 lines=_listed(full),
                 **params,
             )
         key = f"collision-rep:{version.id}:{rep.id}"
         link = settings.link(f"/versions/{version.id}")
-        post(session, rep, "collision-rep", key, link, lang=lang, lines=_listed(told), **params)
+        post(
+            session,
+            rep,
+            "collision-rep",
+            key,
+            link,
+            lang=lang,
+            version_id=version.id,
+            lines=_listed(told),
+            **params,
+        )
 
 
 def _owner_words(c: Collision) -> str:
@@ -121,7 +132,8 @@ def _to_signers(session: Session, settings: NotifySettings, lang: str, change_se
     }
     link = settings.link(f"/changes/{change_set.id}")
     for signer in people.signers(session, change_set):
-        post(session, signer, "sign", f"sign:{change_set.id}:{signer.id}", link, lang=lang, **params)
+        key = f"sign:{change_set.id}:{signer.id}"
+        post(session, signer, "sign", key, link, lang=lang, version_id=change_set.version_id, **params)
 
 
 def _specials(session: Session, settings: NotifySettings, lang: str, version: WorkbookVersion) -> None:
@@ -134,7 +146,16 @@ def _specials(session: Session, settings: NotifySettings, lang: str, version: Wo
         params = _special_params(tx, sub, by) | {"date": tx.date.isoformat(), "refund": refund}
         link = settings.link(f"/?kind={quote('特殊事务')}")
         for clerk in people.in_project(session, Role.FINANCE, sub.project_code):
-            post(session, clerk, "special", f"special:{tx.no}:{clerk.id}", link, lang=lang, **params)
+            post(
+                session,
+                clerk,
+                "special",
+                f"special:{tx.no}:{clerk.id}",
+                link,
+                lang=lang,
+                version_id=version.id,
+                **params,
+            )
     done = session.scalars(
         select(SpecialTransaction).where(SpecialTransaction.finance_version_id == version.id)
     )
@@ -151,7 +172,7 @@ def _specials(session: Session, settings: NotifySettings, lang: str, version: Wo
             told.append(author)
         for controller in told:
             key = f"special-done:{tx.no}:{version.id}:{controller.id}"
-            post(session, controller, "special-done", key, link, lang=lang, **params)
+            post(session, controller, "special-done", key, link, lang=lang, version_id=version.id, **params)
 
 
 def _special_params(tx: SpecialTransaction, sub: Subscription, by: Account) -> dict[str, Any]:
@@ -183,6 +204,7 @@ def _rejected(
         f"rejected:{version.id}",
         settings.link(f"/versions/{version.id}"),
         lang=lang,
+        version_id=version.id,
         file=file,
         kind=outcome.kind or "—",
         errors=len(errors),

@@ -54,6 +54,7 @@ def post(
     *,
     lang: str = "zh",
     attachments: list[Path] | None = None,
+    version_id: int | None = None,
     **params: Any,
 ) -> bool:
     """Record one message to ``account``; False when it opted out, is disabled, or the key is known."""
@@ -71,6 +72,7 @@ def post(
         "subject": subject[:300],
         "body": body,
         "link": link,
+        "version_id": version_id,
         "attachments": json.dumps([str(p) for p in attachments], ensure_ascii=False) if attachments else None,
         "state": PENDING,
         "attempts": 0,

@@ -69,6 +69,7 @@ def upgrade() -> None:
         sa.Column("subject", sa.String(length=300), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("link", sa.String(length=500), nullable=True),
+        sa.Column("version_id", sa.Integer(), nullable=True),
         sa.Column("attachments", sa.Text(), nullable=True),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
@@ -81,6 +82,11 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["account_id"], ["account.id"], name=op.f("fk_notify_message_account_id_account")
         ),
+        sa.ForeignKeyConstraint(
+            ["version_id"],
+            ["workbook_version.id"],
+            name=op.f("fk_notify_message_version_id_workbook_version"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notify_message")),
         sa.UniqueConstraint("key", name=op.f("uq_notify_message_key")),
     )
@@ -91,6 +97,7 @@ def upgrade() -> None:
             batch_op.f("ix_notify_message_next_attempt_at"), ["next_attempt_at"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_notify_message_state"), ["state"], unique=False)
+        batch_op.create_index(batch_op.f("ix_notify_message_version_id"), ["version_id"], unique=False)
 
     op.create_table(
         "notify_setting",
@@ -150,6 +157,7 @@ def downgrade() -> None:
     op.drop_table("notify_delivery")
     op.drop_table("notify_setting")
     with op.batch_alter_table("notify_message", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_notify_message_version_id"))
         batch_op.drop_index(batch_op.f("ix_notify_message_state"))
         batch_op.drop_index(batch_op.f("ix_notify_message_next_attempt_at"))
         batch_op.drop_index(batch_op.f("ix_notify_message_kind"))
