@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -21,11 +22,13 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from schema.base import SHANGHAI, now
-from schema.models import NotifyDelivery, NotifyMessage, NotifySetting
+from schema.models import Account, NotifyDelivery, NotifyMessage, NotifySetting
 from schema.models.notify import FAILED, NO_CHANNEL, PENDING, SENT
+from sync.accounts import get_account
 from sync.app import Salesync
 from sync.errors import SalesyncError
 from sync.notify import channels
+from sync.notify.outbox import post
 from sync.notify.settings import NotifySettings
 
 log = logging.getLogger("salesync.notify")
@@ -128,7 +131,7 @@ class Sender:
                     )
                 )
             )
-            todo = [c for c in channels.channels_of(session, message.account_id, enabled_only=True)]
+            todo = channels.channels_of(session, message.account_id, enabled_only=True)
             attempt = message.attempts + 1
             title, body = message.subject, _body(message)
             files = [Path(p) for p in json.loads(message.attachments)] if message.attachments else []
@@ -226,8 +229,6 @@ def _body(message: NotifyMessage) -> str:
 
 def log_entries(session: Session, *, username: str | None = None, limit: int = 200) -> list[NotifyDelivery]:
     """The latest delivery attempts (of one account with ``username``), newest first."""
-    from schema.models import Account
-
     stmt = select(NotifyDelivery).order_by(NotifyDelivery.id.desc()).limit(limit)
     if username:
         stmt = stmt.join(Account, Account.id == NotifyDelivery.account_id).where(Account.username == username)
@@ -236,11 +237,6 @@ def log_entries(session: Session, *, username: str | None = None, limit: int = 2
 
 def send_test(app: Salesync, username: str, me: str) -> list[NotifyDelivery]:
     """Post a test message to ``username`` and deliver it at once; the delivery records it made."""
-    import uuid
-
-    from sync.accounts import get_account
-    from sync.notify.outbox import post
-
     key = f"test:{uuid.uuid4().hex}"
     settings = NotifySettings.of(app.config)
     with app.transaction() as session:
