@@ -217,3 +217,30 @@ def test_the_cadence_reminder_names_the_missing_reconciliations(
     assert f"{LINK}/reconcile/" in finance.body
     [manager] = [m for m in smtp.to(mail("manager")) if m.subject.startswith("对账提醒")]
     assert manager.subject == "对账提醒：2 项未完成"  # 销售汇总表: week and month only
+
+
+def test_a_message_that_never_gets_through_is_given_up_as_failed_and_recorded(
+    notify_app: Salesync, smtp: SmtpServer
+) -> None:
+    from sync.accounts import add_region, add_user
+    from sync.notify.channels import add_email
+    from sync.notify.sender import send_test
+    from tests.conftest import PASSWORD
+
+    with notify_app.transaction() as session:
+        add_region(session, "SZ", "深圳")
+        add_user(session, "zhangli", name="张丽", roles=["sales_rep"], password=PASSWORD, region="SZ")
+        add_email(session, "zhangli", "zhangli@example.com")
+    smtp.stop()
+    [first] = send_test(notify_app, "zhangli", "cli")
+    assert first.outcome == "failed"
+    sender = Sender(notify_app, "sender")
+    wait_for(lambda: sender.run_once() == 0 and _state(notify_app) == "failed")
+    with notify_app.sessions() as session:
+        attempts = [d.attempt for d in reversed(log_entries(session)) if d.outcome == "failed"]
+    assert attempts == list(range(1, 9))  # eight attempts, each recorded, then no more
+
+
+def _state(app: Salesync) -> str:
+    with app.sessions() as session:
+        return session.scalars(select(NotifyMessage.state)).one()
