@@ -244,3 +244,18 @@ def test_a_message_that_never_gets_through_is_given_up_as_failed_and_recorded(
 def _state(app: Salesync) -> str:
     with app.sessions() as session:
         return session.scalars(select(NotifyMessage.state)).one()
+
+
+def test_the_notifier_beside_the_watcher_delivers_on_its_own_thread(
+    notify_app: Salesync, smtp: SmtpServer, tmp_path: Path
+) -> None:
+    from sync.notify.service import notifier_beside
+
+    staff(notify_app)
+    notify_app.ingest(fill_template("customers", customer_rows(1), tmp_path / "a.xlsx"), "rep_a")
+    with notifier_beside(notify_app, interval=0.05):
+        notify_app.ingest(fill_template("customers", customer_rows(1), tmp_path / "b.xlsx"), "rep_b")
+        wait_for(lambda: len(smtp.to(mail("manager"))) == 1 and len(smtp.to(mail("rep_b"))) == 1)
+    # the thread is gone (the leaked-thread check), and it ran the schedule too
+    with notify_app.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(ScheduleRun)) >= 3  # the period reports
