@@ -8,6 +8,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -77,3 +78,43 @@ def people(app: Salesync) -> dict[str, str]:
         ]:
             accounts.add_user(session, username, name=name, roles=roles, password=PASSWORD, region="SZ")
     return {"rep_a": "张丽", "rep_b": "李强", "operator": "王芳"}
+
+
+@pytest.fixture
+def smtp() -> Iterator[Any]:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) collecting every mail."""
+    from tests.notifying import SmtpServer
+
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def robots() -> Iterator[Any]:
+    """A local HTTP receiver standing in for the 企业微信/钉钉/飞书 robot webhooks."""
+    from tests.notifying import RobotServer
+
+    server = RobotServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def notify_app(tmp_path: Path, database_url: str, smtp: Any, robots: Any) -> Iterator[Salesync]:
+    """The service configured to mail through ``smtp`` and post robot messages to ``robots``."""
+    config = Config(
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        drive_root=tmp_path / "drive",
+        notify={
+            "base_url": "https://portal.example.com",
+            "smtp": smtp.url,
+            "robots": {"销售群": robots.url("wecom"), "财务群": robots.url("dingtalk")},
+            "backoff": 0.01,
+        },
+    )
+    service = Salesync(config)
+    service.init()
+    yield service
+    service.close()

@@ -180,8 +180,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "ID number “{value}” belongs to another customer (phone {other_phone})",
     ),
     "collision": (
-        "撞单：该客户已由 {owner_name}（{owner}）于 {since} 首次录入，客户归属不变，已通知销售经理",
-        "Collision: {owner_name} ({owner}) entered this customer first, at {since}; ownership is unchanged",
+        "撞单：该客户已由 {owner_name}（{owner}）于 {since} 首次录入，客户归属不变，已列入销售经理的待办",
+        "Collision: {owner_name} ({owner}) entered this customer first, at {since}; ownership is unchanged; it is on the sales manager's task list",
     ),
     "stale-conflict": (
         "此工作簿基于旧版本 v{base} 保存，而“{header}”已在 v{latest} 中改为“{current}”，本次的“{value}”未生效，请核对",
@@ -519,8 +519,8 @@ MESSAGES.update(
             "Subscription {value} is “{status}” ({date}); no further special transactions",
         ),
         "special-finance-notified": (
-            "{kind}已办理，已通知现场财务处理",
-            "{kind} recorded; site finance has been notified",
+            "{kind}已办理，已列入现场财务的待办",
+            "{kind} recorded; it is on site finance's task list",
         ),
         "same-room": ("换房的新房间与原房间相同", "The new room is the same as the old one"),
         "room-other-project": (

@@ -15,6 +15,13 @@ from schema.models.ingest import (
 )
 from schema.models.jobs import JobState, WatchJob
 from schema.models.money import Mortgage, MortgageStatusChange, Receipt
+from schema.models.notify import (
+    NotifyChannel,
+    NotifyDelivery,
+    NotifyMessage,
+    NotifySetting,
+    ScheduleRun,
+)
 from schema.models.org import Account, AccountRole, Region
 from schema.models.project import Building, Discount, PaymentPlan, PaymentPlanLine, Project, Room
 from schema.models.reconcile import ReconciliationItem, ReconciliationRun
@@ -39,6 +46,10 @@ __all__ = [
     "Mortgage",
     "MortgageStatusChange",
     "MoveIn",
+    "NotifyChannel",
+    "NotifyDelivery",
+    "NotifyMessage",
+    "NotifySetting",
     "OfficeCalendar",
     "OnlineSheet",
     "PaymentPlan",
@@ -53,6 +64,7 @@ __all__ = [
     "Room",
     "RoomControl",
     "RoomStatusChange",
+    "ScheduleRun",
     "SettledRows",
     "Signature",
     "SpecialTransaction",

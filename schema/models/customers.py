@@ -73,7 +73,7 @@ class Collision(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
     owner_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
     owner_since: Mapped[dt.datetime]
-    version_id: Mapped[int] = mapped_column(ForeignKey("workbook_version.id"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("workbook_version.id"), index=True)
     detected_at: Mapped[dt.datetime] = mapped_column(default=now)
     status: Mapped[str] = mapped_column(String(16), default="open")
     settled_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))

@@ -144,9 +144,9 @@ class SpecialTransaction(Base):
     finance_acknowledged_at: Mapped[dt.datetime | None]
     finance_date: Mapped[dt.date | None]
     finance_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
-    finance_version_id: Mapped[int | None] = mapped_column(ForeignKey("workbook_version.id"))
+    finance_version_id: Mapped[int | None] = mapped_column(ForeignKey("workbook_version.id"), index=True)
     finance_note: Mapped[str | None] = mapped_column(Text)
-    version_id: Mapped[int] = mapped_column(ForeignKey("workbook_version.id"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("workbook_version.id"), index=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
     workbook_id: Mapped[int | None] = mapped_column(ForeignKey("workbook.id"), index=True)
     row_hash: Mapped[str | None] = mapped_column(String(32))

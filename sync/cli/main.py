@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "report": ("reports", "report", "系统报表（Excel）。"),
     "collisions": ("customers", "collisions", "撞单：列出、处理。"),
     "project": ("project", "project", "项目设置：案场工作日历。"),
+    "notify": ("notify", "notify", "通知：渠道、测试、发送记录。"),
     "customers": ("customers", "customers", "客户：休眠客户与重新分配。"),
     "sheets": ("sheets", "sheets", "在线表格（Google 表格）：登记、同步、生成模板。"),
 }

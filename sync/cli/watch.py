@@ -21,6 +21,7 @@ from sync.domain import kept_files
 from sync.domain.backup import backup as do_backup
 from sync.domain.backup import restore as do_restore
 from sync.domain.folders import sync_folders
+from sync.notify.service import notifier_beside
 from sync.sources.sheets import sheet_status
 from sync.tools.demo import prepare_demo
 from sync.watch import Watcher, WatchSettings
@@ -60,7 +61,8 @@ def _settings(config: Config, **options: Any) -> Any:
 
 def _run_watcher(app: Salesync, root: Path, settings: Any, *, json_logs: bool, lang: str | None) -> None:
     configure(json_lines=json_logs)
-    Watcher(app, root, settings, EventLog(lang or app.config.lang)).run()
+    with notifier_beside(app, enabled=not settings.once):  # messages and the schedule, on their own thread
+        Watcher(app, root, settings, EventLog(lang or app.config.lang)).run()
 
 
 @click.command()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,12 +41,15 @@ class Config:
     worker_memory_mb: int = 4096  # address-space cap of the process that reads a file (0: none)
     watch_keep_jobs_days: float = 30.0  # finished watcher jobs older than this are deleted
     kept_files_days: float | None = None  # drop old versions' bytes after this (None: keep everything)
+    # the [salesync.notify] table: SMTP and robot channels (checked by sync.outbox.settings)
+    notify: dict[str, Any] = field(default_factory=dict, hash=False)
 
     @classmethod
     def load(
         cls, *, db: str | None = None, config_file: Path | None = None, data_dir: Path | None = None
     ) -> Config:
         file_values, origin = _read_file(config_file)
+        notify = file_values.pop("notify", None) or {}  # a table of its own (sync.outbox.settings)
         try:
             settings = read_settings(file_values, origin, database_url=db, data_dir=data_dir)
         except SettingsError as exc:
@@ -70,6 +73,7 @@ class Config:
             worker_memory_mb=settings.worker_memory_mb,
             watch_keep_jobs_days=settings.watch_keep_jobs_days,
             kept_files_days=settings.kept_files_days,
+            notify=dict(notify),
         )
 
     def with_(self, **changes: Any) -> Config:

@@ -25,7 +25,7 @@ class Store:
         self.engine = engine or make_engine(config.database_url)
         self.sessions: sessionmaker[Session] = session_factory(self.engine)
         # Whatever writes inside a transaction can append to the work log with the configured key.
-        self.sessions.configure(info={"audit_key": lambda: load_key(config)})
+        self.sessions.configure(info={"audit_key": lambda: load_key(config), "config": config})
 
     def init(self) -> None:
         """Create or upgrade the database schema (idempotent)."""

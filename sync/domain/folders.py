@@ -29,6 +29,7 @@ class FolderSync:
 
 
 RECONCILE_FOLDER = "对账"
+REPORTS_FOLDER = "报表"  # the scheduled reports (sync.notify.periodic); never ingested
 
 
 def personal_folder(root: Path, region: str, username: str) -> Path:

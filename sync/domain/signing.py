@@ -37,6 +37,7 @@ from sync.domain.changesets import (
 )
 from sync.domain.workdays import DEFAULT_CALENDAR, WorkCalendar
 from sync.domain.worklog import LogWriter, seal, session_key
+from sync.outbox.changes import after_signing
 from validators.messages import render
 
 
@@ -283,14 +284,14 @@ class SignResult:
 
 def sign(session: Session, change_set_id: int, username: str, password: str) -> SignResult:
     """Approve (批准) as ``username``; applies the change set when the signatures now suffice."""
-    return _sign(session, change_set_id, username, password, APPROVE, None)
+    return after_signing(session, _sign(session, change_set_id, username, password, APPROVE, None))
 
 
 def reject(session: Session, change_set_id: int, username: str, password: str, reason: str) -> SignResult:
     """Reject (驳回) with a reason; the change set is kept, marked rejected."""
     if not reason.strip():
         raise SigningRefused("sign-reason-required")
-    return _sign(session, change_set_id, username, password, REJECT, reason.strip())
+    return after_signing(session, _sign(session, change_set_id, username, password, REJECT, reason.strip()))
 
 
 def _sign(

@@ -36,6 +36,7 @@ from sync.core.rows import INSERT_CHUNK, BulkInsert
 from sync.core.store import Store
 from sync.domain.accounts import get_account
 from sync.domain.lookups import DatabaseLookups
+from sync.pipeline import notices as notify_events
 from sync.pipeline import settled
 from sync.pipeline.file_source import FileSource
 from sync.pipeline.outcome import Outcome, RowStatus, Verdict
@@ -486,6 +487,7 @@ def ingest_source(
             return _unchanged(path, account, fetched.digest, previous)
         step = progress or quiet
         outcome, pending = _ingest(session, account, source, fetched, allow_removals, hold, step)
+        notify_events.after_ingest(session, outcome)  # messages into the outbox, committed with the version
         step("commit")
     log.info("ingested %s as %s: %s", path, username, outcome.verdict.value)
     if write_back:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from sync.domain.folders import REPORTS_FOLDER
 from sync.pipeline.feedback import is_feedback_file
 
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls"})
@@ -28,7 +29,7 @@ def is_candidate(path: Path, root: Path | None = None) -> bool:
             parts = path.relative_to(root).parts
         except ValueError:
             return False
-        if any(part.startswith(".") for part in parts[:-1]):
+        if any(part.startswith(".") for part in parts[:-1]) or REPORTS_FOLDER in parts[2:-1]:
             return False
     return True
 

@@ -41,6 +41,7 @@ from schema.models import JobState
 from sync.app import Salesync
 from sync.domain import kept_files
 from sync.isolated import IsolatedFailure, IsolatedWorker, Limits, WorkerCrashed
+from sync.pipeline.notices import fault as notify_fault
 from sync.pipeline.sheet_sync import default_connect, sync_sheets
 from sync.watch import queue, worker
 from sync.watch.logs import EventLog
@@ -257,6 +258,7 @@ class Watcher:
         if not self.root.is_dir():
             if not self._root_missing:
                 self.log("watch-root-missing", level=logging.ERROR, root=str(self.root))
+                notify_fault(self.app, "watch-root-missing", "", str(self.root))
             self._root_missing = True
             return
         self._root_missing = False
@@ -340,6 +342,7 @@ class Watcher:
         if self.paused:
             self.paused = False
             self.log("watch-db-resumed")
+            notify_fault(self.app, "watch-db-paused", "", str(self.root))
         self._db_ready = True
 
     def _pause(self, exc: DBAPIError) -> None:
@@ -512,6 +515,7 @@ class Watcher:
             detail=detail,
             attempts=failures,
         )
+        notify_fault(self.app, "watch-failed", detail, job.path)  # the admins: a file set aside
 
 
 def _detail(exc: BaseException) -> str:
