@@ -257,7 +257,7 @@ def test_an_opted_out_kind_is_not_sent_and_quiet_hours_wait(
 def test_a_watcher_that_loses_its_drive_tells_the_admins(
     office: Salesync, smtp: SmtpServer, tmp_path: Path
 ) -> None:
-    from sync.watch import Watcher, WatchSettings
+    from sync.watch.service import Watcher, WatchSettings
 
     Watcher(office, tmp_path / "offline-share", WatchSettings(once=True)).run()
     deliver(office)

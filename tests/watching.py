@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from schema.models import WatchJob, WorkbookVersion
 from sync.app import Salesync
-from sync.watch import Watcher, WatchSettings
+from sync.watch.service import Watcher, WatchSettings
 
 FAST = {"tick": 0.05, "settle": 0.2, "poll_interval": 0.1, "rescan": 1.0, "retry": 0.2}
 #: How long a test waits for an event before it fails. A ceiling, not a measure: a passing test

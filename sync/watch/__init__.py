@@ -8,7 +8,3 @@ The observer's handler only filters and queues paths; everything else happens in
 (``service.Watcher``), which also restarts a dead observer, pauses while the database is away and
 stops after the current file on SIGTERM or Ctrl-C.
 """
-
-from sync.watch.service import Watcher, WatchSettings
-
-__all__ = ["WatchSettings", "Watcher"]
