@@ -5,7 +5,7 @@
 For each size (customers, each with one event, ~3% with a questionnaire) the workbooks are generated
 once into bench/out/ and reused. Measured: the bare fastexcel read, salesync's first ingest into a
 fresh database, the re-ingest of a copy with 1% of the customers' 备注 changed, the scripted
-pandas + openpyxl + pandera + to_sql baseline, and the peak memory of the bare read and the first
+pandas + pandera + to_sql baseline (with the openpyxl and with the calamine engine), and the peak memory of the bare read and the first
 ingest, each in a child process. bench/README.md explains every figure.
 """
 
@@ -32,7 +32,11 @@ from common import fresh_database, salesync_app  # bench/ is the script's folder
 
 OUT = Path(__file__).resolve().parent / "out"
 EDIT_SHARE = 100  # the re-ingested copy changes one customer in 100
-TARGETS = {"first": 3.0, "reingest": 2.0, "baseline": 10.0, "memory": 2.0}
+# first ingest ≤ 3× the bare read (3.5× is the floor to hold), re-ingest ≤ 1.5×, ≥ 7× faster than the
+# user's script with pandas' default openpyxl engine and ≥ 1.5× faster than the same script with
+# engine="calamine" (the fair peer: the same Rust reader), peak memory ≤ 2× the bare reader's
+TARGETS = {"first": 3.0, "reingest": 1.5, "baseline": 7.0, "calamine": 1.5, "memory": 2.0}
+ENGINES = ("openpyxl", "calamine")
 
 
 def workbooks(rows: int) -> tuple[Path, Path]:
@@ -133,8 +137,9 @@ def salesync_ingests(path: Path, edited: Path, db: str | None, tmp: Path, profil
     )
 
 
-def scripted_baseline(path: Path, db: str | None, tmp: Path) -> tuple[float, int]:
-    """What a user would script: pandas + openpyxl, a pandera schema with the same checks, to_sql."""
+def scripted_baseline(path: Path, db: str | None, tmp: Path, reader: str = "openpyxl") -> tuple[float, int]:
+    """What a user would script: pandas (with the ``reader`` engine: openpyxl, pandas' default, or calamine, the
+    same Rust reader salesync uses), a pandera schema with the same checks, to_sql."""
     import pandas as pd
     import pandera.pandas as pdr
     from sqlalchemy import create_engine
@@ -168,7 +173,7 @@ def scripted_baseline(path: Path, db: str | None, tmp: Path) -> tuple[float, int
     with fresh_database(db, tmp) as url:
         engine = create_engine(url)
         started = time.perf_counter()
-        sheets = pd.read_excel(path, sheet_name=list(schemas), engine="openpyxl", dtype=text_columns)
+        sheets = pd.read_excel(path, sheet_name=list(schemas), engine=reader, dtype=text_columns)
         written = 0
         for (name, schema), table in zip(
             schemas.items(), ("customer", "event", "questionnaire"), strict=True
@@ -238,7 +243,7 @@ class Result:
     size_mb: float
     read_s: float
     ingests: Ingests
-    baseline: tuple[float, int] | None
+    baseline: dict[str, tuple[float, int]]  # engine → (seconds, rows written)
     memory: dict[str, dict[str, Any]]
 
     @property
@@ -266,10 +271,23 @@ class Result:
                 again <= TARGETS["reingest"] and i.written == self.changed,
             ),
         ]
-        if self.baseline:
-            speedup = self.baseline[0] / i.first
+        if "openpyxl" in self.baseline:
+            speedup = self.baseline["openpyxl"][0] / i.first
             out.append(
-                (f"≥ {TARGETS['baseline']:g}× faster than the scripted baseline", speedup, speedup >= 10)
+                (
+                    f"≥ {TARGETS['baseline']:g}× faster than the script (openpyxl engine)",
+                    speedup,
+                    speedup >= TARGETS["baseline"],
+                )
+            )
+        if "calamine" in self.baseline:
+            speedup = self.baseline["calamine"][0] / i.first
+            out.append(
+                (
+                    f"≥ {TARGETS['calamine']:g}× faster than the script (calamine engine)",
+                    speedup,
+                    speedup >= TARGETS["calamine"],
+                )
             )
         out.append(
             (f"peak memory ≤ {TARGETS['memory']:g}× the bare reader's", memory, memory <= TARGETS["memory"])
@@ -286,8 +304,10 @@ def run_size(rows: int, args: argparse.Namespace) -> Result:
         with tempfile.TemporaryDirectory() as tmp:
             runs.append(salesync_ingests(path, edited, args.db, Path(tmp), profile if run == 0 else None))
     ingests = replace(runs[0], first=min(r.first for r in runs), reingest=min(r.reingest for r in runs))
-    with tempfile.TemporaryDirectory() as tmp:
-        baseline = None if args.no_baseline else scripted_baseline(path, args.db, Path(tmp))
+    baseline: dict[str, tuple[float, int]] = {}
+    for engine in () if args.no_baseline else ENGINES:
+        with tempfile.TemporaryDirectory() as tmp:
+            baseline[engine] = scripted_baseline(path, args.db, Path(tmp), engine)
     memory = {mode: peak_memory(mode, path, args.db) for mode in ("read", "ingest")}
     result = Result(rows, path.stat().st_size / 1e6, read_s, ingests, baseline, memory)
     i = result.ingests
@@ -304,12 +324,12 @@ def run_size(rows: int, args: argparse.Namespace) -> Result:
 def report(results: list[Result]) -> None:
     print(
         "\n| customers | rows | file MB | bare read s | first ingest s | re-ingest s | written / changed "
-        "| baseline s | Δpeak MiB read / ingest | peak MiB read / ingest |"
+        "| script s (openpyxl / calamine) | Δpeak MiB read / ingest | peak MiB read / ingest |"
     )
     print("|" + "---|" * 10)
     for r in results:
         i, read = r.ingests, r.read_s
-        base = f"{r.baseline[0]:.2f}" if r.baseline else "—"
+        base = " / ".join(f"{r.baseline[e][0]:.2f}" for e in ENGINES if e in r.baseline) or "—"
         print(
             f"| {r.rows:,} | {i.rows_total:,} | {r.size_mb:.1f} | {read:.2f} | {i.first:.2f} ({i.first / read:.1f}×) "
             f"| {i.reingest:.2f} ({i.reingest / read:.1f}×) | {i.written:,} / {r.changed:,} | {base} "
