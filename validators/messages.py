@@ -48,6 +48,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The sheet “{sheet}” extends to row {last_row} (about {cells} cells), more than can be read; "
         "delete the stray content below or right of the data and save again",
     ),
+    "file-xml-encoding": (
+        "工作簿内部 XML 使用了 Excel 不会使用的编码（{part}：{encoding}），可能是恶意文件，不予接收",
+        "The workbook's XML uses an encoding Excel never writes ({part}: {encoding}); it may be hostile and is refused",
+    ),
+    "sheet-bad-reference": (
+        "工作表“{sheet}”含有超出 Excel 表格范围的单元格位置（{ref}），文件可能已损坏或被篡改，请在 Excel 中重新保存",
+        "The sheet “{sheet}” holds a cell position outside Excel's grid ({ref}); the file may be damaged "
+        "or tampered with: save it again in Excel",
+    ),
+    "sheet-too-many-cells": (
+        "工作表“{sheet}”写入了过多的单元格（超过 {cells} 个），超出可处理的范围；请删除多余的格式或内容后重新保存",
+        "The sheet “{sheet}” writes too many cells (more than {cells}); remove the stray formats or content "
+        "and save again",
+    ),
+    "cell-text-too-long": (
+        "单元格 {cell} 的文字有 {length} 个字符，超过 Excel 单元格上限 {limit}，文件可能已被篡改，不予接收",
+        "The text of cell {cell} has {length} characters, more than an Excel cell holds ({limit}); "
+        "the file may have been tampered with and is refused",
+    ),
     "not-template": (
         "这不是 salesync 模板制作的工作簿（缺少模板信息页），请从模板开始填写",
         "This workbook was not made from a salesync template (no template sheet); start from the template",
