@@ -65,7 +65,9 @@ class Inspection:
     sheet_parts: dict[str, str] = field(default_factory=dict)  # sheet → zip part
     first_rows: dict[str, int] = field(default_factory=dict)  # sheet → Excel row of its first value
     last_rows: dict[str, int] = field(default_factory=dict)  # sheet → Excel row of its last value
-    last_columns: dict[str, int] = field(default_factory=dict)  # sheet → its last column holding a value (1-based)
+    last_columns: dict[str, int] = field(
+        default_factory=dict
+    )  # sheet → its last column holding a value (1-based)
     hidden_sheets: frozenset[str] = frozenset()  # sheets the workbook marks hidden or very hidden
     date1904: bool = False  # serial numbers count days from 1904-01-01 (old Mac workbooks)
 

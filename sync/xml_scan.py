@@ -73,12 +73,15 @@ class XmlStream:
         self.parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
         self.parser.StartDoctypeDeclHandler = self._dtd
         self.parser.EntityDeclHandler = self._dtd
-        self.parser.ExternalEntityRefHandler = self._dtd
+        self.parser.ExternalEntityRefHandler = self._external
         self.parser.ordered_attributes = True
         self._head: bytes | None = b""
         self._broken = False
 
     def _dtd(self, *_: object) -> None:
+        raise Refusal("file-xml-entities", part=self.part)
+
+    def _external(self, *_: object) -> int:
         raise Refusal("file-xml-entities", part=self.part)
 
     def feed(self, chunk: bytes, final: bool = False) -> None:
@@ -93,7 +96,9 @@ class XmlStream:
             self.parser.Parse(chunk, final)
         except expat.ExpatError as exc:
             if self.strict:
-                raise Refusal("file-corrupt", detail=f"{self.label}无法读取：XML 格式错误（{exc}）"[:200]) from None
+                raise Refusal(
+                    "file-corrupt", detail=f"{self.label}无法读取：XML 格式错误（{exc}）"[:200]
+                ) from None
             self._broken = True
 
     def close(self) -> None:
@@ -134,7 +139,7 @@ class SheetScan:
         self._end_cell()
         self._sync()
 
-    def _handlers(self) -> tuple[Callable[[], None], Callable[[], None]]:  # noqa: C901 - one hot closure
+    def _handlers(self) -> tuple[Callable[[], None], Callable[[], None]]:
         parser, limits, name_of_sheet = self.stream.parser, self.limits, self.name
         max_rows, max_cols, max_elements = limits.max_rows, limits.max_columns, limits.max_cell_elements
         max_chars = limits.max_string_chars
@@ -260,7 +265,12 @@ class SheetScan:
                         position(corner)
 
         def sync() -> None:
-            self.first_row, self.first_col, self.last_row, self.last_col = first_row, first_col, last_row, last_col
+            self.first_row, self.first_col, self.last_row, self.last_col = (
+                first_row,
+                first_col,
+                last_row,
+                last_col,
+            )
             self.cells = cells
 
         parser.StartElementHandler = start
@@ -356,4 +366,3 @@ def _ref(row: int, col: int) -> str:
         col, rem = divmod(col - 1, 26)
         letters = chr(65 + rem) + letters
     return f"{letters}{row}"
-
