@@ -30,6 +30,7 @@ from schema.models import Account, KnownDigest, StoredFile, VersionFinding, Work
 from schema.spec import WorkbookKind
 from sync import settled, staging
 from sync.accounts import get_account
+from sync.admission import NotAdmitted, read_file
 from sync.app import Salesync
 from sync.errors import FileUnavailable
 from sync.lookups import DatabaseLookups
@@ -448,7 +449,9 @@ def ingest_file(
     path = path.resolve()
     if data is None:
         try:
-            data = path.read_bytes()
+            data = read_file(path)
+        except NotAdmitted as refusal:
+            raise FileUnavailable(f"{path}（{refusal.finding.message(app.config.lang)}）") from None
         except OSError as exc:
             raise FileUnavailable(f"{path}（{exc.strerror}）") from exc
     digest = sha256(data)

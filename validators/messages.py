@@ -48,6 +48,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The sheet “{sheet}” extends to row {last_row} (about {cells} cells), more than can be read; "
         "delete the stray content below or right of the data and save again",
     ),
+    "file-oversize": (
+        "文件过大（{size}），超过可接收的上限 {limit}，不予读取",
+        "The file is too big ({size}); the limit is {limit} and it is not read",
+    ),
+    "file-not-regular": (
+        "“{name}”不是普通文件（{what}），不予读取；请把工作簿另存为普通的 .xlsx 文件",
+        "“{name}” is not a regular file ({what}) and is not read; save the workbook as an ordinary .xlsx file",
+    ),
+    "file-link-outside": (
+        "“{name}”是指向本人文件夹以外的快捷方式（链接），不予读取；请把工作簿本身保存到自己的文件夹",
+        "“{name}” is a link to something outside your own folder and is not read; save the workbook itself "
+        "in your folder",
+    ),
     "file-xml-encoding": (
         "工作簿内部 XML 使用了 Excel 不会使用的编码（{part}：{encoding}），可能是恶意文件，不予接收",
         "The workbook's XML uses an encoding Excel never writes ({part}: {encoding}); it may be hostile and is refused",
