@@ -95,6 +95,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "account-disabled": ("账号 {account} 已停用", "Account {account} is disabled"),
     "sheet-missing": ("缺少工作表“{sheet}”", "The sheet “{sheet}” is missing"),
+    "too-long": (
+        "内容过长：共 {length} 个字，此列最多 {limit} 个字",
+        "Too long: {length} characters; this column holds at most {limit}",
+    ),
+    "control-chars-removed": (
+        "单元格含有不可见的控制字符，已删除后接收",
+        "The cell held invisible control characters; they were removed and the value accepted",
+    ),
+    "header-not-first-row": (
+        "表头应在第 1 行，发现在第 {found} 行；请删除表头上方的标题行",
+        "The header row should be row 1 but was found on row {found}; delete the title rows above it",
+    ),
+    "sheet-ambiguous": (
+        "工作簿中有多个名称相近的工作表（{names}），无法确定读取哪一个；请删除或改名多余的工作表",
+        "The workbook has several sheets with nearly the same name ({names}); delete or rename the extra ones",
+    ),
     "column-missing": ("工作表缺少列“{header}”", "The sheet lacks the column “{header}”"),
     "column-duplicate": ("列“{header}”出现了不止一次", "The column “{header}” appears more than once"),
     "formula-no-value": (
