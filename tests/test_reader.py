@@ -347,7 +347,9 @@ def test_header_under_title_rows_is_one_hint() -> None:
 
 def test_control_characters_are_removed_with_a_warning() -> None:
     """Excel writes a control character as ``_x0001_``; calamine gives the character back."""
-    data = hostile.workbook({"客户": [HEADER, ["张CTRL三VT", "13800138000", None, None, None, "第一行\n第二行\t"]]})
+    data = hostile.workbook(
+        {"客户": [HEADER, ["张CTRL三VT", "13800138000", None, None, None, "第一行\n第二行\t"]]}
+    )
     xml = hostile.members(data)[hostile.SHEET1].replace(b"CTRL", b"_x0001_").replace(b"VT", b"_x000B_")
     book = read_workbook(hostile.rewrite(data, {hostile.SHEET1: xml}), KINDS)
     assert rows(book)[2] == {"name": "张三", "phone": "13800138000", "note": "第一行\n第二行"}
