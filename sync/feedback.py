@@ -22,7 +22,7 @@ from typing import Any, cast
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
+from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -31,6 +31,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from schema.base import SHANGHAI
 from sync.outcome import Outcome
 from sync.stamp import STAMP_SHEET, Stamp
+from sync.xml_chars import clean
 from validators.findings import Finding, Severity, cached_message
 
 RESULT_SUFFIX = ".反馈.xlsx"
@@ -147,8 +148,8 @@ def replace_atomically(path: Path, data: bytes, *, still_safe: Callable[[], bool
 
 
 def _text(value: Any) -> Any:
-    """A value safe for a cell: no control characters Excel refuses."""
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+    """A value safe for a cell: no control characters Excel refuses (``sync.xml_chars``)."""
+    return clean(value)
 
 
 def _put(ws: Worksheet, row: int, column: int, value: Any) -> None:
@@ -365,7 +366,7 @@ def _write_status(ws: Worksheet, statuses: dict[int, str]) -> None:
 
 def _comment(messages: list[str]) -> Comment:
     lines = sum(len(m) // 20 + 1 for m in messages)
-    return Comment("\n".join(messages), AUTHOR, height=24 + 18 * lines, width=260)
+    return Comment(clean("\n".join(messages)), AUTHOR, height=24 + 18 * lines, width=260)
 
 
 def _mark_cells(sheets: dict[str, Worksheet], findings: Iterable[Finding]) -> None:

@@ -18,6 +18,7 @@ from schema.models import ReconciliationRun
 from schema.reports import ReportSpec, get_report
 from sync.reader import fold_header
 from sync.reconcile.compare import Difference
+from sync.xml_chars import clean, clean_row
 
 RESULT_SHEET = "对账结果"
 CELL_FILL = PatternFill("solid", fgColor="FFFFC7CE")  # differing cell
@@ -60,7 +61,7 @@ def mark_workbook(data: bytes, run: ReconciliationRun) -> bytes:
                 note = f"系统为：{item.system if item.system is not None else '（空）'}"
                 if item.likely:
                     note += "（疑似录入延迟）"
-                cell.comment = Comment(note, AUTHOR)
+                cell.comment = Comment(clean(note), AUTHOR)
             elif item.difference in ("only-manual", "duplicate-key"):
                 for column in key_columns:
                     cell = ws.cell(item.row, column)
@@ -70,7 +71,7 @@ def mark_workbook(data: bytes, run: ReconciliationRun) -> bytes:
                     )
                     if item.likely:
                         text += "（系统在期间外相近日期有此行，疑似录入延迟）"
-                    cell.comment = Comment(text, AUTHOR)
+                    cell.comment = Comment(clean(text), AUTHOR)
     _result_sheet(wb, run, report)
     out = io.BytesIO()
     wb.save(out)
@@ -94,22 +95,24 @@ def _result_sheet(wb: Workbook, run: ReconciliationRun, report: ReportSpec) -> N
         cell.font = Font(bold=True)
     for item in run.items:
         ws.append(
-            [
-                item.id,
-                Difference(item.difference).label,
-                item.key,
-                item.row,
-                item.header,
-                item.manual,
-                item.system,
-                "录入延迟" if item.likely == "date-lag" else None,
-            ]
+            clean_row(
+                [
+                    item.id,
+                    Difference(item.difference).label,
+                    item.key,
+                    item.row,
+                    item.header,
+                    item.manual,
+                    item.system,
+                    "录入延迟" if item.likely == "date-lag" else None,
+                ]
+            )
         )
     ws.append([])
     ws.append(["合计", "列", "手工", "系统", "差额"])
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
     for total in run.totals:
-        ws.append(["", total["header"], total["manual"], total["system"], total["difference"]])
+        ws.append(clean_row(["", total["header"], total["manual"], total["system"], total["difference"]]))
     for column, width in zip("ABCDEFGH", (8, 14, 30, 8, 14, 18, 18, 12), strict=True):
         ws.column_dimensions[column].width = width
