@@ -32,7 +32,9 @@ def test_report_with_a_control_character_downloads(
         session.execute(update(CustomerEvent).values(content="来访\x02"))
     out = tmp_path / f"{report}.xlsx"
     args = ["--db", app.config.database_url, "report", report, "--project", PROJECT]
-    result = CliRunner().invoke(main, [*args, "--from", "2026-09-01", "--to", "2026-11-30", "--out", str(out)])
+    result = CliRunner().invoke(
+        main, [*args, "--from", "2026-09-01", "--to", "2026-11-30", "--out", str(out)]
+    )
     assert result.exit_code in (0, 1), result.output
     values = [c.value for row in load_workbook(out).worksheets[0].iter_rows() for c in row]
     texts = [v for v in values if isinstance(v, str)]
