@@ -10,6 +10,7 @@ name on the model the sheet syncs into.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -128,6 +129,7 @@ class Lookups(Protocol):
     def discount_projects(self, codes: Iterable[str]) -> Mapping[str, str]: ...
     def region_codes(self) -> set[str]: ...
     def known_phones(self, phones: Iterable[str]) -> set[str]: ...
+    def today(self) -> dt.date: ...  # the date the workbook is checked on (Asia/Shanghai)
     def owned_phones(self, phones: Iterable[str]) -> set[str]: ...
 
 

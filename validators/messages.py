@@ -239,6 +239,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "此工作簿基于旧版本 v{base} 保存，期间新增的 {count} 行已保留",
         "Saved from stale v{base}; {count} rows added since were kept",
     ),
+    "date-too-early": (
+        "日期 {value} 早于 {earliest}，不太可能，请核对（已按所填日期接收）",
+        "The date {value} is before {earliest}, which is unlikely; please check it (taken as entered)",
+    ),
+    "date-in-future": (
+        "日期 {value} 晚于今天，不太可能，请核对（已按所填日期接收）",
+        "The date {value} is after today, which is unlikely; please check it (taken as entered)",
+    ),
     "late-entry": (
         "录入超时：首次接触 {value}，应于 {deadline} 前录入",
         "Late entry: first contact {value}, due by {deadline}",

@@ -77,7 +77,11 @@ KIND = WorkbookKind(
     sheets=(CUSTOMERS, EVENTS, QUESTIONNAIRES),
     submit_roles=frozenset({Role.SALES_REP}),
     plan="customers",
-    rules=(rules.new_customer_has_first_event, rules.events_have_customer),
+    rules=(
+        rules.new_customer_has_first_event,
+        rules.events_have_customer,
+        rules.plausible_dates("customer", "first_contact_date"),
+    ),
     description="置业顾问登记的客户、来电来访等客户事件与成交问卷；客户归属以系统首次收到为准（撞单规则）。",
     # every sheet names its customer by phone: a re-saved workbook's untouched rows are skipped
     # together with everything sharing a phone with a changed row (sync.settled)

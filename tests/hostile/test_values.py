@@ -75,3 +75,27 @@ def test_control_characters_never_reach_the_database(
         names = set(session.scalars(select(Customer.name)))
         notes = set(session.scalars(select(Customer.note)))
     assert "张丽" in names and "备注" in notes
+
+
+def test_implausible_first_contact_dates_are_warnings(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
+    rows = customer_rows(3)
+    rows["客户"][0]["首次接触日期"] = "2099-01-01"
+    rows["客户"][1]["首次接触日期"] = "1900-03-01"
+    path = fill_template("customers", rows, tmp_path / "客户登记.xlsx")
+
+    outcome = app.ingest(path, "rep_a")
+
+    assert outcome.verdict is Verdict.ACCEPTED
+    dated = sorted((f.flat(), f.severity.value) for f in outcome.findings if f.code.startswith("date-"))
+    assert dated == [
+        ((2, "首次接触日期", "date-in-future"), "warning"),
+        ((3, "首次接触日期", "date-too-early"), "warning"),
+    ]
+    too_early = next(f for f in outcome.findings if f.code == "date-too-early")
+    assert too_early.message() == "日期 1900-03-01 早于 2000-01-01，不太可能，请核对（已按所填日期接收）"
+    # the 1900 customer is years late and is recorded as such; all three are stored
+    assert [f.row for f in outcome.findings if f.code == "late-entry"] == [3]
+    with app.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Customer)) == 3
