@@ -356,3 +356,82 @@ def test_control_characters_are_removed_with_a_warning() -> None:
     assert [(f.flat(), f.severity.value, f.value) for f in book.findings] == [
         ((2, "客户姓名", "control-chars-removed"), "warning", "张三")
     ]
+
+
+# -- cost bounded by the data, not the used range ---------------------------------------------------
+
+_MEASURE = """
+import sys, tracemalloc
+from pathlib import Path
+from sync.reader import read_workbook
+data = Path(sys.argv[1]).read_bytes()
+def status(key):
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(key):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+try:
+    Path("/proc/self/clear_refs").write_text("5")  # VmHWM back to the current RSS
+except OSError:
+    pass
+before = status("VmRSS")
+tracemalloc.start()
+book = read_workbook(data)
+peak = tracemalloc.get_traced_memory()[1]
+tracemalloc.stop()
+assert book.ok, book.findings
+print(peak, status("VmHWM") - before, len(book.sheets["customer"].frame))
+"""
+
+
+def _cost(path: Any) -> tuple[int, int, int]:
+    """(Python peak, process peak growth, rows read) of reading ``path`` in a fresh process: the
+    process figure counts what calamine allocates, which tracemalloc does not see."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    out = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=600,
+    )
+    python_peak, process_peak, rows_read = map(int, out.stdout.split())
+    return python_peak, process_peak, rows_read
+
+
+@pytest.mark.parametrize("formatting", ["last cell", "whole columns"])
+def test_a_used_range_to_the_last_cell_costs_what_the_data_costs(tmp_path: Any, formatting: str) -> None:
+    """A formatted cell at XFD1048576, or formatting on whole columns, makes Excel's used range (and
+    the sheet's declared dimension) the whole grid; reading 300 rows must still cost 300 rows."""
+    from openpyxl import load_workbook
+    from openpyxl.styles import Font
+
+    from tests.workbooks import customer_rows, fill_template
+
+    plain = fill_template("customers", customer_rows(300), tmp_path / "plain.xlsx")
+    wb = load_workbook(plain)
+    ws = wb["客户"]
+    if formatting == "last cell":
+        ws["XFD1048576"].font = Font(bold=True)
+    else:
+        for letter in "ABCDEFGHIJKL":
+            ws.column_dimensions[letter].font = Font(bold=True)
+        ws["L1048576"].font = Font(bold=True)
+    wide = tmp_path / "wide.xlsx"
+    wb.save(wide)
+    sheet = hostile.members(wide.read_bytes())["xl/worksheets/sheet1.xml"]
+    assert b'<dimension ref="A1:' in sheet and b"1048576" in sheet[:2000]
+
+    base, widened = _cost(plain), _cost(wide)
+
+    assert base[2] == widened[2] == 300
+    assert widened[0] <= 1.5 * base[0], (base, widened)
+    assert widened[1] <= 1.5 * base[1] + (8 << 20), (base, widened)
