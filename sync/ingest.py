@@ -63,10 +63,13 @@ def sha256(data: bytes) -> str:
 
 
 def _previous(session: Session, digest: str, account: Account) -> WorkbookVersion | None:
-    """The accepted version these exact bytes already are (as saved, or as salesync wrote them back)."""
+    """The accepted version these exact bytes already are (as saved, or as salesync wrote them back)
+    for this account: a byte copy of another account's workbook is a save of the copier's own."""
     known = session.get(KnownDigest, digest)
     if known is not None:
-        return session.get(WorkbookVersion, known.version_id)
+        version = session.get(WorkbookVersion, known.version_id)
+        if version is not None and version.account_id == account.id:
+            return version
     return session.scalar(
         select(WorkbookVersion)
         .where(
