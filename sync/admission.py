@@ -79,7 +79,14 @@ def read_file(path: Path, *, root: Path | None = None, max_bytes: int = DEFAULT_
         _admit(path, st.st_mode, st.st_size, max_bytes)
         os.set_blocking(fd, True)
         with os.fdopen(fd, "rb", closefd=False) as fh:
-            data = fh.read(max_bytes + 1)
+            # as big as the file says it is (a read of max_bytes would allocate max_bytes), then
+            # whatever it grew by meanwhile, never past the limit
+            parts = [fh.read(st.st_size + 1)]
+            total = len(parts[0])
+            while len(parts[-1]) and total <= max_bytes:
+                parts.append(fh.read(1 << 20))
+                total += len(parts[-1])
+            data = parts[0] if total == len(parts[0]) else b"".join(parts)
     finally:
         os.close(fd)
     if len(data) > max_bytes:
