@@ -3,6 +3,7 @@ characters are removed with a warning and never reach the database."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -13,7 +14,7 @@ from sync.app import Salesync
 from sync.cli import main
 from sync.outcome import Verdict
 from tests import hostile
-from tests.workbooks import customer_rows, fill_template
+from tests.workbooks import customer_rows, edit, fill_template
 
 
 def test_over_long_values_are_findings_at_their_cells(
@@ -99,3 +100,21 @@ def test_implausible_first_contact_dates_are_warnings(
     assert [f.row for f in outcome.findings if f.code == "late-entry"] == [3]
     with app.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Customer)) == 3
+
+
+def test_a_future_first_contact_is_still_timed_once_corrected(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
+    rows = customer_rows(2)
+    rows["客户"][0]["首次接触日期"] = "2099-01-01"
+    path = fill_template("customers", rows, tmp_path / "客户登记.xlsx")
+    first = app.ingest(path, "rep_a")
+    assert first.verdict is Verdict.ACCEPTED
+    assert [f.code for f in first.findings if f.row == 2] == ["date-in-future"]  # not late: not yet timed
+
+    month_ago = (dt.date.today() - dt.timedelta(days=30)).isoformat()
+    edit(path, "客户", 2, "首次接触日期", month_ago)
+    second = app.ingest(path, "rep_a")
+
+    late = [(f.row, f.code, f.value) for f in second.findings if f.code == "late-entry"]
+    assert late == [(2, "late-entry", month_ago)]
