@@ -100,7 +100,11 @@ def _stale_fields(
                 row,
                 CUSTOMERS.header(field),
                 show(incoming[field]),
-                {"base": ctx.version.based_on_seq, "latest": ctx.workbook.accepted_seq, "current": show(cur)},
+                {
+                    "base": ctx.version.based_on_seq,
+                    "latest": ctx.changed_in(current.version_id),
+                    "current": show(cur),
+                },
                 Severity.WARNING,
             )
         )
