@@ -28,7 +28,9 @@ from schema.models import Account, ReconciliationItem, ReconciliationRun, Stored
 from schema.models.reconcile import EXPLANATIONS
 from schema.reports import ReportSpec, get_report
 from sync.accounts import get_account
+from sync.admission import NotAdmitted, read_file
 from sync.app import Salesync
+from sync.errors import FileUnavailable
 from sync.feedback import replace_atomically
 from sync.plans import IngestContext, PlanResult
 from sync.reader import peek, read_workbook
@@ -242,7 +244,10 @@ def reconcile_file(
     the file, ``<stem>.对账.xlsx``). ``data``: the file's bytes when already in hand (an upload);
     without ``write_back`` nothing is written to disk: no stamp, no feedback, no marked-up copy."""
     if data is None:
-        data = path.read_bytes()
+        try:
+            data = read_file(path)
+        except NotAdmitted as refusal:
+            raise FileUnavailable(f"{path}（{refusal.finding.message(app.config.lang)}）") from None
     kind, _stamp = peek(data)  # the stamp alone: the ingest reads the sheets
     if kind is not None and kind.plan == "reconcile":
         report = get_report(str(kind.extra["report"]))
