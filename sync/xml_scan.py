@@ -222,15 +222,18 @@ class SheetScan:
                     if col > max_cols:
                         raise bad(_ref(row, col))
                     return
-                match = _CELL(ref)
-                if match is None:
-                    row, col = position(ref)
+                letters = ref.rstrip(_DIGITS)
+                number = _COLUMNS.get(letters)  # only ever upper-case letters, at most three
+                digits = ref[len(letters) :]
+                if number is None or not digits.isascii() or not digits.isdigit() or digits[0] == "0":
+                    row, col = position(ref)  # the slow way: lower case, spaces, or refused
                     return
-                letters, digits = match.groups()
-                number = _COLUMNS.get(letters) or _column(letters)
-                if number > max_cols or int(digits) > max_rows:
+                row = int(digits)
+                if number > max_cols or row > max_rows:
                     raise bad(ref)
-                row, col = int(digits), number
+                col = number
+            elif name == "t":
+                return  # text of an inline string (collected from <is>): the most frequent element
             elif name == "v" or name == "is":
                 if not in_cell:
                     return
@@ -288,18 +291,25 @@ class SheetScan:
             raise Refusal("sheet-too-large", sheet=self.name, last_row=self.last_row, cells=f"{self.grid:,}")
 
 
-_CELL = re.compile(r"([A-Z]{1,3})([1-9][0-9]{0,6})").fullmatch
-_COLUMNS: dict[str, int] = {}
+_DIGITS = "0123456789"
 
 
 def _column(letters: str) -> int:
-    """1-based column of upper-case letters (remembered: a sheet uses the same few again and again)."""
+    """1-based column of upper-case letters."""
     col = 0
     for char in letters:
         col = col * 26 + ord(char) - 64
-    if len(_COLUMNS) < 20_000:
-        _COLUMNS[letters] = col
     return col
+
+
+#: every column Excel has, by its letters: a reference's column is one dictionary look-up
+_COLUMNS: dict[str, int] = {}
+for _first in ["", *(chr(c) for c in range(65, 91))]:
+    for _second in ["", *(chr(c) for c in range(65, 91))] if _first else [""]:
+        for _third in (chr(c) for c in range(65, 91)):
+            _letters = _first + _second + _third
+            if (_number := _column(_letters)) <= EXCEL_COLUMNS:
+                _COLUMNS[_letters] = _number
 
 
 class SharedStringsScan:
