@@ -49,6 +49,18 @@ def personal_folder(root: Path, path: Path) -> Path | None:
     return root.joinpath(*parts[:2]) if len(parts) >= 3 else None
 
 
+def drive_root_of(path: Path, folder: str) -> Path | None:
+    """The drive root a watcher saw ``path`` under, from the personal folder it recorded
+    (``SZ/zhangli``); None when the folder is not a personal folder."""
+    parts = Path(folder).parts
+    if len(parts) != 2:
+        return None
+    for parent in reversed(path.parents):  # from the top: the drive's own folders come first
+        if parent.parts[-2:] == parts:
+            return parent.parents[1]
+    return None
+
+
 def check_link(path: Path, root: Path) -> None:
     """Refuse a path that is, or passes through, a link leading out of its personal folder.
 

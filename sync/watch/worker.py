@@ -22,7 +22,7 @@ from sqlalchemy import CursorResult, select, update
 from schema.base import SHANGHAI
 from schema.kinds import all_kinds
 from schema.models import Account, JobState, KnownDigest, StoredFile, WatchJob, Workbook, WorkbookVersion
-from sync.admission import NotAdmitted, read_file
+from sync.admission import NotAdmitted, drive_root_of, read_file
 from sync.app import Salesync
 from sync.feedback import is_open, replace_atomically, write_result_workbook
 from sync.outcome import Outcome, Verdict
@@ -102,7 +102,7 @@ def _account(app: Salesync, job: queue.Claimed) -> Account | None:
 def process(app: Salesync, log: EventLog, job: queue.Claimed) -> None:
     path = Path(job.path)
     try:
-        data = read_file(path, root=app.config.drive_root)
+        data = read_file(path, root=drive_root_of(path, job.folder) or app.config.drive_root)
     except FileNotFoundError:
         queue.finish(app, job.id, JobState.GONE)
         return

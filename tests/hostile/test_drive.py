@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from sync.admission import NotAdmitted, check_link, read_file
+from sync.admission import NotAdmitted, check_link, drive_root_of, read_file
 from sync.app import Salesync
 from sync.cli import main
 from sync.watch.status import folder_status
@@ -119,3 +119,9 @@ def test_cli_ingest_of_a_fifo_is_one_line(app: Salesync, people: dict[str, str],
     assert result.exit_code != 0
     assert len(result.output.strip().splitlines()) == 1
     assert "不是普通文件" in result.output
+
+
+def test_drive_root_of_a_recorded_job() -> None:
+    assert drive_root_of(Path("/d/r/SZ/rep_a/sub/x.xlsx"), "SZ/rep_a") == Path("/d/r")
+    assert drive_root_of(Path("/d/SZ/rep_a/SZ/rep_a/x.xlsx"), "SZ/rep_a") == Path("/d")
+    assert drive_root_of(Path("/d/r/SZ/x.xlsx"), "SZ") is None
