@@ -85,11 +85,12 @@ class XmlStream:
         raise Refusal("file-xml-entities", part=self.part)
 
     def feed(self, chunk: bytes, final: bool = False) -> None:
-        if self._head is not None:
-            self._head += chunk[:256]
-            if len(self._head) >= 256 or final:
-                check_encoding(self._head, self.part)
-                self._head = None
+        if self._head is not None:  # nothing is parsed before the declaration is checked
+            self._head += chunk
+            if len(self._head) < 256 and not final:
+                return
+            chunk, self._head = self._head, None
+            check_encoding(chunk[:256], self.part)
         if self._broken:
             return
         try:

@@ -372,3 +372,13 @@ def test_date_system_and_hidden_sheets(plain: bytes) -> None:
     assert inspection.date1904
     assert inspection.hidden_sheets == {"_salesync"}
     assert (inspection.last_rows["客户"], inspection.last_columns["客户"]) == (3, 2)
+
+
+def test_a_tiny_part_is_not_parsed_before_its_declaration_is_checked() -> None:
+    from sync.xml_scan import Refusal, XmlStream
+
+    stream = XmlStream("xl/tiny.xml")
+    stream.feed('<?xml version="1.0" encoding="cp037"?><a/>'.encode("cp037"))
+    with pytest.raises(Refusal) as refused:
+        stream.close()
+    assert refused.value.finding.code == "file-xml-encoding"
