@@ -10,8 +10,9 @@ name on the model the sheet syncs into.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -52,6 +53,13 @@ class Column:
     minimum: float | None = None
     hint: str = ""
     width: int = 14
+    #: the most characters a value may have; unless declared here, taken from the column of the
+    #: same name in the table the sheet is stored in (``Sheet.stored_in``), so a length is written once
+    max_length: int | None = None
+
+
+#: Types whose values are stored as text as typed (a phone is normalised to digits first).
+TEXT_TYPES = frozenset({ColType.TEXT, ColType.CODE, ColType.CHOICE, ColType.ID_NUMBER, ColType.ANY_PHONE})
 
 
 class HasColumns:
@@ -83,8 +91,13 @@ class Sheet(HasColumns):
     required: bool = True
     scope: str | None = None  # field limiting deletions to what the workbook covers (e.g. project_code)
     description: str = ""
+    stored_in: Any = field(default=None, compare=False)  # the mapped class its rows are stored in
 
     def __post_init__(self) -> None:
+        if self.stored_in is not None:
+            object.__setattr__(
+                self, "columns", tuple(_stored_length(c, self.stored_in) for c in self.columns)
+            )
         fields = [c.field for c in self.columns]
         headers = [c.header for c in self.columns]
         if len(set(fields)) != len(fields) or len(set(headers)) != len(headers):
@@ -92,6 +105,15 @@ class Sheet(HasColumns):
         missing = set(self.key) - set(fields)
         if missing:
             raise ValueError(f"sheet {self.name}: key fields {missing} are not columns")
+
+
+def _stored_length(col: Column, model: Any) -> Column:
+    """The column with the length of the text column it is stored in (by field name), if it has one."""
+    if col.max_length is not None or col.type not in TEXT_TYPES:
+        return col
+    stored = model.__table__.columns.get(col.field)
+    length = getattr(getattr(stored, "type", None), "length", None)
+    return replace(col, max_length=length) if isinstance(length, int) else col
 
 
 class Lookups(Protocol):
@@ -107,6 +129,7 @@ class Lookups(Protocol):
     def discount_projects(self, codes: Iterable[str]) -> Mapping[str, str]: ...
     def region_codes(self) -> set[str]: ...
     def known_phones(self, phones: Iterable[str]) -> set[str]: ...
+    def today(self) -> dt.date: ...  # the date the workbook is checked on (Asia/Shanghai)
     def owned_phones(self, phones: Iterable[str]) -> set[str]: ...
 
 

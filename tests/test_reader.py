@@ -277,3 +277,161 @@ def test_rows_and_cells_without_references() -> None:
     )
     assert book.findings == []
     assert sorted(rows(book)) == [2, 4]
+
+
+# -- small hostile things: look-alike sheets, the 1904 date system, title rows, control characters --
+
+
+def _book(sheets: list[tuple[str, list[list[Any]], str]], *, epoch_1904: bool = False) -> bytes:
+    """A workbook of (name, rows, state) sheets in this order, with the template's stamp sheet."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    wb = Workbook()
+    wb.remove(wb.worksheets[0])
+    if epoch_1904:
+        wb.epoch = CALENDAR_MAC_1904
+    for name, table, state in sheets:
+        ws = wb.create_sheet(name)
+        for row in table:
+            ws.append(row)
+        ws.sheet_state = state
+    stamp = wb.create_sheet("_salesync")
+    stamp.append(["template_id", "test"])
+    stamp.append(["template_version", "1"])
+    stamp.sheet_state = "hidden"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+GOOD = [HEADER, ["张三", "13800138000"]]
+DECOY = [HEADER, ["冒名", "13900000000"]]
+
+
+def test_hidden_look_alike_sheet_does_not_shadow_the_visible_one() -> None:
+    data = _book([("客户 ", DECOY, "hidden"), ("客户", GOOD, "visible")])
+    assert rows(read_workbook(data, KINDS)) == {2: {"name": "张三", "phone": "13800138000"}}
+    data = _book([("客户", GOOD, "visible"), ("客户 ", DECOY, "hidden")])
+    assert rows(read_workbook(data, KINDS)) == {2: {"name": "张三", "phone": "13800138000"}}
+
+
+def test_visible_look_alikes_read_the_exact_name_or_are_refused() -> None:
+    data = _book([("客户\u3000", DECOY, "visible"), ("客户", GOOD, "visible")])
+    assert rows(read_workbook(data, KINDS)) == {2: {"name": "张三", "phone": "13800138000"}}
+    book = read_workbook(_book([("客户 ", DECOY, "visible"), (" 客户", GOOD, "visible")]), KINDS)
+    assert [(f.code, f.structural) for f in book.findings] == [("sheet-ambiguous", True)]
+    assert "“客户 ”、“ 客户”" in book.findings[0].message()
+
+
+def test_1904_date_system() -> None:
+    """Date cells are converted by calamine; a bare number in a date column counts from 1904 too."""
+    table = [HEADER, ["张三", "1", None, None, dt.datetime(2026, 11, 26)], ["李四", "2", None, None, 45_000]]
+    book = read_workbook(_book([("客户", table, "visible")], epoch_1904=True), KINDS)
+    assert {r: v["first_contact"] for r, v in rows(book).items()} == {
+        2: "2026-11-26 00:00:00",
+        3: "2027-03-16 00:00:00",  # 1904-01-01 + 45,000 days (2023-03-15 in the 1900 system)
+    }
+    plain = read_workbook(_book([("客户", table, "visible")]), KINDS)
+    assert rows(plain)[3]["first_contact"] == "45000"  # the 1900 system: validators count from 1899-12-30
+
+
+def test_header_under_title_rows_is_one_hint() -> None:
+    table = [["客户登记表（2026年11月）"], ["制表人：张丽"], HEADER, ["张三", "13800138000"]]
+    book = read_workbook(_book([("客户", table, "visible")]), KINDS)
+    assert [(f.code, f.params.get("found")) for f in book.findings] == [("header-not-first-row", 3)]
+    assert book.findings[0].message() == "表头应在第 1 行，发现在第 3 行；请删除表头上方的标题行"
+
+
+def test_control_characters_are_removed_with_a_warning() -> None:
+    """Excel writes a control character as ``_x0001_``; calamine gives the character back."""
+    data = hostile.workbook(
+        {"客户": [HEADER, ["张CTRL三VT", "13800138000", None, None, None, "第一行\n第二行\t"]]}
+    )
+    xml = hostile.members(data)[hostile.SHEET1].replace(b"CTRL", b"_x0001_").replace(b"VT", b"_x000B_")
+    book = read_workbook(hostile.rewrite(data, {hostile.SHEET1: xml}), KINDS)
+    assert rows(book)[2] == {"name": "张三", "phone": "13800138000", "note": "第一行\n第二行"}
+    assert [(f.flat(), f.severity.value, f.value) for f in book.findings] == [
+        ((2, "客户姓名", "control-chars-removed"), "warning", "张三")
+    ]
+
+
+# -- cost bounded by the data, not the used range ---------------------------------------------------
+
+_MEASURE = """
+import sys, tracemalloc
+from pathlib import Path
+from sync.xlsx.reader import read_workbook
+data = Path(sys.argv[1]).read_bytes()
+def status(key):
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(key):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+try:
+    Path("/proc/self/clear_refs").write_text("5")  # VmHWM back to the current RSS
+except OSError:
+    pass
+before = status("VmRSS")
+tracemalloc.start()
+book = read_workbook(data)
+peak = tracemalloc.get_traced_memory()[1]
+tracemalloc.stop()
+assert book.ok, book.findings
+print(peak, status("VmHWM") - before, len(book.sheets["customer"].frame))
+"""
+
+
+def _cost(path: Any) -> tuple[int, int, int]:
+    """(Python peak, process peak growth, rows read) of reading ``path`` in a fresh process: the
+    process figure counts what calamine allocates, which tracemalloc does not see."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    out = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=600,
+    )
+    python_peak, process_peak, rows_read = map(int, out.stdout.split())
+    return python_peak, process_peak, rows_read
+
+
+@pytest.mark.parametrize("formatting", ["last cell", "whole columns"])
+def test_a_used_range_to_the_last_cell_costs_what_the_data_costs(tmp_path: Any, formatting: str) -> None:
+    """A formatted cell at XFD1048576, or formatting on whole columns, makes Excel's used range (and
+    the sheet's declared dimension) the whole grid; reading 300 rows must still cost 300 rows."""
+    from openpyxl import load_workbook
+    from openpyxl.styles import Font
+
+    from tests.workbooks import customer_rows, fill_template
+
+    plain = fill_template("customers", customer_rows(300), tmp_path / "plain.xlsx")
+    wb = load_workbook(plain)
+    ws = wb["客户"]
+    if formatting == "last cell":
+        ws["XFD1048576"].font = Font(bold=True)
+    else:
+        for letter in "ABCDEFGHIJKL":
+            ws.column_dimensions[letter].font = Font(bold=True)
+        ws["L1048576"].font = Font(bold=True)
+    wide = tmp_path / "wide.xlsx"
+    wb.save(wide)
+    sheet = hostile.members(wide.read_bytes())["xl/worksheets/sheet1.xml"]
+    assert b'<dimension ref="A1:' in sheet and b"1048576" in sheet[:2000]
+
+    base, widened = _cost(plain), _cost(wide)
+
+    assert base[2] == widened[2] == 300
+    assert widened[0] <= 1.5 * base[0], (base, widened)
+    assert widened[1] <= 1.5 * base[1] + (8 << 20), (base, widened)

@@ -10,6 +10,7 @@ import pytest
 
 from sync.xlsx.safety import DEFAULT_LIMITS, Inspection, Limits, inspect
 from tests import hostile
+from tests.hostile import xml as hostile_xml
 
 ROWS = [["客户姓名", "手机号码"], ["张三", "13800138000"], ["李四", "13900139000"]]
 
@@ -265,3 +266,119 @@ def test_default_limits() -> None:
         )
         == DEFAULT_LIMITS
     )
+
+
+# -- what a parser sees, whatever the bytes look like -------------------------------------------
+
+
+@pytest.mark.parametrize("quote", [b"'", b'"'])
+def test_far_value_whatever_the_quoting(plain: bytes, quote: bytes) -> None:
+    code, params = only(inspect(hostile_xml.far_cell(plain, quote=quote)))
+    assert (code, params["sheet"], params["last_row"]) == ("sheet-too-large", "客户", 1048576)
+
+
+def test_far_value_in_a_column_with_as_many_letters_as_the_header(plain: bytes) -> None:
+    """The header ends at B: a value in Z (one letter too) far down spans 26 columns."""
+    code, params = only(inspect(hostile_xml.far_cell(plain, b"Z1048576")))
+    assert (code, params["last_row"]) == ("sheet-too-large", 1048576)
+
+
+def test_reference_written_with_character_references(plain: bytes) -> None:
+    assert only(inspect(hostile_xml.char_ref_cell(plain)))[0] == "sheet-too-large"
+
+
+@pytest.mark.parametrize("ref", [b"XFE1", b"A1048577", b"AAAA1", b"A0", b"1A"])
+def test_reference_outside_excel(plain: bytes, ref: bytes) -> None:
+    assert only(inspect(hostile_xml.far_cell(plain, ref)))[0] == "sheet-bad-reference"
+
+
+def test_declared_dimension_outside_excel(plain: bytes) -> None:
+    xml = hostile.members(plain)[hostile.SHEET1].replace(
+        b'<dimension ref="A1:B3"', b'<dimension ref="A1:XFD9999999"'
+    )
+    assert only(inspect(hostile.rewrite(plain, {hostile.SHEET1: xml})))[0] == "sheet-bad-reference"
+
+
+def test_declared_dimension_to_the_last_cell_is_fine(plain: bytes) -> None:
+    """Excel writes this when one cell far down is formatted: nothing there to read."""
+    xml = hostile.members(plain)[hostile.SHEET1].replace(
+        b'<dimension ref="A1:B3"', b'<dimension ref="A1:XFD1048576"'
+    )
+    assert inspect(hostile.rewrite(plain, {hostile.SHEET1: xml})).ok
+
+
+@pytest.mark.parametrize("part", [hostile.SHEET1, "xl/workbook.xml", "xl/styles.xml", "docProps/app.xml"])
+def test_foreign_encoding_does_not_hide_a_dtd(plain: bytes, part: str) -> None:
+    code, params = only(inspect(hostile_xml.foreign_encoding(plain, part)))
+    assert (code, params["part"]) == ("file-xml-encoding", part)
+
+
+def test_latin1_declaration_is_refused(plain: bytes) -> None:
+    code, params = only(inspect(hostile_xml.foreign_encoding(plain, encoding="latin-1", dtd=False)))
+    assert (code, params["encoding"]) == ("file-xml-encoding", "latin-1")
+
+
+@pytest.mark.parametrize(
+    ("name", "declared"), [("xl/macro.dat", True), ("xl/macro.dat", False), ("xl/media/image9.png", True)]
+)
+def test_macro_under_another_name(plain: bytes, name: str, declared: bool) -> None:
+    assert only(inspect(hostile_xml.renamed_macro(plain, name, declared=declared)))[0] == "file-macro"
+
+
+def test_embedded_ole_object_without_vba_is_fine(plain: bytes) -> None:
+    ole = hostile.OLE_MAGIC + bytes(1024)
+    assert inspect(hostile.rewrite(plain, {"xl/embeddings/oleObject1.bin": ole})).ok
+    vba = ole + hostile_xml.VBA_STREAM
+    assert only(inspect(hostile.rewrite(plain, {"xl/embeddings/oleObject1.bin": vba})))[0] == "file-macro"
+
+
+def test_content_type_hidden_behind_a_character_reference(plain: bytes) -> None:
+    types = hostile.members(plain)["[Content_Types].xml"].replace(
+        b"</Types>",
+        b'<Default Extension="dat" ContentType="application/vnd.ms-office.vba&#80;roject"/></Types>',
+    )
+    assert only(inspect(hostile.rewrite(plain, {"[Content_Types].xml": types})))[0] == "file-macro"
+
+
+def test_too_many_cells(plain: bytes) -> None:
+    data = hostile_xml.many_cells(plain, 3000)
+    assert inspect(data).ok  # formats only: nothing for a reader to allocate
+    code, params = only(inspect(data, limits=Limits(max_cell_elements=2000)))
+    assert (code, params["sheet"]) == ("sheet-too-many-cells", "客户")
+
+
+def test_long_inline_string(plain: bytes) -> None:
+    """openpyxl cuts a value at Excel's limit; a hand-made file need not."""
+    cell = '<row r="4"><c r="A4" t="inlineStr"><is><r><t>长</t></r><r><t>{}</t></r></is></c></row>'
+    assert inspect(hostile_xml.with_rows(plain, cell.format("长" * 32_766).encode())).ok
+    code, params = only(inspect(hostile_xml.with_rows(plain, cell.format("长" * 40_000).encode())))
+    assert (code, params["cell"], params["sheet"]) == ("cell-text-too-long", "A4", "客户")
+
+
+def test_long_shared_string(plain: bytes) -> None:
+    assert inspect(hostile_xml.shared_strings(plain, ["短", "x" * 32_767])).ok
+    code, params = only(inspect(hostile_xml.shared_strings(plain, ["短", "x" * 32_768])))
+    assert (code, params["cell"]) == ("cell-text-too-long", "#2")
+
+
+def test_file_size_is_bounded(plain: bytes) -> None:
+    assert only(inspect(plain, limits=Limits(max_file_bytes=len(plain) - 1)))[0] == "file-too-large"
+
+
+def test_date_system_and_hidden_sheets(plain: bytes) -> None:
+    workbook = hostile.members(plain)["xl/workbook.xml"]
+    workbook = workbook.replace(b"<workbookPr", b'<workbookPr date1904="1"', 1)
+    inspection = inspect(hostile.rewrite(plain, {"xl/workbook.xml": workbook}))
+    assert inspection.date1904
+    assert inspection.hidden_sheets == {"_salesync"}
+    assert (inspection.last_rows["客户"], inspection.last_columns["客户"]) == (3, 2)
+
+
+def test_a_tiny_part_is_not_parsed_before_its_declaration_is_checked() -> None:
+    from sync.xlsx.xml_scan import Refusal, XmlStream
+
+    stream = XmlStream("xl/tiny.xml")
+    stream.feed('<?xml version="1.0" encoding="cp037"?><a/>'.encode("cp037"))
+    with pytest.raises(Refusal) as refused:
+        stream.close()
+    assert refused.value.finding.code == "file-xml-encoding"

@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pdr
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from schema.spec import ColType, Column, Sheet
+from schema.spec import TEXT_TYPES, ColType, Column, Sheet
 from validators import normalize
 from validators.findings import Finding, display
 
@@ -185,11 +186,33 @@ def prepare(sheet: Sheet, raw: pd.DataFrame) -> Prepared:
             if mask.any():
                 findings += _finding(sheet, col, column, rows[mask], code)
                 unreadable.update((int(r), col.field) for r in rows[mask])
+        too_long = _too_long(sheet, col, values, column, rows)
+        findings += too_long
+        unreadable.update((cast(int, f.row), col.field) for f in too_long)
     frame = pd.DataFrame(typed, index=raw.index)
     findings += _pandera_findings(sheet, frame, raw, unreadable)
     findings += _id_findings(sheet, frame, raw)
     findings += duplicate_keys(sheet, frame, raw)
     return Prepared(sheet, frame, raw, findings)
+
+
+SHOWN_CHARS = 40  # of an over-long value, in its finding
+
+
+def _too_long(sheet: Sheet, col: Column, values: pa.Array, raw: pd.Series, rows: np.ndarray) -> list[Finding]:
+    """An error at each cell whose value has more characters than its column holds: every database
+    refuses or keeps it the same way, since none ever sees it."""
+    if col.max_length is None or col.type not in TEXT_TYPES or not len(values):
+        return []
+    lengths = pc.fill_null(pc.utf8_length(values), 0).to_numpy(zero_copy_only=False)
+    over = np.flatnonzero(lengths > col.max_length)
+    out = []
+    for i in over:
+        text = str(raw.iloc[i])
+        shown = text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…"
+        params = {"length": int(lengths[i]), "limit": col.max_length}
+        out.append(Finding("too-long", sheet.name, int(rows[i]), col.header, shown, params))
+    return out
 
 
 def duplicate_keys(sheet: Sheet, frame: pd.DataFrame, raw: pd.DataFrame) -> list[Finding]:

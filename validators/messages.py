@@ -48,6 +48,38 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The sheet “{sheet}” extends to row {last_row} (about {cells} cells), more than can be read; "
         "delete the stray content below or right of the data and save again",
     ),
+    "file-oversize": (
+        "文件过大（{size}），超过可接收的上限 {limit}，不予读取",
+        "The file is too big ({size}); the limit is {limit} and it is not read",
+    ),
+    "file-not-regular": (
+        "“{name}”不是普通文件（{what}），不予读取；请把工作簿另存为普通的 .xlsx 文件",
+        "“{name}” is not a regular file ({what}) and is not read; save the workbook as an ordinary .xlsx file",
+    ),
+    "file-link-outside": (
+        "“{name}”是指向本人文件夹以外的快捷方式（链接），不予读取；请把工作簿本身保存到自己的文件夹",
+        "“{name}” is a link to something outside your own folder and is not read; save the workbook itself "
+        "in your folder",
+    ),
+    "file-xml-encoding": (
+        "工作簿内部 XML 使用了 Excel 不会使用的编码（{part}：{encoding}），可能是恶意文件，不予接收",
+        "The workbook's XML uses an encoding Excel never writes ({part}: {encoding}); it may be hostile and is refused",
+    ),
+    "sheet-bad-reference": (
+        "工作表“{sheet}”含有超出 Excel 表格范围的单元格位置（{ref}），文件可能已损坏或被篡改，请在 Excel 中重新保存",
+        "The sheet “{sheet}” holds a cell position outside Excel's grid ({ref}); the file may be damaged "
+        "or tampered with: save it again in Excel",
+    ),
+    "sheet-too-many-cells": (
+        "工作表“{sheet}”写入了过多的单元格（超过 {cells} 个），超出可处理的范围；请删除多余的格式或内容后重新保存",
+        "The sheet “{sheet}” writes too many cells (more than {cells}); remove the stray formats or content "
+        "and save again",
+    ),
+    "cell-text-too-long": (
+        "单元格 {cell} 的文字有 {length} 个字符，超过 Excel 单元格上限 {limit}，文件可能已被篡改，不予接收",
+        "The text of cell {cell} has {length} characters, more than an Excel cell holds ({limit}); "
+        "the file may have been tampered with and is refused",
+    ),
     "not-template": (
         "这不是 salesync 模板制作的工作簿（缺少模板信息页），请从模板开始填写",
         "This workbook was not made from a salesync template (no template sheet); start from the template",
@@ -63,6 +95,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "account-disabled": ("账号 {account} 已停用", "Account {account} is disabled"),
     "sheet-missing": ("缺少工作表“{sheet}”", "The sheet “{sheet}” is missing"),
+    "too-long": (
+        "内容过长：共 {length} 个字，此列最多 {limit} 个字",
+        "Too long: {length} characters; this column holds at most {limit}",
+    ),
+    "control-chars-removed": (
+        "单元格含有不可见的控制字符，已删除后接收",
+        "The cell held invisible control characters; they were removed and the value accepted",
+    ),
+    "header-not-first-row": (
+        "表头应在第 1 行，发现在第 {found} 行；请删除表头上方的标题行",
+        "The header row should be row 1 but was found on row {found}; delete the title rows above it",
+    ),
+    "sheet-ambiguous": (
+        "工作簿中有多个名称相近的工作表（{names}），无法确定读取哪一个；请删除或改名多余的工作表",
+        "The workbook has several sheets with nearly the same name ({names}); delete or rename the extra ones",
+    ),
     "column-missing": ("工作表缺少列“{header}”", "The sheet lacks the column “{header}”"),
     "column-duplicate": ("列“{header}”出现了不止一次", "The column “{header}” appears more than once"),
     "formula-no-value": (
@@ -190,6 +238,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "stale-kept": (
         "此工作簿基于旧版本 v{base} 保存，期间新增的 {count} 行已保留",
         "Saved from stale v{base}; {count} rows added since were kept",
+    ),
+    "date-too-early": (
+        "日期 {value} 早于 {earliest}，不太可能，请核对（已按所填日期接收）",
+        "The date {value} is before {earliest}, which is unlikely; please check it (taken as entered)",
+    ),
+    "date-in-future": (
+        "日期 {value} 晚于今天，不太可能，请核对（已按所填日期接收）",
+        "The date {value} is after today, which is unlikely; please check it (taken as entered)",
     ),
     "late-entry": (
         "录入超时：首次接触 {value}，应于 {deadline} 前录入",

@@ -7,7 +7,9 @@ skipped here: one wrong cell should not echo as three findings.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -16,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from schema.spec import Lookups, Rule
-from validators.findings import Finding, display
+from validators.findings import Finding, Severity, display
 from validators.frames import Prepared
 
 Book = Mapping[str, Prepared]
@@ -438,3 +440,31 @@ def mortgage_dates(book: Book, lookups: Lookups) -> Iterator[Finding]:
         backwards = (frame[later] < frame[earlier]).fillna(False).to_numpy(dtype=bool)
         for row in frame.index[backwards]:
             yield _at(book, "mortgage", row, later, "date-order", other=other)
+
+
+EARLIEST_PLAUSIBLE = dt.date(2000, 1, 1)
+
+
+def plausible_dates(
+    entity: str, field: str, *, earliest: dt.date = EARLIEST_PLAUSIBLE, days_ahead: int = 1
+) -> Callable[[Book, Lookups], Iterator[Finding]]:
+    """A warning at each date before ``earliest`` or more than ``days_ahead`` days after the day
+    the workbook is checked (``Lookups.today``): a typo such as 2099 or 1900 is pointed out, and
+    the row is still taken (a plan that times the entry, as the late-entry check does, keeps
+    timing it)."""
+
+    def implausible_dates(book: Book, lookups: Lookups) -> Iterator[Finding]:
+        prepared = book.get(entity)
+        if prepared is None or field not in prepared.frame or prepared.frame.empty:
+            return
+        values = prepared.frame[field]
+        days = pd.to_datetime(values, errors="coerce").to_numpy(dtype="datetime64[D]")
+        latest = np.datetime64(lookups.today() + dt.timedelta(days=days_ahead), "D")
+        early = ~np.isnat(days) & (days < np.datetime64(earliest, "D"))
+        late = ~np.isnat(days) & (days > latest)
+        for mask, code in ((early, "date-too-early"), (late, "date-in-future")):
+            for row in prepared.frame.index[mask]:
+                finding = _at(book, entity, row, field, code, earliest=earliest.isoformat())
+                yield replace(finding, severity=Severity.WARNING)
+
+    return implausible_dates

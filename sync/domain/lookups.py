@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
+from schema.base import SHANGHAI
 from schema.models import Building, Customer, Discount, PaymentPlan, Project, Region, Room
 
 T = TypeVar("T")
@@ -62,6 +64,9 @@ class DatabaseLookups:
 
     def region_codes(self) -> set[str]:
         return set(self.session.scalars(select(Region.code)))
+
+    def today(self) -> dt.date:
+        return dt.datetime.now(SHANGHAI).date()
 
     def known_phones(self, phones: Iterable[str]) -> set[str]:
         return set(self._pairs(Customer.phone, Customer.id, phones))

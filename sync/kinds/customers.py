@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from schema.models import Customer, CustomerEvent, Questionnaire
 from schema.roles import Role
 from schema.spec import ColType, Column, Deletion, Sheet, WorkbookKind
 from validators import rules
@@ -16,6 +17,7 @@ C, T = Column, ColType
 CUSTOMERS = Sheet(
     name="客户",
     entity="customer",
+    stored_in=Customer,
     key=("phone",),
     deletion=Deletion.NEVER,
     columns=(
@@ -37,6 +39,7 @@ CUSTOMERS = Sheet(
 EVENTS = Sheet(
     name="客户事件",
     entity="customer_event",
+    stored_in=CustomerEvent,
     key=("phone", "at", "kind"),
     deletion=Deletion.NEVER,
     columns=(
@@ -51,6 +54,7 @@ EVENTS = Sheet(
 QUESTIONNAIRES = Sheet(
     name="成交问卷",
     entity="questionnaire",
+    stored_in=Questionnaire,
     key=("subscription_no",),
     deletion=Deletion.NEVER,
     required=False,
@@ -73,7 +77,11 @@ KIND = WorkbookKind(
     sheets=(CUSTOMERS, EVENTS, QUESTIONNAIRES),
     submit_roles=frozenset({Role.SALES_REP}),
     plan="customers",
-    rules=(rules.new_customer_has_first_event(FIRST_EVENTS), rules.events_have_customer),
+    rules=(
+        rules.new_customer_has_first_event(FIRST_EVENTS),
+        rules.events_have_customer,
+        rules.plausible_dates("customer", "first_contact_date"),
+    ),
     description="置业顾问登记的客户、来电来访等客户事件与成交问卷；客户归属以系统首次收到为准（撞单规则）。",
     # every sheet names its customer by phone: a re-saved workbook's untouched rows are skipped
     # together with everything sharing a phone with a changed row (sync.pipeline.settled)

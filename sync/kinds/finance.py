@@ -3,6 +3,7 @@ finance side of special transactions (docs/domain.md §2.4)."""
 
 from __future__ import annotations
 
+from schema.models import Mortgage, Receipt
 from schema.roles import Role
 from schema.spec import ColType, Column, Deletion, Sheet, WorkbookKind
 from validators import rules
@@ -17,6 +18,7 @@ C, T = Column, ColType
 RECEIPTS = Sheet(
     name="收款",
     entity="receipt",
+    stored_in=Receipt,
     key=("no",),
     deletion=Deletion.REMOVE,
     description="录错的收款直接删除该行（系统保留删除版本）；需冲销的收款另起一行红冲",
@@ -36,6 +38,7 @@ RECEIPTS = Sheet(
 MORTGAGES = Sheet(
     name="按揭",
     entity="mortgage",
+    stored_in=Mortgage,
     key=("subscription_no",),
     deletion=Deletion.REPORT,
     required=False,

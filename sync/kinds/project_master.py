@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from schema.models import Building, Discount, PaymentPlan, PaymentPlanLine, Project, Room
 from schema.roles import Role
 from schema.spec import ColType, Column, Deletion, Sheet, WorkbookKind
 from validators import rules
@@ -17,6 +18,7 @@ C, T = Column, ColType
 PROJECTS = Sheet(
     name="项目",
     entity="project",
+    stored_in=Project,
     key=("code",),
     deletion=Deletion.REMOVE,
     scope="code",
@@ -32,6 +34,7 @@ PROJECTS = Sheet(
 BUILDINGS = Sheet(
     name="楼栋",
     entity="building",
+    stored_in=Building,
     key=("project_code", "code"),
     deletion=Deletion.REMOVE,
     scope="project_code",
@@ -49,6 +52,7 @@ BUILDINGS = Sheet(
 ROOMS = Sheet(
     name="房间",
     entity="room",
+    stored_in=Room,
     key=("code",),
     deletion=Deletion.REMOVE,
     scope="project_code",
@@ -97,6 +101,7 @@ ROOMS = Sheet(
 PLANS = Sheet(
     name="付款方案",
     entity="payment_plan",
+    stored_in=PaymentPlan,
     key=("code",),
     deletion=Deletion.REMOVE,
     scope="project_code",
@@ -122,6 +127,7 @@ PLANS = Sheet(
 PLAN_LINES = Sheet(
     name="付款方案明细",
     entity="payment_plan_line",
+    stored_in=PaymentPlanLine,
     key=("plan_code", "seq"),
     deletion=Deletion.REMOVE,
     scope="plan_code",
@@ -138,6 +144,7 @@ PLAN_LINES = Sheet(
 DISCOUNTS = Sheet(
     name="折扣",
     entity="discount",
+    stored_in=Discount,
     key=("code",),
     deletion=Deletion.REMOVE,
     scope="project_code",

@@ -3,6 +3,7 @@ transactions (docs/domain.md §2.3). The room state machine behind it is ``sync.
 
 from __future__ import annotations
 
+from schema.models import Contract, RoomControl, SpecialTransaction, Subscription
 from schema.roles import Role
 from schema.spec import ColType, Column, Deletion, Sheet, WorkbookKind
 from validators import rules
@@ -15,6 +16,7 @@ C, T = Column, ColType
 ROOM_CONTROLS = Sheet(
     name="房间控制",
     entity="room_control",
+    stored_in=RoomControl,
     key=("room_code", "op_date", "action"),
     deletion=Deletion.REMOVE,
     required=False,
@@ -31,6 +33,7 @@ ROOM_CONTROLS = Sheet(
 SUBSCRIPTIONS = Sheet(
     name="认购",
     entity="subscription",
+    stored_in=Subscription,
     key=("no",),
     deletion=Deletion.REPORT,
     description="认购后房间变为“认购”；成交总价须等于房间标价按所列折扣计算后的金额（误差 1 元内）",
@@ -57,6 +60,7 @@ SUBSCRIPTIONS = Sheet(
 CONTRACTS = Sheet(
     name="签约",
     entity="contract",
+    stored_in=Contract,
     key=("no",),
     deletion=Deletion.REPORT,
     required=False,
@@ -77,6 +81,7 @@ CONTRACTS = Sheet(
 SPECIALS = Sheet(
     name="特殊事务",
     entity="special_transaction",
+    stored_in=SpecialTransaction,
     key=("no",),
     deletion=Deletion.REPORT,
     required=False,

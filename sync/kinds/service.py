@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from schema.models import AreaTrueUp, MoveIn
 from schema.roles import Role
 from schema.spec import ColType, Column, Deletion, Sheet, WorkbookKind
 
@@ -10,6 +11,7 @@ C, T = Column, ColType
 TRUE_UPS = Sheet(
     name="面积补差",
     entity="area_true_up",
+    stored_in=AreaTrueUp,
     key=("room_code",),
     deletion=Deletion.REPORT,
     required=False,
@@ -26,6 +28,7 @@ TRUE_UPS = Sheet(
 MOVE_INS = Sheet(
     name="入伙",
     entity="move_in",
+    stored_in=MoveIn,
     key=("room_code",),
     deletion=Deletion.REPORT,
     required=False,

@@ -23,7 +23,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -35,6 +35,7 @@ from sync.pipeline.outcome import Outcome
 from sync.xlsx.stamp import Stamp
 from sync.xlsx.swap import TEMP_PREFIX as TEMP_PREFIX
 from sync.xlsx.swap import observe, swap_if_unchanged
+from sync.xlsx.xml_chars import clean
 from validators.findings import Finding, Severity, cached_message
 
 RESULT_SUFFIX = ".反馈.xlsx"
@@ -143,8 +144,8 @@ def replace_atomically(path: Path, data: bytes, *, still_safe: Callable[[], bool
 
 
 def _text(value: Any) -> Any:
-    """A value safe for a cell: no control characters Excel refuses."""
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+    """A value safe for a cell: no control characters Excel refuses (``sync.xlsx.xml_chars``)."""
+    return clean(value)
 
 
 def _shanghai(value: Any) -> Any:

@@ -14,6 +14,7 @@ from sync.core.store import Store
 from sync.pipeline.outcome import Outcome
 from sync.pipeline.writeback import write_back
 from sync.sources.base import Fetched
+from sync.xlsx.admission import NotAdmitted, read_file
 from sync.xlsx.reader import RawWorkbook, read_workbook
 from sync.xlsx.stamp import Stamp
 
@@ -25,6 +26,7 @@ class FileSource:
 
     path: Path
     data: bytes | None = None
+    lang: str = "zh"  # of the one line that says why the file cannot be read
 
     @property
     def location(self) -> str:
@@ -33,7 +35,9 @@ class FileSource:
     def fetch(self) -> Fetched:
         if self.data is None:
             try:
-                self.data = self.path.read_bytes()
+                self.data = read_file(self.path)  # a regular file of a bounded size, links kept in
+            except NotAdmitted as refusal:
+                raise FileUnavailable(f"{self.path}（{refusal.finding.message(self.lang)}）") from None
             except OSError as exc:
                 raise FileUnavailable(f"{self.path}（{exc.strerror}）") from exc
         return Fetched.of(self.data)

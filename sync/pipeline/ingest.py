@@ -69,10 +69,13 @@ def sha256(data: bytes) -> str:
 
 
 def _previous(session: Session, digest: str, account: Account) -> WorkbookVersion | None:
-    """The accepted version these exact bytes already are (as saved, or as salesync wrote them back)."""
+    """The accepted version these exact bytes already are (as saved, or as salesync wrote them back)
+    for this account: a byte copy of another account's workbook is a save of the copier's own."""
     known = session.get(KnownDigest, digest)
     if known is not None:
-        return session.get(WorkbookVersion, known.version_id)
+        version = session.get(WorkbookVersion, known.version_id)
+        if version is not None and version.account_id == account.id:
+            return version
     return session.scalar(
         select(WorkbookVersion)
         .where(
@@ -455,7 +458,7 @@ def ingest_file(
     ``data``, when given, is the file's content as already read (the watcher hashes a stable file
     once and ingests exactly those bytes); otherwise the file is read here.
     """
-    source = FileSource(path.resolve(), data)
+    source = FileSource(path.resolve(), data, app.config.lang)
     return ingest_source(
         app, source, username, allow_removals=allow_removals, write_back=write_back, progress=progress
     )

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from schema.models import ReconciliationRun, StoredFile, WorkbookVersion
+from sync.core.errors import FileUnavailable
 from sync.core.store import Store
 from sync.domain.accounts import get_account
 from sync.kinds import get_kind
@@ -27,6 +28,7 @@ from sync.reconcile.export import mark_workbook
 from sync.reconcile.runs import reconcile_frame, run_summary, scope_of
 from sync.reports import Scope
 from sync.xlsx import safety
+from sync.xlsx.admission import NotAdmitted, read_file
 from sync.xlsx.reader import peek, read_workbook
 from validators.findings import Finding, Severity
 from validators.frames import prepare
@@ -72,7 +74,10 @@ def reconcile_file(
     the file, ``<stem>.对账.xlsx``). ``data``: the file's bytes when already in hand (an upload);
     without ``write_back`` nothing is written to disk: no stamp, no feedback, no marked-up copy."""
     if data is None:
-        data = path.read_bytes()
+        try:
+            data = read_file(path)
+        except NotAdmitted as refusal:
+            raise FileUnavailable(f"{path}（{refusal.finding.message(app.config.lang)}）") from None
     kind, _stamp = peek(data)  # the stamp alone: the ingest reads the sheets
     if kind is not None and kind.plan == "reconcile":
         report = get_report(str(kind.report))

@@ -36,6 +36,14 @@ class IngestContext:
     def clean(self, entity: str) -> Prepared | None:
         return self.book.get(entity)
 
+    def changed_in(self, version_id: int | None) -> int | None:
+        """The seq of this workbook's version that last wrote a row (``row.version_id``): what a
+        stale copy's change conflicts with; the latest accepted seq when another workbook wrote it."""
+        version = self.session.get(WorkbookVersion, version_id) if version_id else None
+        if version is not None and version.workbook_id == self.workbook.id and version.seq:
+            return version.seq
+        return self.workbook.accepted_seq
+
 
 @dataclass
 class PlanResult:

@@ -100,7 +100,11 @@ def _stale_fields(
                 row,
                 CUSTOMERS.header(field),
                 show(incoming[field]),
-                {"base": ctx.version.based_on_seq, "latest": ctx.workbook.accepted_seq, "current": show(cur)},
+                {
+                    "base": ctx.version.based_on_seq,
+                    "latest": ctx.changed_in(current.version_id),
+                    "current": show(cur),
+                },
                 Severity.WARNING,
             )
         )
@@ -164,6 +168,7 @@ def _apply_customer_rows(ctx: IngestContext, result: PlanResult) -> tuple[dict[s
 
     stamp = now()
     if changed:
+        _corrected_first_contacts(ctx, frame, changed, result)
         recs = records(frame.iloc[[pos for pos, _ in changed]], CUSTOMER_FIELDS)
         updates = []
         for (pos, existing), values in zip(changed, recs, strict=True):
@@ -200,6 +205,44 @@ def _apply_customer_rows(ctx: IngestContext, result: PlanResult) -> tuple[dict[s
     if collided:
         _record_collisions(ctx, collided, result)
     return phone_ids, created
+
+
+def _corrected_first_contacts(
+    ctx: IngestContext, frame: pd.DataFrame, changed: list[tuple[int, Any]], result: PlanResult
+) -> None:
+    """A first contact entered in the future (2099: a typo, or a way round the deadline) escaped the
+    late-entry check when the customer was new; once it is corrected, the corrected date is timed
+    against when the customer was first seen."""
+    ids = {existing.id: pos for pos, existing in changed}
+    stored = ctx.session.execute(
+        select(Customer.id, Customer.first_contact_date, Customer.owned_since).where(
+            Customer.id.in_(list(ids))
+        )
+    ).all()
+    for customer_id, before, seen in stored:
+        first_seen = (
+            seen.astimezone(SHANGHAI) if seen.tzinfo else seen.replace(tzinfo=dt.UTC).astimezone(SHANGHAI)
+        )
+        if before is None or before <= first_seen.date():
+            continue  # timed when it was new
+        pos = ids[customer_id]
+        after = frame["first_contact_date"].iloc[pos]
+        if after is None or pd.isna(after):
+            continue
+        day = pd.Timestamp(after).date()
+        deadline = DEFAULT_CALENDAR.entry_deadline(day)
+        if day <= first_seen.date() and first_seen > deadline:
+            result.findings.append(
+                Finding(
+                    "late-entry",
+                    CUSTOMERS.name,
+                    int(frame.index[pos]),
+                    CUSTOMERS.header("first_contact_date"),
+                    day.isoformat(),
+                    {"deadline": deadline.strftime("%Y-%m-%d %H:%M")},
+                    Severity.WARNING,
+                )
+            )
 
 
 def _late_entries(ctx: IngestContext, frame: pd.DataFrame, positions: list[int], result: PlanResult) -> None:

@@ -107,7 +107,7 @@ def _diff(
                             show(new),
                             {
                                 "base": ctx.version.based_on_seq,
-                                "latest": ctx.workbook.accepted_seq,
+                                "latest": ctx.changed_in(getattr(obj, "version_id", None)),
                                 "current": show(old),
                             },
                             Severity.WARNING,

@@ -17,6 +17,7 @@ from sync.xlsx.patch.book import Book, SheetInfo
 from sync.xlsx.patch.sheet import Cell, Header, SheetEdit
 from sync.xlsx.patch.transplant import add_openpyxl_sheet
 from sync.xlsx.reader import fold_header
+from sync.xlsx.xml_chars import clean_row
 
 RESULT_SHEET = "对账结果"
 CELL_RGB = "FFFFC7CE"  # differing cell
@@ -116,22 +117,24 @@ def _result_sheet(wb: Workbook, run: ReconciliationRun, report: ReportSpec) -> N
         cell.font = Font(bold=True)
     for item in run.items:
         ws.append(
-            [
-                item.id,
-                Difference(item.difference).label,
-                item.key,
-                item.row,
-                item.header,
-                item.manual,
-                item.system,
-                "录入延迟" if item.likely == "date-lag" else None,
-            ]
+            clean_row(
+                [
+                    item.id,
+                    Difference(item.difference).label,
+                    item.key,
+                    item.row,
+                    item.header,
+                    item.manual,
+                    item.system,
+                    "录入延迟" if item.likely == "date-lag" else None,
+                ]
+            )
         )
     ws.append([])
     ws.append(["合计", "列", "手工", "系统", "差额"])
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
     for total in run.totals:
-        ws.append(["", total["header"], total["manual"], total["system"], total["difference"]])
+        ws.append(clean_row(["", total["header"], total["manual"], total["system"], total["difference"]]))
     for column, width in zip("ABCDEFGH", (8, 14, 30, 8, 14, 18, 18, 12), strict=True):
         ws.column_dimensions[column].width = width

@@ -15,6 +15,7 @@ from openpyxl.utils import get_column_letter
 
 from schema.spec import ColType, Column
 from sync.kinds.reports import ReportSpec
+from sync.xlsx.xml_chars import clean
 
 HEADER_FILL = PatternFill("solid", fgColor="FF1F4E78")
 TOTAL_FILL = PatternFill("solid", fgColor="FFDDEBF7")
@@ -47,7 +48,7 @@ def _cell_value(col: Column, value: Any) -> Any:
         return float(value)
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
         return value.replace(tzinfo=None)
-    return value
+    return clean(value)  # what Excel cannot hold (sync.xlsx.xml_chars)
 
 
 def column_total(series: pd.Series) -> Decimal:

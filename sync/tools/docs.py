@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from schema.roles import Role
-from schema.spec import ColType, Deletion, WorkbookKind
+from schema.spec import ColType, Column, Deletion, WorkbookKind
 from sync.kinds import all_kinds
 
 DOCS_PATH = Path(__file__).resolve().parents[2] / "docs" / "workbooks.md"
@@ -58,10 +58,31 @@ def kind_markdown(kind: WorkbookKind) -> str:
             )
             lines.append(
                 f"| {col.header} | {'是' if col.required else ''} | {TYPE_WORDS[col.type]} | {choices} | "
-                f"{col.hint} |"
+                f"{_note(col)} |"
             )
         lines.append("")
     return "\n".join(lines)
+
+
+def _note(col: Column) -> str:
+    """The column's hint, and the most characters it holds when a choice list does not say so."""
+    if col.max_length is None or col.choices:
+        return col.hint
+    limit = f"最多 {col.max_length} 字"
+    return f"{col.hint}；{limit}" if col.hint else limit
+
+
+COMMON_RULES = [
+    "## 所有工作簿通用",
+    "",
+    "- 每个单元格的内容不得超过该列的长度上限（见各表“说明”）；超长的值在其单元格报错，该行不同步。",
+    "- 单元格中不可见的控制字符（从网页或其他系统粘贴带入）会被删除后接收，并在该单元格给出提示。",
+    "- 表头须在第 1 行；表头上方有标题行时，会提示表头实际所在的行。",
+    "- 出于安全原因不予接收：含宏、设置了打开密码、旧版 .xls、内部 XML 含实体声明或非 UTF-8/16 编码、"
+    "解压后过大、单元格位置超出 Excel 范围或内容延伸过远的工作簿；"
+    "个人文件夹中的快捷方式（链接）只在指向本人文件夹内时读取，非普通文件（如管道、设备）不予读取。",
+    "",
+]
 
 
 def render() -> str:
@@ -70,6 +91,7 @@ def render() -> str:
         "",
         "本文件由 `salesync docs` 根据工作簿规格（`sync/kinds/`）生成，请勿手工编辑。",
         "",
+        *COMMON_RULES,
     ]
     parts += [kind_markdown(kind) for kind in all_kinds().values()]
     return "\n".join(parts).rstrip() + "\n"

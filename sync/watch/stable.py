@@ -4,7 +4,9 @@ A candidate path is ready once its size and mtime have not changed for ``settle`
 least two polls, and its bytes open as a zip (the central directory is written last, so a
 half-written workbook does not). A file that stays unreadable is handed on after ``corrupt_after``
 so that its author gets the "damaged file" feedback. A burst of saves keeps resetting the clock, so
-it collapses to one read of the last content.
+it collapses to one read of the last content. Only regular files of a bounded size are read
+(``sync.xlsx.admission``): a FIFO, a device or an oversized file is handed on unread, with the reason,
+for the worker to refuse.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sync.watch.rules import ZIP_SUFFIXES
+from sync.xlsx.admission import NotAdmitted, read_file
 
 Signature = tuple[int, int]  # size, mtime_ns
 
@@ -32,6 +35,7 @@ class Ready:
     sha256: str
     size: int
     mtime_ns: int
+    refused: str | None = None  # the code of the reason it was not read (``sync.xlsx.admission``)
 
 
 @dataclass
@@ -103,7 +107,11 @@ class Stabilizer:
             if item is None:
                 w.signature = None  # changed under us: start over
                 continue
-            zip_ok = path.suffix.casefold() not in ZIP_SUFFIXES or opens_as_zip(item.data)
+            zip_ok = (
+                item.refused is not None
+                or path.suffix.casefold() not in ZIP_SUFFIXES
+                or opens_as_zip(item.data)
+            )
             if not zip_ok and now - w.since < self.corrupt_after:
                 continue
             del self._watching[path]
@@ -112,11 +120,14 @@ class Stabilizer:
 
     @staticmethod
     def read(path: Path, sig: Signature) -> Ready | None:
-        """The file's bytes, if it still has signature ``sig`` while they are read."""
+        """The file's bytes, if it still has signature ``sig`` while they are read; a file that must
+        not be read comes back unread, its digest naming the reason (one job per reason and save)."""
         try:
-            with path.open("rb") as fh:
-                data = fh.read()
-                st = os.fstat(fh.fileno())
+            data = read_file(path)
+            st = os.stat(path)
+        except NotAdmitted as refusal:
+            marker = f"{refusal.finding.code}:{sig[0]}:{sig[1]}".encode()
+            return Ready(path, b"", hashlib.sha256(marker).hexdigest(), sig[0], sig[1], refusal.finding.code)
         except OSError:
             return None
         if (st.st_size, st.st_mtime_ns) != sig or len(data) != sig[0]:

@@ -36,6 +36,7 @@ from sync.pipeline.outcome import Outcome, Verdict
 from sync.pipeline.writeback import record_written, stamp_file
 from sync.watch import queue
 from sync.watch.logs import EventLog
+from sync.xlsx.admission import NotAdmitted, drive_root_of, read_file
 from sync.xlsx.reader import peek
 from sync.xlsx.stamp import Stamp
 from sync.xlsx.stamp_write import StampError, write_stamp
@@ -117,9 +118,12 @@ def process(app: Salesync, log: EventLog, job: queue.Claimed, site: str | None =
     here = job.site is None or site is None or job.site == site
     if here:
         try:
-            data = path.read_bytes()
+            data = read_file(path, root=drive_root_of(path, job.folder) or app.config.drive_root)
         except FileNotFoundError:
             queue.finish(app, job.id, JobState.GONE)
+            return
+        except NotAdmitted as refusal:
+            _refuse(app, log, job, refusal.finding, here=True)
             return
         if hashlib.sha256(data).hexdigest() != job.sha256:
             queue.finish(app, job.id, JobState.SUPERSEDED, detail="file changed before it was processed")

@@ -28,7 +28,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 
 import fastexcel
 import numpy as np
@@ -36,11 +36,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from schema.spec import Column, Sheet, WorkbookKind
+from schema.spec import ColType, Column, Sheet, WorkbookKind
 from sync.kinds import all_kinds
 from sync.xlsx import safety
 from sync.xlsx.stamp import STAMP_SHEET, Stamp
-from validators.findings import Finding
+from sync.xlsx.xml_chars import ILLEGAL_RE2
+from validators.findings import Finding, Severity
 
 STRING = pd.ArrowDtype(pa.string())
 STATUS_HEADER = "同步状态"  # salesync's own feedback column
@@ -54,6 +55,9 @@ _SPACE = (
 PARALLEL_READ_BYTES = 256 * 1024
 READ_THREADS = 2
 _NINE_DECIMALS = r"^-?\d+\.\d{8}[1-9]$"  # how fastexcel prints a float it had to round
+_BARE_NUMBER = r"^\d+(\.\d+)?$"
+EPOCH_1904 = np.datetime64("1904-01-01T00:00:00", "s")
+HEADER_SEARCH_ROWS = 10  # rows looked through for a header that is not on the first row
 
 
 @dataclass
@@ -165,8 +169,10 @@ def _read(
     assume: WorkbookKind | None = None,
 ) -> RawWorkbook:
     reader = fastexcel.read_excel(data)
-    names = {unicodedata.normalize("NFKC", n).strip(): n for n in reversed(reader.sheet_names)}
+    names, ambiguous = _sheet_names(reader.sheet_names, inspection.hidden_sheets)
     stamp_sheet = names.get(STAMP_SHEET)
+    if ambiguous and (stamp_sheet is not None or assume is not None):
+        return RawWorkbook(None, None, {}, ambiguous)
     if stamp_sheet is None and assume is not None:
         for spec in assume.sheets:
             key = unicodedata.normalize("NFKC", spec.name).strip()
@@ -186,6 +192,33 @@ def _read(
         finding = Finding("template-version", value=stamp.template_version, params={"expected": kind.version})
         return RawWorkbook(kind, stamp, {}, [finding])
     return _read_sheets(reader, data, names, kind, stamp, inspection)
+
+
+def _sheet_names(sheets: list[str], hidden: frozenset[str]) -> tuple[dict[str, str], list[Finding]]:
+    """Sheet names as compared (NFKC, trimmed) → the sheet to read.
+
+    When several sheets compare equal (``客户`` and a hidden ``客户 ``), a visible sheet is read
+    rather than a hidden one, and the one named exactly so rather than a look-alike; when that
+    still leaves more than one, the workbook is refused (``sheet-ambiguous``) rather than read
+    from a sheet the user did not mean."""
+    groups: dict[str, list[str]] = {}
+    for name in sheets:
+        groups.setdefault(unicodedata.normalize("NFKC", name).strip(), []).append(name)
+    names: dict[str, str] = {}
+    findings: list[Finding] = []
+    for key, group in groups.items():
+        if len(group) == 1:
+            names[key] = group[0]
+            continue
+        visible = [n for n in group if n not in hidden] or group
+        exact = [n for n in visible if n == key]
+        chosen = exact if exact else visible
+        if len(chosen) == 1:
+            names[key] = chosen[0]
+        else:
+            shown = "、".join(f"“{n}”" for n in group)
+            findings.append(Finding("sheet-ambiguous", sheet=key, params={"names": shown}))
+    return names, findings
 
 
 def _read_sheets(
@@ -258,15 +291,22 @@ def _read_sheet(
             findings.append(Finding("column-duplicate", sheet=spec.name, header=col.header))
         else:
             matched[col.field] = (position, info.absolute_index)
-    findings += [
-        Finding("column-missing", sheet=spec.name, header=c.header)
-        for c in spec.columns
-        if c.required and c.field not in matched
-    ]
+    missing = [c for c in spec.columns if c.required and c.field not in matched]
+    header_row = inspection.first_rows.get(name) or _first_row(data, name)
+    if missing:
+        found = _header_below(batch, spec)
+        if found is not None:
+            return None, [
+                Finding(
+                    "header-not-first-row",
+                    sheet=spec.name,
+                    params={"found": header_row + found, "expected": 1},
+                )
+            ]
+    findings += [Finding("column-missing", sheet=spec.name, header=c.header) for c in missing]
     if findings:
         return None, findings
 
-    header_row = inspection.first_rows.get(name) or _first_row(data, name)
     body = batch.slice(1)
     columns = {
         c.field: _clean(body.column(matched[c.field][0]))
@@ -275,6 +315,11 @@ def _read_sheet(
         for c in spec.columns
     }
     del batch, body  # the raw strings of every column, extra ones too: only the cleaned are kept
+    controls = _strip_controls(columns)
+    if inspection.date1904:
+        for col in spec.columns:
+            if col.type in (ColType.DATE, ColType.DATETIME) and col.field in matched:
+                columns[col.field] = _from_1904(columns[col.field])
     filled = functools.reduce(pc.or_, (pc.is_valid(a) for a in columns.values()))
     table = pa.table(columns)
     del columns
@@ -286,6 +331,7 @@ def _read_sheet(
 
     by_column = {absolute: spec.column(f) for f, (_, absolute) in matched.items()}
     findings += _formula_findings(spec, inspection.formula_cells.get(name, []), by_column, frame.index)
+    findings += _control_findings(spec, controls, frame, header_row)
     frame.attrs["present"] = [c.field for c in spec.columns if c.field in matched]
     return RawSheet(spec, frame, extra, has_status), findings
 
@@ -305,6 +351,69 @@ def _clean(values: pa.ChunkedArray | pa.Array) -> pa.Array:
                 texts[i] = shortest
         values = pa.array(texts, pa.string())
     return values
+
+
+def _header_below(batch: pa.RecordBatch, spec: Sheet) -> int | None:
+    """The offset of the first row below the top one that holds every required header, if any:
+    the sheet has title rows above its header."""
+    wanted = {fold_header(c.header) for c in spec.columns if c.required}
+    for offset in range(1, min(batch.num_rows, HEADER_SEARCH_ROWS)):
+        cells = {
+            fold_header(v) for v in (batch.column(i)[offset].as_py() for i in range(batch.num_columns)) if v
+        }
+        if wanted and wanted <= cells:
+            return offset
+    return None
+
+
+def _strip_controls(columns: dict[str, pa.Array]) -> dict[str, np.ndarray]:
+    """Take out the characters a workbook cannot hold (``sync.xlsx.xml_chars``), in place; the mask of
+    cells that held any, by field."""
+    out: dict[str, np.ndarray] = {}
+    for field_name, values in columns.items():
+        hit = pc.match_substring_regex(values, ILLEGAL_RE2)
+        if pc.any(hit).as_py():
+            out[field_name] = np.asarray(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), dtype=bool)
+            columns[field_name] = _clean(pc.replace_substring_regex(values, ILLEGAL_RE2, ""))
+    return out
+
+
+def _control_findings(
+    spec: Sheet, controls: dict[str, np.ndarray], frame: pd.DataFrame, header_row: int
+) -> list[Finding]:
+    """A warning at each kept cell that held control characters: its value is taken without them."""
+    findings = []
+    kept = set(frame.index)
+    for field_name, mask in controls.items():
+        col = spec.column(field_name)
+        for i in np.flatnonzero(mask):
+            row = int(i) + header_row + 1
+            if row in kept:
+                value: Any = frame.at[row, field_name]
+                findings.append(
+                    Finding(
+                        "control-chars-removed",
+                        sheet=spec.name,
+                        row=row,
+                        header=col.header,
+                        value=None if pd.isna(value) else str(value),
+                        severity=Severity.WARNING,
+                    )
+                )
+    return findings
+
+
+def _from_1904(values: pa.Array) -> pa.Array:
+    """Bare serial numbers in a date column of a 1904-date workbook, as the date they mean there
+    (calamine converts date-formatted cells itself; a bare number would read four years early)."""
+    bare = pc.fill_null(pc.match_substring_regex(values, _BARE_NUMBER), False)
+    if not pc.any(bare).as_py():
+        return values
+    texts = values.to_pylist()
+    for i in np.flatnonzero(np.asarray(bare.to_numpy(zero_copy_only=False), dtype=bool)):
+        seconds = round(float(texts[i]) * 86400)
+        texts[i] = str((EPOCH_1904 + np.timedelta64(seconds, "s")).astype("datetime64[s]")).replace("T", " ")
+    return pa.array(texts, pa.string())
 
 
 def _formula_findings(

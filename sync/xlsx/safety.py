@@ -1,19 +1,21 @@
 """Look at a saved workbook's bytes before any parser does.
 
 :func:`inspect` refuses what must never reach calamine or openpyxl — empty files, renamed CSV/PDF,
-legacy and password-protected (OLE) files, broken or hostile zips (bombs, CRC faults), macros and
-XML that declares a DTD — and, in the same streaming pass over every zip member, notes per
-worksheet the formulas saved without a cached value and the first row holding a value (where
-calamine's range, and so the reader's row numbers, start); it refuses a sheet whose values span
-more cells than calamine should allocate. It never raises on bad input and holds at most one
-decompressed chunk of a member in memory at a time.
+legacy and password-protected (OLE) files, broken or hostile zips (bombs, CRC faults), macros
+(found by content type and by content, whatever the part is called) and XML that declares a DTD or
+an encoding other than UTF-8/16. In the same streaming pass every XML member goes through expat
+(``sync.xlsx.xml_scan``), and per worksheet it notes the formulas saved without a cached value and the
+first row holding a value (where calamine's range, and so the reader's row numbers, start); it
+refuses a sheet whose references leave Excel's grid, whose values span more cells than calamine
+should allocate, that writes too many cells, or a string longer than a cell may hold. It never
+raises on bad input and holds at most one decompressed chunk of a member in memory at a time.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import posixpath
-import re
 import struct
 import threading
 import zipfile
@@ -26,6 +28,7 @@ from xml.etree import ElementTree as ET
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as defused_fromstring
 
+from sync.xlsx.xml_scan import Refusal, SharedStringsScan, SheetLimits, SheetScan, XmlStream
 from validators.findings import Finding
 
 MiB = 1 << 20
@@ -37,17 +40,22 @@ PARALLEL_MEMBER_BYTES = 256 << 10  # members this big (compressed) are inspected
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_STREAMS = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
+_VBA_STREAM = "_VBA_PROJECT".encode("utf-16-le")
+_MACRO_TYPES = (b"vbaproject", b"macroenabled", b"macrosheet", b"ms-office.activex", b"ms-excel.intl")
+_SHARED_STRINGS = "/sharedStrings"
 
 
 @dataclass(frozen=True)
-class Limits:
+class Limits(SheetLimits):
+    """Every bound of the inspection: the zip's (here) and each sheet's (``SheetLimits``)."""
+
+    max_file_bytes: int = 256 * MiB  # checked on the file's size, before it is read
     max_total_uncompressed: int = GiB
     max_member_uncompressed: int = 512 * MiB
     max_ratio: float = 200
     ratio_floor: int = MiB  # the ratio rule applies to members that expand beyond this
     max_members: int = 10_000
     max_parsed_part: int = 16 * MiB  # parts parsed whole: [Content_Types].xml, the workbook and its rels
-    max_cells: int = 5_000_000  # a sheet's rows × header width: what the reader would allocate
 
 
 DEFAULT_LIMITS = Limits()
@@ -59,6 +67,12 @@ class Inspection:
     formula_cells: dict[str, list[str]] = field(default_factory=dict)  # sheet → refs ("F12") with no value
     sheet_parts: dict[str, str] = field(default_factory=dict)  # sheet → zip part
     first_rows: dict[str, int] = field(default_factory=dict)  # sheet → Excel row of its first value
+    last_rows: dict[str, int] = field(default_factory=dict)  # sheet → Excel row of its last value
+    last_columns: dict[str, int] = field(
+        default_factory=dict
+    )  # sheet → its last column holding a value (1-based)
+    hidden_sheets: frozenset[str] = frozenset()  # sheets the workbook marks hidden or very hidden
+    date1904: bool = False  # serial numbers count days from 1904-01-01 (old Mac workbooks)
 
     @property
     def ok(self) -> bool:
@@ -80,27 +94,39 @@ _JUNK = (
 )
 
 
-class _Refusal(Exception):
-    """The one finding that ends an inspection."""
-
-    def __init__(self, code: str, **params: object) -> None:
-        super().__init__(code)
-        sheet = params.get("sheet")
-        self.finding = Finding(code, sheet=str(sheet) if sheet else None, params=dict(params))
+_Refusal = Refusal
 
 
 def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Inspection:
+    """The verdict on ``data``; the same bytes are inspected once (the watcher peeks at the
+    stamp before the ingest reads the workbook, and every XML element costs a call into Python)."""
+    key = (hashlib.blake2b(data, digest_size=16).digest(), limits)
+    with _RECENT_LOCK:
+        known = _RECENT.get(key)
+    if known is not None:
+        return known
     try:
-        return _inspect(data, limits)
+        inspection = _inspect(data, limits)
     except _Refusal as refusal:
-        return Inspection(findings=[refusal.finding])
+        inspection = Inspection(findings=[refusal.finding])
     except _JUNK as exc:
-        return Inspection(findings=[Finding("file-corrupt", params={"detail": str(exc)[:200]})])
+        inspection = Inspection(findings=[Finding("file-corrupt", params={"detail": str(exc)[:200]})])
+    with _RECENT_LOCK:
+        _RECENT[key] = inspection
+        while len(_RECENT) > 8:
+            _RECENT.pop(next(iter(_RECENT)))
+    return inspection
+
+
+_RECENT: dict[tuple[bytes, Limits], Inspection] = {}  # the last few verdicts, by content
+_RECENT_LOCK = threading.Lock()
 
 
 def _inspect(data: bytes, limits: Limits) -> Inspection:
     if not data:
         raise _Refusal("file-empty")
+    if len(data) > limits.max_file_bytes:
+        raise _Refusal("file-too-large", detail=f"文件有 {_size(len(data))}")
     if data.startswith(OLE_MAGIC):
         encrypted = any(name in data for name in _ENCRYPTED_STREAMS)
         raise _Refusal("file-encrypted" if encrypted else "file-legacy-xls")
@@ -117,18 +143,23 @@ def _inspect(data: bytes, limits: Limits) -> Inspection:
     _check_package(data, parts, limits)
 
     content_types = _read_part(data, parts["[content_types].xml"], limits).lower()
-    if b"macroenabled" in content_types or b"vbaproject" in content_types or b"macrosheet" in content_types:
+    if any(kind in content_types for kind in _MACRO_TYPES):
         raise _Refusal("file-macro")
-    sheet_parts = _sheet_parts(data, parts, limits)
+    book = _book(data, parts, limits)
+    sheet_parts = book.sheets
 
-    scans = {part.lower(): (name, _SheetScan()) for name, part in sheet_parts.items()}
+    scans: dict[str, SheetScan | SharedStringsScan] = {
+        part.lower(): SheetScan(name, part, limits) for name, part in sheet_parts.items()
+    }
+    if book.shared_strings:
+        scans[book.shared_strings.lower()] = SharedStringsScan(book.shared_strings, limits)
     budget = _Budget(limits.max_total_uncompressed)
 
     def inspect_member(info: zipfile.ZipInfo) -> None:
-        name, scan = scans.get(info.filename.lower(), ("", None))
+        scan = scans.get(info.filename.lower())
         _stream(data, info, limits, budget, scan)
-        if scan is not None:
-            scan.check(name, limits)
+        if isinstance(scan, SheetScan):
+            scan.check()
 
     big = sum(info.compress_size >= PARALLEL_MEMBER_BYTES for info in members)
     # zlib inflates without the GIL: two big sheets are inspected side by side; the first refusal
@@ -146,10 +177,15 @@ def _inspect(data: bytes, limits: Limits) -> Inspection:
                 for future in futures:
                     future.cancel()
                 raise
+    sheets = [scan for scan in scans.values() if isinstance(scan, SheetScan)]
     return Inspection(
-        formula_cells={name: scan.formulas for name, scan in scans.values() if scan.formulas},
+        formula_cells={scan.name: scan.formulas for scan in sheets if scan.formulas},
         sheet_parts=sheet_parts,
-        first_rows={name: scan.first_row for name, scan in scans.values() if scan.first_row},
+        first_rows={scan.name: scan.first_row for scan in sheets if scan.first_row},
+        last_rows={scan.name: scan.last_row for scan in sheets if scan.last_row},
+        last_columns={scan.name: scan.last_col for scan in sheets if scan.last_col},
+        hidden_sheets=book.hidden,
+        date1904=book.date1904,
     )
 
 
@@ -239,32 +275,60 @@ def _zip_kind(data: bytes, parts: dict[str, zipfile.ZipInfo], limits: Limits) ->
     return "ZIP 压缩包"
 
 
-def _sheet_parts(data: bytes, parts: dict[str, zipfile.ZipInfo], limits: Limits) -> dict[str, str]:
-    """Worksheet name → zip part, through the workbook and its relationships."""
+@dataclass(frozen=True)
+class _Book:
+    sheets: dict[str, str]  # worksheet name → zip part
+    shared_strings: str | None
+    hidden: frozenset[str]
+    date1904: bool
+
+
+def _book(data: bytes, parts: dict[str, zipfile.ZipInfo], limits: Limits) -> _Book:
+    """The worksheets (name → zip part, through the workbook and its relationships), the shared
+    strings part, which sheets are hidden and the date system; a macro named in the content types
+    or the relationships is refused here, whatever the part holding it is called."""
+    types = _parse(data, parts["[content_types].xml"], limits)
+    for entry in types.iter():
+        if any(kind.decode() in entry.get("ContentType", "").lower() for kind in _MACRO_TYPES):
+            raise _Refusal("file-macro")
     rels_info = parts.get("xl/_rels/workbook.xml.rels")
     if rels_info is None:
         raise _Refusal("file-corrupt", detail="缺少 xl/_rels/workbook.xml.rels")
     workbook = _parse(data, parts["xl/workbook.xml"], limits)
     rels = _parse(data, rels_info, limits)
-    targets = {
-        rel.get("Id"): rel.get("Target", "")
-        for rel in rels.iterfind(".//{*}Relationship")
-        if rel.get("Type", "").endswith("/worksheet") and rel.get("TargetMode") != "External"
-    }
+    targets: dict[str | None, str] = {}
+    shared: str | None = None
+    for rel in rels.iterfind(".//{*}Relationship"):
+        kind = rel.get("Type", "")
+        if kind.lower().endswith(("/vbaproject", "/vbaprojectsignature", "/activexcontrol")):
+            raise _Refusal("file-macro")
+        if rel.get("TargetMode") == "External":
+            continue
+        if kind.endswith("/worksheet"):
+            targets[rel.get("Id")] = rel.get("Target", "")
+        elif kind.endswith(_SHARED_STRINGS):
+            info = parts.get(_resolve(rel.get("Target", "")).lower())
+            shared = info.filename if info is not None else None
     found: dict[str, str] = {}
+    hidden: set[str] = set()
     for sheet in workbook.iterfind(".//{*}sheet"):
         rid = next((v for k, v in sheet.attrib.items() if k.endswith("}id")), None)
         if rid not in targets:
             continue  # a chart sheet or dialog sheet: no cells to read
-        target = targets[rid]
-        part = (
-            target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-        )
-        info = parts.get(part.lower())
+        info = parts.get(_resolve(targets[rid]).lower())
         if info is None:
             raise _Refusal("file-corrupt", detail=f"缺少工作表“{sheet.get('name')}”的内容")
         found[sheet.get("name", "")] = info.filename
-    return found
+        if sheet.get("state") in ("hidden", "veryHidden"):
+            hidden.add(sheet.get("name", ""))
+    properties = workbook.find("{*}workbookPr")
+    date1904 = properties is not None and properties.get("date1904", "").lower() in ("1", "true")
+    return _Book(found, shared, frozenset(hidden), date1904)
+
+
+def _resolve(target: str) -> str:
+    """A relationship target of the workbook as a zip part name."""
+    return target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
 
 
 def _parse(data: bytes, info: zipfile.ZipInfo, limits: Limits) -> ET.Element:
@@ -277,7 +341,7 @@ def _parse(data: bytes, info: zipfile.ZipInfo, limits: Limits) -> ET.Element:
 
 
 def _read_part(data: bytes, info: zipfile.ZipInfo, limits: Limits) -> bytes:
-    """A small part in full, refused if it is big or declares a DTD."""
+    """A small part in full, refused if it is big, declares a DTD or another encoding than UTF-8/16."""
     if info.file_size > limits.max_parsed_part:
         raise _Refusal("file-too-large", detail=f"{info.filename} 有 {_size(info.file_size)}")
     out = bytearray()
@@ -287,6 +351,8 @@ def _read_part(data: bytes, info: zipfile.ZipInfo, limits: Limits) -> bytes:
             raise _Refusal("file-too-large", detail=f"{info.filename} 超过 {_size(limits.max_parsed_part)}")
     if _declares_dtd(bytes(out)):
         raise _Refusal("file-xml-entities", part=info.filename)
+    if info.filename.lower().endswith(_XML_SUFFIXES):
+        XmlStream(info.filename).feed(bytes(out), final=True)
     return bytes(out)
 
 
@@ -306,12 +372,29 @@ class _Budget:
 
 
 def _stream(
-    data: bytes, info: zipfile.ZipInfo, limits: Limits, budget: _Budget, scan: _SheetScan | None
+    data: bytes,
+    info: zipfile.ZipInfo,
+    limits: Limits,
+    budget: _Budget,
+    scan: SheetScan | SharedStringsScan | None,
 ) -> None:
-    """Decompress one member chunk by chunk, counting real bytes against its limit and the budget."""
+    """Decompress one member chunk by chunk, counting real bytes against its limit and the budget,
+    each XML member through expat (a sheet's or the shared strings' with their scan), each OLE
+    member looked at for macros."""
     size = 0
-    prolog: bytes | None = b"" if info.filename.lower().endswith(_XML_SUFFIXES) else None
+    xml = info.filename.lower().endswith(_XML_SUFFIXES)
+    prolog: bytes | None = b"" if xml else None
+    parser = scan.stream if scan is not None else XmlStream(info.filename, strict=False) if xml else None
+    ole: bytes | None = None  # the tail of the previous chunk of an OLE member
     for chunk in _member_bytes(data, info):
+        if size == 0 and chunk.startswith(OLE_MAGIC):
+            ole = b""
+            if posixpath.dirname(info.filename.lower()) != "xl/embeddings":
+                raise _Refusal("file-macro")  # VBA, whatever the part is called
+        if ole is not None:
+            if _VBA_STREAM in ole + chunk:
+                raise _Refusal("file-macro")
+            ole = chunk[-len(_VBA_STREAM) :]
         size += len(chunk)
         _check_size(info, size, limits)
         budget.spend(len(chunk))
@@ -322,12 +405,14 @@ def _stream(
                 raise _Refusal("file-xml-entities", part=info.filename)
             if verdict is not None or len(prolog) > 16 * MiB:
                 prolog = None
-        if scan is not None:
-            scan.feed(chunk)
+        if parser is not None:
+            parser.feed(chunk)
     if size != info.file_size:
         raise _Refusal("file-corrupt", detail=f"{info.filename} 的大小与声明不符")
     if scan is not None:
         scan.close()
+    elif parser is not None:
+        parser.close()
 
 
 def _member_bytes(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
@@ -402,135 +487,6 @@ def _utf16(head: bytes) -> str | None:
     if head[1:2] == b"\0":
         return "utf-16-le"
     return None
-
-
-_SHEET_DATA = re.compile(rb"<([A-Za-z_][\w.-]*:)?sheetData\b")
-_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]+)"')
-_ROW_REF = re.compile(rb'\br="([0-9]+)"')
-_TYPE = re.compile(rb'\bt="(\w+)"')
-
-
-class _SheetScan:
-    """Per worksheet: formulas saved without a cached value, and the extent of the cells holding values.
-
-    calamine allocates a dense grid from the first to the last row and column holding a value, so
-    that extent is what :meth:`check` bounds: rows come in order, so the last value of each chunk
-    gives the last row; the columns are the header's, unless a value sits in a column with more
-    letters (a search that finds nothing in an ordinary sheet). The stream is cut at ``<row``
-    starts, so a cell never straddles two scans.
-    """
-
-    def __init__(self) -> None:
-        self.formulas: list[str] = []
-        self.first_row = 0
-        self.last_row = 0
-        self.last_col = 0  # 0-based
-        self._carry = b""
-        self._prefix: bytes | None = None  # of the sheet's element names, e.g. b"x:"
-
-    def feed(self, chunk: bytes) -> None:
-        buf = self._carry + chunk
-        if self._prefix is None:
-            root = _SHEET_DATA.search(buf)
-            if root is None:
-                self._carry = buf if len(buf) < 16 * MiB else b""
-                return
-            self._compile(root.group(1) or b"")
-        cut = buf.rfind(self._row)
-        if cut <= 0:
-            if len(buf) < 16 * MiB:
-                self._carry = buf
-                return
-            cut = len(buf)
-        self._scan(buf, cut)
-        self._carry = buf[cut:]
-
-    def close(self) -> None:
-        if self._prefix is not None:
-            self._scan(self._carry, len(self._carry))
-        self._carry = b""
-
-    def check(self, sheet: str, limits: Limits) -> None:
-        cells = (self.last_row - self.first_row + 1) * (self.last_col + 1) if self.first_row else 0
-        if cells > limits.max_cells:
-            raise _Refusal("sheet-too-large", sheet=sheet, last_row=self.last_row, cells=f"{cells:,}")
-
-    def _compile(self, prefix: bytes) -> None:
-        p = re.escape(prefix)
-        self._prefix = prefix
-        self._row, self._row_end = b"<" + prefix + b"row", b"</" + prefix + b"row>"
-        self._cell, self._bare_cell = b"<" + prefix + b"c ", b"<" + prefix + b"c>"
-        self._value, self._inline = b"<" + prefix + b"v>", b"<" + prefix + b"is>"
-        formula = b"<" + p + rb"f\b[^>]*?(?:/>|>[^<]*</" + p + rb"f>)"
-        self._holds_value = re.compile(rb"[^>]*>(?:" + formula + rb")?<" + p + rb"(?:v>[^<]|is>)")
-        self._first_value = re.compile(b"<" + p + rb"(?:v>[^<]|is>)")
-        self._cell_cols = re.compile(b"<" + p + rb'c\b[^>]*?\br="([A-Z]{1,3})')
-        self._bare_formula = re.compile(formula + rb"(?!\s*<" + p + rb"v(?:\s[^>]*)?>[^<])")  # no value after
-        self._far = self._far_cells()
-
-    def _far_cells(self) -> re.Pattern[bytes]:
-        """Cell references with more column letters than ``last_col`` has."""
-        letters = 1 if self.last_col < 26 else 2 if self.last_col < 702 else 3
-        return re.compile(rb' r="([A-Z]{%d,})([0-9]+)"' % (letters + 1))
-
-    def _scan(self, text: bytes, end: int) -> None:
-        first = None if self.first_row else self._first_value.search(text, 0, end)
-        if first is not None:  # the header row
-            self.first_row = self._row_of(text, first.start()) or 1
-            row_start = max(text.rfind(self._row, 0, first.start()), 0)
-            row_end = text.find(self._row_end, first.start(), end)
-            cols = self._cell_cols.findall(text, row_start, row_end if row_end >= 0 else end)
-            self.last_col = max(map(_col_index, cols), default=0)
-            self._far = self._far_cells()
-        last = self._last_value(text, end)
-        if last >= 0:
-            self.last_row = max(self.last_row, self._row_of(text, last))
-        self._scan_far(text, end)
-        for match in self._bare_formula.finditer(text, 0, end):
-            tag = self._cell_tag(text, match.start())
-            cell_type = _TYPE.search(tag)
-            cached = text[match.end() : match.end() + 64].lstrip().startswith(self._value[:-1])
-            if cached and cell_type is not None and cell_type.group(1) in (b"str", b"inlineStr"):
-                continue  # a formula whose cached result is the empty string
-            ref = _REF.search(tag)
-            self.formulas.append((ref.group(1) + ref.group(2)).decode() if ref else "")
-
-    def _scan_far(self, text: bytes, end: int) -> None:
-        last_col = self.last_col
-        for match in self._far.finditer(text, 0, end):
-            if self._holds_value.match(text, match.end()):
-                last_col = max(last_col, _col_index(match.group(1)))
-                self.last_row = max(self.last_row, int(match.group(2)))
-        if last_col > self.last_col:
-            self.last_col = last_col
-            self._far = self._far_cells()
-
-    def _last_value(self, text: bytes, end: int) -> int:
-        for start in (max(end - 65536, 0), 0):  # the last rows first: a whole backward scan is rare
-            pos = max(text.rfind(self._value, start, end), text.rfind(self._inline, start, end))
-            if pos >= 0 or start == 0:
-                return pos
-        return -1
-
-    def _cell_tag(self, text: bytes, pos: int) -> bytes:
-        start = text.rfind(self._cell, 0, pos)
-        start = max(start, text.rfind(self._bare_cell, max(start, 0), pos))
-        return text[start : text.find(b">", start)] if start >= 0 else b""
-
-    def _row_of(self, text: bytes, pos: int) -> int:
-        ref = _REF.search(self._cell_tag(text, pos))
-        if ref is not None:
-            return int(ref.group(2))
-        row_start = text.rfind(self._row, 0, pos)
-        row = _ROW_REF.search(text, row_start, text.find(b">", row_start)) if row_start >= 0 else None
-        return int(row.group(1)) if row else 0
-
-
-def _col_index(letters: bytes) -> int:
-    index = 0
-    for char in letters:
-        index = index * 26 + char - 64
-    return index - 1
 
 
 def _size(n: int) -> str:

@@ -1,0 +1,379 @@
+"""The XML of a workbook's parts, parsed as XML before any reader sees it.
+
+Every XML part is fed, chunk by chunk, to expat with document type declarations and entities
+refused and only UTF-8 or UTF-16 accepted, so what the safety inspection checks is what a parser
+sees: a cell written ``<c r='XFD1048576'>``, with a character reference in its reference, or inside
+a part with an unusual name is a cell like any other. :class:`SheetScan` follows a worksheet's cells
+(their extent, how many, the formulas saved without a value, the size of inline strings) and
+:class:`SharedStringsScan` the shared strings (their size). The handlers
+are kept to element starts, with text handled only where it is needed, because a worksheet has
+millions of elements and each call into Python costs more than expat's own parsing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from xml.parsers import expat
+
+from validators.findings import Finding
+
+EXCEL_ROWS = 1_048_576
+EXCEL_COLUMNS = 16_384
+_ENCODINGS = frozenset({"utf-8", "utf8", "utf-16", "utf16", "utf-16le", "utf-16be"})
+_DECLARATION = re.compile(rb"<\?xml\s[^>]*?\bencoding\s*=\s*([\"'])([^\"']*)\1")
+_REF = re.compile(r"([A-Za-z]+)([0-9]+)")
+
+
+class Refusal(Exception):
+    """The one finding that ends an inspection."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(code)
+        sheet = params.get("sheet")
+        self.finding = Finding(code, sheet=str(sheet) if sheet else None, params=dict(params))
+
+
+@dataclass(frozen=True)
+class SheetLimits:
+    max_rows: int = EXCEL_ROWS  # no reference, declared or used, below Excel's last row
+    max_columns: int = EXCEL_COLUMNS  # … nor right of its last column
+    max_cells: int = 5_000_000  # the grid a reader allocates: the rows × columns holding values
+    max_cell_elements: int = 10_000_000  # cells written in one sheet, with or without a value
+    max_string_chars: int = 32_767  # Excel's own limit on the text of one cell
+
+
+def check_encoding(head: bytes, part: str) -> None:
+    """Refuse a part whose XML declaration names an encoding other than UTF-8 or UTF-16.
+
+    expat would decode some single-byte encodings (``cp037``) through Python's codecs, and
+    the text then no longer looks like XML to a byte-level check: such a part is refused,
+    not decoded."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:1] == b"\0" or head[1:2] == b"\0":
+        return  # UTF-16, declared or not: expat reads it, and it cannot name another encoding
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
+    if text and not text.startswith(b"<"):
+        raise Refusal("file-xml-encoding", part=part, encoding="?")
+    match = _DECLARATION.match(text)
+    if match is not None and match.group(2).decode("ascii", "replace").strip().lower() not in _ENCODINGS:
+        raise Refusal("file-xml-encoding", part=part, encoding=match.group(2).decode("ascii", "replace")[:40])
+
+
+class XmlStream:
+    """One part fed to expat: a DTD, an entity or a malformed document ends the inspection.
+
+    ``strict`` parts (the ones a reader parses) must be well formed; other parts (drawings,
+    VML) are refused only for what makes them hostile, since Excel's own VML is not always
+    well-formed XML."""
+
+    def __init__(self, part: str, *, strict: bool = True, label: str = "") -> None:
+        self.part, self.strict, self.label = part, strict, label or part
+        self.parser = expat.ParserCreate()
+        self.parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+        self.parser.StartDoctypeDeclHandler = self._dtd
+        self.parser.EntityDeclHandler = self._dtd
+        self.parser.ExternalEntityRefHandler = self._external
+        self.parser.ordered_attributes = True
+        self._head: bytes | None = b""
+        self._broken = False
+
+    def _dtd(self, *_: object) -> None:
+        raise Refusal("file-xml-entities", part=self.part)
+
+    def _external(self, *_: object) -> int:
+        raise Refusal("file-xml-entities", part=self.part)
+
+    def feed(self, chunk: bytes, final: bool = False) -> None:
+        if self._head is not None:  # nothing is parsed before the declaration is checked
+            self._head += chunk
+            if len(self._head) < 256 and not final:
+                return
+            chunk, self._head = self._head, None
+            check_encoding(chunk[:256], self.part)
+        if self._broken:
+            return
+        try:
+            self.parser.Parse(chunk, final)
+        except expat.ExpatError as exc:
+            if self.strict:
+                raise Refusal(
+                    "file-corrupt", detail=f"{self.label}无法读取：XML 格式错误（{exc}）"[:200]
+                ) from None
+            self._broken = True
+
+    def close(self) -> None:
+        self.feed(b"", True)
+
+
+class SheetScan:
+    """A worksheet's cells, as a reader will see them.
+
+    The extent is that of the cells holding a value (a ``<v>`` or an inline string): the grid
+    calamine allocates runs from the first to the last of them, so that grid is what
+    :meth:`check` bounds. Cells with only a format cost a reader nothing and are only counted.
+    Every cell's reference is read, whatever its quoting or the length of its column letters.
+
+    The handler of element starts is the hot path (a call per element, millions in a big sheet):
+    it is a closure over plain local variables, and text is collected only in inline strings
+    (for their size) and formulas (for their cached value).
+    """
+
+    def __init__(self, name: str, part: str, limits: SheetLimits) -> None:
+        self.name, self.part, self.limits = name, part, limits
+        self.formulas: list[str] = []  # refs ("F12") of formulas saved without a value
+        self.first_row = 0  # the Excel row of the first value
+        self.first_col = 0
+        self.last_row = 0
+        self.last_col = 0  # 1-based
+        self.cells = 0
+        self.dimension = ""
+        self.stream = XmlStream(part, label=f"工作表“{name}”")
+        self.stream.parser.ordered_attributes = False
+        self._end_cell, self._sync = self._handlers()
+
+    def feed(self, chunk: bytes) -> None:
+        self.stream.feed(chunk)
+
+    def close(self) -> None:
+        self.stream.close()
+        self._end_cell()
+        self._sync()
+
+    def _handlers(self) -> tuple[Callable[[], None], Callable[[], None]]:
+        parser, limits, name_of_sheet = self.stream.parser, self.limits, self.name
+        max_rows, max_cols, max_elements = limits.max_rows, limits.max_columns, limits.max_cell_elements
+        max_chars = limits.max_string_chars
+        local_of: dict[str, str] = {}  # qualified name → local name, as met
+        formulas = self.formulas
+        row = col = cells = 0
+        first_row = first_col = last_row = last_col = 0
+        in_cell = formula = cached = collecting = False
+        cell_type: str | None = None
+        size = 0
+        text: list[str] = []
+
+        def bad(ref: str) -> Refusal:
+            return Refusal("sheet-bad-reference", sheet=name_of_sheet, ref=ref[:40])
+
+        def row_number(digits: str, ref: str) -> int:
+            digits = digits.strip()
+            if not digits.isdigit() or len(digits) > 9 or not 0 < int(digits) <= max_rows:
+                raise bad(ref)
+            return int(digits)
+
+        def position(ref: str) -> tuple[int, int]:
+            """A reference outside the fast path: lower case, spaces, or junk (refused)."""
+            match = _REF.fullmatch(ref.strip())
+            if match is None or len(match.group(1)) > 3:
+                raise bad(ref)
+            number = _column(match.group(1).upper())
+            if number > max_cols:
+                raise bad(ref)
+            return row_number(match.group(2), ref), number
+
+        def chars(chunk: str) -> None:
+            nonlocal size
+            size += len(chunk)
+            if size > max_chars:
+                raise Refusal(
+                    "cell-text-too-long",
+                    sheet=name_of_sheet,
+                    cell=_ref(row, col),
+                    length=f"{size:,}+",
+                    limit=f"{max_chars:,}",
+                )
+            if formula and len(text) < 2:
+                text.append(chunk)
+
+        def collect() -> None:
+            nonlocal collecting, size
+            collecting, size = True, 0
+            parser.CharacterDataHandler = chars
+
+        def end_cell() -> None:
+            """A formula cell or an inline string, once the cell after it starts."""
+            nonlocal collecting, formula, cached
+            if collecting:
+                parser.CharacterDataHandler = None
+                collecting = False
+            if formula:
+                if not (cached and ("".join(text) or cell_type in ("str", "inlineStr"))):
+                    formulas.append(_ref(row, col))
+                formula = cached = False
+                text.clear()
+
+        def start(qualified: str, attrs: dict[str, str]) -> None:
+            nonlocal row, col, cells, first_row, first_col, last_row, last_col
+            nonlocal in_cell, formula, cached, cell_type
+            name = local_of.get(qualified)
+            if name is None:
+                name = local_of[qualified] = qualified.rpartition(":")[2]
+            if name == "c":
+                if collecting or formula:
+                    end_cell()
+                cells += 1
+                if cells > max_elements:
+                    raise Refusal("sheet-too-many-cells", sheet=name_of_sheet, cells=f"{max_elements:,}")
+                in_cell = True
+                cell_type = attrs.get("t")
+                ref = attrs.get("r")
+                if ref is None:
+                    col += 1
+                    if col > max_cols:
+                        raise bad(_ref(row, col))
+                    return
+                letters = ref.rstrip(_DIGITS)
+                number = _COLUMNS.get(letters)  # only ever upper-case letters, at most three
+                digits = ref[len(letters) :]
+                if number is None or not digits.isascii() or not digits.isdigit() or digits[0] == "0":
+                    row, col = position(ref)  # the slow way: lower case, spaces, or refused
+                    return
+                row = int(digits)
+                if number > max_cols or row > max_rows:
+                    raise bad(ref)
+                col = number
+            elif name == "t":
+                return  # text of an inline string (collected from <is>): the most frequent element
+            elif name == "v" or name == "is":
+                if not in_cell:
+                    return
+                if not first_row:
+                    first_row, first_col = row, col
+                elif row < first_row:
+                    first_row = row
+                if col < first_col:
+                    first_col = col
+                if row > last_row:
+                    last_row = row
+                if col > last_col:
+                    last_col = col
+                if name == "is":
+                    collect()
+                elif formula:
+                    cached = True
+                    collect()
+            elif name == "f":
+                formula = in_cell
+            elif name == "row":
+                if collecting or formula:
+                    end_cell()
+                in_cell = False
+                number_text = attrs.get("r")
+                row = row_number(number_text, number_text) if number_text is not None else row + 1
+                col = 0
+            elif name == "dimension":
+                self.dimension = attrs.get("ref", "")[:40]
+                for corner in self.dimension.split(":"):
+                    if corner:
+                        position(corner)
+
+        def sync() -> None:
+            self.first_row, self.first_col, self.last_row, self.last_col = (
+                first_row,
+                first_col,
+                last_row,
+                last_col,
+            )
+            self.cells = cells
+
+        parser.StartElementHandler = start
+        return end_cell, sync
+
+    @property
+    def grid(self) -> int:
+        """The cells a reader allocates: from the first to the last row and column holding values."""
+        if not self.first_row:
+            return 0
+        return (self.last_row - self.first_row + 1) * (self.last_col - self.first_col + 1)
+
+    def check(self) -> None:
+        if self.grid > self.limits.max_cells:
+            raise Refusal("sheet-too-large", sheet=self.name, last_row=self.last_row, cells=f"{self.grid:,}")
+
+
+_DIGITS = "0123456789"
+
+
+def _column(letters: str) -> int:
+    """1-based column of upper-case letters."""
+    col = 0
+    for char in letters:
+        col = col * 26 + ord(char) - 64
+    return col
+
+
+#: every column Excel has, by its letters: a reference's column is one dictionary look-up
+_COLUMNS: dict[str, int] = {}
+for _first in ["", *(chr(c) for c in range(65, 91))]:
+    for _second in ["", *(chr(c) for c in range(65, 91))] if _first else [""]:
+        for _third in (chr(c) for c in range(65, 91)):
+            _letters = _first + _second + _third
+            if (_number := _column(_letters)) <= EXCEL_COLUMNS:
+                _COLUMNS[_letters] = _number
+
+
+class SharedStringsScan:
+    """The shared strings: none longer than a cell may hold."""
+
+    def __init__(self, part: str, limits: SheetLimits) -> None:
+        self.part, self.limits = part, limits
+        self.count = 0
+        self.stream = XmlStream(part)
+        parser = self.stream.parser
+        parser.StartElementHandler = self._start
+        parser.EndElementHandler = self._end
+        parser.CharacterDataHandler = self._chars
+        parser.buffer_text = True
+        self._size = 0
+        self._in_text = 0
+        self._open = False
+
+    def feed(self, chunk: bytes) -> None:
+        self.stream.feed(chunk)
+
+    def close(self) -> None:
+        self.stream.close()
+        if self._open:
+            self._finish()
+
+    def _start(self, qualified: str, _attrs: list[str]) -> None:
+        name = qualified.rpartition(":")[2]
+        if name == "si":
+            if self._open:
+                self._finish()
+            self._open = True
+        elif name == "t":
+            self._in_text += 1
+
+    def _end(self, qualified: str) -> None:
+        name = qualified.rpartition(":")[2]
+        if name == "t":
+            self._in_text -= 1
+        elif name == "si" and self._open:
+            self._finish()
+
+    def _chars(self, text: str) -> None:
+        if self._open and self._in_text > 0:
+            self._size += len(text)
+            if self._size > self.limits.max_string_chars:
+                raise Refusal(
+                    "cell-text-too-long",
+                    sheet=None,
+                    cell=f"#{self.count + 1}",
+                    length=f"{self._size:,}+",
+                    limit=f"{self.limits.max_string_chars:,}",
+                )
+
+    def _finish(self) -> None:
+        self.count += 1
+        self._size = 0
+        self._open = False
+
+
+def _ref(row: int, col: int) -> str:
+    letters = ""
+    while col > 0:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"{letters}{row}"
