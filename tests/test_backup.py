@@ -59,7 +59,7 @@ def test_a_backup_restored_into_a_fresh_database_verifies_and_counts_match(
     target = tmp_path / "backups" / "salesync.backup"
     code, out = cli(db, data, "backup", str(target))
     assert code == 0 and target.exists(), out
-    assert cli(db, data, "backup", str(target))[0] == 1  # never over an existing backup
+    assert cli(db, data, "backup", str(target))[0] == 4  # never over an existing backup: not done
 
     code, out = cli(fresh_url, data, "restore", str(target))  # the same data dir: the same audit key
     assert code == 0, out
@@ -71,4 +71,4 @@ def test_a_backup_restored_into_a_fresh_database_verifies_and_counts_match(
     code, out = cli(fresh_url, data, "audit", "verify", "--json")
     assert code == 0 and json.loads(out)["ok"], out
     code, out = cli(fresh_url, data, "restore", str(target))  # now it holds data: refused, one line
-    assert code == 1 and "只能恢复到一个新的空数据库" in out and "Traceback" not in out
+    assert code == 4 and "只能恢复到一个新的空数据库" in out and "Traceback" not in out

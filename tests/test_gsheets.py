@@ -315,7 +315,7 @@ def test_the_command_line_registers_lists_and_reports_a_sheet_it_cannot_read(
     )
     assert code == 0 and "#1" in out
     code, out = run("sheets", "add", KEY_A, "--as", "rep_b", "--kind", "customers")
-    assert code == 1 and "已登记给 rep_a" in out
+    assert code == 4 and "已登记给 rep_a" in out
 
     code, out = run("sheets", "sync")  # no key file configured: one clear line, nothing written
     assert code == 4 and "未配置 Google 服务账号密钥文件" in out

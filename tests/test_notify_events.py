@@ -12,8 +12,9 @@ from sqlalchemy import select
 from schema.models import NotifyMessage, NotifySetting
 from sync.app import Salesync
 from sync.domain import accounts, signing
-from sync.notify import channels, events
+from sync.notify import channels
 from sync.notify.sender import Sender
+from sync.pipeline import notices as events
 from sync.pipeline.outcome import Verdict
 from tests.conftest import PASSWORD
 from tests.deals import R1, ingest, subscription
