@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from schema.db import is_initialised, make_engine, session_factory, upgrade
+from sync import anchors
+from sync.anchors import ANCHOR_FILE
 from sync.config import Config
 from sync.errors import NotInitialised
 from sync.outcome import Outcome
@@ -23,7 +26,15 @@ class Salesync:
         self.engine = engine or make_engine(config.database_url)
         self.sessions: sessionmaker[Session] = session_factory(self.engine)
         # Whatever writes inside a transaction can append to the work log with the configured key.
-        self.sessions.configure(info={"audit_key": lambda: load_key(config)})
+        self.sessions.configure(
+            info={
+                "audit_key": lambda: load_key(config),
+                "anchor_file": config.data_dir / ANCHOR_FILE,  # checkpoints of the log's head
+                "sign_hold": dt.timedelta(hours=config.admin_password_hold_hours),
+            }
+        )
+        event.listen(self.sessions, "after_commit", anchors.after_commit)
+        event.listen(self.sessions, "after_rollback", anchors.after_rollback)
 
     def init(self) -> None:
         """Create or upgrade the database schema (idempotent)."""

@@ -23,9 +23,12 @@ from sync import accounts
 from sync.app import Salesync
 from sync.config import Config, ConfigError
 from sync.errors import SalesyncError
+from sync.names import normalise_username
 from sync.outcome import Outcome
+from sync.passwords import weakness
 from sync.progress import LABELS, STAGES
 from sync.runtime import tune_collector
+from validators.messages import render
 
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
@@ -130,8 +133,9 @@ def user_add(
         password = click.prompt("密码", hide_input=True, confirmation_prompt=True)
     else:
         raise click.UsageError("非交互运行时请用 --password-stdin 提供密码")
-    if len(password) < 8:
-        raise click.UsageError("密码至少 8 位")
+    weak = weakness(password, normalise_username(username))
+    if weak is not None:
+        raise click.UsageError(render(weak[0], "zh", **weak[1]))
     app = _app(ctx)
     with _errors(), app.transaction() as session:
         app.require_initialised()

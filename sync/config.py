@@ -31,6 +31,15 @@ class Config:
     audit_key: str | None = None  # the work log's secret; unset: a key file in the data directory
     watch_polling: bool = False  # the watcher polls instead of using native events (network shares)
     watch_poll_interval: float = 1.0  # seconds between the watcher's polls
+    # security (sync.accounts, sync.signing, web.auth): how long an admin-set password (and an
+    # account's creation) keeps it from signing; the portal's cookie and idle timeout; how many
+    # reverse proxies in front of the portal set X-Forwarded-For/-Proto (0: none, trust nothing)
+    admin_password_hold_hours: float = 168.0
+    session_cookie_secure: bool = False
+    session_idle_minutes: float = 30.0
+    proxy_count: int = 0
+    login_failures: int = 5  # wrong passwords in a row before an account is locked for a while
+    login_lock_minutes: float = 15.0
 
     @classmethod
     def load(
@@ -46,6 +55,10 @@ class Config:
         polling = os.environ.get("SALESYNC_WATCH_POLLING") or file_values.get("watch_polling") or False
         interval = os.environ.get("SALESYNC_WATCH_POLL_INTERVAL") or file_values.get("watch_poll_interval")
         audit_key = os.environ.get("SALESYNC_AUDIT_KEY") or file_values.get("audit_key")
+
+        def setting(name: str, default: Any) -> Any:
+            return os.environ.get(f"SALESYNC_{name.upper()}") or file_values.get(name) or default
+
         return cls(
             database_url=str(url),
             data_dir=base,
@@ -54,10 +67,20 @@ class Config:
             watch_polling=str(polling).lower() in ("1", "true", "yes", "on"),
             watch_poll_interval=float(interval or 1.0),
             audit_key=str(audit_key) if audit_key else None,
+            admin_password_hold_hours=float(setting("admin_password_hold_hours", 168.0)),
+            session_cookie_secure=_flag(setting("session_cookie_secure", False)),
+            session_idle_minutes=float(setting("session_idle_minutes", 30.0)),
+            proxy_count=int(setting("proxy_count", 0)),
+            login_failures=int(setting("login_failures", 5)),
+            login_lock_minutes=float(setting("login_lock_minutes", 15.0)),
         )
 
     def with_(self, **changes: Any) -> Config:
         return replace(self, **changes)
+
+
+def _flag(value: Any) -> bool:
+    return str(value).lower() in ("1", "true", "yes", "on")
 
 
 def kept_secret(path: Path) -> bytes:

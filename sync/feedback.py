@@ -22,16 +22,17 @@ from typing import Any, cast
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
+from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from schema.base import SHANGHAI
+from sync.excel_text import put, safe_text
 from sync.outcome import Outcome
 from sync.stamp import STAMP_SHEET, Stamp
-from validators.findings import Finding, Severity, cached_message
+from validators.findings import COLLISION_CODES, Finding, Severity, cached_message
 
 RESULT_SUFFIX = ".反馈.xlsx"
 TEMP_PREFIX = ".~salesync-"  # our own half-written files; the watcher ignores them like feedback files
@@ -146,17 +147,9 @@ def replace_atomically(path: Path, data: bytes, *, still_safe: Callable[[], bool
         raise
 
 
-def _text(value: Any) -> Any:
-    """A value safe for a cell: no control characters Excel refuses."""
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
-
-
 def _put(ws: Worksheet, row: int, column: int, value: Any) -> None:
-    """Set a cell to ``value`` as data: text that starts with ``=`` stays text, never a formula."""
-    cell = ws.cell(row, column)
-    cell.value = _text(value)
-    if cell.data_type == "f":
-        cell.data_type = "s"
+    """Set a cell to ``value`` as data, never a formula (``sync.excel_text``)."""
+    put(ws.cell(row, column), value)
 
 
 def _shanghai(value: Any) -> Any:
@@ -183,13 +176,8 @@ WARNINGS_LISTED = 1000
 
 
 def _data(ws: Streamed, value: Any) -> Any:
-    """A value for a streamed row, as data: text that starts with ``=`` stays text, never a formula."""
-    value = _text(value)
-    if isinstance(value, str) and value.startswith("="):
-        cell = WriteOnlyCell(ws, value)
-        cell.data_type = "s"
-        return cell
-    return value
+    """A value for a streamed row, as data, never a formula (``sync.excel_text``)."""
+    return safe_text(value, ws)
 
 
 def _header(ws: Streamed, text: str, fill: bool = True) -> Cell:
@@ -272,7 +260,7 @@ def write_result_workbook(path: Path, outcome: Outcome, *, lang: str = "zh") -> 
     wb = Workbook(write_only=True)  # streamed, and never more than WARNINGS_LISTED of one warning
     # every error and collision; a first import of an old workbook brings a late entry per customer
     listed, left_out = outcome.findings.first(
-        WARNINGS_LISTED, in_full=lambda f: f.severity is Severity.ERROR or f.code == "collision"
+        WARNINGS_LISTED, in_full=lambda f: f.severity is Severity.ERROR or f.code in COLLISION_CODES
     )
     _summary(wb.create_sheet(_word("summary", lang)), outcome, lang, left_out)
 
@@ -295,7 +283,7 @@ def write_result_workbook(path: Path, outcome: Outcome, *, lang: str = "zh") -> 
         (
             (f.sheet, f.row, f.value, _owner(f, lang), _shanghai(f.params.get("since")), f.message(lang))
             for f in findings
-            if f.code == "collision"
+            if f.code in COLLISION_CODES
         ),
     )
     target = result_path(path)

@@ -23,14 +23,20 @@ from schema.base import SHANGHAI, now
 from schema.models import Account, ChangeItem, ChangeSet, Project, Signature
 from schema.models.audit import APPLIED, APPROVE, PENDING, REJECT, REJECTED
 from schema.roles import GROUP_ROLES, Role
-from sync.accounts import get_account, verify_password
-from sync.errors import SalesyncError
+from sync.accounts import (
+    DEFAULT_HOLD,
+    SIGNING_ROLES,
+    admin_set_recently,
+    get_account,
+    verify_password,
+)
+from sync.errors import Refused
 from sync.plans.master import Conflict, apply_change_set, conflicts, content_hash
 from sync.workdays import DEFAULT_CALENDAR, WorkCalendar
 from sync.worklog import LogWriter, seal, session_key
 from validators.messages import render
 
-SIGNING_ROLES = frozenset({Role.SENIOR_MANAGER, Role.REGION_GM, Role.EXECUTIVE})
+__all__ = ["SIGNING_ROLES"]
 
 
 @dataclass(frozen=True)
@@ -57,12 +63,8 @@ def required_titles(change_set: ChangeSet) -> list[str]:
     return [r.title for r in requirements(change_set)]
 
 
-class SigningRefused(SalesyncError):
+class SigningRefused(Refused):
     """签字未被接受："""
-
-    def __init__(self, code: str, **params: Any) -> None:
-        self.code, self.params = code, params
-        super().__init__(render(code, "zh", **params))
 
     def message(self, lang: str = "zh") -> str:
         return render(self.code, lang, **self.params)
@@ -108,12 +110,49 @@ def signing_roles(account: Account, change_set: ChangeSet, region_codes: set[str
     return roles
 
 
+def hold(session: Session) -> dt.timedelta:
+    """How long an admin-set password, or an account's creation, keeps someone from signing
+    (``admin_password_hold_hours`` in the configuration, set on the session by ``sync.app``)."""
+    found = session.info.get("sign_hold")
+    return found if isinstance(found, dt.timedelta) else DEFAULT_HOLD
+
+
+def duty_refusal(session: Session, change_set: ChangeSet, account: Account) -> str | None:
+    """Separation of duties: a signature must be the owner's hand and not the submitter's.
+
+    - an account whose password an admin set (until the owner changes it, and for the hold
+      period after) cannot sign: the admin knew the password;
+    - an admin cannot sign a change submitted by an account they created within the hold period;
+    - an account cannot sign a change submitted by the account that created it, or by an account
+      the same admin created, within the hold period: one person administering both the submitter
+      and the signer is one person, not two.
+    """
+    period, at = hold(session), now()
+    if admin_set_recently(account, period, at):
+        return "sign-password-by-admin"
+    submitter = change_set.version.account
+
+    def recent(created: Account) -> bool:
+        return created.created_at is not None and at - created.created_at < period
+
+    if submitter.created_by_id == account.id and recent(submitter):
+        return "sign-creator-of-submitter"
+    creator = account.created_by_id
+    if creator is not None and creator in (submitter.id, submitter.created_by_id) and recent(account):
+        return "sign-same-administrator"
+    return None
+
+
 def refusal(session: Session, change_set: ChangeSet, account: Account) -> str | None:
-    """Why ``account`` may not sign ``change_set`` (a message code), or None."""
+    """Why ``account`` may not sign ``change_set`` (a message code), or None. The one permission
+    check of signing: the CLI, the portal and the counting of signatures all ask it."""
     if not account.active:
         return "sign-inactive"
     if account.id == change_set.version.account_id:
         return "sign-is-submitter"
+    duty = duty_refusal(session, change_set, account)
+    if duty is not None:
+        return duty
     if not account.role_keys & {r.value for r in SIGNING_ROLES}:
         return "sign-not-authorised"
     if not signing_roles(account, change_set, regions(session, change_set)):

@@ -15,6 +15,7 @@ sees follows its roles:
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -37,11 +38,12 @@ from schema.models.deals import LIVE
 from schema.reports import REPORTS
 from schema.roles import Role
 from sync import ledger, ownership
-from sync.accounts import get_account
+from sync.accounts import get_account, signing_grants
 from sync.workdays import DEFAULT_CALENDAR, WorkCalendar
 
 HORIZON = 3  # working days ahead that a payment or contract shows as coming due
 FOLLOW_UP_DAYS = 5
+GRANT_NOTICE_DAYS = 7  # how long a signing role granted stays in the group admins' tasks
 QUESTIONNAIRE_DAYS = 2
 SIGNERS = {Role.SENIOR_MANAGER, Role.REGION_GM, Role.EXECUTIVE}
 CONTROLLERS = set(MANUAL_REPORT_ROLES)
@@ -197,6 +199,17 @@ class _Builder:
                 "签字", f"#{cs.id}", f"变更单 #{cs.id}（{projects}）待签字", self.cal.add_workdays(day, 1)
             )
 
+    def signing_grants(self) -> None:
+        """授权: signing roles granted in the last week — the group admins' notice (separation of duties)."""
+        since = dt.datetime.combine(
+            self.today - dt.timedelta(days=GRANT_NOTICE_DAYS), dt.time(), tzinfo=SHANGHAI
+        )
+        names = dict(self.session.execute(select(Account.id, Account.username)).tuples().all())
+        for username, changes, at, by in signing_grants(self.session, since):
+            roles = "、".join(Role(r).title_zh for r in json.loads(changes).get("roles", []))
+            detail = f"{names.get(by or -1, '—')} 授予 {username} 签字角色：{roles}，请核实"
+            self.add("授权", username, detail, at.astimezone(SHANGHAI).date())
+
     def mismatches(self) -> None:
         """对账差异: mismatches of the account's own reconciliation runs not explained yet (the
         controller explains each; the latest run of a report and period stands for the earlier ones)."""
@@ -254,10 +267,12 @@ def tasks_for(
         build.signatures()
     if roles & CONTROLLERS:
         build.mismatches()
+    if Role.GROUP_ADMIN in roles:
+        build.signing_grants()
     order = {
         k: i
         for i, k in enumerate(
-            ("签字", "特殊事务", "撞单", "催款", "签约", "问卷", "对账差异", "跟进", "休眠客户")
+            ("签字", "授权", "特殊事务", "撞单", "催款", "签约", "问卷", "对账差异", "跟进", "休眠客户")
         )
     }
     tasks = sorted(

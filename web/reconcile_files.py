@@ -28,6 +28,7 @@ from validators.findings import Finding, Severity
 from validators.frames import prepare
 from web.auth import PortalUser
 from web.i18n import lang, tr
+from web.params import plausible
 from web.scope import may_see_project
 
 UPLOADS_DIR = "uploads"  # the recorded place of an upload: <data_dir>/uploads/<account>/<file name>
@@ -68,7 +69,10 @@ def scope_from_form(
             ],
         )
     try:
-        start, end = dt.date.fromisoformat(period_from), dt.date.fromisoformat(period_to)
+        start, end = (
+            plausible(dt.date.fromisoformat(period_from)),
+            plausible(dt.date.fromisoformat(period_to)),
+        )
     except ValueError:
         return None, None, [tr("期间的日期格式应为 2026-11-01", "Dates are written like 2026-11-01")]
     if start > end:

@@ -16,6 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from schema.models import ReconciliationRun
 from schema.reports import ReportSpec, get_report
+from sync.excel_text import safe_text
 from sync.reader import fold_header
 from sync.reconcile.compare import Difference
 
@@ -81,7 +82,9 @@ def _result_sheet(wb: Workbook, run: ReconciliationRun, report: ReportSpec) -> N
     if RESULT_SHEET in wb.sheetnames:
         del wb[RESULT_SHEET]
     ws = wb.create_sheet(RESULT_SHEET)
-    ws.append([f"{report.title} 对账：项目 {run.project_code}，{run.period_from} 至 {run.period_to}"])
+    ws.append(
+        [safe_text(f"{report.title} 对账：项目 {run.project_code}，{run.period_from} 至 {run.period_to}", ws)]
+    )
     ws.append(
         [
             f"手工 {run.manual_rows} 行，系统 {run.system_rows} 行，一致匹配 {run.matched_rows} 行，差异 {run.mismatch_count} 项"
@@ -93,23 +96,23 @@ def _result_sheet(wb: Workbook, run: ReconciliationRun, report: ReportSpec) -> N
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
     for item in run.items:
-        ws.append(
-            [
-                item.id,
-                Difference(item.difference).label,
-                item.key,
-                item.row,
-                item.header,
-                item.manual,
-                item.system,
-                "录入延迟" if item.likely == "date-lag" else None,
-            ]
-        )
+        values = [
+            item.id,
+            Difference(item.difference).label,
+            item.key,
+            item.row,
+            item.header,
+            item.manual,
+            item.system,
+            "录入延迟" if item.likely == "date-lag" else None,
+        ]
+        ws.append([safe_text(v, ws) for v in values])  # keys and cells are the controller's text
     ws.append([])
     ws.append(["合计", "列", "手工", "系统", "差额"])
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
     for total in run.totals:
-        ws.append(["", total["header"], total["manual"], total["system"], total["difference"]])
+        values = ["", total["header"], total["manual"], total["system"], total["difference"]]
+        ws.append([safe_text(v, ws) for v in values])
     for column, width in zip("ABCDEFGH", (8, 14, 30, 8, 14, 18, 18, 12), strict=True):
         ws.column_dimensions[column].width = width
