@@ -120,6 +120,7 @@ def add_user(
         created_by_id=created_by.id if created_by else None,
         password_set_at=now(),
         password_set_by_id=created_by.id if created_by else None,
+        admin_password_at=now() if created_by is not None else None,
         must_change_password=created_by is not None,
     )
     project_list: list[str | None] = [*projects] or [None]
@@ -253,6 +254,8 @@ def _set_password(account: Account, password: str, by: Account | None) -> None:
     account.password_set_at = now()
     account.password_set_by_id = by.id if by is not None else None
     account.must_change_password = by is not None and by.id != account.id
+    if account.must_change_password:
+        account.admin_password_at = account.password_set_at  # kept when the owner changes it
     account.failed_logins, account.locked_until = 0, None
     end_sessions(account)
 
@@ -260,13 +263,12 @@ def _set_password(account: Account, password: str, by: Account | None) -> None:
 def admin_set_recently(
     account: Account, hold: dt.timedelta = DEFAULT_HOLD, at: dt.datetime | None = None
 ) -> bool:
-    """Whether ``account``'s password is an admin's, or was set by an admin within ``hold``:
-    someone else knew it, so it does not prove the owner's hand."""
+    """Whether ``account``'s password is an admin's, or an admin set one within ``hold`` (even if
+    the owner has changed it since: whoever knew the admin's password could have made the change),
+    so that a signature would not prove the owner's hand."""
     if account.must_change_password:
         return True
-    if account.password_set_by_id is None or account.password_set_by_id == account.id:
-        return False
-    set_at = account.password_set_at
+    set_at = account.admin_password_at
     return set_at is not None and (at or now()) - set_at < hold
 
 

@@ -204,7 +204,7 @@ class _Builder:
         since = dt.datetime.combine(
             self.today - dt.timedelta(days=GRANT_NOTICE_DAYS), dt.time(), tzinfo=SHANGHAI
         )
-        names = dict(self.session.execute(select(Account.id, Account.username)).tuples().all())
+        names = {i: u for i, u in self.session.execute(select(Account.id, Account.username))}
         for username, changes, at, by in signing_grants(self.session, since):
             roles = "、".join(Role(r).title_zh for r in json.loads(changes).get("roles", []))
             detail = f"{names.get(by or -1, '—')} 授予 {username} 签字角色：{roles}，请核实"

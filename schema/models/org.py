@@ -41,6 +41,7 @@ class Account(Base):
     # while) or None (the server console: ``salesync user add``)
     password_set_at: Mapped[dt.datetime | None]
     password_set_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    admin_password_at: Mapped[dt.datetime | None]  # the last time an admin set it (the signing hold)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # sign-in failures since the last success, and the lock they earned (persisted: a restart forgets nothing)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -27,6 +27,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("session_version", sa.Integer(), server_default="0", nullable=False))
         batch_op.add_column(sa.Column("password_set_at", UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("password_set_by_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("admin_password_at", UTCDateTime(), nullable=True))
         batch_op.add_column(
             sa.Column("must_change_password", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
@@ -45,6 +46,7 @@ def downgrade() -> None:
             "locked_until",
             "failed_logins",
             "must_change_password",
+            "admin_password_at",
             "password_set_by_id",
             "password_set_at",
             "session_version",
