@@ -35,14 +35,22 @@ def limited(app: Salesync, people: dict[str, str]) -> None:
             ("b_rep", ["sales_rep"], "SZ-B02"),
         ]:
             accounts.add_user(
-                session, username, name=username, roles=roles, password=PASSWORD, region="SZ", projects=[project]
+                session,
+                username,
+                name=username,
+                roles=roles,
+                password=PASSWORD,
+                region="SZ",
+                projects=[project],
             )
 
 
 def test_versions_and_their_files(app: Salesync, login: Login, limited: None, tmp_path: Path) -> None:
     ids = {}
     for i, username in enumerate(["a_rep", "b_rep", "rep_a"]):
-        path = fill_template("customers", customer_rows(2, start=10 * i), tmp_path / username / "客户登记.xlsx")
+        path = fill_template(
+            "customers", customer_rows(2, start=10 * i), tmp_path / username / "客户登记.xlsx"
+        )
         outcome = app.ingest(path, username)
         assert outcome.version_id is not None
         ids[username] = outcome.version_id
@@ -68,7 +76,9 @@ def test_reconciliation_runs_of_another_project(login: Login, limited: None, tmp
 
 
 def test_change_sets_of_another_project(app: Salesync, login: Login, limited: None, tmp_path: Path) -> None:
-    outcome = app.ingest(fill_template("project_master", master_rows(), tmp_path / "项目资料.xlsx"), "operator")
+    outcome = app.ingest(
+        fill_template("project_master", master_rows(), tmp_path / "项目资料.xlsx"), "operator"
+    )
     assert outcome.change_set_id is not None
     client = login("a_senior")
     assert f"#{outcome.change_set_id}" not in client.get("/changes/").get_data(as_text=True)
