@@ -134,7 +134,9 @@ def test_a_rep_of_another_region_learns_only_that_the_customer_is_registered(
     with app.transaction() as session:
         accounts.add_region(session, "GZ", "广州地区公司")
         accounts.add_user(session, "gz_rep", name="孙悦", roles=["sales_rep"], password=PASSWORD, region="GZ")
-        accounts.add_user(session, "gz_manager", name="周航", roles=["sales_manager"], password=PASSWORD, region="GZ")
+        accounts.add_user(
+            session, "gz_manager", name="周航", roles=["sales_manager"], password=PASSWORD, region="GZ"
+        )
     app.ingest(fill_template("customers", customer_rows(3), tmp_path / "a" / "客户登记.xlsx"), "rep_a")
     path = fill_template("customers", customer_rows(2), tmp_path / "gz" / "客户登记.xlsx")
     outcome = app.ingest(path, "gz_rep")
@@ -154,7 +156,9 @@ def test_a_rep_of_another_region_learns_only_that_the_customer_is_registered(
     )
     assert "已在系统中登记" in text and "张丽" not in text and "rep_a" not in text
     with app.transaction() as session:
-        stored = session.scalars(select(VersionFinding.message).where(VersionFinding.code == "collision-elsewhere"))
+        stored = session.scalars(
+            select(VersionFinding.message).where(VersionFinding.code == "collision-elsewhere")
+        )
         assert all("张丽" not in m for m in stored)
         manager = accounts.get_account(session, "gz_manager")
         found = ownership.open_collisions(session, manager)  # the rep's manager sees them in full

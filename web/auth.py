@@ -270,6 +270,13 @@ def login() -> ResponseReturnValue:
             throttle("ip").succeeded(address)
             begin_session(signed_in)
             if signed_in.must_change_password:
+                flash(
+                    tr(
+                        "您的密码由管理员设置，请先设置自己的新密码",
+                        "An admin set your password: choose your own before going on",
+                    ),
+                    "info",
+                )
                 return redirect(url_for("sessions.password"))
             return redirect(_safe_next(request.args.get("next")))
         throttle("ip").failed(address)
