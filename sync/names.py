@@ -14,9 +14,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from validators.names import code_ok
+
+__all__ = ["USERNAME_MAX", "code_ok", "normalise_username", "username_ok"]
+
 USERNAME_MAX = 64
 _USERNAME = re.compile(r"[a-z][a-z0-9._-]{0,63}")
-_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 def normalise_username(raw: str) -> str:
@@ -30,8 +33,3 @@ def normalise_username(raw: str) -> str:
 def username_ok(username: str) -> bool:
     """Whether ``username`` (already normalised) is in the safe set."""
     return _USERNAME.fullmatch(username) is not None
-
-
-def code_ok(code: str) -> bool:
-    """Whether a region or project code is in the safe set (and so a safe folder name)."""
-    return _CODE.fullmatch(code) is not None and code not in (".", "..")

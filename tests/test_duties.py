@@ -292,3 +292,21 @@ def test_password_changes_end_every_session(app: Salesync, admins: None) -> None
         session.execute(update(Account).where(Account.username == "rep_b").values(failed_logins=9))
         accounts.unlock(session, accounts.get_account(session, "sz_admin"), "rep_b")
     assert act(app, "rep_b").failed_logins == 0
+
+
+def test_a_project_code_outside_the_safe_set_is_refused_at_its_cell(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
+    from tests.workbooks import fill_template
+
+    rows = master_rows()
+    unsafe = "../SZ HW01"
+    old = rows["项目"][0]["项目编码"]
+    for sheet in rows.values():
+        for row in sheet:
+            if row.get("项目编码") == old:
+                row["项目编码"] = unsafe
+    outcome = app.ingest(fill_template("project_master", rows, tmp_path / "项目资料.xlsx"), "operator")
+    found = [(f.sheet, f.row, f.header, f.value) for f in outcome.findings if f.code == "code-unsafe"]
+    assert found == [("项目", 2, "项目编码", unsafe)], outcome.findings
+    assert outcome.change_set_id is None

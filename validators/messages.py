@@ -138,6 +138,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "楼层 {value} 超出楼栋 {building} 的地上层数 {floors}",
         "Floor {value} is outside building {building}'s {floors} floors",
     ),
+    "code-unsafe": (
+        "项目编码“{value}”只能含英文字母、数字和 . _ -（最多 64 个字符）",
+        "The project code “{value}” may hold only letters, digits and . _ - (at most 64)",
+    ),
     "unknown-project": ("项目编码“{value}”不存在", "No project has the code “{value}”"),
     "unknown-region": ("地区编码“{value}”不存在", "No region has the code “{value}”"),
     "unknown-building": (
