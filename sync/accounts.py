@@ -397,6 +397,15 @@ def create_region(session: Session, actor: Account, code: str, name: str) -> Reg
     return region
 
 
+def project_limits(account: Account) -> frozenset[str] | None:
+    """The projects an account is limited to when every role it holds names one; otherwise None
+    (the portal's scope and 我的任务 both follow it)."""
+    codes = [r.project_code for r in account.roles]
+    if not codes or any(code is None for code in codes):
+        return None
+    return frozenset(code for code in codes if code is not None)
+
+
 def in_scope(actor: Account, target: Account) -> bool:
     """Whether ``actor`` administers (sees) ``target``: see :func:`accounts_in_scope`."""
     return is_group_admin(actor) or (is_region_admin(actor) and target.region_id == actor.region_id)

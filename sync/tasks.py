@@ -38,7 +38,7 @@ from schema.models.deals import LIVE
 from schema.reports import REPORTS
 from schema.roles import Role
 from sync import ledger, ownership
-from sync.accounts import get_account, signing_grants
+from sync.accounts import get_account, project_limits, signing_grants
 from sync.workdays import DEFAULT_CALENDAR, WorkCalendar
 
 HORIZON = 3  # working days ahead that a payment or contract shows as coming due
@@ -107,6 +107,9 @@ class _Builder:
         self.tasks.setdefault((kind, subject, detail), Task(kind, subject, detail, due, overdue, amount))
 
     def _in_region(self, stmt: Any, project_column: Any) -> Any:
+        limits = project_limits(self.account)
+        if limits is not None:  # a project-limited account: its projects only
+            stmt = stmt.where(project_column.in_(sorted(limits)))
         if self.account.region_id is None:
             return stmt
         region = self.session.get(Region, self.account.region_id)

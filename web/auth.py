@@ -39,7 +39,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from schema.models import Account
 from schema.roles import Role
-from sync.accounts import end_sessions
+from sync.accounts import end_sessions, project_limits
 from sync.names import USERNAME_MAX, normalise_username
 from sync.passwords import MAX_LENGTH
 from sync.signin import Verdict, authenticate
@@ -95,14 +95,6 @@ class PortalUser:
             session_version=account.session_version or 0,
             must_change_password=bool(account.must_change_password),
         )
-
-
-def project_limits(account: Account) -> frozenset[str] | None:
-    """The projects an account is limited to when every role it holds names one; otherwise None."""
-    codes = [r.project_code for r in account.roles]
-    if not codes or any(code is None for code in codes):
-        return None
-    return frozenset(code for code in codes if code is not None)
 
 
 def user() -> PortalUser:
