@@ -259,8 +259,7 @@ def login() -> ResponseReturnValue:
                 assert result.account is not None
                 signed_in = PortalUser.of(result.account)
         if result.verdict is Verdict.OK:
-            throttle("ip").succeeded(address)
-            begin_session(signed_in)
+            begin_session(signed_in)  # (the address's count stays: a valid account must not wipe it)
             if signed_in.must_change_password:
                 flash(
                     tr(
