@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -25,6 +26,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(database))
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -39,6 +41,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "checkin", _detach_scratch)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _create_private(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (600) before SQLite opens it; SQLite gives
+    its -wal and -shm files the database file's mode. An existing file is left as it is."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 SCRATCH_KEY = "salesync.scratch"  # connection info: the scratch databases attached to it

@@ -7,15 +7,34 @@ into it; nothing below this floor knows it exists.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
+from sqlalchemy import Engine, event
+
+from sync.core.config import Config
 from sync.core.store import Store
+from sync.domain import anchors
+from sync.domain.anchors import ANCHOR_FILE
 from sync.pipeline.ingest import ingest_file
 from sync.pipeline.outcome import Outcome
 from sync.pipeline.progress import Progress
 
 
 class Salesync(Store):
+    def __init__(self, config: Config, engine: Engine | None = None) -> None:
+        super().__init__(config, engine)
+        self.sessions.configure(
+            info={
+                **self.sessions.kw.get("info", {}),
+                "anchor_file": config.data_dir / ANCHOR_FILE,  # checkpoints of the work log's head
+                "sign_hold": dt.timedelta(hours=config.admin_password_hold_hours),
+            }
+        )
+        # every commit checkpoints the work log's head outside the database (sync.domain.anchors)
+        event.listen(self.sessions, "after_commit", anchors.after_commit)
+        event.listen(self.sessions, "after_rollback", anchors.after_rollback)
+
     def ingest(
         self,
         path: Path | str,

@@ -119,3 +119,47 @@ def test_late_entries_are_recorded_not_refused(app: Salesync, people: dict[str, 
             .order_by(VersionFinding.row)
         ).all()
     assert [tuple(r) for r in stored] == [(f.row, f.value, f.message()) for f in late]
+
+
+def test_a_rep_of_another_region_learns_only_that_the_customer_is_registered(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
+    """The owner's name, username and first-entry time stay in the owner's region: the other region's
+    rep hears only that the customer is registered (their managers see the collision in full)."""
+    from openpyxl import load_workbook
+
+    from sync.domain import accounts, ownership
+    from tests.conftest import PASSWORD
+
+    with app.transaction() as session:
+        accounts.add_region(session, "GZ", "广州地区公司")
+        accounts.add_user(session, "gz_rep", name="孙悦", roles=["sales_rep"], password=PASSWORD, region="GZ")
+        accounts.add_user(
+            session, "gz_manager", name="周航", roles=["sales_manager"], password=PASSWORD, region="GZ"
+        )
+    app.ingest(fill_template("customers", customer_rows(3), tmp_path / "a" / "客户登记.xlsx"), "rep_a")
+    path = fill_template("customers", customer_rows(2), tmp_path / "gz" / "客户登记.xlsx")
+    outcome = app.ingest(path, "gz_rep")
+
+    assert len(outcome.collisions) == 2
+    assert {f.code for f in outcome.collisions} == {"collision-elsewhere"}
+    for f in outcome.collisions:
+        words = f.message("zh") + f.message("en")
+        assert "已在系统中登记" in words and "张丽" not in words and "rep_a" not in words
+        assert f.params == {}
+    text = " ".join(
+        str(c.value)
+        for ws in load_workbook(result_path(path)).worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.value is not None
+    )
+    assert "已在系统中登记" in text and "张丽" not in text and "rep_a" not in text
+    with app.transaction() as session:
+        stored = session.scalars(
+            select(VersionFinding.message).where(VersionFinding.code == "collision-elsewhere")
+        )
+        assert all("张丽" not in m for m in stored)
+        manager = accounts.get_account(session, "gz_manager")
+        found = ownership.open_collisions(session, manager)  # the rep's manager sees them in full
+        assert len(found) == 2 and {c.owner.username for c in found} == {"rep_a"}

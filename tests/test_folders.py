@@ -111,3 +111,35 @@ def test_status_shows_each_folder_its_last_version_pending_and_errors(
     assert [e["code"] for e in by_folder["SZ"]["errors"]] == ["watch-unmapped"]
     text = CliRunner().invoke(main, ["--db", url, "status"]).output
     assert "SZ/rep_a" in text and "已全部接收" in text and "不在任何在职账号的个人文件夹" in text
+
+
+def test_folders_sync_never_writes_outside_the_drive(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
+    """Accounts made before the name rule (or rows edited in the database) with names that climb
+    out of the drive, and a region folder that is a link elsewhere, get no folder and nothing written."""
+    from sqlalchemy import update
+
+    from schema.models import Account
+
+    with app.transaction() as session:
+        accounts.add_user(session, "rep_c", name="某人", roles=["sales_rep"], password="x" * 12, region="SZ")
+        session.execute(update(Account).where(Account.username == "rep_c").values(username="../../../x"))
+        accounts.add_region(session, "GZ", "广州")
+        accounts.add_user(session, "gz_rep", name="某人", roles=["sales_rep"], password="x" * 12, region="GZ")
+    root = tmp_path / "drive"
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    root.mkdir()
+    (root / "GZ").symlink_to(outside, target_is_directory=True)
+    before = sorted(p for p in tmp_path.rglob("*") if not p.is_relative_to(root))
+
+    results = {r.account: r for r in sync_folders(app, root)}
+
+    assert results["../../../x"].refused and results["gz_rep"].refused
+    assert not results["rep_a"].refused and (root / "SZ" / "rep_a" / "客户登记.xlsx").exists()
+    assert sorted(p for p in tmp_path.rglob("*") if not p.is_relative_to(root)) == before
+    assert list(outside.iterdir()) == []
+    url = app.engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(main, ["--db", url, "folders", "sync", str(root)])
+    assert result.exit_code == 0 and "未建立 ../../../x 的个人文件夹" in result.output

@@ -142,3 +142,27 @@ def test_tasks_command_with_an_override_file_for_an_unknown_year(site: Salesync,
     covered = runner.invoke(main, [*far, "--holidays", str(override)])
     assert covered.exit_code == 0 and "未知" not in covered.stderr
     assert json.loads(covered.stdout)["calendar_fallback_years"] == []
+
+
+def test_a_project_limited_account_sees_its_projects_tasks_only(site: Salesync) -> None:
+    from sync.domain import accounts
+    from tests.conftest import PASSWORD
+    from tests.deals import PROJECT
+
+    with site.transaction() as session:
+        for username, project in [("fin_here", PROJECT), ("fin_other", "SZ-ZZ99")]:
+            accounts.add_user(
+                session,
+                username,
+                name=username,
+                roles=["finance"],
+                password=PASSWORD,
+                region="SZ",
+                projects=[project],
+            )
+    today = D(2026, 10, 10)
+    with site.transaction() as session:
+        here = tasks_for(session, "fin_here", today, WorkCalendar()).tasks
+        other = tasks_for(session, "fin_other", today, WorkCalendar()).tasks
+    assert [(t.kind, t.subject) for t in here] == [("催款", "S001")]
+    assert other == []

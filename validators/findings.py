@@ -18,6 +18,10 @@ import pyarrow as pa
 
 from validators.messages import render
 
+#: a customer already owned by someone of the rep's region (named), or of another region (not named)
+COLLISION_ELSEWHERE = "collision-elsewhere"
+COLLISION_CODES = frozenset({"collision", COLLISION_ELSEWHERE})
+
 
 class Severity(StrEnum):
     ERROR = "error"  # the row (or, with no row, the whole version) is rejected

@@ -186,6 +186,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "楼层 {value} 超出楼栋 {building} 的地上层数 {floors}",
         "Floor {value} is outside building {building}'s {floors} floors",
     ),
+    "code-unsafe": (
+        "项目编码“{value}”只能含英文字母、数字和 . _ -（最多 64 个字符）",
+        "The project code “{value}” may hold only letters, digits and . _ - (at most 64)",
+    ),
     "unknown-project": ("项目编码“{value}”不存在", "No project has the code “{value}”"),
     "unknown-region": ("地区编码“{value}”不存在", "No region has the code “{value}”"),
     "unknown-building": (
@@ -230,6 +234,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "collision": (
         "撞单：该客户已由 {owner_name}（{owner}）于 {since} 首次录入，客户归属不变，已列入销售经理的待办",
         "Collision: {owner_name} ({owner}) entered this customer first, at {since}; ownership is unchanged; it is on the sales manager's task list",
+    ),
+    "collision-elsewhere": (
+        "撞单：该客户已在系统中登记，客户归属不变，已通知销售经理",
+        "Collision: this customer is already registered; ownership is unchanged",
     ),
     "stale-conflict": (
         "此工作簿基于旧版本 v{base} 保存，而“{header}”已在 v{latest} 中改为“{current}”，本次的“{value}”未生效，请核对",
@@ -388,6 +396,18 @@ MESSAGES.update(
             "{account} submitted change set #{change_set} and cannot sign it",
         ),
         "sign-inactive": ("账号 {account} 已停用，不能签字", "Account {account} is disabled and cannot sign"),
+        "sign-password-by-admin": (
+            "{account} 的密码由管理员设置（或刚由管理员重设），本人修改密码并过了等待期后才能签字",
+            "{account}'s password was set by an admin: it can sign only once its owner has set their own and the waiting period has passed",
+        ),
+        "sign-creator-of-submitter": (
+            "{account} 新近创建了变更单 #{change_set} 的提交人账号，不能为其签字",
+            "{account} recently created the account that submitted change set #{change_set} and cannot sign it",
+        ),
+        "sign-same-administrator": (
+            "{account} 与变更单 #{change_set} 的提交人由同一管理员新近创建（或互为创建人），不能签字",
+            "{account} and the submitter of change set #{change_set} were recently created by the same admin (or one by the other): it cannot sign",
+        ),
         "sign-not-authorised": (
             "{account} 没有签字权限（须为市场营销部高级经理、地区总经理或集团营销管理部）",
             "{account} may not sign change sets (senior manager, region GM or executive only)",
@@ -431,6 +451,18 @@ MESSAGES.update(
         "log-missing-tail": (
             "工作日志应有 {expected} 条，只剩 {entries} 条：第 {seq} 条起的记录被删除",
             "The work log should hold {expected} entries but holds {entries}: entries from {seq} on were deleted",
+        ),
+        "log-anchor-missing": (
+            "工作日志少于锚点记录：锚点（{anchored_at}）记录第 {expected} 条，数据库中没有或不符",
+            "The work log falls short of its anchor: the anchor ({anchored_at}) records entry {expected}, which the database lacks or does not match",
+        ),
+        "log-anchor-forged": (
+            "锚点文件第 {line} 行与其签章不符（被改动）",
+            "Line {line} of the anchor file does not match its seal (altered)",
+        ),
+        "log-trigger-missing": (
+            "工作日志的只追加触发器不存在（被删除）：{triggers}",
+            "The work log's append-only trigger is missing (dropped): {triggers}",
         ),
         "log-head-forged": (
             "工作日志的链头记录与其签章不符（被改动）",
@@ -740,9 +772,29 @@ MESSAGES.update(
             "these roles need a region: {keys}",
         ),
         "username-invalid": (
-            "账号须为 1–64 个字符且不含空格",
-            "a username is 1–64 characters without spaces",
+            "账号须以英文字母开头，只含英文字母、数字和 . _ -，最多 64 个字符",
+            "a username starts with a letter and holds only letters, digits and . _ - (at most 64)",
         ),
+        "folders-refused": (
+            "未建立 {account} 的个人文件夹：名称不安全或位置在共享盘之外（{folder}）",
+            "No personal folder for {account}: its name is unsafe or it lies outside the drive ({folder})",
+        ),
+        "code-invalid": (
+            "编码“{value}”只能含英文字母、数字和 . _ -，最多 64 个字符",
+            "the code “{value}” may hold only letters, digits and . _ - (at most 64)",
+        ),
+        "signing-role-group-only": (
+            "签字角色（{titles}）只能由集团系统管理员授予",
+            "only the group admin grants signing roles ({keys})",
+        ),
+        "password-long": ("密码最多 {maximum} 个字符", "the password has at most {maximum} characters"),
+        "password-username": ("密码不能包含账号名", "the password must not contain the username"),
+        "password-common": (
+            "密码太常见，容易被猜中，请换一个",
+            "the password is too common and easily guessed: choose another",
+        ),
+        "password-wrong": ("当前密码不正确", "the current password is wrong"),
+        "password-same": ("新密码不能与当前密码相同", "the new password must differ from the current one"),
         "name-required": ("请填写{what}", "{what_en} is required"),
         "password-short": (
             "密码至少 {minimum} 位",

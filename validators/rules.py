@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from schema.spec import Lookups, Rule
 from validators.findings import Finding, Severity, display
 from validators.frames import Prepared
+from validators.names import code_ok
 
 Book = Mapping[str, Prepared]
 
@@ -71,6 +72,16 @@ def known_regions(book: Book, lookups: Lookups) -> Iterator[Finding]:
     for row, code in projects["region_code"].items():
         if code not in regions:
             yield _at(book, "project", row, "region_code", "unknown-region")
+
+
+def safe_project_codes(book: Book, lookups: Lookups) -> Iterator[Finding]:
+    """项目编码 names folders, links and files: only the safe set (``validators.names``)."""
+    projects = _clean(book, "project")
+    if projects.empty:
+        return
+    for row, code in projects["code"].items():
+        if isinstance(code, str) and not code_ok(code):
+            yield _at(book, "project", row, "code", "code-unsafe")
 
 
 def area_sum(book: Book, lookups: Lookups) -> Iterator[Finding]:

@@ -14,6 +14,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from schema.base import now
 from schema.models import Account
 from sync.core.errors import AccountRefused, SalesyncError
 from sync.domain import accounts
@@ -148,6 +149,7 @@ def _account_page(username: str, status: int = 200) -> ResponseReturnValue:
         creators=_creators([target]),
         may_manage=_may_manage(target) and not own,
         may_reset=target.active and (own or _may_manage(target)),
+        locked=target.locked_until is not None and target.locked_until > now(),
     ), status
 
 
@@ -172,6 +174,21 @@ def password(username: str) -> ResponseReturnValue:
         flash(message, "error")
         return _account_page(username, status)
     flash(tr("已重设 {u} 的密码", "Reset the password of {u}").format(u=username), "success")
+    return redirect(url_for("admin.account_page", username=username))
+
+
+@bp.route("/users/<username>/unlock", methods=["POST"])
+@roles_required(*ADMINS)
+def unlock(username: str) -> ResponseReturnValue:
+    """Lift the lock that wrong passwords put on an account's sign-in."""
+    try:
+        with db.transaction() as s:
+            accounts.unlock(s, accounts.get_account(s, user().username), username)
+    except SalesyncError as exc:
+        message, status = _refusal(exc)
+        flash(message, "error")
+        return _account_page(username, status)
+    flash(tr("已解锁 {u} 的登录", "Unlocked the sign-in of {u}").format(u=username), "success")
     return redirect(url_for("admin.account_page", username=username))
 
 

@@ -19,9 +19,11 @@ from web import (
     home,
     i18n,
     notify,
+    params,
     present,
     reconcile,
     reports,
+    sessions,
     sheets,
     versions,
 )
@@ -32,16 +34,15 @@ def create_app(service: Salesync, overrides: dict[str, Any] | None = None) -> Fl
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=portal_secret(service.config),
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        REMEMBER_COOKIE_HTTPONLY=True,
         MAX_CONTENT_LENGTH=64 * 1024 * 1024,  # an uploaded manual report
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the login session
         SALESYNC_LANG=service.config.lang,
     )
+    sessions.init_app(app, service.config)  # cookie flags, idle timeout, proxies, own password
     if overrides:
         app.config.update(overrides)
     app.extensions["salesync"] = service
+    params.init_app(app)  # before the blueprints: their <int:…> ids are bounded
     app.jinja_env.globals.update(nav_items=access.nav_items, admin_roles=access.ADMINS)
     db.init_app(app)
     present.init_app(app)

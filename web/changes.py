@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
 from schema.models import ChangeItem, ChangeSet
@@ -69,8 +69,14 @@ def _helpers() -> dict[str, object]:
 
 
 def _visible(cs: ChangeSet) -> bool:
+    """Group-wide roles see all; others their region's, and a project-limited account only those
+    touching its projects alone."""
     me = user()
-    return sees_all(me) or me.region_code in signing.regions(db.session(), cs)
+    if sees_all(me):
+        return True
+    if me.projects is not None and not set(cs.projects) <= me.projects:
+        return False
+    return me.region_code in signing.regions(db.session(), cs)
 
 
 def _may_sign(cs: ChangeSet) -> str | None:
@@ -176,8 +182,10 @@ def _signature(change_set_id: int, *, rejecting: bool) -> ResponseReturnValue:
         abort(404)
     password = request.form.get("password", "")
     reason = request.form.get("reason", "")
-    me = user().username.casefold()
-    if throttle().blocked(me):  # a signature re-enters the password: guessing it is as slow as at sign-in
+    # A signature re-enters the password: guessing it is as slow as at sign-in, counted for this
+    # session alone — nobody else's failures (at sign-in or elsewhere) can stop it from signing.
+    me = f"{user().id}:{session.get('sid', '')}"
+    if throttle("sign").blocked(me):
         flash(
             tr(
                 "密码错误次数过多，请 15 分钟后再签字",
@@ -194,13 +202,13 @@ def _signature(change_set_id: int, *, rejecting: bool) -> ResponseReturnValue:
                 result = signing.sign(s, change_set_id, user().username, password)
     except SigningRefused as exc:
         if exc.code == "sign-wrong-password":
-            throttle().failed(me)
+            throttle("sign").failed(me)
         flash(exc.message(lang()), "error")
         return _detail_page(change_set_id, REFUSAL_STATUS.get(exc.code, 403), reason)
     except SalesyncError as exc:
         flash(str(exc), "error")
         return _detail_page(change_set_id, 400, reason)
-    throttle().succeeded(me)
+    throttle("sign").succeeded(me)
     flash(_signed(result), "success")
     return redirect(url_for("changes.detail", change_set_id=change_set_id))
 

@@ -14,6 +14,7 @@ from schema.base import SHANGHAI
 from sync.kinds.reports import REPORTS
 from sync.reconcile.cadence import CADENCES, Cadence, Missing, missing
 from web.i18n import tr
+from web.params import plausible
 
 CADENCE_MAX_DAYS = 366
 _CADENCE_EN = {Cadence.DAY: "Daily", Cadence.WEEK: "Weekly", Cadence.MONTH: "Monthly"}
@@ -58,8 +59,8 @@ def cadence_view(session: Session, projects: list[str]) -> dict[str, Any]:
     start, end = default_window()
     error = None
     try:
-        start = dt.date.fromisoformat(request.args.get("gap_from") or start.isoformat())
-        end = dt.date.fromisoformat(request.args.get("gap_to") or end.isoformat())
+        start = plausible(dt.date.fromisoformat(request.args.get("gap_from") or start.isoformat()))
+        end = plausible(dt.date.fromisoformat(request.args.get("gap_to") or end.isoformat()))
     except ValueError:
         error = tr("日期格式应为 2026-11-01", "Dates are written like 2026-11-01")
     if error is None and not 0 <= (end - start).days <= CADENCE_MAX_DAYS:

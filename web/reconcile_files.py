@@ -29,6 +29,7 @@ from sync.reports import Scope
 from sync.uploads import UploadRead
 from web.auth import PortalUser
 from web.i18n import lang, tr
+from web.params import plausible
 from web.scope import may_see_project
 
 if TYPE_CHECKING:
@@ -72,7 +73,10 @@ def scope_from_form(
             ],
         )
     try:
-        start, end = dt.date.fromisoformat(period_from), dt.date.fromisoformat(period_to)
+        start, end = (
+            plausible(dt.date.fromisoformat(period_from)),
+            plausible(dt.date.fromisoformat(period_to)),
+        )
     except ValueError:
         return None, None, [tr("期间的日期格式应为 2026-11-01", "Dates are written like 2026-11-01")]
     if start > end:

@@ -29,6 +29,7 @@ from web import db
 from web.access import REPORT_READERS
 from web.auth import roles_required, user
 from web.i18n import tr
+from web.params import plausible
 from web.present import xlsx
 from web.scope import project_in_scope, region_in_scope, visible_projects, visible_regions
 
@@ -72,7 +73,7 @@ def _date(name: str, default: dt.date, errors: list[str]) -> dt.date:
     if not raw:
         return default
     try:
-        return dt.date.fromisoformat(raw)
+        return plausible(dt.date.fromisoformat(raw))
     except ValueError:
         errors.append(
             tr("日期“%s”无法识别，请按 YYYY-MM-DD 填写", "Cannot read the date “%s”: use YYYY-MM-DD") % raw

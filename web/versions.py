@@ -16,7 +16,7 @@ from sync.sources import sheets
 from sync.watch.status import folder_status
 from web import db
 from web.access import ADMINS, REGION_WIDE
-from web.auth import PortalUser, roles_required, user
+from web.auth import PortalUser, project_limits, roles_required, user
 from web.present import file_name, xlsx
 from web.scope import sees_all
 
@@ -27,10 +27,17 @@ FINDINGS_SHOWN = 1000  # findings listed on a version's page; the rest are count
 
 
 def _visible(stmt: Select[WorkbookVersion], who: PortalUser) -> Select[WorkbookVersion]:
-    """A user's own versions; their region's for region-wide roles; all for group-wide roles."""
+    """A user's own versions; their region's for region-wide roles; all for group-wide roles.
+
+    A project-limited account with a region-wide role sees, beside its own, only the versions of
+    the region's accounts that are limited to its projects too: a workbook carries no single
+    project, and one of an account working on every project (a rep's whole customer file, the
+    operator's master data) would show other projects."""
     if sees_all(who):
         return stmt
     if who.has(*REGION_WIDE) and who.region_id is not None:
+        if who.projects is not None:
+            return stmt.where(WorkbookVersion.account_id.in_(project_peers(who)))
         return stmt.join(Account, WorkbookVersion.account_id == Account.id).where(
             Account.region_id == who.region_id
         )
@@ -47,6 +54,14 @@ def _sheet_problems(who: PortalUser) -> list[sheets.SheetStatus]:
         else:
             ids = {who.id}
     return [r for r in sheets.sheet_status(db.session(), account_ids=ids) if r.active and r.error]
+
+
+def project_peers(who: PortalUser) -> list[int]:
+    """The accounts of ``who``'s region limited to projects ``who`` is limited to (and ``who``)."""
+    assert who.projects is not None
+    found = db.session().scalars(select(Account).where(Account.region_id == who.region_id))
+    peers = [a.id for a in found if (limits := project_limits(a)) is not None and limits <= who.projects]
+    return sorted({who.id, *peers})
 
 
 def verdict_title(outcome: str) -> str:

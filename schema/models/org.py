@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from schema.base import Base, Code, Name, now
@@ -40,6 +40,17 @@ class Account(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
     disabled_at: Mapped[dt.datetime | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    # security (sync.domain.accounts, web.auth): bumped to end every portal session of the account at once
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # who set the current password and when: the owner, an admin (one-time, cannot sign for a
+    # while) or None (the server console: ``salesync user add``)
+    password_set_at: Mapped[dt.datetime | None]
+    password_set_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    admin_password_at: Mapped[dt.datetime | None]  # the last time an admin set it (the signing hold)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # sign-in failures since the last success, and the lock they earned (persisted: a restart forgets nothing)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None]
 
     region: Mapped[Region | None] = relationship()
     roles: Mapped[list[AccountRole]] = relationship(

@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from sync.cli.common import errors, service
-from sync.domain import signing, worklog
+from sync.domain import anchors, signing, worklog
 from sync.domain.signing import Review
 from sync.kinds.project_master import KIND
 
@@ -205,14 +205,14 @@ def audit() -> None:
 @click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="输出语言。")
 @click.pass_context
 def audit_verify(ctx: click.Context, as_json: bool, lang: str | None) -> None:
-    """逐条重算工作日志的哈希链；被改动时指出第一条有问题的记录并以 1 退出。"""
+    """逐条重算工作日志的哈希链，并与数据目录中的锚点核对；被改动、被截断或触发器被删时以 1 退出。"""
     app = service(ctx)
     with errors(), app.transaction() as session:
         app.require_initialised()
-        report = worklog.verify(session)
+        report = anchors.verify(session)
     lang = lang or app.config.lang
     if as_json:
-        _echo_json(report.as_dict(lang))
+        _echo_json(anchors.report_dict(report, lang))
     else:
         click.echo(report.message(lang))
     ctx.exit(0 if report.ok else 1)

@@ -37,13 +37,15 @@ def folders_sync(ctx: click.Context, root: Path | None) -> None:
         app.require_initialised()
         results = sync_folders(app, root or app.config.drive_root)
     for r in results:
+        if r.refused:
+            click.echo(render("folders-refused", lang, folder=str(r.folder), account=r.account), err=True)
+            continue
         if r.created:
             click.echo(render("folders-created", lang, folder=str(r.folder)))
         for path in r.templates:
             click.echo(render("folders-template", lang, file=str(path)))
-    click.echo(
-        f"{len(results)} 个个人文件夹已就绪" if lang == "zh" else f"{len(results)} personal folders ready"
-    )
+    ready = sum(not r.refused for r in results)
+    click.echo(f"{ready} 个个人文件夹已就绪" if lang == "zh" else f"{ready} personal folders ready")
 
 
 def _echo_queue(q: Any, en: bool) -> None:

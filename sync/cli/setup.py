@@ -13,6 +13,9 @@ from schema.models import Account
 from schema.roles import Role
 from sync.cli.common import errors, service
 from sync.domain import accounts
+from sync.domain.names import normalise_username
+from sync.domain.passwords import weakness
+from validators.messages import render
 
 
 @click.command()
@@ -82,8 +85,9 @@ def user_add(
         password = click.prompt("密码", hide_input=True, confirmation_prompt=True)
     else:
         raise click.UsageError("非交互运行时请用 --password-stdin 提供密码")
-    if len(password) < 8:
-        raise click.UsageError("密码至少 8 位")
+    weak = weakness(password, normalise_username(username))
+    if weak is not None:
+        raise click.UsageError(render(weak[0], "zh", **weak[1]))
     app = service(ctx)
     with errors(), app.transaction() as session:
         app.require_initialised()

@@ -41,6 +41,15 @@ class Config:
     worker_memory_mb: int = 4096  # address-space cap of the process that reads a file (0: none)
     watch_keep_jobs_days: float = 30.0  # finished watcher jobs older than this are deleted
     kept_files_days: float | None = None  # drop old versions' bytes after this (None: keep everything)
+    # security (sync.domain.accounts, sync.domain.signing, web.auth): how long an admin-set password
+    # (and an account's creation) keeps it from signing; the portal's cookie and idle timeout; how
+    # many reverse proxies in front of the portal set X-Forwarded-For/-Proto (0: none, trust nothing)
+    admin_password_hold_hours: float = 168.0
+    session_cookie_secure: bool = False
+    session_idle_minutes: float = 30.0
+    proxy_count: int = 0
+    login_failures: int = 5  # wrong passwords in a row before an account is locked for a while
+    login_lock_minutes: float = 15.0
     # the [salesync.notify] table: SMTP and robot channels (checked by sync.outbox.settings)
     notify: dict[str, Any] = field(default_factory=dict, hash=False)
 
@@ -73,6 +82,12 @@ class Config:
             worker_memory_mb=settings.worker_memory_mb,
             watch_keep_jobs_days=settings.watch_keep_jobs_days,
             kept_files_days=settings.kept_files_days,
+            admin_password_hold_hours=settings.admin_password_hold_hours,
+            session_cookie_secure=settings.session_cookie_secure,
+            session_idle_minutes=settings.session_idle_minutes,
+            proxy_count=settings.proxy_count,
+            login_failures=settings.login_failures,
+            login_lock_minutes=settings.login_lock_minutes,
             notify=dict(notify),
         )
 

@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     worker_memory_mb: int = Field(4096, ge=0)  # 0: no cap
     watch_keep_jobs_days: float = Field(30.0, gt=0)
     kept_files_days: float | None = Field(None, gt=0)  # None: keep every version's bytes
+    admin_password_hold_hours: float = Field(168.0, ge=0)
+    session_cookie_secure: bool = False
+    session_idle_minutes: float = Field(30.0, gt=0)
+    proxy_count: int = Field(0, ge=0)
+    login_failures: int = Field(5, ge=1)
+    login_lock_minutes: float = Field(15.0, gt=0)
 
 
 KNOWN = tuple(sorted(Settings.model_fields))

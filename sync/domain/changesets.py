@@ -47,7 +47,7 @@ MODELS: dict[str, Any] = {
 MASTER_STATUSES = ("待售", "可售", "不可售")
 
 
-SIGNING_ROLES = holders(Capability.SIGN_CHANGE_SETS)
+SIGNING_ROLES = holders(Capability.SIGN_CHANGE_SETS)  # the same set as sync.domain.accounts names
 
 
 @dataclass(frozen=True)

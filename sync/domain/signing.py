@@ -24,7 +24,7 @@ from schema.models import Account, ChangeItem, ChangeSet, Project, Signature
 from schema.models.audit import APPLIED, APPROVE, PENDING, REJECT, REJECTED
 from schema.roles import GROUP_ROLES, Capability, Role
 from sync.core.errors import Refused
-from sync.domain.accounts import get_account, verify_password
+from sync.domain.accounts import DEFAULT_HOLD, admin_set_recently, get_account, verify_password
 from sync.domain.changesets import (
     SIGNING_ROLES,
     Conflict,
@@ -88,8 +88,42 @@ def signing_roles(account: Account, change_set: ChangeSet, region_codes: set[str
     return roles
 
 
+def hold(session: Session) -> dt.timedelta:
+    """How long an admin-set password, or an account's creation, keeps someone from signing
+    (``admin_password_hold_hours`` in the configuration, set on the session by ``sync.app``)."""
+    found = session.info.get("sign_hold")
+    return found if isinstance(found, dt.timedelta) else DEFAULT_HOLD
+
+
+def duty_refusal(session: Session, change_set: ChangeSet, account: Account) -> str | None:
+    """Separation of duties: a signature must be the owner's hand and not the submitter's.
+
+    - an account whose password an admin set (until the owner changes it, and for the hold
+      period after) cannot sign: the admin knew the password;
+    - an admin cannot sign a change submitted by an account they created within the hold period;
+    - an account cannot sign a change submitted by the account that created it, or by an account
+      the same admin created, within the hold period: one person administering both the submitter
+      and the signer is one person, not two.
+    """
+    period, at = hold(session), now()
+    if admin_set_recently(account, period, at):
+        return "sign-password-by-admin"
+    submitter = change_set.version.account
+
+    def recent(created: Account) -> bool:
+        return created.created_at is not None and at - created.created_at < period
+
+    if submitter.created_by_id == account.id and recent(submitter):
+        return "sign-creator-of-submitter"
+    creator = account.created_by_id
+    if creator is not None and creator in (submitter.id, submitter.created_by_id) and recent(account):
+        return "sign-same-administrator"
+    return None
+
+
 def refusal(session: Session, change_set: ChangeSet, account: Account) -> str | None:
-    """Why ``account`` may not sign ``change_set`` (a message code), or None."""
+    """Why ``account`` may not sign ``change_set`` (a message code), or None. The one permission
+    check of signing: the CLI, the portal and the counting of signatures all ask it."""
     if not account.active:
         return "sign-inactive"
     if account.id == change_set.version.account_id:

@@ -17,6 +17,7 @@ sees follows its roles:
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -39,7 +40,7 @@ from schema.models import (
 from schema.models.deals import LIVE
 from schema.roles import Role
 from sync.domain import ledger, ownership, signing
-from sync.domain.accounts import get_account
+from sync.domain.accounts import get_account, project_limits, signing_grants
 from sync.domain.office_calendar import calendar_for
 from sync.domain.workdays import DEFAULT_CALENDAR, QUESTIONNAIRE_WORKDAYS, WorkCalendar
 from sync.kinds.manual_reports import CONTROLLERS as MANUAL_REPORT_ROLES
@@ -48,6 +49,7 @@ from sync.kinds.reports import REPORTS
 HORIZON = 3  # working days ahead that a payment or contract shows as coming due
 FOLLOW_UP_DAYS = 5
 QUESTIONNAIRE_DAYS = QUESTIONNAIRE_WORKDAYS
+GRANT_NOTICE_DAYS = 7  # how long a signing role granted stays in the group admins' tasks
 SIGNERS = {Role.SENIOR_MANAGER, Role.REGION_GM, Role.EXECUTIVE}
 CONTROLLERS = set(MANUAL_REPORT_ROLES)
 
@@ -122,6 +124,9 @@ class _Builder:
         return cal, self.horizon if cal is self.cal else cal.add_workdays(self.today, HORIZON)
 
     def _in_region(self, stmt: Any, project_column: Any) -> Any:
+        limits = project_limits(self.account)
+        if limits is not None:  # a project-limited account: its projects only
+            stmt = stmt.where(project_column.in_(sorted(limits)))
         if self.account.region_id is None:
             return stmt
         region = self.session.get(Region, self.account.region_id)
@@ -215,6 +220,17 @@ class _Builder:
                 "签字", f"#{cs.id}", f"变更单 #{cs.id}（{projects}）待签字", self.cal.add_workdays(day, 1)
             )
 
+    def signing_grants(self) -> None:
+        """授权: signing roles granted in the last week — the group admins' notice (separation of duties)."""
+        since = dt.datetime.combine(
+            self.today - dt.timedelta(days=GRANT_NOTICE_DAYS), dt.time(), tzinfo=SHANGHAI
+        )
+        names = {i: u for i, u in self.session.execute(select(Account.id, Account.username))}
+        for username, changes, at, by in signing_grants(self.session, since):
+            roles = "、".join(Role(r).title_zh for r in json.loads(changes).get("roles", []))
+            detail = f"{names.get(by or -1, '—')} 授予 {username} 签字角色：{roles}，请核实"
+            self.add("授权", username, detail, at.astimezone(SHANGHAI).date())
+
     def mismatches(self) -> None:
         """对账差异: mismatches of the account's own reconciliation runs not explained yet (the
         controller explains each; the latest run of a report and period stands for the earlier ones)."""
@@ -270,10 +286,12 @@ def tasks_for(
         build.signatures()
     if roles & CONTROLLERS:
         build.mismatches()
+    if Role.GROUP_ADMIN in roles:
+        build.signing_grants()
     order = {
         k: i
         for i, k in enumerate(
-            ("签字", "特殊事务", "撞单", "催款", "签约", "问卷", "对账差异", "跟进", "休眠客户")
+            ("签字", "授权", "特殊事务", "撞单", "催款", "签约", "问卷", "对账差异", "跟进", "休眠客户")
         )
     }
     tasks = sorted(

@@ -128,6 +128,9 @@ class LogWriter:
             head.seal = _head_seal(self._key, head)
             self.session.add(head)
         self._head = head
+        self.session.info["log_head"] = (
+            head  # anchored outside the database after commit (sync.domain.anchors)
+        )
         return head
 
     def append(
@@ -251,6 +254,7 @@ class ChainReport:
     seq: int | None = None  # the position (1-based) of the first bad entry
     entry_id: int | None = None  # its database id
     expected: int | None = None  # for a missing tail: how many entries the head names
+    params: dict[str, Any] = field(default_factory=dict)  # further words (``sync.domain.anchors``' checks)
 
     @property
     def ok(self) -> bool:
@@ -267,6 +271,7 @@ class ChainReport:
             id=self.entry_id,
             entries=self.entries,
             expected=self.expected,
+            **{k: v for k, v in self.params.items() if k not in ("entries", "expected")},
         )
 
     def as_dict(self, lang: str = "zh") -> dict[str, Any]:
@@ -358,6 +363,9 @@ def export_xlsx(session: Session, start: dt.date | None, end: dt.date | None, pa
     from openpyxl import Workbook as ExcelWorkbook
     from openpyxl.styles import Font
 
+    from schema.base import SHANGHAI
+    from sync.xlsx.excel_text import safe_text
+
     names = {a.id: (a.username, a.display_name) for a in session.scalars(select(Account))}
     rows = entries_between(session, start, end)
     book = ExcelWorkbook()
@@ -369,25 +377,24 @@ def export_xlsx(session: Session, start: dt.date | None, end: dt.date | None, pa
         cell.font = Font(bold=True)
     for e in rows:
         username, name = names.get(e.account_id or -1, (None, None))
-        sheet.append(
-            [
-                e.seq,
-                e.at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"),
-                username,
-                name,
-                e.entity,
-                e.key,
-                OPS_ZH.get(e.op, e.op),
-                e.field,
-                e.old,
-                e.new,
-                None if e.changes == "{}" else e.changes,
-                e.version_id,
-                e.change_set_id,
-                e.signers,
-                e.hash,
-            ]
-        )
+        values = [
+            e.seq,
+            e.at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"),
+            username,
+            name,
+            e.entity,
+            e.key,
+            OPS_ZH.get(e.op, e.op),
+            e.field,
+            e.old,
+            e.new,
+            None if e.changes == "{}" else e.changes,
+            e.version_id,
+            e.change_set_id,
+            e.signers,
+            e.hash,
+        ]
+        sheet.append([safe_text(v, sheet) for v in values])  # old and new values are users' text
     sheet.freeze_panes = "A2"
     check = book.create_sheet("校验")
     report = verify(session)

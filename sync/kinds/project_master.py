@@ -190,6 +190,7 @@ KIND = WorkbookKind(
     atomic=True,
     rules=(
         rules.known_regions,
+        rules.safe_project_codes,
         rules.area_sum,
         rules.total_price_by_basis,
         rules.floor_within_building,

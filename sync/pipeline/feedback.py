@@ -32,11 +32,12 @@ from sync.pipeline.annotate import ERROR_RGB as ERROR_RGB  # the colours of the 
 from sync.pipeline.annotate import WARNING_RGB as WARNING_RGB
 from sync.pipeline.annotate import annotated
 from sync.pipeline.outcome import Outcome
+from sync.xlsx.excel_text import safe_text
 from sync.xlsx.stamp import Stamp
 from sync.xlsx.swap import TEMP_PREFIX as TEMP_PREFIX
 from sync.xlsx.swap import observe, swap_if_unchanged
 from sync.xlsx.xml_chars import clean
-from validators.findings import Finding, Severity, cached_message
+from validators.findings import COLLISION_CODES, Finding, Severity, cached_message
 
 RESULT_SUFFIX = ".反馈.xlsx"
 
@@ -143,11 +144,6 @@ def replace_atomically(path: Path, data: bytes, *, still_safe: Callable[[], bool
         raise
 
 
-def _text(value: Any) -> Any:
-    """A value safe for a cell: no control characters Excel refuses (``sync.xlsx.xml_chars``)."""
-    return clean(value)
-
-
 def _shanghai(value: Any) -> Any:
     """Datetimes as Beijing time ``YYYY-MM-DD HH:MM:SS`` (naive ones are UTC); other values as given."""
     if not isinstance(value, dt.datetime):
@@ -172,13 +168,9 @@ WARNINGS_LISTED = 1000
 
 
 def _data(ws: Streamed, value: Any) -> Any:
-    """A value for a streamed row, as data: text that starts with ``=`` stays text, never a formula."""
-    value = _text(value)
-    if isinstance(value, str) and value.startswith("="):
-        cell = WriteOnlyCell(ws, value)
-        cell.data_type = "s"
-        return cell
-    return value
+    """A value for a streamed row, as data, never a formula (``sync.xlsx.excel_text``), without
+    control characters Excel refuses (``sync.xlsx.xml_chars``)."""
+    return safe_text(clean(value), ws)
 
 
 def _header(ws: Streamed, text: str, fill: bool = True) -> Cell:
@@ -261,7 +253,7 @@ def write_result_workbook(path: Path, outcome: Outcome, *, lang: str = "zh") -> 
     wb = Workbook(write_only=True)  # streamed, and never more than WARNINGS_LISTED of one warning
     # every error and collision; a first import of an old workbook brings a late entry per customer
     listed, left_out = outcome.findings.first(
-        WARNINGS_LISTED, in_full=lambda f: f.severity is Severity.ERROR or f.code == "collision"
+        WARNINGS_LISTED, in_full=lambda f: f.severity is Severity.ERROR or f.code in COLLISION_CODES
     )
     _summary(wb.create_sheet(_word("summary", lang)), outcome, lang, left_out)
 
@@ -284,7 +276,7 @@ def write_result_workbook(path: Path, outcome: Outcome, *, lang: str = "zh") -> 
         (
             (f.sheet, f.row, f.value, _owner(f, lang), _shanghai(f.params.get("since")), f.message(lang))
             for f in findings
-            if f.code == "collision"
+            if f.code in COLLISION_CODES
         ),
     )
     target = result_path(path)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from validators.findings import Finding, Findings, Severity
+from validators.findings import COLLISION_ELSEWHERE, Finding, Findings, Severity
 
 
 class Verdict(StrEnum):
@@ -71,7 +71,7 @@ class Outcome:
 
     @property
     def collisions(self) -> list[Finding]:
-        return self.findings.where(code="collision")
+        return self.findings.where(code="collision") + self.findings.where(code=COLLISION_ELSEWHERE)
 
     @property
     def conflicts(self) -> list[Finding]:

@@ -37,7 +37,7 @@ from sync.domain.workdays import DEFAULT_CALENDAR
 from sync.domain.worklog import Change, LogWriter
 from sync.kinds.customers import CUSTOMERS, EVENTS, QUESTIONNAIRES
 from sync.plans.context import PLANS, IngestContext, PlanResult
-from validators.findings import Finding, FindingRun, Severity
+from validators.findings import COLLISION_ELSEWHERE, Finding, FindingRun, Severity
 
 CUSTOMER_FIELDS = CUSTOMERS.fields
 EVENT_FIELDS = [f for f in EVENTS.fields if f != "phone"]
@@ -298,14 +298,19 @@ def _record_collisions(ctx: IngestContext, collided: list[tuple[int, Any, int]],
     fresh = []
     for row, customer, _pos in collided:
         owner = owners[customer.owner_id]
+        # A rep of another region learns only that the customer is registered: not who has them nor
+        # since when (their managers see the collision in full).
+        elsewhere = owner.region_id != account.region_id
         result.findings.append(
             Finding(
-                "collision",
+                COLLISION_ELSEWHERE if elsewhere else "collision",
                 CUSTOMERS.name,
                 row,
                 CUSTOMERS.header("phone"),
                 customer.phone,
-                {
+                {}
+                if elsewhere
+                else {
                     "owner": owner.username,
                     "owner_name": owner.display_name,
                     "since": _since(since[customer.id]),

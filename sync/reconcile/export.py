@@ -13,6 +13,7 @@ from openpyxl.workbook.workbook import Workbook
 from schema.models import ReconciliationRun
 from sync.kinds.reports import ReportSpec, get_report
 from sync.reconcile.compare import Difference
+from sync.xlsx.excel_text import safe_text
 from sync.xlsx.patch.book import Book, SheetInfo
 from sync.xlsx.patch.sheet import Cell, Header, SheetEdit
 from sync.xlsx.patch.transplant import add_openpyxl_sheet
@@ -104,7 +105,9 @@ def _result_sheet(wb: Workbook, run: ReconciliationRun, report: ReportSpec) -> N
     if RESULT_SHEET in wb.sheetnames:
         del wb[RESULT_SHEET]
     ws = wb.create_sheet(RESULT_SHEET)
-    ws.append([f"{report.title} 对账：项目 {run.project_code}，{run.period_from} 至 {run.period_to}"])
+    ws.append(
+        [safe_text(f"{report.title} 对账：项目 {run.project_code}，{run.period_from} 至 {run.period_to}", ws)]
+    )
     ws.append(
         [
             f"手工 {run.manual_rows} 行，系统 {run.system_rows} 行，一致匹配 {run.matched_rows} 行，差异 {run.mismatch_count} 项"
@@ -116,25 +119,23 @@ def _result_sheet(wb: Workbook, run: ReconciliationRun, report: ReportSpec) -> N
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
     for item in run.items:
-        ws.append(
-            clean_row(
-                [
-                    item.id,
-                    Difference(item.difference).label,
-                    item.key,
-                    item.row,
-                    item.header,
-                    item.manual,
-                    item.system,
-                    "录入延迟" if item.likely == "date-lag" else None,
-                ]
-            )
-        )
+        values = [
+            item.id,
+            Difference(item.difference).label,
+            item.key,
+            item.row,
+            item.header,
+            item.manual,
+            item.system,
+            "录入延迟" if item.likely == "date-lag" else None,
+        ]
+        ws.append([safe_text(v, ws) for v in clean_row(values)])  # keys and cells are the controller's text
     ws.append([])
     ws.append(["合计", "列", "手工", "系统", "差额"])
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
     for total in run.totals:
-        ws.append(clean_row(["", total["header"], total["manual"], total["system"], total["difference"]]))
+        values = ["", total["header"], total["manual"], total["system"], total["difference"]]
+        ws.append([safe_text(v, ws) for v in clean_row(values)])
     for column, width in zip("ABCDEFGH", (8, 14, 30, 8, 14, 18, 18, 12), strict=True):
         ws.column_dimensions[column].width = width

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from schema.models import Building, Project, Room, Subscription
 from schema.models.deals import LIVE
 from sync.domain import rooms as states
+from sync.xlsx.excel_text import put
 
 COLOURS = {
     states.PENDING: "FFD9D9D9",  # 待售: grey
@@ -96,13 +97,16 @@ def board_workbook(session: Session, project: str) -> bytes:
         ws.title = title
         columns = sorted({c for _, c in grid})
         floors = sorted({f for f, _ in grid}, reverse=True)
-        ws.cell(1, 1, f"{name} {title} 楼盘表").font = Font(bold=True, size=14)
+        put(ws.cell(1, 1), f"{name} {title} 楼盘表")  # names are the operator's text: never a formula
+        ws.cell(1, 1).font = Font(bold=True, size=14)
         ws.cell(2, 1, "楼层").font = Font(bold=True)
         for j, column in enumerate(columns, start=2):
-            ws.cell(2, j, column).font = Font(bold=True)
+            put(ws.cell(2, j), column)
+            ws.cell(2, j).font = Font(bold=True)
             ws.column_dimensions[get_column_letter(j)].width = 18
         for i, floor in enumerate(floors, start=3):
-            ws.cell(i, 1, f"{floor}F").font = Font(bold=True)
+            put(ws.cell(i, 1), f"{floor}F")
+            ws.cell(i, 1).font = Font(bold=True)
             ws.row_dimensions[i].height = 48
             for j, column in enumerate(columns, start=2):
                 cell = grid.get((floor, column))
@@ -110,7 +114,7 @@ def board_workbook(session: Session, project: str) -> bytes:
                 target.border = Border(left=EDGE, right=EDGE, top=EDGE, bottom=EDGE)
                 if cell is None:
                     continue
-                target.value = cell.text
+                put(target, cell.text)
                 target.fill = PatternFill("solid", fgColor=COLOURS.get(cell.status, "FFFFFFFF"))
                 target.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
         counts = Counter(c.status for c in grid.values())
@@ -124,7 +128,7 @@ def board_workbook(session: Session, project: str) -> bytes:
         ws = wb.active
         assert ws is not None
         ws.title = "楼盘表"
-        ws.cell(1, 1, f"{name}：没有房间")
+        put(ws.cell(1, 1), f"{name}：没有房间")
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -15,6 +15,7 @@ from openpyxl.utils import get_column_letter
 
 from schema.spec import ColType, Column
 from sync.kinds.reports import ReportSpec
+from sync.xlsx.excel_text import safe_text
 from sync.xlsx.xml_chars import clean
 
 HEADER_FILL = PatternFill("solid", fgColor="FF1F4E78")
@@ -67,7 +68,7 @@ def report_workbook(spec: ReportSpec, frame: pd.DataFrame, subtitle: str) -> byt
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     for values in frame[spec.fields].itertuples(index=False, name=None):
-        ws.append([_cell_value(c, v) for c, v in zip(spec.columns, values, strict=True)])
+        ws.append([safe_text(_cell_value(c, v), ws) for c, v in zip(spec.columns, values, strict=True)])
     last = ws.max_row
     totals = spec.totals
     if totals:
@@ -93,7 +94,7 @@ def report_workbook(spec: ReportSpec, frame: pd.DataFrame, subtitle: str) -> byt
     ws.auto_filter.ref = f"A1:{get_column_letter(len(spec.columns))}{max(last, 1)}"
     info = wb.create_sheet("说明")
     info.append([spec.title])
-    info.append([subtitle])
+    info.append([safe_text(subtitle, info)])
     info.append([f"共 {len(frame)} 行"])
     info["A1"].font = Font(bold=True, size=14)
     info.column_dimensions["A"].width = 60

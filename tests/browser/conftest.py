@@ -129,6 +129,16 @@ def sign_in_at(browser: WebDriver, base_url: str, username: str, password: str =
     WebDriverWait(browser, WAIT).until(lambda b: "/login" not in b.current_url)
 
 
+def choose_own_password(browser: WebDriver, current: str, new: str) -> None:
+    """On the page every sign-in with an admin's one-time password leads to: set one's own."""
+    assert "/account/password" in browser.current_url, browser.current_url
+    form = browser.find_element(By.ID, "change-password")
+    form.find_element(By.NAME, "current").send_keys(current)
+    form.find_element(By.NAME, "password").send_keys(new)
+    form.find_element(By.NAME, "password2").send_keys(new)
+    click_and_load(browser, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+
+
 def click_and_load(browser: WebDriver, element: WebElement) -> None:
     """Click a link or a form's button and wait until the next page has replaced this one."""
     page = browser.find_element(By.TAG_NAME, "html")

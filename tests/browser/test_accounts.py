@@ -11,10 +11,19 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from sync.app import Salesync
 from sync.domain import accounts
-from tests.browser.conftest import click_and_load, go_to, other_origin, sign_in_at, text_of, wait_for
+from tests.browser.conftest import (
+    choose_own_password,
+    click_and_load,
+    go_to,
+    other_origin,
+    sign_in_at,
+    text_of,
+    wait_for,
+)
 from tests.conftest import PASSWORD
 
 NEW_PASSWORD = "spring rain 2026"
+OWN_PASSWORD = "autumn leaves 2026"
 
 
 @pytest.fixture
@@ -66,6 +75,8 @@ def test_an_admin_creates_a_rep_who_signs_in_and_is_then_disabled(
     rep_window = browser.current_window_handle
     desk = other_origin(portal_url)
     sign_in_at(browser, desk, "rep_c", NEW_PASSWORD)
+    choose_own_password(browser, NEW_PASSWORD, OWN_PASSWORD)  # the admin's password was one-time
+    assert "密码已修改" in text_of(browser, ".flash.success")
     assert "孙悦（rep_c）" in text_of(browser, "header .who")
     go_to(browser, "楼盘表")
     assert "/board/" in browser.current_url
@@ -93,7 +104,7 @@ def test_an_admin_creates_a_rep_who_signs_in_and_is_then_disabled(
     wait_for(browser, "input[name=username]")
     assert "请先登录" in text_of(browser, ".flash")
     browser.find_element(By.NAME, "username").send_keys("rep_c")
-    browser.find_element(By.NAME, "password").send_keys(NEW_PASSWORD)
+    browser.find_element(By.NAME, "password").send_keys(OWN_PASSWORD)
     click_and_load(browser, browser.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
     assert "账号或密码不正确，或账号已停用" in text_of(browser, ".flash.error")
     assert desk in browser.current_url

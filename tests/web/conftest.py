@@ -38,6 +38,20 @@ def sign_in(client: FlaskClient, username: str, password: str = PASSWORD) -> Non
     assert response.status_code == 302, response.get_data(as_text=True)
 
 
+OWN_PASSWORD = "my own words 2026"
+
+
+def choose_own_password(client: FlaskClient, current: str, new: str = OWN_PASSWORD) -> None:
+    """The first sign-in after an admin set the password: every page leads to the change form."""
+    assert client.get("/").headers["Location"] == "/account/password"
+    token = csrf_token(client, "/account/password")
+    response = client.post(
+        "/account/password",
+        data={"current": current, "password": new, "password2": new, "csrf_token": token},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
 @pytest.fixture
 def login(portal: Flask) -> Callable[..., FlaskClient]:
     """Sign in as a user; each call is a browser of its own (its own cookies)."""

@@ -1,7 +1,7 @@
 """notifications: channels, settings, the message outbox, deliveries and scheduled runs
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-03 15:19:08.018959
 
 """
@@ -15,7 +15,7 @@ import schema.base
 
 # revision identifiers, used by Alembic.
 revision: str = "0011"
-down_revision: str | Sequence[str] | None = "0009"
+down_revision: str | Sequence[str] | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
