@@ -17,8 +17,9 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from schema.models import AreaTrueUp, PaymentPlanLine, Receipt, Subscription
+from schema.models import AreaTrueUp, Receipt, Subscription
 from schema.models.deals import LIVE
+from sync import terms
 from sync.trueup import ZERO, cents
 
 #: Receipts that are not part of the price (collected on behalf of others).
@@ -87,12 +88,8 @@ def true_up_amount(session: Session, sub: Subscription) -> tuple[Decimal, dt.dat
 
 
 def instalments(session: Session, sub: Subscription) -> list[tuple[int, str, dt.date, Decimal]]:
-    """The plan's lines as (seq, category, due date, amount) for this deal's total price."""
-    lines = session.scalars(
-        select(PaymentPlanLine)
-        .where(PaymentPlanLine.plan_code == sub.plan_code, PaymentPlanLine.removed_at.is_(None))
-        .order_by(PaymentPlanLine.seq)
-    ).all()
+    """The deal's plan lines as (seq, category, due date, amount) for its total price."""
+    lines = terms.lines_of(session, sub)  # the deal's own copy, never today's master data
     out: list[tuple[int, str, dt.date, Decimal]] = []
     credit = ZERO
     last_ratio = -1

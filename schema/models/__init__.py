@@ -17,7 +17,9 @@ from schema.models.money import Mortgage, MortgageStatusChange, Receipt
 from schema.models.org import Account, AccountRole, Region
 from schema.models.project import Building, Discount, PaymentPlan, PaymentPlanLine, Project, Room
 from schema.models.reconcile import ReconciliationItem, ReconciliationRun
+from schema.models.report_runs import ReportRun, ReportRunRow
 from schema.models.service import AreaTrueUp, MoveIn
+from schema.models.terms import DealDiscount, DealTermLine
 
 __all__ = [
     "Account",
@@ -31,6 +33,8 @@ __all__ = [
     "Contract",
     "Customer",
     "CustomerEvent",
+    "DealDiscount",
+    "DealTermLine",
     "Discount",
     "JobState",
     "KnownDigest",
@@ -46,6 +50,8 @@ __all__ = [
     "ReconciliationItem",
     "ReconciliationRun",
     "Region",
+    "ReportRun",
+    "ReportRunRow",
     "Room",
     "RoomControl",
     "RoomStatusChange",

@@ -141,6 +141,7 @@ class SpecialTransaction(Base):
     old_plan_code: Mapped[str | None] = mapped_column(String(64))
     old_discount_codes: Mapped[str | None] = mapped_column(String(400))
     old_total_price: Mapped[Money | None]
+    old_area: Mapped[Area | None]  # the deal's area before a 换房 or 变更折扣 re-priced it
     finance_acknowledged_at: Mapped[dt.datetime | None]
     finance_date: Mapped[dt.date | None]
     finance_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
