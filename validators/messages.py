@@ -724,3 +724,34 @@ MESSAGES.update(
         ),
     }
 )
+
+# -- the books fixed in time: deals on their own terms, master data that never orphans a deal,
+# money both ways on a live deal ---------------------------------------------------------------
+MESSAGES.update(
+    {
+        "master-removes-sold-room": (
+            "房间 {key} 有进行中的交易（认购编号 {deal}），不能删除",
+            "Room {key} has a live deal ({deal}) and cannot be removed",
+        ),
+        "master-reprices-sold-room": (
+            "房间 {key} 有进行中的交易（认购编号 {deal}），不能修改其价格或面积；调价只适用于未售房间",
+            "Room {key} has a live deal ({deal}); its price and areas cannot change (re-pricing is for unsold rooms)",
+        ),
+        "master-removes-used-plan": (
+            "付款方案 {key} 仍被进行中的交易使用（认购编号 {deal}），不能删除",
+            "Payment plan {key} is used by a live deal ({deal}) and cannot be removed",
+        ),
+        "master-removes-used-discount": (
+            "折扣 {key} 仍被进行中的交易使用（认购编号 {deal}），不能删除",
+            "Discount {key} is used by a live deal ({deal}) and cannot be removed",
+        ),
+        "master-orphans-deals": (
+            "本次项目资料变更会影响进行中的交易（认购编号 {deals}），整张变更单不予提交，请改正标出的单元格后再保存",
+            "This master-data change would reach into live deals ({deals}); the change set is refused whole",
+        ),
+        "sign-orphans-deals": (
+            "变更单 #{change_set} 提交后已有新的交易，会影响进行中的交易，签字未记录，数据未改动：{items}",
+            "Change set #{change_set} would now reach into live deals; nothing was signed or applied: {items}",
+        ),
+    }
+)

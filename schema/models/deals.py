@@ -138,6 +138,7 @@ class SpecialTransaction(Base):
     old_room_code: Mapped[str | None] = mapped_column(String(64))
     old_status: Mapped[str | None] = mapped_column(String(8))
     old_customer_name: Mapped[str | None] = mapped_column(String(200))
+    old_customer_phone: Mapped[str | None] = mapped_column(String(20))
     old_plan_code: Mapped[str | None] = mapped_column(String(64))
     old_discount_codes: Mapped[str | None] = mapped_column(String(400))
     old_total_price: Mapped[Money | None]

@@ -362,6 +362,7 @@ class SalesControl:
             old_room_code=sub.room_code,
             old_status=sub.status,
             old_customer_name=sub.customer_name,
+            old_customer_phone=sub.customer_phone,
             old_plan_code=sub.plan_code,
             old_discount_codes=sub.discount_codes,
             old_total_price=sub.total_price,

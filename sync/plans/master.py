@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from schema.base import now
+from schema.base import SHANGHAI, now
 from schema.kinds.project_master import KIND
 from schema.models import (
     Building,
@@ -35,7 +35,7 @@ from schema.models import (
 )
 from schema.models.audit import PENDING, SUPERSEDED
 from schema.spec import ColType, Column, Sheet
-from sync.plans import IngestContext, PlanResult
+from sync.plans import IngestContext, PlanResult, guard
 from sync.rows import canon, column_values, records, show
 from sync.worklog import LogWriter
 from validators.findings import Finding, Severity
@@ -278,6 +278,12 @@ def apply_master_data(ctx: IngestContext) -> PlanResult:
             Finding("too-many-removals", None, None, None, None, {"removed": removed, "total": total})
         )
         return result
+    refused = guard.orphans(ctx.session, _items(diffs))
+    if refused:  # the whole change set is refused: the signers never see a change that orphans a deal
+        result.findings += [o.finding() for o in refused]
+        deals = "、".join(sorted({o.deal for o in refused}))
+        result.findings.append(Finding("master-orphans-deals", params={"deals": deals}))
+        return result
     older = _supersede(ctx)
     change_set: ChangeSet | None = None
     if any(d.added or d.changed or d.removed for d in diffs):
@@ -451,6 +457,7 @@ def apply_change_set(session: Session, change_set: ChangeSet, log: LogWriter) ->
                             account_id=account_id,
                             version_id=version_id,
                             cause="master_data",
+                            business_date=stamp.astimezone(SHANGHAI).date(),
                         )
                     )
                     obj.status = new

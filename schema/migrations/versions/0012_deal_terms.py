@@ -7,9 +7,11 @@ Create Date: 2026-12-03 15:18:38
 Each deal gets a copy of its payment plan's lines (the 定金 line at the deal's own 定金) and of its
 discounts, taken from the plan and discounts it names today: from now on its schedule is computed
 from that copy, never from master data. Report runs keep a digest per row key so that a re-run of a
-past period can mark what changed. Special transactions keep the area they replaced.
+past period can mark what changed. Special transactions keep the area and phone they replaced, and
+status changes master data made get their day as business date (reports read history as of a day).
 """
 
+import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -128,8 +130,27 @@ def upgrade() -> None:
 
     with op.batch_alter_table("special_transaction", schema=None) as batch_op:
         batch_op.add_column(sa.Column("old_area", sa.Numeric(precision=12, scale=2), nullable=True))
+        batch_op.add_column(sa.Column("old_customer_phone", sa.String(length=20), nullable=True))
 
     _copy_terms()
+    _date_status_changes()
+
+
+def _date_status_changes() -> None:
+    """Status changes master data made carried no business date: their day (Asia/Shanghai) is it."""
+    bind = op.get_bind()
+    rows = bind.execute(sa.text("SELECT id, at FROM room_status_change WHERE business_date IS NULL")).all()
+    stamp = schema.base.UTCDateTime()
+    for id_, at in rows:
+        when = stamp.process_result_value(
+            at if not isinstance(at, str) else dt.datetime.fromisoformat(at), None
+        )
+        assert when is not None
+        day = when.astimezone(schema.base.SHANGHAI).date()
+        bind.execute(
+            sa.text("UPDATE room_status_change SET business_date = :day WHERE id = :id"),
+            {"day": day, "id": id_},
+        )
 
 
 def _copy_terms() -> None:
@@ -174,6 +195,7 @@ def _copy_terms() -> None:
 def downgrade() -> None:
     """Downgrade schema."""
     with op.batch_alter_table("special_transaction", schema=None) as batch_op:
+        batch_op.drop_column("old_customer_phone")
         batch_op.drop_column("old_area")
     for table, index in (
         ("deal_term_line", "ix_deal_term_line_subscription_id"),
