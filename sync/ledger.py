@@ -4,7 +4,8 @@ schedule from its plan's lines (DOMAIN.md §2.1, §2.4).
 A plan line is either a ratio of the deal's total price or a fixed sum; a fixed sum (typically 定金)
 is credited against the next ratio line, so the lines always add up to the total price. Money
 received is allocated to the lines in due order; a line whose due date has passed with money still
-owing is overdue. A true-up the buyer owes is one more line; one owed to the buyer is a credit.
+owing is overdue. A true-up is a line of its own, settled only by 面积补差款 money: positive when
+the buyer owes it, negative when the developer refunds it (never netted into an instalment).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sync.trueup import ZERO, cents
 #: Receipts that are not part of the price (collected on behalf of others).
 NOT_PRICE = ("代收费用",)
 MORTGAGE_CATEGORIES = ("按揭款", "公积金贷款")
+TRUE_UP = "面积补差款"
 
 
 @dataclass(frozen=True)
@@ -115,17 +117,18 @@ def schedule(session: Session, sub: Subscription, paid: Decimal | None = None) -
     if sub.status not in LIVE:
         return []
     pool = received(session, [sub.id])[sub.id] if paid is None else paid
+    settled = received_of(session, sub.id, (TRUE_UP,))  # the true-up's own money, either way
+    pool -= settled
     lines = instalments(session, sub)
-    extra, survey = true_up_amount(session, sub)
-    if extra > 0 and survey is not None:
-        lines.append((len(lines) + 1, "面积补差款", survey, extra))
-    elif extra < 0:
-        pool -= extra  # what the developer owes the buyer is credited
     out = []
     for seq, category, due, amount in sorted(lines, key=lambda x: (x[2], x[0])):
         paid_here = max(ZERO, min(amount, pool))
         pool -= paid_here
         out.append(Instalment(seq, category, due, amount, paid_here))
+    extra, survey = true_up_amount(session, sub)
+    if extra != 0 and survey is not None:  # its own line: owed by the buyer (+) or to the buyer (−)
+        paid_here = min(extra, max(ZERO, settled)) if extra > 0 else max(extra, min(ZERO, settled))
+        out.append(Instalment(len(lines) + 1, TRUE_UP, survey, extra, paid_here))
     return out
 
 
@@ -135,6 +138,11 @@ class Balance:
     received: Decimal
     outstanding: Decimal
     overdue: Decimal
+
+    @property
+    def credit(self) -> Decimal:
+        """What the buyer is owed back (overpaid, a smaller area, a cheaper room): never negative."""
+        return max(ZERO, -self.outstanding)
 
 
 def balance(session: Session, sub: Subscription, today: dt.date) -> Balance:

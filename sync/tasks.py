@@ -49,7 +49,7 @@ CONTROLLERS = set(MANUAL_REPORT_ROLES)
 
 @dataclass(frozen=True)
 class Task:
-    kind: str  # 催款 / 签约 / 问卷 / 跟进 / 休眠客户 / 撞单 / 特殊事务 / 签字 / 对账差异
+    kind: str  # 催款 / 退款 / 签约 / 问卷 / 跟进 / 休眠客户 / 撞单 / 特殊事务 / 签字 / 对账差异
     subject: str  # 认购编号, 客户手机, 事务编号 or 变更单号
     detail: str
     due: dt.date | None
@@ -127,6 +127,14 @@ class _Builder:
                 if line.outstanding > 0 and due <= self.horizon:
                     detail = f"{sub.customer_name} {sub.room_code} 第{line.seq}期{line.category}"
                     self.add("催款", sub.no, detail, due, line.outstanding)
+
+    def refunds(self, deals: Iterable[Subscription]) -> None:
+        """退款: live deals that owe the buyer money back (overpaid, a smaller area, a cheaper room)."""
+        for sub in deals:
+            credit = ledger.balance(self.session, sub, self.today).credit
+            if credit > 0:
+                detail = f"{sub.customer_name} {sub.room_code} 应退客户"
+                self.add("退款", sub.no, detail, self.today, credit)
 
     def contracts(self, deals: Iterable[Subscription]) -> None:
         for sub in deals:
@@ -247,6 +255,7 @@ def tasks_for(
             build.contracts(region)
         if Role.FINANCE in roles:
             build.specials()
+            build.refunds(region)
     if Role.SALES_MANAGER in roles:
         build.dormant()
         build.collisions()
@@ -257,7 +266,7 @@ def tasks_for(
     order = {
         k: i
         for i, k in enumerate(
-            ("签字", "特殊事务", "撞单", "催款", "签约", "问卷", "对账差异", "跟进", "休眠客户")
+            ("签字", "特殊事务", "撞单", "催款", "退款", "签约", "问卷", "对账差异", "跟进", "休眠客户")
         )
     }
     tasks = sorted(

@@ -749,6 +749,30 @@ MESSAGES.update(
             "本次项目资料变更会影响进行中的交易（认购编号 {deals}），整张变更单不予提交，请改正标出的单元格后再保存",
             "This master-data change would reach into live deals ({deals}); the change set is refused whole",
         ),
+        "reversal-category": (
+            "红冲的款项类别须与原票据 {no} 一致（原票据为“{original}”）",
+            "A 红冲 must carry the category of receipt {no} (“{original}”)",
+        ),
+        "refund-exceeds-credit": (
+            "认购 {no} 未退房，退款不能超过多收的金额 {credit} 元（已收超出成交总价及面积补差的部分）",
+            "Deal {no} is live: a refund may not exceed what was overpaid ({credit})",
+        ),
+        "trueup-refund-none": (
+            "认购 {no} 没有应退的面积补差，负数的面积补差款不能入账",
+            "Deal {no} has no true-up refund due; a negative 面积补差款 cannot be recorded",
+        ),
+        "trueup-refund-exceeds": (
+            "面积补差应退 {owed} 元，已退 {refunded} 元，本次退款超出应退金额",
+            "The true-up refund is {owed}, {refunded} refunded already: this exceeds it",
+        ),
+        "receipt-negative-live": (
+            "“{category}”不能为负数：未退房的认购只能以“退款”或负数的“面积补差款”退钱",
+            "“{category}” cannot be negative: money goes back on a live deal as 退款 or a negative 面积补差款",
+        ),
+        "receipt-overpaid": (
+            "本笔收款后认购 {no} 多收 {over} 元（超出成交总价及面积补差），已通知财务处理退款",
+            "With this receipt deal {no} is overpaid by {over}; finance is asked to refund it",
+        ),
         "sign-orphans-deals": (
             "变更单 #{change_set} 提交后已有新的交易，会影响进行中的交易，签字未记录，数据未改动：{items}",
             "Change set #{change_set} would now reach into live deals; nothing was signed or applied: {items}",
