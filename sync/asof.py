@@ -288,4 +288,4 @@ def _true_ups(session: Session, project: str, day: dt.date) -> dict[str, Decimal
         .join(Room, Room.code == AreaTrueUp.room_code)
         .where(Room.project_code == project, AreaTrueUp.survey_date <= day, AreaTrueUp.amount.is_not(None))
     )
-    return {code: amount for code, amount in session.execute(stmt)}
+    return {code: amount for code, amount in session.execute(stmt) if amount is not None}

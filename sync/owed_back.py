@@ -30,7 +30,10 @@ def check(session: Session, sub: Subscription, category: str, amount: Decimal) -
         refunded = -ledger.received_of(session, sub.id, (ledger.TRUE_UP,))
         if refunded - amount > -extra:
             raise Refused(
-                "trueup-refund-exceeds", "amount", owed=f"{-extra:,.2f}", refunded=f"{max(refunded, ZERO):,.2f}"
+                "trueup-refund-exceeds",
+                "amount",
+                owed=f"{-extra:,.2f}",
+                refunded=f"{max(refunded, ZERO):,.2f}",
             )
         return
     if category != "退款":

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from schema.kinds.project_master import KIND
 from schema.models import ChangeItem, DealDiscount, Subscription
@@ -45,10 +45,10 @@ class Orphan:
         return f"{self.sheet} {self.key}（认购编号 {self.deal}）"
 
 
-def _live_by(session: Session, column: object, values: set[str]) -> dict[str, str]:
+def _live_by(session: Session, column: InstrumentedAttribute[str], values: set[str]) -> dict[str, str]:
     if not values:
         return {}
-    stmt = select(column, Subscription.no).where(column.in_(values), Subscription.status.in_(LIVE))  # type: ignore[attr-defined]
+    stmt = select(column, Subscription.no).where(column.in_(values), Subscription.status.in_(LIVE))
     return {k: no for k, no in session.execute(stmt)}
 
 
@@ -82,13 +82,13 @@ def orphans(session: Session, items: Iterable[ChangeItem]) -> list[Orphan]:
             continue
         if item.entity != "room" and item.op != "remove":
             continue
-        code = {
+        found_code = {
             ("room", "remove"): "master-removes-sold-room",
             ("room", "change"): "master-reprices-sold-room",
             ("payment_plan", "remove"): "master-removes-used-plan",
             ("discount", "remove"): "master-removes-used-discount",
         }.get((item.entity, item.op))
-        if code is None:
+        if found_code is None:
             continue
-        out.append(Orphan(code, item.entity, item.key, item.field, deal, item.sheet or "", item.row))
+        out.append(Orphan(found_code, item.entity, item.key, item.field, deal, item.sheet or "", item.row))
     return out

@@ -192,20 +192,39 @@ def late_entries(session: Session, scope: Scope, since: dt.datetime) -> list[Lat
                 tokens(r.no, no, room),
             )
         )
-    for model, label in ((Subscription, "认购"), (SpecialTransaction, "特殊事务")):
-        stmt = (
-            select(model, seen)
-            .join(WorkbookVersion, WorkbookVersion.id == model.version_id)
-            .where(seen > since, model.date >= start, model.date <= day)
+    subs = (
+        select(Subscription, seen)
+        .join(WorkbookVersion, WorkbookVersion.id == Subscription.version_id)
+        .where(
+            Subscription.project_code == project,
+            seen > since,
+            Subscription.date >= start,
+            Subscription.date <= day,
         )
-        for obj, at in session.execute(stmt):
-            sub = obj if isinstance(obj, Subscription) else session.get(Subscription, obj.subscription_id)
-            if sub is None or sub.project_code != project:
-                continue
-            room = getattr(obj, "old_room_code", None) or sub.room_code
-            out.append(
-                LateEntry(f"{label} {obj.no}", obj.date, obj.version_id, at, tokens(obj.no, sub.no, room))
+    )
+    for sub, at in session.execute(subs):
+        out.append(LateEntry(f"认购 {sub.no}", sub.date, sub.version_id, at, tokens(sub.no, sub.room_code)))
+    specials = (
+        select(SpecialTransaction, Subscription.no, seen)
+        .join(Subscription, Subscription.id == SpecialTransaction.subscription_id)
+        .join(WorkbookVersion, WorkbookVersion.id == SpecialTransaction.version_id)
+        .where(
+            Subscription.project_code == project,
+            seen > since,
+            SpecialTransaction.date >= start,
+            SpecialTransaction.date <= day,
+        )
+    )
+    for tx, no, at in session.execute(specials):
+        out.append(
+            LateEntry(
+                f"{tx.kind} {tx.no}",
+                tx.date,
+                tx.version_id,
+                at,
+                tokens(tx.no, no, tx.old_room_code, tx.new_room_code),
             )
+        )
     contracts = (
         select(Contract, Subscription.no, Subscription.room_code, seen)
         .join(Subscription, Subscription.id == Contract.subscription_id)
