@@ -773,6 +773,18 @@ MESSAGES.update(
             "本笔收款后认购 {no} 多收 {over} 元（超出成交总价及面积补差），已通知财务处理退款",
             "With this receipt deal {no} is overpaid by {over}; finance is asked to refund it",
         ),
+        "customer-reassigned": (
+            "该客户已由销售经理重新分配给 {owner_name}（{owner}，{since} 起），不再由您跟进；这不是撞单",
+            "This customer was reassigned to {owner_name} ({owner}, since {since}); it is not a collision",
+        ),
+        "first-contact-future": (
+            "首次接触日期 {value} 晚于录入当天（{today}），请核对",
+            "The first-contact date {value} is after the day it was entered ({today}); please check",
+        ),
+        "first-contact-changed": (
+            "首次接触日期在客户登记后不能更改，仍为 {kept}（本次填写的 {value} 未采用）",
+            "The first-contact date cannot change after the customer was accepted; {kept} is kept ({value} ignored)",
+        ),
         "sign-orphans-deals": (
             "变更单 #{change_set} 提交后已有新的交易，会影响进行中的交易，签字未记录，数据未改动：{items}",
             "Change set #{change_set} would now reach into live deals; nothing was signed or applied: {items}",

@@ -99,10 +99,16 @@ def timeliness(session: Session, scope: Scope) -> pd.DataFrame:
     working day they happened), judged by when the system first saw the workbook version."""
     cal = DEFAULT_CALENDAR
     counts: Counter[tuple[int, str]] = Counter()
-    stmt_customers = select(Customer.owner_id, Customer.first_contact_date, Customer.owned_since).where(
-        Customer.owner_id.in_(project_reps(scope.project_code)),
-        Customer.first_contact_date >= scope.period_from,
-        Customer.first_contact_date <= scope.period_to,
+    # the rep who first entered the customer, when the system first saw it: a reassignment later
+    # moves the owner, never who entered it or when
+    stmt_customers = (
+        select(WorkbookVersion.account_id, Customer.first_contact_date, WorkbookVersion.seen_at)
+        .join(WorkbookVersion, WorkbookVersion.id == Customer.first_version_id)
+        .where(
+            WorkbookVersion.account_id.in_(project_reps(scope.project_code)),
+            Customer.first_contact_date >= scope.period_from,
+            Customer.first_contact_date <= scope.period_to,
+        )
     )
     for who, first, since in session.execute(stmt_customers):
         counts[who, "customers"] += 1
@@ -158,10 +164,15 @@ def workload(session: Session, scope: Scope) -> pd.DataFrame:
             else "follow_ups"
         )
         counts[who, bucket] += n
-    new = (
-        select(Customer.owner_id, func.count())
-        .where(Customer.owner_id.in_(ids), Customer.owned_since >= start, Customer.owned_since < end)
-        .group_by(Customer.owner_id)
+    new = (  # new customers: those the rep entered first (a reassigned customer is nobody's new one)
+        select(WorkbookVersion.account_id, func.count())
+        .join(Customer, Customer.first_version_id == WorkbookVersion.id)
+        .where(
+            WorkbookVersion.account_id.in_(ids),
+            WorkbookVersion.seen_at >= start,
+            WorkbookVersion.seen_at < end,
+        )
+        .group_by(WorkbookVersion.account_id)
     )
     for who, n in session.execute(new):
         counts[who, "new_customers"] += n
