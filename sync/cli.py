@@ -355,9 +355,10 @@ from sync.cli_sign import audit, changes  # noqa: E402  (signed changes and the 
 main.add_command(changes)
 main.add_command(audit)
 
-from sync.cli_tasks import tasks  # noqa: E402  (my tasks)
+from sync.cli_tasks import confirm, tasks  # noqa: E402  (my tasks)
 
 main.add_command(tasks)
+main.add_command(confirm)
 
 from sync.cli_reconcile import cadence, mismatch, reconcile  # noqa: E402  (dual-track reconciliation)
 

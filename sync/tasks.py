@@ -36,7 +36,7 @@ from schema.models import (
 from schema.models.deals import LIVE
 from schema.reports import REPORTS
 from schema.roles import Role
-from sync import ledger, ownership
+from sync import closing, ledger, ownership
 from sync.accounts import get_account
 from sync.workdays import DEFAULT_CALENDAR, WorkCalendar
 
@@ -49,7 +49,7 @@ CONTROLLERS = set(MANUAL_REPORT_ROLES)
 
 @dataclass(frozen=True)
 class Task:
-    kind: str  # 催款 / 退款 / 签约 / 问卷 / 跟进 / 休眠客户 / 撞单 / 特殊事务 / 签字 / 对账差异
+    kind: str  # 催款 / 退款 / 事务确认 / 签约 / 问卷 / 跟进 / 休眠客户 / 撞单 / 特殊事务 / 签字 / 对账差异
     subject: str  # 认购编号, 客户手机, 事务编号 or 变更单号
     detail: str
     due: dt.date | None
@@ -194,6 +194,14 @@ class _Builder:
             amount = tx.refund_amount if tx.kind == "退房" else None
             self.add("特殊事务", tx.no, detail, self.cal.add_workdays(tx.date, 1), amount)
 
+    def closings(self) -> None:
+        """事务确认: 换房 / 退房 / 更名 whose money side finance has recorded, to confirm complete."""
+        stmt = self._in_region(closing.awaiting_control(), Subscription.project_code)
+        for tx, sub in self.session.execute(stmt):
+            detail = f"{tx.kind}（认购 {sub.no}）财务已处理，请确认事务完成"
+            day = tx.finance_date or tx.date
+            self.add("事务确认", tx.no, detail, self.cal.add_workdays(day, 1))
+
     def signatures(self) -> None:
         from sync import signing
 
@@ -253,6 +261,7 @@ def tasks_for(
         build.payments(region)
         if Role.SALES_CONTROL in roles:
             build.contracts(region)
+            build.closings()
         if Role.FINANCE in roles:
             build.specials()
             build.refunds(region)
@@ -266,7 +275,19 @@ def tasks_for(
     order = {
         k: i
         for i, k in enumerate(
-            ("签字", "特殊事务", "撞单", "催款", "退款", "签约", "问卷", "对账差异", "跟进", "休眠客户")
+            (
+                "签字",
+                "特殊事务",
+                "事务确认",
+                "撞单",
+                "催款",
+                "退款",
+                "签约",
+                "问卷",
+                "对账差异",
+                "跟进",
+                "休眠客户",
+            )
         )
     }
     tasks = sorted(

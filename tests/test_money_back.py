@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from schema.models import Subscription
-from sync import ledger, tasks
+from sync import closing, ledger, tasks
 from sync.app import Salesync
 from sync.outcome import Verdict
 from tests.deals import (
@@ -168,3 +168,48 @@ def test_a_red_reversal_must_carry_the_category_it_reverses(site: Salesync, tmp_
     assert errors(outcome) == [("收款", 4, "款项类别", "reversal-category")]
     assert "首付款" in outcome.errors[0].message()
     assert snapshot(site) == before
+
+
+def test_finance_then_control_close_a_cancellation(site: Salesync, tmp_path: Path) -> None:
+    assert pay(site, tmp_path, PAID[:1]).verdict is Verdict.ACCEPTED
+    cancel = {
+        "事务编号": "T009",
+        "事务类型": "退房",
+        "认购编号": "S001",
+        "办理日期": "2026-11-25",
+        "审批单号": "SP-T009",
+        "原因": "客户申请",
+        "退款金额": 50000,
+    }
+    outcome = ingest(
+        site,
+        "sales_control",
+        {**CONTROL, "特殊事务": [cancel]},
+        tmp_path / "control" / "销控.xlsx",
+        "control",
+    )
+    assert outcome.verdict is Verdict.ACCEPTED, outcome.errors
+    day = dt.date(2026, 11, 27)
+
+    def control_tasks() -> list[tuple[str, str]]:
+        with site.transaction() as session:
+            return [
+                (t.kind, t.subject)
+                for t in tasks.tasks_for(session, "control", day).tasks
+                if t.kind == "事务确认"
+            ]
+
+    assert control_tasks() == []  # finance has not done its part yet
+    with pytest.raises(Exception, match="财务尚未处理"), site.transaction() as session:
+        closing.confirm_complete(session, "T009", "control")
+    money = {
+        "收款": [*PAID[:1], receipt("P009", "S001", "退款", -50000, "2026-11-26 10:00")],
+        "按揭": [],
+        "事务处理": [{"事务编号": "T009", "处理日期": "2026-11-26", "处理说明": "已退款"}],
+    }
+    outcome = ingest(site, "finance", money, tmp_path / "finance" / "收款.xlsx", "finance")
+    assert outcome.verdict is Verdict.ACCEPTED, outcome.errors
+    assert control_tasks() == [("事务确认", "T009")]
+    with site.transaction() as session:
+        closing.confirm_complete(session, "T009", "control")
+    assert control_tasks() == []

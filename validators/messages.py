@@ -785,6 +785,19 @@ MESSAGES.update(
             "首次接触日期在客户登记后不能更改，仍为 {kept}（本次填写的 {value} 未采用）",
             "The first-contact date cannot change after the customer was accepted; {kept} is kept ({value} ignored)",
         ),
+        "confirm-not-control": (
+            "{account} 不是在职的销控，不能确认事务完成",
+            "{account} is not an active sales-control clerk and cannot confirm a transaction complete",
+        ),
+        "confirm-unknown": (
+            "没有需要销控确认的特殊事务 {no}（换房、退房、更名）",
+            "There is no 换房 / 退房 / 更名 numbered {no} to confirm",
+        ),
+        "confirm-before-finance": (
+            "事务 {no}（{kind}）财务尚未处理，不能确认完成",
+            "Finance has not recorded its part of {no} ({kind}) yet",
+        ),
+        "confirm-already": ("事务 {no} 已确认完成", "Transaction {no} is already confirmed complete"),
         "sign-orphans-deals": (
             "变更单 #{change_set} 提交后已有新的交易，会影响进行中的交易，签字未记录，数据未改动：{items}",
             "Change set #{change_set} would now reach into live deals; nothing was signed or applied: {items}",

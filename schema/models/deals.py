@@ -148,6 +148,9 @@ class SpecialTransaction(Base):
     finance_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
     finance_version_id: Mapped[int | None] = mapped_column(ForeignKey("workbook_version.id"))
     finance_note: Mapped[str | None] = mapped_column(Text)
+    # 销控 confirms the transaction complete once finance has done its part (换房 / 退房 / 更名)
+    control_confirmed_at: Mapped[dt.datetime | None]
+    control_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
     version_id: Mapped[int] = mapped_column(ForeignKey("workbook_version.id"))
     account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
     workbook_id: Mapped[int | None] = mapped_column(ForeignKey("workbook.id"), index=True)

@@ -8,7 +8,8 @@ Each deal gets a copy of its payment plan's lines (the 定金 line at the deal's
 discounts, taken from the plan and discounts it names today: from now on its schedule is computed
 from that copy, never from master data. Report runs keep a digest per row key so that a re-run of a
 past period can mark what changed. Special transactions keep the area and phone they replaced, and
-status changes master data made get their day as business date (reports read history as of a day).
+status changes master data made get their day as business date (reports read history as of a day);
+销控's confirmation that a special transaction is complete is recorded on it.
 """
 
 import datetime as dt
@@ -131,6 +132,16 @@ def upgrade() -> None:
     with op.batch_alter_table("special_transaction", schema=None) as batch_op:
         batch_op.add_column(sa.Column("old_area", sa.Numeric(precision=12, scale=2), nullable=True))
         batch_op.add_column(sa.Column("old_customer_phone", sa.String(length=20), nullable=True))
+        batch_op.add_column(
+            sa.Column("control_confirmed_at", schema.base.UTCDateTime(timezone=True), nullable=True)
+        )
+        batch_op.add_column(sa.Column("control_account_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_special_transaction_control_account_id_account"),
+            "account",
+            ["control_account_id"],
+            ["id"],
+        )
 
     _copy_terms()
     _date_status_changes()
@@ -195,6 +206,11 @@ def _copy_terms() -> None:
 def downgrade() -> None:
     """Downgrade schema."""
     with op.batch_alter_table("special_transaction", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("fk_special_transaction_control_account_id_account"), type_="foreignkey"
+        )
+        batch_op.drop_column("control_account_id")
+        batch_op.drop_column("control_confirmed_at")
         batch_op.drop_column("old_customer_phone")
         batch_op.drop_column("old_area")
     for table, index in (
