@@ -14,7 +14,7 @@ from schema.models import Collision, Customer, Project, WorkbookVersion
 from sync import ownership
 from sync.app import Salesync
 from sync.outcome import Verdict
-from sync.reports import Scope, build
+from sync.reports import Scope, build, build_for
 from tests.deals import ingest
 from tests.workbooks import customer_rows, phone
 
@@ -70,3 +70,29 @@ def test_a_reassigned_customer_is_nobodys_late_entry_new_customer_or_collision(
         assert session.scalar(select(func.count()).select_from(Collision)) == 1  # rep_b's only
         kept = session.scalars(select(Customer).where(Customer.phone == phone(0))).one()
         assert kept.first_contact_date == dt.date(2026, 9, 20)
+
+
+def test_a_visit_counts_once_in_the_project_its_customer_was_registered_for(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
+    rows = customer_rows(3, first_contact="2026-09-20")
+    rows["客户"][0]["意向项目"] = "海湾二期"  # by name
+    rows["客户"][1]["意向项目"] = "SZ-X01"  # by code
+    assert (
+        ingest(app, "customers", rows, tmp_path / "rep_a" / "客户登记.xlsx", "rep_a").verdict
+        is Verdict.ACCEPTED
+    )
+    with app.transaction() as session:
+        session.add(Project(code="SZ-X01", name="海湾一期", region_code="SZ", pricing_basis="建筑面积"))
+        session.add(Project(code="SZ-X02", name="海湾二期", region_code="SZ", pricing_basis="建筑面积"))
+    day = dt.date(2026, 9, 20)
+    with app.transaction() as session:
+        one = build(session, "calls_visits", Scope("SZ-X01", day, day))
+        two = build(session, "calls_visits", Scope("SZ-X02", day, day))
+        region = build_for(session, "calls_visits", day, day, region="SZ")
+        work = build_for(session, "workload", day, day, region="SZ")
+    # customer 2 names no project: its region-wide rep's visit belongs to the region's first project
+    assert sorted(one["customer_phone"]) == [phone(1), phone(2)]
+    assert list(two["customer_phone"]) == [phone(0)]
+    assert sorted(region["customer_phone"]) == [phone(0), phone(1), phone(2)]  # each visit once
+    assert work[work["username"] == "rep_a"]["visits"].sum() == 3

@@ -23,7 +23,7 @@ from schema.models import (
 from schema.reports import get_report
 from sync.ownership import idle_customers
 from sync.reports import Scope, builder
-from sync.reports.customers import project_reps
+from sync.reports.customers import of_project, project_reps
 from sync.workdays import DEFAULT_CALENDAR
 
 #: a collision's status as the report shows it (``sync.ownership`` settles them)
@@ -150,9 +150,15 @@ def workload(session: Session, scope: Scope) -> pd.DataFrame:
     reps = _reps(session, scope)
     ids = [a.id for a in reps]
     counts: Counter[tuple[int, str]] = Counter()
-    events = (
+    events = (  # each event counted in the one project its customer belongs to
         select(CustomerEvent.account_id, CustomerEvent.kind, func.count())
-        .where(CustomerEvent.account_id.in_(ids), CustomerEvent.at >= start, CustomerEvent.at < end)
+        .join(Customer, Customer.id == CustomerEvent.customer_id)
+        .where(
+            CustomerEvent.account_id.in_(ids),
+            CustomerEvent.at >= start,
+            CustomerEvent.at < end,
+            of_project(session, scope.project_code),
+        )
         .group_by(CustomerEvent.account_id, CustomerEvent.kind)
     )
     for who, kind, n in session.execute(events):
