@@ -10,16 +10,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from schema.models import Subscription
+from schema.models import Room, Subscription
 from schema.reports import REPORTS
-from sync import ledger
+from sync import ledger, signing
 from sync.app import Salesync
 from sync.cli import main
 from sync.outcome import Verdict
+from tests.conftest import PASSWORD
 from tests.deals import (
     PROJECT,
     R1,
@@ -238,3 +240,26 @@ def test_a_price_change_of_a_sold_room_is_refused_at_its_cells(
     assert outcome.change_set_id is None
     refused = sorted((f.value, f.header) for f in outcome.errors if f.code == "master-reprices-sold-room")
     assert refused == [(r, h) for r in (R1, R2, B2) for h in ("单价", "总价")]
+
+
+def test_a_deal_made_after_submission_stops_the_signature(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
+    master = october(app, tmp_path)
+    unsold = f"{PROJECT}-2-0301"
+    master["房间"] = [r for r in master["房间"] if r["房间编码"] != unsold]
+    outcome = ingest(app, "project_master", master, tmp_path / "master" / "项目资料.xlsx", "operator")
+    assert outcome.change_set_id is not None, outcome.errors
+    late_deal = subscription("S009", unsold, "2026-11-02", 3483973.50, area=110.75, unit=31458, customer=2)
+    control = {"房间控制": [HOLD], "认购": [*DEALS, late_deal], "签约": CONTRACTS, "特殊事务": []}
+    done = ingest(app, "sales_control", control, tmp_path / "control" / "销控.xlsx", "control")
+    assert done.verdict is Verdict.ACCEPTED, done.errors
+    with app.transaction() as session:
+        shown = signing.review(session, outcome.change_set_id).as_dict()
+    assert [o["deal"] for o in shown["orphans"]] == ["S009"]  # the signers see it before they sign
+    with pytest.raises(signing.SigningRefused) as refused, app.transaction() as session:
+        signing.sign(session, outcome.change_set_id, "senior", PASSWORD)
+    assert refused.value.code == "sign-orphans-deals" and "S009" in str(refused.value)
+    with app.transaction() as session:
+        room = session.scalar(select(Room).where(Room.code == unsold))
+        assert room is not None and room.removed_at is None
