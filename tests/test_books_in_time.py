@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from click.testing import CliRunner
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from schema.models import Room, Subscription
+from schema.db import alembic_config, upgrade
+from schema.models import DealTermLine, Room, Subscription
 from schema.reports import REPORTS
 from sync import ledger, signing
 from sync.app import Salesync
@@ -263,3 +265,23 @@ def test_a_deal_made_after_submission_stops_the_signature(
     with app.transaction() as session:
         room = session.scalar(select(Room).where(Room.code == unsold))
         assert room is not None and room.removed_at is None
+
+
+def test_the_migration_gives_existing_deals_their_plans_terms(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
+    october(app, tmp_path)
+    before = schedule_of(app, "S003")
+    cfg = alembic_config(app.engine)
+    with app.engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "0008")  # the books as they were: no copies of terms
+    upgrade(app.engine)
+    with app.transaction() as session:
+        copied = session.scalars(
+            select(DealTermLine).order_by(DealTermLine.subscription_id, DealTermLine.seq)
+        )
+        assert {(line.category, line.amount) for line in copied if line.category == "定金"} == {
+            ("定金", 50000)
+        }
+    assert schedule_of(app, "S003") == before

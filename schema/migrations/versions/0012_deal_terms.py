@@ -14,7 +14,6 @@ status changes master data made get their day as business date (reports read his
 
 import datetime as dt
 from collections.abc import Sequence
-from decimal import Decimal
 
 import sqlalchemy as sa
 from alembic import op
@@ -178,29 +177,14 @@ def _copy_terms() -> None:
     deals = bind.execute(
         sa.text("SELECT id, discount_codes FROM subscription WHERE discount_codes IS NOT NULL")
     ).all()
-    found = {
-        code: (name, kind, Decimal(value))
-        for code, name, kind, value in bind.execute(sa.text("SELECT code, name, kind, value FROM discount"))
-    }
-    insert = sa.text(
+    insert = sa.text(  # the values straight from the discount row: exact on every backend
         "INSERT INTO deal_discount (subscription_id, seq, code, name, kind, value) "
-        "VALUES (:sid, :seq, :code, :name, :kind, :value)"
+        "SELECT :sid, :seq, code, name, kind, value FROM discount WHERE code = :code"
     )
     for sid, codes in deals:
-        for seq, code in enumerate((c for c in codes.replace("，", ",").split(",") if c.strip()), start=1):
-            if code.strip() in found:
-                name, kind, value = found[code.strip()]
-                bind.execute(
-                    insert,
-                    {
-                        "sid": sid,
-                        "seq": seq,
-                        "code": code.strip(),
-                        "name": name,
-                        "kind": kind,
-                        "value": value,
-                    },
-                )
+        named = [c.strip() for c in codes.replace("，", ",").split(",") if c.strip()]
+        for seq, code in enumerate(named, start=1):
+            bind.execute(insert, {"sid": sid, "seq": seq, "code": code})
 
 
 def downgrade() -> None:
