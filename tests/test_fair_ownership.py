@@ -90,9 +90,11 @@ def test_a_visit_counts_once_in_the_project_its_customer_was_registered_for(
         one = build(session, "calls_visits", Scope("SZ-X01", day, day))
         two = build(session, "calls_visits", Scope("SZ-X02", day, day))
         region = build_for(session, "calls_visits", day, day, region="SZ")
-        work = build_for(session, "workload", day, day, region="SZ")
+        today = dt.datetime.now(SHANGHAI).date()  # new customers count from when they were entered
+        work = build_for(session, "workload", day, today, region="SZ")
     # customer 2 names no project: its region-wide rep's visit belongs to the region's first project
     assert sorted(one["customer_phone"]) == [phone(1), phone(2)]
     assert list(two["customer_phone"]) == [phone(0)]
     assert sorted(region["customer_phone"]) == [phone(0), phone(1), phone(2)]  # each visit once
     assert work[work["username"] == "rep_a"]["visits"].sum() == 3
+    assert work[work["username"] == "rep_a"]["new_customers"].sum() == 3

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 from sqlalchemy import ColumnElement, Select, and_, false, func, not_, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from schema.base import SHANGHAI
 from schema.kinds.customers import FIRST_EVENTS
@@ -33,11 +33,13 @@ def project_reps(project_code: str) -> Select[int]:
     )
 
 
-def of_project(session: Session, project_code: str) -> ColumnElement[bool]:
+def of_project(
+    session: Session, project_code: str, rep: InstrumentedAttribute[int] = CustomerEvent.account_id
+) -> ColumnElement[bool]:
     """Whether a customer event (joined with its customer) belongs to the project: the customer's
     意向项目 names it (its code or name); a customer naming no project of the region belongs, by
     the event's rep, to the rep's own project, or — a region-wide rep — to the region's first
-    project. Every event thus belongs to one project of its region, so a region's report counts
+    project (``rep``: the column naming the rep, the event's by default). Every event thus belongs to one project of its region, so a region's report counts
     a visit once."""
     project = session.scalars(select(Project).where(Project.code == project_code)).one()
     region = list(session.scalars(select(Project).where(Project.region_code == project.region_code)))
@@ -53,7 +55,7 @@ def of_project(session: Session, project_code: str) -> ColumnElement[bool]:
     own_reps = select(AccountRole.account_id).where(
         AccountRole.role == Role.SALES_REP.value, AccountRole.project_code == project_code
     )
-    by_rep: ColumnElement[bool] = CustomerEvent.account_id.in_(own_reps)
+    by_rep: ColumnElement[bool] = rep.in_(own_reps)
     if project_code == first:
         wide = (
             select(AccountRole.account_id)
@@ -65,7 +67,7 @@ def of_project(session: Session, project_code: str) -> ColumnElement[bool]:
                 Region.code == project.region_code,
             )
         )
-        by_rep = or_(by_rep, CustomerEvent.account_id.in_(wide))
+        by_rep = or_(by_rep, rep.in_(wide))
     return or_(names(project), and_(not_(func.coalesce(named_any, false())), by_rep))
 
 

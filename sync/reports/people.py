@@ -177,6 +177,7 @@ def workload(session: Session, scope: Scope) -> pd.DataFrame:
             WorkbookVersion.account_id.in_(ids),
             WorkbookVersion.seen_at >= start,
             WorkbookVersion.seen_at < end,
+            of_project(session, scope.project_code, WorkbookVersion.account_id),
         )
         .group_by(WorkbookVersion.account_id)
     )
