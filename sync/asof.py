@@ -25,12 +25,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from schema.base import SHANGHAI
 from schema.models import (
     AreaTrueUp,
     Contract,
+    DealTermLine,
     Receipt,
     Room,
     RoomControl,
@@ -173,9 +174,14 @@ def counted_receipts(project: str, day: dt.date):  # type: ignore[no-untyped-def
     )
 
 
-def received_at(session: Session, project: str, day: dt.date) -> dict[int, Decimal]:
-    """Deal id → net money of the price received as of ``day`` (红冲 and refunds included)."""
-    counted = counted_receipts(project, day).where(Receipt.category.not_in(NOT_PRICE)).subquery()
+def received_at(
+    session: Session, project: str, day: dt.date, only: tuple[str, ...] | None = None
+) -> dict[int, Decimal]:
+    """Deal id → net money of the price (or of the categories ``only``) received as of ``day``
+    (红冲 and refunds included)."""
+    counted = counted_receipts(project, day)
+    counted = counted.where(Receipt.category.in_(only) if only else Receipt.category.not_in(NOT_PRICE))
+    counted = counted.subquery()
     stmt = select(counted.c.subscription_id, func.sum(counted.c.amount)).group_by(counted.c.subscription_id)
     return {sid: cents(Decimal(total)) for sid, total in session.execute(stmt)}
 
@@ -279,6 +285,37 @@ def deals_at(session: Session, project: str, day: dt.date, *, since: dt.date | N
             )
         )
     return out
+
+
+def term_lines_at(session: Session, ids: list[int], day: dt.date) -> dict[int, list[DealTermLine]]:
+    """Deal id → its plan lines in force on ``day``: the copy taken at 认购, or the one a
+    变更付款方案 dated on or before ``day`` put in its place."""
+    began, ended = aliased(SpecialTransaction), aliased(SpecialTransaction)
+    stmt = (
+        select(DealTermLine)
+        .outerjoin(began, began.id == DealTermLine.special_id)
+        .outerjoin(ended, ended.id == DealTermLine.ended_by_id)
+        .where(
+            DealTermLine.subscription_id.in_(ids),
+            or_(DealTermLine.special_id.is_(None), began.date <= day),
+            or_(DealTermLine.ended_by_id.is_(None), ended.date > day),
+        )
+        .order_by(DealTermLine.subscription_id, DealTermLine.seq)
+    )
+    out: dict[int, list[DealTermLine]] = {}
+    for line in session.scalars(stmt):
+        out.setdefault(line.subscription_id, []).append(line)
+    return out
+
+
+def true_up_dates(session: Session, project: str, day: dt.date) -> dict[str, dt.date]:
+    """Room code → the date of its survey, if on or before ``day``."""
+    stmt = (
+        select(AreaTrueUp.room_code, AreaTrueUp.survey_date)
+        .join(Room, Room.code == AreaTrueUp.room_code)
+        .where(Room.project_code == project, AreaTrueUp.survey_date <= day)
+    )
+    return {code: when for code, when in session.execute(stmt)}
 
 
 def _true_ups(session: Session, project: str, day: dt.date) -> dict[str, Decimal]:

@@ -93,7 +93,7 @@ def sheets(path: Path) -> dict[str, list[list[Any]]]:
 def export_all(app: Salesync, folder: Path, period: tuple[str, str] = OCTOBER) -> dict[str, Any]:
     out: dict[str, Any] = {}
     folder.mkdir()
-    for report in [*REPORTS, "board"]:
+    for report in [*REPORTS, "collections_due", "true_ups", "board"]:
         path = folder / f"{report}.xlsx"
         args = ["report", report, "--project", PROJECT, "--from", period[0], "--to", period[1]]
         cli(app, *args, "--at", period[1], "--out", str(path))

@@ -343,37 +343,37 @@ def sales_summary(session: Session, scope: Scope) -> pd.DataFrame:
 
 @builder("collections_due")
 def collections_due(session: Session, scope: Scope) -> pd.DataFrame:
-    """Live deals with money overdue at the end of the period (催款)."""
-    subs = list(
-        session.scalars(
-            select(Subscription)
-            .where(
-                Subscription.project_code == scope.project_code,
-                Subscription.status.in_(LIVE),
-                Subscription.date <= scope.period_to,
-            )
-            .order_by(Subscription.no)
-        )
-    )
-    today = scope.period_to + dt.timedelta(days=1)  # overdue once a due date has passed by the period's end
+    """Deals live on the scope's day with money overdue then (催款): their terms, plan lines and
+    money as of that day; an instalment is overdue once its due date has passed by the day's end."""
+    day = scope.as_of
+    today = day + dt.timedelta(days=1)
+    deals = [d for d in asof.deals_at(session, scope.project_code, day) if d.live]
+    lines = asof.term_lines_at(session, [d.id for d in deals], day)
+    settled = asof.received_at(session, scope.project_code, day, (ledger.TRUE_UP,))
+    surveyed = asof.true_up_dates(session, scope.project_code, day)
     rows = []
-    for sub in subs:
-        owed = ledger.balance(session, sub, today)
-        if owed.overdue <= 0:
+    for deal in sorted(deals, key=lambda d: d.no):
+        plan = ledger.split(lines.get(deal.id, []), deal.date, deal.total_price)
+        due = ledger.allocate(plan, deal.received - settled.get(deal.id, ZERO))
+        survey = surveyed.get(deal.room_code)
+        if deal.status == "签约" and deal.true_up != 0 and survey is not None:
+            due.append(ledger.true_up_line(len(plan) + 1, deal.true_up, survey, settled.get(deal.id, ZERO)))
+        late = [i for i in due if i.overdue(today)]
+        overdue = sum((i.outstanding for i in late), ZERO)
+        if overdue <= 0:
             continue
-        due = [i for i in ledger.schedule(session, sub, owed.received) if i.overdue(today)]
         rows.append(
             (
-                sub.no,
-                sub.room_code,
-                sub.customer_name,
-                sub.customer_phone,
-                sub.rep_name,
-                owed.total,
-                owed.received,
-                owed.outstanding,
-                owed.overdue,
-                min(i.due_date for i in due) if due else None,
+                deal.no,
+                deal.room_code,
+                deal.customer_name,
+                deal.customer_phone,
+                deal.rep_name,
+                deal.due,
+                deal.received,
+                deal.outstanding,
+                overdue,
+                min(i.due_date for i in late),
             )
         )
     return _frame("collections_due", rows)
