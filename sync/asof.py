@@ -24,7 +24,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, Subquery, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from schema.base import SHANGHAI
@@ -39,11 +39,10 @@ from schema.models import (
     SpecialTransaction,
     Subscription,
 )
+from sync import ledger
 from sync import rooms as states
 from sync.trueup import ZERO, cents
 
-#: categories collected on behalf of others: not part of the price
-NOT_PRICE = ("代收费用",)
 REPRICING = ("换房", "变更折扣")
 
 
@@ -161,7 +160,7 @@ class DealAt:
         return self.due - self.received if self.live else ZERO
 
 
-def counted_receipts(project: str, day: dt.date):  # type: ignore[no-untyped-def]
+def counted_receipts(project: str, day: dt.date) -> Select[Receipt]:
     """A select of the project's receipts that count as of ``day`` (see the module's rules)."""
     end = end_of(day)
     return select(Receipt).where(
@@ -179,14 +178,13 @@ def received_at(
 ) -> dict[int, Decimal]:
     """Deal id → net money of the price (or of the categories ``only``) received as of ``day``
     (红冲 and refunds included)."""
-    counted = counted_receipts(project, day)
-    counted = counted.where(Receipt.category.in_(only) if only else Receipt.category.not_in(NOT_PRICE))
-    counted = counted.subquery()
+    which = Receipt.category.in_(only) if only else Receipt.category.not_in(ledger.NOT_PRICE)
+    counted = counted_receipts(project, day).where(which).subquery()
     stmt = select(counted.c.subscription_id, func.sum(counted.c.amount)).group_by(counted.c.subscription_id)
     return {sid: cents(Decimal(total)) for sid, total in session.execute(stmt)}
 
 
-def _next_transaction(day: dt.date, kinds: tuple[str, ...] | None = None):  # type: ignore[no-untyped-def]
+def _next_transaction(day: dt.date, kinds: tuple[str, ...] | None = None) -> Subquery:
     """Per deal, the first special transaction dated after ``day`` (of ``kinds``): it kept the
     terms the deal had on ``day``."""
     stmt = select(
