@@ -91,7 +91,7 @@ def test_reversing_a_receipt_twice(site: Salesync, tmp_path: Path) -> None:
     assert snapshot(site) == before
 
 
-def test_a_reversal_never_exceeds_its_original_and_a_refund_needs_a_cancellation(
+def test_a_reversal_never_exceeds_its_original_and_a_refund_never_exceeds_what_is_owed_back(
     site: Salesync, tmp_path: Path
 ) -> None:
     assert _control(site, {"认购": [S1]}, tmp_path).verdict is Verdict.ACCEPTED
@@ -107,7 +107,7 @@ def test_a_reversal_never_exceeds_its_original_and_a_refund_needs_a_cancellation
     outcome = ingest(site, "finance", rows, tmp_path / "finance" / "收款.xlsx", "finance")
     assert errors(outcome) == [
         ("收款", 3, "金额", "reversal-exceeds"),
-        ("收款", 4, "认购编号", "refund-needs-cancellation"),
+        ("收款", 4, "金额", "refund-exceeds-credit"),  # a live deal owing nothing back
         ("收款", 5, "金额", "receipt-negative"),
         ("收款", 6, "认购编号", "unknown-subscription"),
     ]

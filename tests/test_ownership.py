@@ -120,11 +120,14 @@ def test_a_transfer_gives_the_customer_to_the_rep_who_entered_it(
         # the other collision stays open
         assert [c.customer.phone for c in ownership.open_collisions(session, None)] == [phone(1)]
 
-    # rep_a saves their workbook again: the customer they lost is reported as rep_b's now
+    # rep_a saves their workbook again: the customer they lost is reported as reassigned to rep_b
+    # (not as a collision of rep_a's, which it is not)
     path = tmp_path / "rep_a" / "客户登记.xlsx"
     edit(path, "客户", 3, "备注", "回访")
     again = app.ingest(path, "rep_a")
-    assert [(f.row, f.params["owner"]) for f in again.collisions] == [(2, "rep_b")]
+    assert again.collisions == []
+    moved_away = [(f.row, f.params["owner"]) for f in again.findings if f.code == "customer-reassigned"]
+    assert moved_away == [(2, "rep_b")]
 
 
 def test_settling_is_refused_in_words(app: Salesync, collided: dict[str, int]) -> None:

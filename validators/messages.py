@@ -928,3 +928,83 @@ MESSAGES.update(
         ),
     }
 )
+
+# -- the books fixed in time: deals on their own terms, master data that never orphans a deal,
+# money both ways on a live deal ---------------------------------------------------------------
+MESSAGES.update(
+    {
+        "master-removes-sold-room": (
+            "房间 {key} 有进行中的交易（认购编号 {deal}），不能删除",
+            "Room {key} has a live deal ({deal}) and cannot be removed",
+        ),
+        "master-reprices-sold-room": (
+            "房间 {key} 有进行中的交易（认购编号 {deal}），不能修改其价格或面积；调价只适用于未售房间",
+            "Room {key} has a live deal ({deal}); its price and areas cannot change (re-pricing is for unsold rooms)",
+        ),
+        "master-removes-used-plan": (
+            "付款方案 {key} 仍被进行中的交易使用（认购编号 {deal}），不能删除",
+            "Payment plan {key} is used by a live deal ({deal}) and cannot be removed",
+        ),
+        "master-removes-used-discount": (
+            "折扣 {key} 仍被进行中的交易使用（认购编号 {deal}），不能删除",
+            "Discount {key} is used by a live deal ({deal}) and cannot be removed",
+        ),
+        "master-orphans-deals": (
+            "本次项目资料变更会影响进行中的交易（认购编号 {deals}），整张变更单不予提交，请改正标出的单元格后再保存",
+            "This master-data change would reach into live deals ({deals}); the change set is refused whole",
+        ),
+        "reversal-category": (
+            "红冲的款项类别须与原票据 {no} 一致（原票据为“{original}”）",
+            "A 红冲 must carry the category of receipt {no} (“{original}”)",
+        ),
+        "refund-exceeds-credit": (
+            "认购 {no} 未退房，退款不能超过多收的金额 {credit} 元（已收超出成交总价及面积补差的部分）",
+            "Deal {no} is live: a refund may not exceed what was overpaid ({credit})",
+        ),
+        "trueup-refund-none": (
+            "认购 {no} 没有应退的面积补差，负数的面积补差款不能入账",
+            "Deal {no} has no true-up refund due; a negative 面积补差款 cannot be recorded",
+        ),
+        "trueup-refund-exceeds": (
+            "面积补差应退 {owed} 元，已退 {refunded} 元，本次退款超出应退金额",
+            "The true-up refund is {owed}, {refunded} refunded already: this exceeds it",
+        ),
+        "receipt-negative-live": (
+            "“{category}”不能为负数：未退房的认购只能以“退款”或负数的“面积补差款”退钱",
+            "“{category}” cannot be negative: money goes back on a live deal as 退款 or a negative 面积补差款",
+        ),
+        "receipt-overpaid": (
+            "本笔收款后认购 {no} 多收 {over} 元（超出成交总价及面积补差），已通知财务处理退款",
+            "With this receipt deal {no} is overpaid by {over}; finance is asked to refund it",
+        ),
+        "customer-reassigned": (
+            "该客户已由销售经理重新分配给 {owner_name}（{owner}，{since} 起），不再由您跟进；这不是撞单",
+            "This customer was reassigned to {owner_name} ({owner}, since {since}); it is not a collision",
+        ),
+        "first-contact-future": (
+            "首次接触日期 {value} 晚于录入当天（{today}），请核对",
+            "The first-contact date {value} is after the day it was entered ({today}); please check",
+        ),
+        "first-contact-changed": (
+            "首次接触日期在客户登记后不能更改，仍为 {kept}（本次填写的 {value} 未采用）",
+            "The first-contact date cannot change after the customer was accepted; {kept} is kept ({value} ignored)",
+        ),
+        "confirm-not-control": (
+            "{account} 不是在职的销控，不能确认事务完成",
+            "{account} is not an active sales-control clerk and cannot confirm a transaction complete",
+        ),
+        "confirm-unknown": (
+            "没有需要销控确认的特殊事务 {no}（换房、退房、更名）",
+            "There is no 换房 / 退房 / 更名 numbered {no} to confirm",
+        ),
+        "confirm-before-finance": (
+            "事务 {no}（{kind}）财务尚未处理，不能确认完成",
+            "Finance has not recorded its part of {no} ({kind}) yet",
+        ),
+        "confirm-already": ("事务 {no} 已确认完成", "Transaction {no} is already confirmed complete"),
+        "sign-orphans-deals": (
+            "变更单 #{change_set} 提交后已有新的交易，会影响进行中的交易，签字未记录，数据未改动：{items}",
+            "Change set #{change_set} would now reach into live deals; nothing was signed or applied: {items}",
+        ),
+    }
+)

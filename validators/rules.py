@@ -407,7 +407,8 @@ def deal_prices(book: Book, lookups: Lookups) -> Iterator[Finding]:
 
 
 def receipt_signs(book: Book, lookups: Lookups) -> Iterator[Finding]:
-    """Receipts are positive; a 红冲 (naming 红冲票据编号) and a 退款 are negative; nothing is zero."""
+    """Receipts are positive; a 红冲 (naming 红冲票据编号) and a 退款 are negative; a 面积补差款 may be
+    either (negative: the developer refunds a smaller area); nothing is zero."""
     frame = _clean(book, "receipt")
     if frame.empty:
         return
@@ -415,6 +416,7 @@ def receipt_signs(book: Book, lookups: Lookups) -> Iterator[Finding]:
     reversal = frame["reverses_no"].notna().to_numpy(dtype=bool)
     refund = (frame["category"] == "退款").fillna(False).to_numpy(dtype=bool)
     negative = (amount < 0).to_numpy(dtype=bool)
+    true_up = (frame["category"] == "面积补差款").fillna(False).to_numpy(dtype=bool)
     zero = (amount.abs() < EPS).to_numpy(dtype=bool)
     for row in frame.index[zero]:
         yield _at(book, "receipt", row, "amount", "receipt-zero")
@@ -422,7 +424,7 @@ def receipt_signs(book: Book, lookups: Lookups) -> Iterator[Finding]:
         yield _at(book, "receipt", row, "amount", "reversal-negative")
     for row in frame.index[~zero & refund & ~reversal & ~negative]:
         yield _at(book, "receipt", row, "amount", "refund-negative")
-    for row in frame.index[~zero & ~refund & ~reversal & negative]:
+    for row in frame.index[~zero & ~refund & ~true_up & ~reversal & negative]:
         yield _at(book, "receipt", row, "amount", "receipt-negative")
     itself = reversal & (frame["reverses_no"] == frame["no"]).fillna(False).to_numpy(dtype=bool)
     for row in frame.index[itself]:

@@ -5,6 +5,7 @@ as an Excel workbook. The cells come from ``sync.reports.board``; the region rul
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
@@ -36,13 +37,13 @@ class Grid:
     counts: dict[str, int]
 
 
-def grids(session: Session, project: str) -> list[Grid]:
+def grids(session: Session, project: str, day: dt.date | None = None) -> list[Grid]:
     stmt = select(Building.code, Building.name).where(
         Building.project_code == project, Building.removed_at.is_(None)
     )
     names = {code: name for code, name in session.execute(stmt)}
     out = []
-    for code, cells in sorted(board_cells(session, project).items()):
+    for code, cells in sorted(board_cells(session, project, day).items()):
         columns = sorted({column for _, column in cells})
         floors = sorted({floor for floor, _ in cells}, reverse=True)
         rows = [(floor, [cells.get((floor, column)) for column in columns]) for floor in floors]
@@ -69,7 +70,8 @@ def _chosen(session: Session) -> Project | None:
 def index() -> ResponseReturnValue:
     session = db.session()
     project = _chosen(session)
-    buildings = grids(session, project.code) if project else []
+    day = _day()
+    buildings = grids(session, project.code, day) if project else []
     totals: Counter[str] = Counter()
     for grid in buildings:
         totals.update(grid.counts)
@@ -80,6 +82,7 @@ def index() -> ResponseReturnValue:
         buildings=buildings,
         totals=in_order(totals),
         rooms=sum(totals.values()),
+        at=day,
     )
 
 
@@ -88,4 +91,17 @@ def index() -> ResponseReturnValue:
 def download() -> ResponseReturnValue:
     session = db.session()
     project = project_in_scope(session, request.args.get("project", ""))
-    return xlsx(board_workbook(session, project.code), f"楼盘表_{project.name}_{project.code}.xlsx")
+    day = _day()
+    suffix = f"_{day}" if day else ""
+    return xlsx(
+        board_workbook(session, project.code, day), f"楼盘表_{project.name}_{project.code}{suffix}.xlsx"
+    )
+
+
+def _day() -> dt.date | None:
+    """The day the board stands as of (``at``, YYYY-MM-DD); today when absent or unreadable."""
+    raw = request.args.get("at", "").strip()
+    try:
+        return dt.date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None

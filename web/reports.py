@@ -52,16 +52,21 @@ class Query:
     label: str  # the scope in words
     start: dt.date
     end: dt.date
+    at: dt.date | None = None  # figures as of this day (the period's end when None)
 
     @property
     def args(self) -> dict[str, str]:
         """The GET parameters that ask for this report again (the page's and the download's)."""
         scope = f"project:{self.project}" if self.project else f"region:{self.region}"
-        return {"report": self.spec.id, "scope": scope, "from": f"{self.start}", "to": f"{self.end}"}
+        args = {"report": self.spec.id, "scope": scope, "from": f"{self.start}", "to": f"{self.end}"}
+        if self.at is not None:
+            args["at"] = f"{self.at}"
+        return args
 
     @property
     def subtitle(self) -> str:
-        return tr("%s，%s 至 %s", "%s, %s to %s") % (self.label, self.start, self.end)
+        text = tr("%s，%s 至 %s", "%s, %s to %s") % (self.label, self.start, self.end)
+        return text + (tr("，截至 %s", ", as of %s") % self.at if self.at else "")
 
     @property
     def filename(self) -> str:
@@ -101,17 +106,20 @@ def _query(session: Session) -> tuple[Query | None, list[str]]:
     today = dt.datetime.now(SHANGHAI).date()
     end = _date("to", today, errors)
     start = _date("from", end.replace(day=1), errors)
+    at = _date("at", end, errors) if request.args.get("at", "").strip() else None
     if not errors and start > end:
         errors.append(tr("期间起不能晚于期间止", "The period cannot start after it ends"))
     if errors:
         return None, errors
     if kind == "project":
-        return Query(spec, code, None, label, start, end), []
-    return Query(spec, None, code, label, start, end), []
+        return Query(spec, code, None, label, start, end, at), []
+    return Query(spec, None, code, label, start, end, at), []
 
 
 def _build(session: Session, query: Query) -> pd.DataFrame:
-    return build_for(session, query.spec, query.start, query.end, project=query.project, region=query.region)
+    return build_for(
+        session, query.spec, query.start, query.end, project=query.project, region=query.region, at=query.at
+    )
 
 
 # -- the views ------------------------------------------------------------------------------------
@@ -153,6 +161,7 @@ def _form(session: Session) -> dict[str, Any]:
         "scope": request.args.get("scope", default_scope),
         "from": request.args.get("from", today.replace(day=1).isoformat()),
         "to": request.args.get("to", today.isoformat()),
+        "at": request.args.get("at", ""),
     }
 
 

@@ -25,8 +25,10 @@ from schema.models.notify import (
 from schema.models.org import Account, AccountRole, Region
 from schema.models.project import Building, Discount, PaymentPlan, PaymentPlanLine, Project, Room
 from schema.models.reconcile import ReconciliationItem, ReconciliationRun
+from schema.models.report_runs import ReportRun, ReportRunRow
 from schema.models.service import AreaTrueUp, MoveIn
 from schema.models.sources import OnlineSheet
+from schema.models.terms import DealDiscount, DealTermLine
 
 __all__ = [
     "Account",
@@ -40,6 +42,8 @@ __all__ = [
     "Contract",
     "Customer",
     "CustomerEvent",
+    "DealDiscount",
+    "DealTermLine",
     "Discount",
     "JobState",
     "KnownDigest",
@@ -61,6 +65,8 @@ __all__ = [
     "ReconciliationItem",
     "ReconciliationRun",
     "Region",
+    "ReportRun",
+    "ReportRunRow",
     "Room",
     "RoomControl",
     "RoomStatusChange",

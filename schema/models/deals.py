@@ -138,14 +138,19 @@ class SpecialTransaction(Base):
     old_room_code: Mapped[str | None] = mapped_column(String(64))
     old_status: Mapped[str | None] = mapped_column(String(8))
     old_customer_name: Mapped[str | None] = mapped_column(String(200))
+    old_customer_phone: Mapped[str | None] = mapped_column(String(20))
     old_plan_code: Mapped[str | None] = mapped_column(String(64))
     old_discount_codes: Mapped[str | None] = mapped_column(String(400))
     old_total_price: Mapped[Money | None]
+    old_area: Mapped[Area | None]  # the deal's area before a 换房 or 变更折扣 re-priced it
     finance_acknowledged_at: Mapped[dt.datetime | None]
     finance_date: Mapped[dt.date | None]
     finance_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
     finance_version_id: Mapped[int | None] = mapped_column(ForeignKey("workbook_version.id"), index=True)
     finance_note: Mapped[str | None] = mapped_column(Text)
+    # 销控 confirms the transaction complete once finance has done its part (换房 / 退房 / 更名)
+    control_confirmed_at: Mapped[dt.datetime | None]
+    control_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
     version_id: Mapped[int] = mapped_column(ForeignKey("workbook_version.id"), index=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
     workbook_id: Mapped[int | None] = mapped_column(ForeignKey("workbook.id"), index=True)

@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "changes": ("changes", "changes", "主数据变更单：列出、查看、签字、驳回。"),
     "audit": ("changes", "audit", "工作日志：校验、导出。"),
     "tasks": ("tasks", "tasks", "我的任务。"),
+    "confirm": ("tasks", "confirm", "销控确认特殊事务已办结（财务处理之后）。"),
     "reconcile": ("reconcile", "reconcile", "双轨对账：手工报表与系统报表逐格比对。"),
     "mismatch": ("reconcile", "mismatch", "对账差异：说明原因。"),
     "cadence": ("reconcile", "cadence", "双轨对账：缺少的日、周、月核对。"),

@@ -70,3 +70,19 @@ def tasks(
         late = f"逾期 {task.overdue_days} 个工作日" if task.overdue else "未逾期"
         amount = f"  {task.amount:,.2f} 元" if task.amount is not None else ""
         click.echo(f"[{task.kind}] {task.subject}  {task.detail}{amount}  期限 {due}（{late}）")
+
+
+@click.command("confirm")
+@click.argument("special_no", metavar="事务编号")
+@click.option("--as", "username", required=True, help="销控账号。")
+@click.pass_context
+def confirm(ctx: click.Context, special_no: str, username: str) -> None:
+    """销控确认特殊事务（换房、退房、更名）已完成：财务处理后，任务列表一直显示到确认为止。"""
+    from sync.domain.closing import confirm_complete
+
+    app = service(ctx)
+    with errors():
+        app.require_initialised()
+        with app.transaction() as session:
+            tx = confirm_complete(session, special_no, username)
+            click.echo(f"✓ 事务 {tx.no}（{tx.kind}）已确认完成")

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from schema.base import now
+from schema.base import SHANGHAI, now
 from schema.models import (
     Building,
     ChangeItem,
@@ -230,6 +230,7 @@ def apply_change_set(session: Session, change_set: ChangeSet, log: LogWriter) ->
                             account_id=account_id,
                             version_id=version_id,
                             cause="master_data",
+                            business_date=stamp.astimezone(SHANGHAI).date(),
                         )
                     )
                     obj.status = new

@@ -4,26 +4,29 @@ schedule from its plan's lines (docs/domain.md §2.1, §2.4).
 A plan line is either a ratio of the deal's total price or a fixed sum; a fixed sum (typically 定金)
 is credited against the next ratio line, so the lines always add up to the total price. Money
 received is allocated to the lines in due order; a line whose due date has passed with money still
-owing is overdue. A true-up the buyer owes is one more line; one owed to the buyer is a credit.
+owing is overdue. A true-up is a line of its own, settled only by 面积补差款 money: positive when
+the buyer owes it, negative when the developer refunds it (never netted into an instalment).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from schema.models import AreaTrueUp, PaymentPlanLine, Receipt, Subscription
+from schema.models import AreaTrueUp, DealTermLine, Receipt, Subscription
 from schema.models.deals import LIVE
+from sync.domain import terms
 from sync.domain.trueup import ZERO, cents
 
 #: Receipts that are not part of the price (collected on behalf of others).
 NOT_PRICE = ("代收费用",)
 MORTGAGE_CATEGORIES = ("按揭款", "公积金贷款")
+TRUE_UP = "面积补差款"
 
 
 @dataclass(frozen=True)
@@ -87,30 +90,48 @@ def true_up_amount(session: Session, sub: Subscription) -> tuple[Decimal, dt.dat
 
 
 def instalments(session: Session, sub: Subscription) -> list[tuple[int, str, dt.date, Decimal]]:
-    """The plan's lines as (seq, category, due date, amount) for this deal's total price."""
-    lines = session.scalars(
-        select(PaymentPlanLine)
-        .where(PaymentPlanLine.plan_code == sub.plan_code, PaymentPlanLine.removed_at.is_(None))
-        .order_by(PaymentPlanLine.seq)
-    ).all()
+    """The deal's plan lines as (seq, category, due date, amount) for its total price."""
+    return split(terms.lines_of(session, sub), sub.date, sub.total_price)  # the deal's own copy
+
+
+def split(
+    lines: Sequence[DealTermLine], start: dt.date, total_price: Decimal
+) -> list[tuple[int, str, dt.date, Decimal]]:
+    """Plan lines as (seq, category, due date, amount) for a deal made on ``start`` at ``total_price``."""
     out: list[tuple[int, str, dt.date, Decimal]] = []
     credit = ZERO
     last_ratio = -1
     for line in lines:
-        due = sub.date + dt.timedelta(days=line.due_days)
+        due = start + dt.timedelta(days=line.due_days)
         if line.amount is not None:
-            amount = min(cents(line.amount), sub.total_price)
+            amount = min(cents(line.amount), total_price)
             credit += amount
         else:
-            amount = cents(sub.total_price * (line.ratio or ZERO)) - credit
+            amount = cents(total_price * (line.ratio or ZERO)) - credit
             credit = ZERO
             last_ratio = len(out)
         out.append((line.seq, line.category, due, amount))
     if out and last_ratio >= 0:  # rounding: the lines add up to the total price exactly
         total = sum((a for *_, a in out), ZERO)
         seq, category, due, amount = out[last_ratio]
-        out[last_ratio] = (seq, category, due, amount + sub.total_price - total)
+        out[last_ratio] = (seq, category, due, amount + total_price - total)
     return out
+
+
+def allocate(lines: list[tuple[int, str, dt.date, Decimal]], pool: Decimal) -> list[Instalment]:
+    """Money of the price allocated to the lines in due order."""
+    out = []
+    for seq, category, due, amount in sorted(lines, key=lambda x: (x[2], x[0])):
+        paid_here = max(ZERO, min(amount, pool))
+        pool -= paid_here
+        out.append(Instalment(seq, category, due, amount, paid_here))
+    return out
+
+
+def true_up_line(seq: int, extra: Decimal, survey: dt.date, settled: Decimal) -> Instalment:
+    """The true-up's own line, settled only by 面积补差款 money (either way)."""
+    paid_here = min(extra, max(ZERO, settled)) if extra > 0 else max(extra, min(ZERO, settled))
+    return Instalment(seq, TRUE_UP, survey, extra, paid_here)
 
 
 def schedule(session: Session, sub: Subscription, paid: Decimal | None = None) -> list[Instalment]:
@@ -118,17 +139,13 @@ def schedule(session: Session, sub: Subscription, paid: Decimal | None = None) -
     if sub.status not in LIVE:
         return []
     pool = received(session, [sub.id])[sub.id] if paid is None else paid
+    settled = received_of(session, sub.id, (TRUE_UP,))  # the true-up's own money, either way
+    pool -= settled
     lines = instalments(session, sub)
+    out = allocate(lines, pool)
     extra, survey = true_up_amount(session, sub)
-    if extra > 0 and survey is not None:
-        lines.append((len(lines) + 1, "面积补差款", survey, extra))
-    elif extra < 0:
-        pool -= extra  # what the developer owes the buyer is credited
-    out = []
-    for seq, category, due, amount in sorted(lines, key=lambda x: (x[2], x[0])):
-        paid_here = max(ZERO, min(amount, pool))
-        pool -= paid_here
-        out.append(Instalment(seq, category, due, amount, paid_here))
+    if extra != 0 and survey is not None:  # its own line: owed by the buyer (+) or to the buyer (−)
+        out.append(true_up_line(len(lines) + 1, extra, survey, settled))
     return out
 
 
@@ -138,6 +155,11 @@ class Balance:
     received: Decimal
     outstanding: Decimal
     overdue: Decimal
+
+    @property
+    def credit(self) -> Decimal:
+        """What the buyer is owed back (overpaid, a smaller area, a cheaper room): never negative."""
+        return max(ZERO, -self.outstanding)
 
 
 def balance(session: Session, sub: Subscription, today: dt.date) -> Balance:

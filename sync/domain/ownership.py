@@ -215,8 +215,10 @@ class Idle:
     def since(self) -> dt.date | None:
         """The day the idle time counts from: the last event's, or a later reassignment's."""
         moved = _day(self.reassigned_at)
-        if self.last_day is None or moved is None:
+        if moved is None:
             return self.last_day
+        if self.last_day is None:  # the new owner has no event yet: the reassignment's day
+            return moved
         return max(self.last_day, moved)
 
     def idle_days(self, today: dt.date) -> int | None:
@@ -244,7 +246,12 @@ def last_events(
 ) -> list[tuple[Customer, dt.datetime | None]]:
     """Customers (of the owners ``owner_ids`` selects, or one) with the time of their last event
     (before ``before``, when given: a report's view at the end of its period)."""
-    events = select(CustomerEvent.customer_id, func.max(CustomerEvent.at).label("last"))
+    # only the owner's own events keep a customer from going dormant (a colliding rep's do not)
+    events = (
+        select(CustomerEvent.customer_id, func.max(CustomerEvent.at).label("last"))
+        .join(Customer, Customer.id == CustomerEvent.customer_id)
+        .where(CustomerEvent.account_id == Customer.owner_id)
+    )
     if before is not None:
         events = events.where(CustomerEvent.at < before)
     last = events.group_by(CustomerEvent.customer_id).subquery()

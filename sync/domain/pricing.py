@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from schema.models import Discount, PaymentPlan, Project, Room
+from schema.models import DealDiscount, Discount, PaymentPlan, Project, Room
 from sync.core.errors import RowRefused
 from sync.domain.trueup import cents
 
@@ -85,13 +86,7 @@ def valid_discounts(
     return out
 
 
-def discounts_named(session: Session, codes: list[str]) -> list[Discount]:
-    """A deal's discounts as it holds them (validity was checked when they were granted)."""
-    found = {d.code: d for d in session.scalars(select(Discount).where(Discount.code.in_(codes)))}
-    return [found[c] for c in codes if c in found]
-
-
-def discounted(list_price: Decimal, discounts: list[Discount]) -> Decimal:
+def discounted(list_price: Decimal, discounts: Sequence[Discount | DealDiscount]) -> Decimal:
     """The list price after the discounts in the order named: 比例 multiplies, 减免金额 subtracts."""
     price = list_price
     for discount in discounts:
@@ -99,7 +94,9 @@ def discounted(list_price: Decimal, discounts: list[Discount]) -> Decimal:
     return cents(price)
 
 
-def check_price(room: Room, discounts: list[Discount], total: Decimal, field: str) -> Decimal:
+def check_price(
+    room: Room, discounts: Sequence[Discount | DealDiscount], total: Decimal, field: str
+) -> Decimal:
     """成交总价 must equal the room's list price after the discounts (±1 CNY); returns the expected."""
     expected = discounted(room.total_price, discounts)
     if abs(total - expected) > PRICE_TOLERANCE:

@@ -35,6 +35,7 @@ from sync.domain.changesets import (
     required_titles,
     requirements,
 )
+from sync.domain.guard import Orphan, orphans
 from sync.domain.workdays import DEFAULT_CALENDAR, WorkCalendar
 from sync.domain.worklog import LogWriter, seal, session_key
 from sync.outbox.changes import after_signing
@@ -211,6 +212,7 @@ class Review:
     missing: list[Requirement]
     conflicts: list[Conflict]
     items: list[ChangeItem] = field(default_factory=list)
+    orphans: list[Orphan] = field(default_factory=list)  # items that would reach into a live deal
 
     def as_dict(self) -> dict[str, Any]:
         cs = self.change_set
@@ -252,6 +254,7 @@ class Review:
                 }
                 for c in self.conflicts
             ],
+            "orphans": [{"key": o.key, "deal": o.deal, "what": o.describe()} for o in self.orphans],
             "superseded_by": cs.superseded_by_id,
             "items": [
                 {"entity": i.entity, "key": i.key, "op": i.op, "field": i.field, "old": i.old, "new": i.new}
@@ -286,6 +289,7 @@ def review(session: Session, change_set_id: int, *, with_items: bool = True) -> 
         missing(session, cs, approvals),
         conflicts(session, cs) if cs.status == PENDING else [],
         list(cs.items) if with_items else [],
+        orphans(session, cs.items) if cs.status == PENDING else [],
     )
 
 
@@ -377,6 +381,11 @@ def _sign(
     found = conflicts(session, cs)
     if found:
         raise ChangeSetConflict(cs.id, found)
+    orphaned = orphans(session, cs.items)  # a deal made since the change set was submitted
+    if orphaned:
+        raise SigningRefused(
+            "sign-orphans-deals", change_set=cs.id, items="；".join(o.describe() for o in orphaned)
+        )
     signers = sorted(s.account.username for s in approvals)
     log = LogWriter(session, cs.version.account_id, cs.version_id, cs.id, signers=signers)
     written = apply_change_set(session, cs, log)

@@ -39,7 +39,7 @@ from schema.models import (
 )
 from schema.models.deals import LIVE
 from schema.roles import Role
-from sync.domain import ledger, ownership, signing
+from sync.domain import closing, ledger, ownership, signing
 from sync.domain.accounts import get_account, project_limits, signing_grants
 from sync.domain.office_calendar import calendar_for
 from sync.domain.workdays import DEFAULT_CALENDAR, QUESTIONNAIRE_WORKDAYS, WorkCalendar
@@ -56,7 +56,7 @@ CONTROLLERS = set(MANUAL_REPORT_ROLES)
 
 @dataclass(frozen=True)
 class Task:
-    kind: str  # 催款 / 签约 / 问卷 / 跟进 / 休眠客户 / 撞单 / 特殊事务 / 签字 / 对账差异
+    kind: str  # 催款 / 退款 / 事务确认 / 签约 / 问卷 / 跟进 / 休眠客户 / 撞单 / 特殊事务 / 签字 / 对账差异
     subject: str  # 认购编号, 客户手机, 事务编号 or 变更单号
     detail: str
     due: dt.date | None
@@ -151,6 +151,14 @@ class _Builder:
                     detail = f"{sub.customer_name} {sub.room_code} 第{line.seq}期{line.category}"
                     self.add("催款", sub.no, detail, due, line.outstanding, cal)
 
+    def refunds(self, deals: Iterable[Subscription]) -> None:
+        """退款: live deals that owe the buyer money back (overpaid, a smaller area, a cheaper room)."""
+        for sub in deals:
+            credit = ledger.balance(self.session, sub, self.today).credit
+            if credit > 0:
+                detail = f"{sub.customer_name} {sub.room_code} 应退客户"
+                self.add("退款", sub.no, detail, self.today, credit)
+
     def contracts(self, deals: Iterable[Subscription]) -> None:
         for sub in deals:
             if sub.status == "认购" and sub.sign_due_date is not None:
@@ -210,6 +218,14 @@ class _Builder:
             detail = f"{tx.kind}（认购 {sub.no}，审批单 {tx.approval_no}）待财务处理"
             amount = tx.refund_amount if tx.kind == "退房" else None
             self.add("特殊事务", tx.no, detail, self.cal.add_workdays(tx.date, 1), amount)
+
+    def closings(self) -> None:
+        """事务确认: 换房 / 退房 / 更名 whose money side finance has recorded, to confirm complete."""
+        stmt = self._in_region(closing.awaiting_control(), Subscription.project_code)
+        for tx, sub in self.session.execute(stmt):
+            detail = f"{tx.kind}（认购 {sub.no}）财务已处理，请确认事务完成"
+            day = tx.finance_date or tx.date
+            self.add("事务确认", tx.no, detail, self.cal.add_workdays(day, 1))
 
     def signatures(self) -> None:
         for review in signing.change_sets(self.session, signer=self.account.username):
@@ -277,8 +293,10 @@ def tasks_for(
         build.payments(region)
         if Role.SALES_CONTROL in roles:
             build.contracts(region)
+            build.closings()
         if Role.FINANCE in roles:
             build.specials()
+            build.refunds(region)
     if Role.SALES_MANAGER in roles:
         build.dormant()
         build.collisions()
@@ -291,7 +309,20 @@ def tasks_for(
     order = {
         k: i
         for i, k in enumerate(
-            ("签字", "授权", "特殊事务", "撞单", "催款", "签约", "问卷", "对账差异", "跟进", "休眠客户")
+            (
+                "签字",
+                "授权",
+                "特殊事务",
+                "事务确认",
+                "撞单",
+                "催款",
+                "退款",
+                "签约",
+                "问卷",
+                "对账差异",
+                "跟进",
+                "休眠客户",
+            )
         )
     }
     tasks = sorted(

@@ -19,7 +19,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from schema.base import SHANGHAI, now
-from schema.models import Account, Collision, Customer, CustomerEvent, Questionnaire
+from schema.models import Account, Collision, Customer, CustomerEvent, Questionnaire, Reassignment
 from sync.core.rows import (
     INSERT_CHUNK,
     canon,
@@ -170,12 +170,14 @@ def _apply_customer_rows(ctx: IngestContext, result: PlanResult) -> tuple[dict[s
     if changed:
         _corrected_first_contacts(ctx, frame, changed, result)
         recs = records(frame.iloc[[pos for pos, _ in changed]], CUSTOMER_FIELDS)
+        accepted = _first_contacts(session, [existing.id for _, existing in changed])
         updates = []
         for (pos, existing), values in zip(changed, recs, strict=True):
             if ctx.stale:
                 values = _stale_fields(ctx, phones[pos], values, existing.id, rows[pos], result)
                 if not values:
                     continue
+            _keep_first_contact(values, accepted.get(existing.id), rows[pos], result)
             values.update(id=existing.id, row_hash=hashes[pos], version_id=version.id, updated_at=stamp)
             updates.append(values)
         if updates:
@@ -185,6 +187,7 @@ def _apply_customer_rows(ctx: IngestContext, result: PlanResult) -> tuple[dict[s
     created: set[int] = set()
     if new_idx:
         _late_entries(ctx, frame, new_idx, result)
+        _future_first_contacts(ctx, frame, new_idx, result)
         fresh = frame.iloc[new_idx].assign(row_hash=[hashes[i] for i in new_idx])
         result.rows_written += insert_frame(
             session,
@@ -245,6 +248,56 @@ def _corrected_first_contacts(
             )
 
 
+def _first_contacts(session: Session, ids: list[int]) -> dict[int, dt.date]:
+    out: dict[int, dt.date] = {}
+    for batch in chunks(sorted(ids)):
+        stmt = select(Customer.id, Customer.first_contact_date).where(Customer.id.in_(batch))
+        out.update({i: d for i, d in session.execute(stmt)})
+    return out
+
+
+def _keep_first_contact(
+    values: dict[str, Any], accepted: dt.date | None, row: int, result: PlanResult
+) -> None:
+    """首次接触日期 is a fact of the first entry: a later change is a warning and the accepted date stays."""
+    typed = values.get("first_contact_date")
+    if accepted is None or typed is None or typed == accepted:
+        return
+    values["first_contact_date"] = accepted
+    result.findings.append(
+        Finding(
+            "first-contact-changed",
+            CUSTOMERS.name,
+            row,
+            CUSTOMERS.header("first_contact_date"),
+            show(typed),
+            {"kept": accepted.isoformat()},
+            Severity.WARNING,
+        )
+    )
+
+
+def _future_first_contacts(
+    ctx: IngestContext, frame: pd.DataFrame, positions: list[int], result: PlanResult
+) -> None:
+    """A 首次接触日期 after the day the system saw the workbook: accepted, with a warning."""
+    today = ctx.version.seen_at.astimezone(SHANGHAI).date()
+    days = frame["first_contact_date"].iloc[positions]
+    for pos, day in zip(positions, days, strict=True):
+        if day is not None and not pd.isna(day) and pd.Timestamp(day).date() > today:
+            result.findings.append(
+                Finding(
+                    "first-contact-future",
+                    CUSTOMERS.name,
+                    int(frame.index[pos]),
+                    CUSTOMERS.header("first_contact_date"),
+                    show(pd.Timestamp(day).date()),
+                    {"today": today.isoformat()},
+                    Severity.WARNING,
+                )
+            )
+
+
 def _late_entries(ctx: IngestContext, frame: pd.DataFrame, positions: list[int], result: PlanResult) -> None:
     """New customers entered after the end of the next working day after first contact: recorded, not refused."""
     days = pc.dictionary_encode(pa.array(frame["first_contact_date"].iloc[positions], from_pandas=True))
@@ -290,14 +343,36 @@ def _record_collisions(ctx: IngestContext, collided: list[tuple[int, Any, int]],
             }
         )
     known: set[int] = set()
+    moved_away: set[int] = set()  # customers a manager reassigned from this rep: not a collision
     for batch in chunks(ids):
         stmt = select(Collision.customer_id).where(
             Collision.account_id == account.id, Collision.customer_id.in_(batch)
         )
         known.update(session.scalars(stmt))
+        moved = select(Reassignment.customer_id).where(
+            Reassignment.from_account_id == account.id, Reassignment.customer_id.in_(batch)
+        )
+        moved_away.update(session.scalars(moved))
     fresh = []
     for row, customer, _pos in collided:
         owner = owners[customer.owner_id]
+        if customer.id in moved_away:
+            result.findings.append(
+                Finding(
+                    "customer-reassigned",
+                    CUSTOMERS.name,
+                    row,
+                    CUSTOMERS.header("phone"),
+                    customer.phone,
+                    {
+                        "owner": owner.username,
+                        "owner_name": owner.display_name,
+                        "since": _since(since[customer.id]),
+                    },
+                    Severity.WARNING,
+                )
+            )
+            continue
         # A rep of another region learns only that the customer is registered: not who has them nor
         # since when (their managers see the collision in full).
         elsewhere = owner.region_id != account.region_id

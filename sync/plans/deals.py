@@ -31,7 +31,7 @@ from schema.models.deals import LIVE
 from schema.roles import Role
 from sync.core.errors import RowRefused
 from sync.core.rows import column_values
-from sync.domain import ledger, pricing, rooms
+from sync.domain import ledger, pricing, rooms, terms
 from sync.kinds.sales_control import CONTRACTS, ROOM_CONTROLS, SPECIALS, SUBSCRIPTIONS
 from sync.plans.context import PLANS, IngestContext, PlanResult
 from sync.plans.rowwise import (
@@ -222,36 +222,38 @@ class SalesControl:
         if conflict:
             self._collision(row, customer, rep)
         warn_if_late(self.ctx, row, "date", day, project.code)
-        session.add(
-            Subscription(
-                no=row["no"],
-                project_code=project.code,
-                room_code=room.code,
-                customer_id=customer.id,
-                customer_name=row["customer_name"],
-                customer_phone=row["customer_phone"],
-                rep_name=row["rep"],
-                rep_account_id=rep.id,
-                date=day,
-                plan_code=plan.code,
-                discount_codes=pricing.join_codes(codes),
-                area=row["area"],
-                unit_price=row["unit_price"],
-                total_price=row["total_price"],
-                deposit=row["deposit"],
-                mortgage_ratio=row["mortgage_ratio"],
-                sign_due_date=row["sign_due_date"] or day + dt.timedelta(days=plan.sign_within_days),
-                co_buyers=row["co_buyers"],
-                note=row["note"],
-                status=rooms.SUBSCRIBED,
-                owner_conflict=conflict,
-                version_id=self.ctx.version.id,
-                account_id=self.ctx.account.id,
-                workbook_id=self.ctx.workbook.id,
-                row_hash=row.digest,
-                core_hash=core_hash(row, SUBSCRIPTION_CORE),
-            )
+        sub = Subscription(
+            no=row["no"],
+            project_code=project.code,
+            room_code=room.code,
+            customer_id=customer.id,
+            customer_name=row["customer_name"],
+            customer_phone=row["customer_phone"],
+            rep_name=row["rep"],
+            rep_account_id=rep.id,
+            date=day,
+            plan_code=plan.code,
+            discount_codes=pricing.join_codes(codes),
+            area=row["area"],
+            unit_price=row["unit_price"],
+            total_price=row["total_price"],
+            deposit=row["deposit"],
+            mortgage_ratio=row["mortgage_ratio"],
+            sign_due_date=row["sign_due_date"] or day + dt.timedelta(days=plan.sign_within_days),
+            co_buyers=row["co_buyers"],
+            note=row["note"],
+            status=rooms.SUBSCRIBED,
+            owner_conflict=conflict,
+            version_id=self.ctx.version.id,
+            account_id=self.ctx.account.id,
+            workbook_id=self.ctx.workbook.id,
+            row_hash=row.digest,
+            core_hash=core_hash(row, SUBSCRIPTION_CORE),
         )
+        session.add(sub)
+        session.flush()
+        terms.take_plan(session, sub, plan)  # the deal's own terms, for its whole life
+        terms.take_discounts(session, sub, discounts)
         return 1
 
     def _collision(self, row: Row, customer: Customer, rep: Account) -> None:
@@ -361,22 +363,25 @@ class SalesControl:
             old_room_code=sub.room_code,
             old_status=sub.status,
             old_customer_name=sub.customer_name,
+            old_customer_phone=sub.customer_phone,
             old_plan_code=sub.plan_code,
             old_discount_codes=sub.discount_codes,
             old_total_price=sub.total_price,
+            old_area=sub.area,
             version_id=self.ctx.version.id,
             account_id=self.ctx.account.id,
             workbook_id=self.ctx.workbook.id,
             row_hash=row.digest,
         )
+        session.add(tx)
+        session.flush()  # the deal's new terms name the transaction that set them
         {
             "换房": self._change_room,
             "退房": self._cancel,
             "更名": self._rename,
             "变更付款方案": self._change_plan,
             "变更折扣": self._change_discounts,
-        }[row["kind"]](row, sub)
-        session.add(tx)
+        }[row["kind"]](row, sub, tx)
         row.warn("special-finance-notified", "kind", kind=row["kind"])
         return 1
 
@@ -388,7 +393,7 @@ class SalesControl:
         if contract is not None:
             contract.total_price, contract.area, contract.unit_price = total, area, sub.unit_price
 
-    def _change_room(self, row: Row, sub: Subscription) -> None:
+    def _change_room(self, row: Row, sub: Subscription, tx: SpecialTransaction) -> None:
         session, day = self.session, row["date"]
         new = rooms.get_room(session, row["new_room_code"], "new_room_code")
         if new.code == sub.room_code:
@@ -401,7 +406,7 @@ class SalesControl:
             raise RowRefused(
                 "room-has-deal", "new_room_code", room=new.code, status=new.status, other=live.no
             )
-        discounts = pricing.discounts_named(session, pricing.parse_codes(sub.discount_codes))
+        discounts = terms.discounts_of(session, sub)  # the deal keeps the discounts it was granted
         pricing.check_price(new, discounts, row["new_total_price"], "new_total_price")
         old = rooms.get_room(session, sub.room_code)
         rooms.transition(session, old, "换出", self.actor, on=day, ref=row["no"])
@@ -411,7 +416,7 @@ class SalesControl:
         sub.room_code = new.code
         self._reprice(sub, new, row["new_total_price"])
 
-    def _cancel(self, row: Row, sub: Subscription) -> None:
+    def _cancel(self, row: Row, sub: Subscription, tx: SpecialTransaction) -> None:
         refund = row["refund_amount"]
         if refund is not None:
             got = ledger.received(self.session, [sub.id])[sub.id]
@@ -421,20 +426,21 @@ class SalesControl:
         rooms.transition(self.session, room, "退房", self.actor, on=row["date"], ref=row["no"])
         sub.status, sub.ended_date = "退房", row["date"]
 
-    def _rename(self, row: Row, sub: Subscription) -> None:
+    def _rename(self, row: Row, sub: Subscription, tx: SpecialTransaction) -> None:
         customer = self.session.scalar(select(Customer).where(Customer.phone == row["new_customer_phone"]))
         sub.customer_name, sub.customer_phone = row["new_customer_name"], row["new_customer_phone"]
         sub.customer_id = customer.id if customer is not None else None
 
-    def _change_plan(self, row: Row, sub: Subscription) -> None:
+    def _change_plan(self, row: Row, sub: Subscription, tx: SpecialTransaction) -> None:
         plan = pricing.valid_plan(
             self.session, row["new_plan_code"], sub.project_code, row["date"], "new_plan_code"
         )
         if plan.code == sub.plan_code:
             raise RowRefused("same-plan", "new_plan_code")
         sub.plan_code = plan.code
+        terms.take_plan(self.session, sub, plan, tx)
 
-    def _change_discounts(self, row: Row, sub: Subscription) -> None:
+    def _change_discounts(self, row: Row, sub: Subscription, tx: SpecialTransaction) -> None:
         codes = pricing.parse_codes(row["new_discount_codes"])
         discounts = pricing.valid_discounts(
             self.session, codes, sub.project_code, row["date"], "new_discount_codes"
@@ -442,6 +448,7 @@ class SalesControl:
         room = rooms.get_room(self.session, sub.room_code)
         pricing.check_price(room, discounts, row["new_total_price"], "new_total_price")
         sub.discount_codes = pricing.join_codes(codes)
+        terms.take_discounts(self.session, sub, discounts, tx)
         self._reprice(sub, room, row["new_total_price"])
 
     # -- rows that vanished ---------------------------------------------------------------------

@@ -22,6 +22,7 @@ from schema.models import (
 from schema.models.audit import PENDING, SUPERSEDED
 from schema.spec import Sheet
 from sync.core.rows import canon, column_values, records, show
+from sync.domain import guard
 from sync.domain.changesets import (
     MODELS,
     content_hash,
@@ -227,6 +228,12 @@ def apply_master_data(ctx: IngestContext) -> PlanResult:
         result.findings.append(
             Finding("too-many-removals", None, None, None, None, {"removed": removed, "total": total})
         )
+        return result
+    refused = guard.orphans(ctx.session, _items(diffs))
+    if refused:  # the whole change set is refused: the signers never see a change that orphans a deal
+        result.findings += [o.finding() for o in refused]
+        deals = "、".join(sorted({o.deal for o in refused}))
+        result.findings.append(Finding("master-orphans-deals", params={"deals": deals}))
         return result
     older = _supersede(ctx)
     change_set: ChangeSet | None = None

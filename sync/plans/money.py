@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 
 from schema.base import now
 from schema.models import Mortgage, MortgageStatusChange, Receipt, SpecialTransaction, Subscription
+from schema.models.deals import LIVE
 from sync.core.errors import RowRefused
-from sync.domain import ledger
+from sync.domain import ledger, owed_back
 from sync.kinds.finance import MORTGAGE_STATUSES, RECEIPTS
 from sync.plans.context import PLANS, IngestContext, PlanResult
 from sync.plans.rowwise import (
@@ -86,10 +87,16 @@ class Finance:
         paid_on = row["paid_at"].date()
         if row["reverses_no"] is not None:
             self._check_reversal(row, sub, amount)
-        elif row["category"] == "退款":
+        elif row["category"] == "退款" and sub.status == "退房":
             self._check_refund(sub, amount)
         elif sub.status == "退房" and sub.ended_date is not None and paid_on > sub.ended_date:
             raise RowRefused("receipt-deal-ended", "subscription_no", date=sub.ended_date)
+        elif amount < 0:  # money back on a live deal: never more than the buyer is owed
+            owed_back.check(session, sub, row["category"], amount)
+        elif sub.status in LIVE and row["category"] not in ledger.NOT_PRICE:
+            over = owed_back.overpaid(session, sub, amount, paid_on)
+            if over > 0:
+                row.warn("receipt-overpaid", "amount", over=f"{over:,.2f}", no=sub.no)
         revision = session.scalar(
             select(func.max(Receipt.revision)).where(
                 Receipt.project_code == sub.project_code, Receipt.no == row["no"]
@@ -126,6 +133,8 @@ class Finance:
             raise RowRefused("reversal-of-negative", "reverses_no")
         if original.subscription_id != sub.id:
             raise RowRefused("reversal-other-deal", "reverses_no")
+        if original.category != row["category"]:
+            raise RowRefused("reversal-category", "category", original=original.category, no=original.no)
         earlier = reversal_of(self.ctx, original)
         if earlier is not None:
             raise RowRefused("receipt-reversed-twice", "reverses_no", by=earlier.no)

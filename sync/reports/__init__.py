@@ -31,6 +31,12 @@ class Scope:
     project_code: str
     period_from: dt.date
     period_to: dt.date  # inclusive
+    at: dt.date | None = None  # the day the figures are as of; the period's end when None
+
+    @property
+    def as_of(self) -> dt.date:
+        """The day the report's figures stand as of (statuses, money, availability)."""
+        return self.at or self.period_to
 
     def shifted(self, start: dt.date, end: dt.date) -> Scope:
         return Scope(self.project_code, start, end)
@@ -84,11 +90,13 @@ def build_for(
     *,
     project: str | None = None,
     region: str | None = None,
+    at: dt.date | None = None,
 ) -> pd.DataFrame:
-    """The report for one project, or for every project of a region one after the other."""
+    """The report for one project, or for every project of a region one after the other, with
+    its figures as of ``at`` (the period's end by default)."""
     spec = get_report(report) if isinstance(report, str) else report
     codes = [project] if project else projects_of_region(session, region or "")
-    frames = [build(session, spec, Scope(code, period_from, period_to)) for code in codes]
+    frames = [build(session, spec, Scope(code, period_from, period_to, at)) for code in codes]
     if not frames:
         return pd.DataFrame(columns=spec.fields)
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]

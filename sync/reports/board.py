@@ -7,6 +7,7 @@ and a count per status close each sheet.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -18,8 +19,8 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from schema.models import Building, Project, Room, Subscription
-from schema.models.deals import LIVE
+from schema.models import Building, Project, Room
+from sync.domain import asof
 from sync.domain import rooms as states
 from sync.xlsx.excel_text import put
 
@@ -42,23 +43,25 @@ class Cell:
     text: str
 
 
-def board_cells(session: Session, project: str) -> dict[str, dict[tuple[int, str], Cell]]:
-    """Building code → (floor, unit+number column) → cell, for the project's rooms in use."""
+def board_cells(
+    session: Session, project: str, day: dt.date | None = None
+) -> dict[str, dict[tuple[int, str], Cell]]:
+    """Building code → (floor, unit+number column) → cell, for the project's rooms in use on
+    ``day`` (today by default), each with its status as of that day: a hold past its 保留至 is
+    可售, a deal cancelled later is still shown with its customer."""
+    day = day or states.today()
+    status_of = asof.room_statuses(session, project, day)
     rooms = list(
         session.scalars(
             select(Room)
-            .where(Room.project_code == project, Room.removed_at.is_(None))
+            .where(Room.project_code == project, Room.code.in_(status_of))
             .order_by(Room.building_code, Room.floor, Room.unit, Room.number)
         )
     )
-    deals = {
-        s.room_code: s
-        for s in session.scalars(
-            select(Subscription).where(Subscription.project_code == project, Subscription.status.in_(LIVE))
-        )
-    }
+    deals = {d.room_code: d for d in asof.deals_at(session, project, day) if d.live}
     out: dict[str, dict[tuple[int, str], Cell]] = defaultdict(dict)
     for room in rooms:
+        status = status_of[room.code]
         deal = deals.get(room.code)
         if deal is not None:
             detail = f"{deal.customer_name} {_money(deal.total_price)}"
@@ -67,7 +70,7 @@ def board_cells(session: Session, project: str) -> dict[str, dict[tuple[int, str
         column = f"{room.unit}单元" if room.unit else ""
         label = room.number
         out[room.building_code][(room.floor, f"{column}{_tail(room.number)}")] = Cell(
-            room.code, label, room.status, f"{label}\n{room.status}\n{detail}"
+            room.code, label, status, f"{label}\n{status}\n{detail}"
         )
     return out
 
@@ -81,10 +84,11 @@ def _money(value: Decimal) -> str:
     return f"{value / 10000:,.1f}万"
 
 
-def board_workbook(session: Session, project: str) -> bytes:
+def board_workbook(session: Session, project: str, day: dt.date | None = None) -> bytes:
+    """The board as of ``day`` (today by default)."""
     name = session.scalar(select(Project.name).where(Project.code == project)) or project
     buildings = {b.code: b for b in session.scalars(select(Building).where(Building.project_code == project))}
-    cells = board_cells(session, project)
+    cells = board_cells(session, project, day)
     wb = Workbook()
     first = True
     for code in sorted(cells):

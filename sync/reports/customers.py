@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, Select, and_, false, func, not_, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from schema.base import SHANGHAI
 from schema.models import Account, AccountRole, Customer, CustomerEvent, Project, Region
@@ -33,6 +33,44 @@ def project_reps(project_code: str) -> Select[int]:
     )
 
 
+def of_project(
+    session: Session, project_code: str, rep: InstrumentedAttribute[int] = CustomerEvent.account_id
+) -> ColumnElement[bool]:
+    """Whether a customer event (joined with its customer) belongs to the project: the customer's
+    意向项目 names it (its code or name); a customer naming no project of the region belongs, by
+    the event's rep, to the rep's own project, or — a region-wide rep — to the region's first
+    project (``rep``: the column naming the rep, the event's by default). Every event thus belongs to one project of its region, so a region's report counts
+    a visit once."""
+    project = session.scalars(select(Project).where(Project.code == project_code)).one()
+    region = list(session.scalars(select(Project).where(Project.region_code == project.region_code)))
+    first = min((p.code for p in region), default=project.code)
+
+    def names(p: Project) -> ColumnElement[bool]:
+        return or_(
+            Customer.intended_project.contains(p.code, autoescape=True),
+            Customer.intended_project.contains(p.name, autoescape=True),
+        )
+
+    named_any = or_(*(names(p) for p in region)) if region else false()
+    own_reps = select(AccountRole.account_id).where(
+        AccountRole.role == Role.SALES_REP.value, AccountRole.project_code == project_code
+    )
+    by_rep: ColumnElement[bool] = rep.in_(own_reps)
+    if project_code == first:
+        wide = (
+            select(AccountRole.account_id)
+            .join(Account, Account.id == AccountRole.account_id)
+            .join(Region, Region.id == Account.region_id)
+            .where(
+                AccountRole.role == Role.SALES_REP.value,
+                AccountRole.project_code.is_(None),
+                Region.code == project.region_code,
+            )
+        )
+        by_rep = or_(by_rep, rep.in_(wide))
+    return or_(names(project), and_(not_(func.coalesce(named_any, false())), by_rep))
+
+
 @builder("calls_visits")
 def calls_visits(session: Session, scope: Scope) -> pd.DataFrame:
     start, end = scope.bounds()
@@ -53,7 +91,7 @@ def calls_visits(session: Session, scope: Scope) -> pd.DataFrame:
         .where(
             CustomerEvent.at >= start,
             CustomerEvent.at < end,
-            CustomerEvent.account_id.in_(project_reps(scope.project_code)),
+            of_project(session, scope.project_code),
         )
         .order_by(CustomerEvent.at, Customer.phone)
     )

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 import pandas as pd
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, aliased
 
 from schema.base import SHANGHAI
 from schema.models import (
@@ -18,6 +18,7 @@ from schema.models import (
     Building,
     Contract,
     Mortgage,
+    MortgageStatusChange,
     PaymentPlan,
     Project,
     Receipt,
@@ -26,7 +27,7 @@ from schema.models import (
     Subscription,
 )
 from schema.models.deals import LIVE
-from sync.domain import ledger
+from sync.domain import asof, ledger
 from sync.kinds.reports import get_report
 from sync.reports import Scope, builder
 
@@ -55,58 +56,47 @@ def _rooms(session: Session, codes: set[str]) -> dict[str, Room]:
 
 @builder("sales_detail")
 def sales_detail(session: Session, scope: Scope) -> pd.DataFrame:
-    subs = list(
-        session.scalars(
-            select(Subscription)
-            .where(
-                Subscription.project_code == scope.project_code,
-                Subscription.date >= scope.period_from,
-                Subscription.date <= scope.period_to,
-            )
-            .order_by(Subscription.date, Subscription.no)
-        )
-    )
+    """The period's subscriptions as the books stood at the scope's day: a deal cancelled later
+    is still 认购 or 签约 here, with the money it had received by then."""
+    deals = [d for d in asof.deals_at(session, scope.project_code, scope.as_of, since=scope.period_from)]
+    deals = [d for d in deals if d.date <= scope.period_to]
     project = _project_name(session, scope.project_code)
     buildings = _buildings(session, scope.project_code)
-    rooms = _rooms(session, {s.room_code for s in subs})
-    contracts = {
-        c.subscription_id: c
-        for c in session.scalars(select(Contract).where(Contract.subscription_id.in_([s.id for s in subs])))
-    }
-    plans = {c: n for c, n in session.execute(select(PaymentPlan.code, PaymentPlan.name))} if subs else {}
+    rooms = _rooms(session, {d.room_code for d in deals})
+    plans = {c: n for c, n in session.execute(select(PaymentPlan.code, PaymentPlan.name))} if deals else {}
     rows = []
-    for sub in subs:
-        room = rooms.get(sub.room_code)
-        contract = contracts.get(sub.id)
-        owed = ledger.balance(session, sub, scope.period_to)
+    for deal in deals:
+        room = rooms.get(deal.room_code)
+        contracted = deal.contract_no is not None
         rows.append(
             (
                 project,
                 buildings.get(room.building_code, room.building_code) if room else None,
-                sub.room_code,
+                deal.room_code,
                 room.layout if room else None,
-                sub.customer_name,
-                sub.customer_phone,
-                sub.rep_name,
-                sub.no,
-                sub.date,
-                contract.no if contract else None,
-                contract.date if contract else None,
-                contract.area if contract else sub.area,
-                contract.unit_price if contract else sub.unit_price,
-                contract.total_price if contract else sub.total_price,
-                sub.discount_codes,
-                plans.get(sub.plan_code, sub.plan_code),
-                sub.mortgage_ratio,
-                owed.received,
-                owed.outstanding,
-                sub.status,
+                deal.customer_name,
+                deal.customer_phone,
+                deal.rep_name,
+                deal.no,
+                deal.date,
+                deal.contract_no,
+                deal.contract_date,
+                deal.contract_area if contracted else deal.area,
+                deal.contract_unit_price if contracted else deal.unit_price,
+                deal.contract_total if contracted else deal.total_price,
+                deal.discount_codes,
+                plans.get(deal.plan_code, deal.plan_code),
+                deal.mortgage_ratio,
+                deal.received,
+                deal.outstanding,
+                deal.status,
             )
         )
     return _frame("sales_detail", rows)
 
 
 def _transactions(session: Session, scope: Scope, kind: str) -> list[tuple[SpecialTransaction, Subscription]]:
+    """The period's transactions of ``kind`` recorded by the scope's day... dated in the period."""
     stmt = (
         select(SpecialTransaction, Subscription)
         .join(Subscription, Subscription.id == SpecialTransaction.subscription_id)
@@ -114,7 +104,7 @@ def _transactions(session: Session, scope: Scope, kind: str) -> list[tuple[Speci
             Subscription.project_code == scope.project_code,
             SpecialTransaction.kind == kind,
             SpecialTransaction.date >= scope.period_from,
-            SpecialTransaction.date <= scope.period_to,
+            SpecialTransaction.date <= min(scope.period_to, scope.as_of),
         )
         .order_by(SpecialTransaction.date, SpecialTransaction.no)
     )
@@ -131,27 +121,37 @@ def cancellations(session: Session, scope: Scope) -> pd.DataFrame:
             select(Contract).where(Contract.subscription_id.in_([s.id for _, s in found]))
         )
     }
-    net = ledger.received(session, [s.id for _, s in found])
+    paid_in = _paid_in(session, scope)
     rows = []
     for tx, sub in found:
-        refund = tx.refund_amount or ZERO
         rows.append(
             (
                 tx.no,
                 tx.date,
                 project,
                 tx.old_room_code or sub.room_code,
-                sub.customer_name,
+                tx.old_customer_name or sub.customer_name,
                 sub.no,
                 contracts.get(sub.id),
                 tx.old_total_price if tx.old_total_price is not None else sub.total_price,
-                net.get(sub.id, ZERO) + ledger.refunded(session, sub.id),  # what had been paid in
-                refund,
+                paid_in.get(sub.id, ZERO),
+                tx.refund_amount or ZERO,
                 tx.reason,
                 tx.approval_no,
             )
         )
     return _frame("cancellations", rows)
+
+
+def _paid_in(session: Session, scope: Scope) -> dict[int, Decimal]:
+    """Deal id → the money of the price paid in as of the scope's day, refunds left out."""
+    counted = (
+        asof.counted_receipts(scope.project_code, scope.as_of)
+        .where(Receipt.category.not_in((*ledger.NOT_PRICE, "退款")))
+        .subquery()
+    )
+    stmt = select(counted.c.subscription_id, func.sum(counted.c.amount)).group_by(counted.c.subscription_id)
+    return {sid: Decimal(total) for sid, total in session.execute(stmt)}
 
 
 @builder("room_changes")
@@ -164,7 +164,7 @@ def room_changes(session: Session, scope: Scope) -> pd.DataFrame:
             (
                 tx.no,
                 tx.date,
-                sub.customer_name,
+                tx.old_customer_name or sub.customer_name,
                 sub.no,
                 tx.old_room_code,
                 tx.new_room_code,
@@ -179,69 +179,87 @@ def room_changes(session: Session, scope: Scope) -> pd.DataFrame:
 
 @builder("receipts")
 def receipts(session: Session, scope: Scope) -> pd.DataFrame:
+    """The period's receipts as they stood at the scope's day: a receipt deleted later is still
+    listed; one dated in the period but entered later is listed (a late entry)."""
     start, end = scope.bounds()
+    counted = asof.counted_receipts(scope.project_code, scope.as_of).subquery()
+    r = aliased(Receipt, counted)
     stmt = (
-        select(Receipt, Subscription)
-        .join(Subscription, Subscription.id == Receipt.subscription_id)
-        .where(
-            Receipt.project_code == scope.project_code,
-            Receipt.deleted_at.is_(None),
-            Receipt.paid_at >= start,
-            Receipt.paid_at < end,
-        )
-        .order_by(Receipt.paid_at, Receipt.no)
+        select(r, Subscription)
+        .join(Subscription, Subscription.id == r.subscription_id)
+        .where(r.paid_at >= start, r.paid_at < end)
+        .order_by(r.paid_at, r.no)
     )
     project = _project_name(session, scope.project_code)
-    rows = [
-        (
-            r.no,
-            r.paid_at.astimezone(SHANGHAI).date(),
-            project,
-            sub.room_code,
-            sub.customer_name,
-            sub.no,
-            r.category,
-            r.method,
-            r.payer,
-            r.amount,
-            r.reverses_no,
+    deals = {d.id: d for d in asof.deals_at(session, scope.project_code, scope.as_of)}
+    rows = []
+    for receipt, sub in session.execute(stmt):
+        deal = deals.get(sub.id)
+        rows.append(
+            (
+                receipt.no,
+                receipt.paid_at.astimezone(SHANGHAI).date(),
+                project,
+                deal.room_code if deal else sub.room_code,
+                deal.customer_name if deal else sub.customer_name,
+                sub.no,
+                receipt.category,
+                receipt.method,
+                receipt.payer,
+                receipt.amount,
+                receipt.reverses_no,
+            )
         )
-        for r, sub in session.execute(stmt)
-    ]
     return _frame("receipts", rows)
 
 
 @builder("mortgages")
 def mortgages(session: Session, scope: Scope) -> pd.DataFrame:
+    """Loans of the deals made by the scope's day: the 办理状态 recorded by the end of that day,
+    and the amount released on or before it."""
+    day = scope.as_of
+    end = asof.end_of(day)
+    ranked = (
+        select(
+            MortgageStatusChange.mortgage_id,
+            MortgageStatusChange.to_status,
+            func.row_number()
+            .over(
+                partition_by=MortgageStatusChange.mortgage_id,
+                order_by=(MortgageStatusChange.at.desc(), MortgageStatusChange.id.desc()),
+            )
+            .label("rank"),
+        )
+        .where(MortgageStatusChange.at < end)
+        .subquery()
+    )
     stmt = (
-        select(Mortgage, Subscription)
+        select(Mortgage, Subscription, ranked.c.to_status)
         .join(Subscription, Subscription.id == Mortgage.subscription_id)
-        .where(Subscription.project_code == scope.project_code)
+        .outerjoin(ranked, and_(ranked.c.mortgage_id == Mortgage.id, ranked.c.rank == 1))
+        .where(Subscription.project_code == scope.project_code, Subscription.date <= day)
         .order_by(Subscription.no)
     )
     found = session.execute(stmt).all()
-    contracts = {
-        c.subscription_id: c.no
-        for c in session.scalars(
-            select(Contract).where(Contract.subscription_id.in_([s.id for _, s in found]))
-        )
-    }
+    deals = {d.id: d for d in asof.deals_at(session, scope.project_code, day)}
     rows = []
-    for m, sub in found:
-        released = m.released_amount or ZERO
+    for m, sub, status in found:
+        deal = deals.get(sub.id)
+        released_then = m.released_date is not None and m.released_date <= day
+        released = (m.released_amount or ZERO) if released_then else ZERO
         rows.append(
             (
                 sub.no,
-                contracts.get(sub.id),
-                sub.room_code,
-                sub.customer_name,
+                deal.contract_no if deal else None,
+                deal.room_code if deal else sub.room_code,
+                deal.customer_name if deal else sub.customer_name,
                 m.bank,
                 m.loan_type,
                 m.amount,
-                m.status,
-                m.submitted_date,
-                m.approved_date,
-                m.released_date,
+                status or m.status,
+                m.submitted_date if m.submitted_date and m.submitted_date <= day else None,
+                m.approved_date if m.approved_date and m.approved_date <= day else None,
+                m.released_date if released_then else None,
                 released,
                 m.amount - released,
             )
@@ -251,73 +269,51 @@ def mortgages(session: Session, scope: Scope) -> pd.DataFrame:
 
 @builder("sales_summary")
 def sales_summary(session: Session, scope: Scope) -> pd.DataFrame:
-    """Per building: stock, the period's subscriptions, contracts and cancellations, and the
-    cumulative contracts and collections up to the end of the period."""
+    """Per building, as the books stood at the scope's day: the stock and what was 可售 then, the
+    period's subscriptions, contracts and cancellations (a deal cancelled later still counts in
+    the period it was made, with its figures of then), the contracts still standing and the money
+    collected by that day."""
+    day = scope.as_of
     project = _project_name(session, scope.project_code)
-    rooms = list(
-        session.scalars(
-            select(Room).where(Room.project_code == scope.project_code, Room.removed_at.is_(None))
-        )
-    )
+    status_of = asof.room_statuses(session, scope.project_code, day)
+    rooms = [r for r in session.scalars(select(Room).where(Room.project_code == scope.project_code))]
     building_of = {r.code: r.building_code for r in rooms}
     names = _buildings(session, scope.project_code)
-    subs = list(
-        session.scalars(
-            select(Subscription).where(
-                Subscription.project_code == scope.project_code, Subscription.date <= scope.period_to
-            )
-        )
-    )
-    contracts = {
-        c.subscription_id: c
-        for c in session.scalars(
-            select(Contract).where(
-                Contract.subscription_id.in_([s.id for s in subs]), Contract.date <= scope.period_to
-            )
-        )
-    }
+    deals = asof.deals_at(session, scope.project_code, day)
     cancelled = Counter(
         building_of.get(tx.old_room_code or sub.room_code)
         for tx, sub in _transactions(session, scope, "退房")
     )
-    collected: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    stmt = select(Receipt.subscription_id, Receipt.amount).where(
-        Receipt.project_code == scope.project_code,
-        Receipt.deleted_at.is_(None),
-        Receipt.paid_at < scope.bounds()[1],
-        Receipt.category.not_in(ledger.NOT_PRICE),
-    )
-    for sid, amount in session.execute(stmt):
-        collected[sid] += amount
-
+    start, end = scope.period_from, scope.period_to
     stats: dict[str, dict[str, Decimal | int]] = defaultdict(lambda: defaultdict(lambda: 0))
     for room in rooms:
+        if room.code not in status_of:
+            continue  # removed by then
         s = stats[room.building_code]
         s["rooms"] += 1
         s["area"] += room.area_gross
         s["value"] += room.total_price
-        s["available"] += room.status == "可售"
-    in_period = scope.period_from, scope.period_to
-    for sub in subs:
-        building = building_of.get(sub.room_code)
+        s["available"] += status_of[room.code] == "可售"
+    for deal in deals:
+        building = building_of.get(deal.room_code)
         if building is None:
             continue
         s = stats[building]
-        if in_period[0] <= sub.date <= in_period[1]:
+        if start <= deal.date <= end:
             s["subscribed"] += 1
-            s["subscribed_area"] += sub.area
-            s["subscribed_amount"] += sub.total_price
-        contract = contracts.get(sub.id)
-        if contract is not None:
-            if in_period[0] <= contract.date <= in_period[1]:
+            s["subscribed_area"] += deal.area
+            s["subscribed_amount"] += deal.total_price
+        if deal.contract_date is not None:
+            assert deal.contract_area is not None and deal.contract_total is not None
+            if start <= deal.contract_date <= end:
                 s["contracted"] += 1
-                s["contracted_area"] += contract.area
-                s["contracted_amount"] += contract.total_price
-            if sub.status in LIVE and (sub.ended_date is None or sub.ended_date > scope.period_to):
+                s["contracted_area"] += deal.contract_area
+                s["contracted_amount"] += deal.contract_total
+            if deal.live:
                 s["contracted_total"] += 1
-                s["contracted_amount_total"] += contract.total_price
-        s["collected_total"] += collected.get(sub.id, ZERO)
-        s["sold"] += sub.status in LIVE
+                s["contracted_amount_total"] += deal.contract_total
+        s["collected_total"] += deal.received
+        s["sold"] += deal.live
     rows = []
     for building in sorted(stats):
         s = stats[building]
@@ -348,37 +344,37 @@ def sales_summary(session: Session, scope: Scope) -> pd.DataFrame:
 
 @builder("collections_due")
 def collections_due(session: Session, scope: Scope) -> pd.DataFrame:
-    """Live deals with money overdue at the end of the period (催款)."""
-    subs = list(
-        session.scalars(
-            select(Subscription)
-            .where(
-                Subscription.project_code == scope.project_code,
-                Subscription.status.in_(LIVE),
-                Subscription.date <= scope.period_to,
-            )
-            .order_by(Subscription.no)
-        )
-    )
-    today = scope.period_to + dt.timedelta(days=1)  # overdue once a due date has passed by the period's end
+    """Deals live on the scope's day with money overdue then (催款): their terms, plan lines and
+    money as of that day; an instalment is overdue once its due date has passed by the day's end."""
+    day = scope.as_of
+    today = day + dt.timedelta(days=1)
+    deals = [d for d in asof.deals_at(session, scope.project_code, day) if d.live]
+    lines = asof.term_lines_at(session, [d.id for d in deals], day)
+    settled = asof.received_at(session, scope.project_code, day, (ledger.TRUE_UP,))
+    surveyed = asof.true_up_dates(session, scope.project_code, day)
     rows = []
-    for sub in subs:
-        owed = ledger.balance(session, sub, today)
-        if owed.overdue <= 0:
+    for deal in sorted(deals, key=lambda d: d.no):
+        plan = ledger.split(lines.get(deal.id, []), deal.date, deal.total_price)
+        due = ledger.allocate(plan, deal.received - settled.get(deal.id, ZERO))
+        survey = surveyed.get(deal.room_code)
+        if deal.status == "签约" and deal.true_up != 0 and survey is not None:
+            due.append(ledger.true_up_line(len(plan) + 1, deal.true_up, survey, settled.get(deal.id, ZERO)))
+        late = [i for i in due if i.overdue(today)]
+        overdue = sum((i.outstanding for i in late), ZERO)
+        if overdue <= 0:
             continue
-        due = [i for i in ledger.schedule(session, sub, owed.received) if i.overdue(today)]
         rows.append(
             (
-                sub.no,
-                sub.room_code,
-                sub.customer_name,
-                sub.customer_phone,
-                sub.rep_name,
-                owed.total,
-                owed.received,
-                owed.outstanding,
-                owed.overdue,
-                min(i.due_date for i in due) if due else None,
+                deal.no,
+                deal.room_code,
+                deal.customer_name,
+                deal.customer_phone,
+                deal.rep_name,
+                deal.due,
+                deal.received,
+                deal.outstanding,
+                overdue,
+                min(i.due_date for i in late),
             )
         )
     return _frame("collections_due", rows)

@@ -57,7 +57,15 @@ def column_total(series: pd.Series) -> Decimal:
     return sum((Decimal(str(v)) for v in series if v is not None and v is not pd.NA and v == v), Decimal(0))
 
 
-def report_workbook(spec: ReportSpec, frame: pd.DataFrame, subtitle: str) -> bytes:
+MARK_HEADER = "较上次运行的变化"
+MARK_FILL = PatternFill("solid", fgColor="FFFFC7CE")
+
+
+def report_workbook(
+    spec: ReportSpec, frame: pd.DataFrame, subtitle: str, marks: list[str | None] | None = None
+) -> bytes:
+    """The report as a workbook; with ``marks`` (one per row, None for an unchanged row) a last
+    column says why a row differs from the earlier run of the same period (a late entry)."""
     wb = Workbook()
     ws = wb.active
     assert ws is not None
@@ -90,6 +98,15 @@ def report_workbook(spec: ReportSpec, frame: pd.DataFrame, subtitle: str) -> byt
                 cell.number_format = fmt
         for (cell,) in ws.iter_rows(min_row=1, max_row=ws.max_row, min_col=i, max_col=i):
             cell.border = Border(bottom=THIN)
+    if marks and any(marks):
+        column = len(spec.columns) + 1
+        ws.cell(1, column, MARK_HEADER).font = Font(bold=True)
+        ws.column_dimensions[get_column_letter(column)].width = 60
+        for i, mark in enumerate(marks, start=2):
+            if mark:
+                ws.cell(i, column, mark).fill = MARK_FILL
+                for j in range(1, column):
+                    ws.cell(i, j).fill = MARK_FILL
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(spec.columns))}{max(last, 1)}"
     info = wb.create_sheet("说明")

@@ -26,7 +26,7 @@ from sync.domain.ownership import idle_customers
 from sync.domain.workdays import DEFAULT_CALENDAR
 from sync.kinds.reports import get_report
 from sync.reports import Scope, builder
-from sync.reports.customers import project_reps
+from sync.reports.customers import of_project, project_reps
 
 #: a collision's status as the report shows it (``sync.domain.ownership`` settles them)
 COLLISION_STATUS = {"open": "待处理", "settled": "维持原归属", "transferred": "已转给录入人"}
@@ -104,10 +104,16 @@ def timeliness(session: Session, scope: Scope) -> pd.DataFrame:
     cal = DEFAULT_CALENDAR
     office = calendar_for(session, scope.project_code)
     counts: Counter[tuple[int, str]] = Counter()
-    stmt_customers = select(Customer.owner_id, Customer.first_contact_date, Customer.owned_since).where(
-        Customer.owner_id.in_(project_reps(scope.project_code)),
-        Customer.first_contact_date >= scope.period_from,
-        Customer.first_contact_date <= scope.period_to,
+    # the rep who first entered the customer, when the system first saw it: a reassignment later
+    # moves the owner, never who entered it or when
+    stmt_customers = (
+        select(WorkbookVersion.account_id, Customer.first_contact_date, WorkbookVersion.seen_at)
+        .join(WorkbookVersion, WorkbookVersion.id == Customer.first_version_id)
+        .where(
+            WorkbookVersion.account_id.in_(project_reps(scope.project_code)),
+            Customer.first_contact_date >= scope.period_from,
+            Customer.first_contact_date <= scope.period_to,
+        )
     )
     for who, first, since in session.execute(stmt_customers):
         counts[who, "customers"] += 1
@@ -162,9 +168,15 @@ def workload(session: Session, scope: Scope) -> pd.DataFrame:
     reps = _reps(session, scope)
     ids = [a.id for a in reps]
     counts: Counter[tuple[int, str]] = Counter()
-    events = (
+    events = (  # each event counted in the one project its customer belongs to
         select(CustomerEvent.account_id, CustomerEvent.kind, func.count())
-        .where(CustomerEvent.account_id.in_(ids), CustomerEvent.at >= start, CustomerEvent.at < end)
+        .join(Customer, Customer.id == CustomerEvent.customer_id)
+        .where(
+            CustomerEvent.account_id.in_(ids),
+            CustomerEvent.at >= start,
+            CustomerEvent.at < end,
+            of_project(session, scope.project_code),
+        )
         .group_by(CustomerEvent.account_id, CustomerEvent.kind)
     )
     for who, kind, n in session.execute(events):
@@ -176,10 +188,16 @@ def workload(session: Session, scope: Scope) -> pd.DataFrame:
             else "follow_ups"
         )
         counts[who, bucket] += n
-    new = (
-        select(Customer.owner_id, func.count())
-        .where(Customer.owner_id.in_(ids), Customer.owned_since >= start, Customer.owned_since < end)
-        .group_by(Customer.owner_id)
+    new = (  # new customers: those the rep entered first (a reassigned customer is nobody's new one)
+        select(WorkbookVersion.account_id, func.count())
+        .join(Customer, Customer.first_version_id == WorkbookVersion.id)
+        .where(
+            WorkbookVersion.account_id.in_(ids),
+            WorkbookVersion.seen_at >= start,
+            WorkbookVersion.seen_at < end,
+            of_project(session, scope.project_code, WorkbookVersion.account_id),
+        )
+        .group_by(WorkbookVersion.account_id)
     )
     for who, n in session.execute(new):
         counts[who, "new_customers"] += n

@@ -1,7 +1,7 @@
 """a project's sales office calendar: working through weekends and holidays, with declared days off
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-03 16:00:00.000000
 
 """
@@ -15,7 +15,7 @@ import schema.base
 
 # revision identifiers, used by Alembic.
 revision: str = "0014"
-down_revision: str | Sequence[str] | None = "0011"
+down_revision: str | Sequence[str] | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
