@@ -70,7 +70,7 @@ def test_notify_test_sends_to_every_channel_and_is_logged(
     run(configured, "notify", "add", "zhangli", "--email", "zhangli@example.com")
     run(configured, "notify", "add", "zhangli", "--robot", "销售群")
     assert "没有名为“财务群”的机器人" in run(
-        configured, "notify", "add", "zhangli", "--robot", "财务群", code=1
+        configured, "notify", "add", "zhangli", "--robot", "财务群", code=4
     )
     listed = run(configured, "notify", "channels", "zhangli")
     assert "email zhangli@example.com" in listed and "robot 销售群" in listed
