@@ -43,6 +43,7 @@ NAV = (
     NavItem("reconcile.index", "reconcile.", "双轨对账", "Reconciliation", RECONCILERS),
     NavItem("changes.index", "changes.", "变更单", "Change sets", CHANGE_VIEWERS),
     NavItem("admin.index", "admin.", "账号管理", "Accounts", ADMINS),
+    NavItem("worklog.index", "worklog.", "工作日志", "Work log", ADMINS),
 )
 
 

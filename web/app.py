@@ -23,6 +23,7 @@ from web import (
     reports,
     sheets,
     versions,
+    worklog,
 )
 from web.secret import portal_secret
 
@@ -47,7 +48,19 @@ def create_app(service: Salesync, overrides: dict[str, Any] | None = None) -> Fl
     i18n.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
-    for module in (auth, home, versions, reports, board, customers, reconcile, changes, admin, sheets):
+    for module in (
+        auth,
+        home,
+        versions,
+        reports,
+        board,
+        customers,
+        reconcile,
+        changes,
+        admin,
+        sheets,
+        worklog,
+    ):
         app.register_blueprint(module.bp)
     app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("static", filename="favicon.svg")))
     app.after_request(_security_headers)
