@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import abort
-from sqlalchemy import Select, false, func, select
+from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from schema.models import Account, Project, ReconciliationItem, ReconciliationRun
@@ -16,6 +16,7 @@ from sync.kinds.reports import get_report
 from sync.reconcile.compare import Difference
 from web.auth import PortalUser
 from web.i18n import tr
+from web.listing import contains
 from web.scope import sees_all
 
 RUNS_PER_PAGE = 50
@@ -157,15 +158,30 @@ def run_rows(
 # -- one run --------------------------------------------------------------------------------------
 
 
-def items_page(
-    session: Session, run: ReconciliationRun, kind: str | None, unexplained: bool, page: int
-) -> tuple[list[ReconciliationItem], int]:
-    """The run's mismatches (in the comparison's order) filtered, one page, and how many match."""
-    where = [ReconciliationItem.run_id == run.id]
+def item_filter(run: ReconciliationRun, kind: str | None, unexplained: bool, q: str = "") -> list[Any]:
+    """The conditions of a run's filtered mismatches (a kind, unexplained only, a key or column containing
+    ``q``): one list for the page and for a bulk explanation of everything it matches."""
+    where: list[Any] = [ReconciliationItem.run_id == run.id]
     if kind:
         where.append(ReconciliationItem.difference == kind)
     if unexplained:
         where.append(ReconciliationItem.explained_at.is_(None))
+    if q:
+        like = contains(q)
+        where.append(
+            or_(
+                ReconciliationItem.key.ilike(like, escape="\\"),
+                ReconciliationItem.header.ilike(like, escape="\\"),
+            )
+        )
+    return where
+
+
+def items_page(
+    session: Session, run: ReconciliationRun, kind: str | None, unexplained: bool, page: int, q: str = ""
+) -> tuple[list[ReconciliationItem], int]:
+    """The run's mismatches (in the comparison's order) filtered, one page, and how many match."""
+    where = item_filter(run, kind, unexplained, q)
     total = session.scalar(select(func.count()).select_from(ReconciliationItem).where(*where)) or 0
     items = session.scalars(
         select(ReconciliationItem)

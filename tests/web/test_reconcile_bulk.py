@@ -1,0 +1,70 @@
+"""Bulk explanations on a reconciliation run: the ticked mismatches, or every one the filter matches,
+get one reason and note; the key search narrows the list."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from schema.models import ReconciliationItem
+from sync.app import Salesync
+from tests.manual_reports import Rows, synced_visits
+from tests.web.conftest import csrf_token
+from tests.web.test_reconcile_portal import manual_report, run_id_of, upload
+from tests.workbooks import phone
+
+
+@pytest.fixture
+def visits(app: Salesync, people: dict[str, str], tmp_path: Path) -> Rows:
+    return synced_visits(app, people, tmp_path, 3)
+
+
+def three_off(synced: Rows) -> Rows:
+    rows = [dict(v) for v in synced]
+    for row in rows:
+        row["事件内容"] = "问价格"
+    return rows
+
+
+def explained(app: Salesync) -> dict[int, tuple[str | None, str | None]]:
+    with app.transaction() as session:
+        return {i.id: (i.explanation, i.note) for i in session.scalars(select(ReconciliationItem))}
+
+
+def test_one_reason_for_the_ticked_then_for_all_the_filter_matches(
+    app: Salesync,
+    login: Callable[..., FlaskClient],
+    visits: Rows,
+    tmp_path: Path,
+) -> None:
+    client = login("manager")
+    run_id = run_id_of(upload(client, manual_report(tmp_path, three_off(visits))))
+    page = client.get(f"/reconcile/{run_id}").get_data(as_text=True)
+    assert 'id="bulk-explain"' in page and page.count('form="bulk-explain"') == 3
+    ids = sorted(explained(app))
+    assert len(ids) == 3
+
+    found = client.get(f"/reconcile/{run_id}?q={phone(2)}").get_data(as_text=True)
+    assert found.count('form="bulk-explain"') == 1
+
+    token = csrf_token(client, f"/reconcile/{run_id}")
+    target = f"/reconcile/{run_id}/explain"
+    client.post(target, data={"csrf_token": token, "reason": "手工错误"})  # nothing ticked
+    assert all(e == (None, None) for e in explained(app).values())
+    done = client.post(
+        target, data={"csrf_token": token, "reason": "手工错误", "note": "抄错", "item": ids[:2]}
+    )
+    assert done.status_code == 302
+    assert "已说明 2 项差异" in client.get(done.headers["Location"]).get_data(as_text=True)
+    assert explained(app) == {
+        ids[0]: ("手工错误", "抄错"),
+        ids[1]: ("手工错误", "抄错"),
+        ids[2]: (None, None),
+    }
+
+    client.post(target, data={"csrf_token": token, "reason": "录入延迟", "all": "1", "unexplained": "1"})
+    assert explained(app)[ids[2]] == ("录入延迟", None) and explained(app)[ids[0]] == ("手工错误", "抄错")
