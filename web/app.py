@@ -18,6 +18,7 @@ from web import (
     errors,
     home,
     i18n,
+    mine,
     present,
     reconcile,
     reports,
@@ -60,6 +61,7 @@ def create_app(service: Salesync, overrides: dict[str, Any] | None = None) -> Fl
         admin,
         sheets,
         worklog,
+        mine,
     ):
         app.register_blueprint(module.bp)
     app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("static", filename="favicon.svg")))
