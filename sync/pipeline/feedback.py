@@ -426,10 +426,7 @@ def annotate_workbook(
     for ws in sheets.values():
         _clear_marks(ws)
     synced = f"✓ 已同步 v{outcome.seq}" if outcome.seq else "✓ 已同步"
-    statuses: dict[str, dict[int, str]] = {}
-    for status in outcome.rows:
-        text = synced if status.ok else f"✗ {status.note}"
-        statuses.setdefault(status.sheet, {})[status.row] = text
+    statuses = outcome.status_texts(synced)
     for sheet, by_row in statuses.items():
         if sheet in sheets:
             _write_status(sheets[sheet], by_row)
