@@ -56,7 +56,7 @@ def task_link(task: Task) -> str | None:
     found = _NUMBER.search(task.subject)
     if found is None:
         return None
-    if task.kind == "签字":
+    if task.kind in ("签字", "变更驳回"):
         return url_for("changes.detail", change_set_id=int(found.group(1)))
     if task.kind == "对账差异":
         return url_for("reconcile.run", run_id=int(found.group(1)))

@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from sqlalchemy import Select, func, or_, select
 
-from schema.models import Account, StoredFile, VersionFinding, WorkbookVersion
+from schema.models import Account, ChangeSet, StoredFile, VersionFinding, WorkbookVersion
 from sync.kinds import all_kinds
 from sync.pipeline.outcome import Verdict
 from sync.sources import sheets
@@ -19,6 +19,7 @@ from sync.watch.status import folder_status
 from web import db
 from web.access import ADMINS, REGION_WIDE
 from web.auth import PortalUser, roles_required, user
+from web.changes import status_words
 from web.i18n import tr
 from web.listing import Listing, contains, paged
 from web.present import file_name, xlsx
@@ -97,6 +98,13 @@ def index() -> ResponseReturnValue:
             or_(WorkbookVersion.path.ilike(like, escape="\\"), WorkbookVersion.account_id.in_(authors))
         )
     listed = paged(db.session(), stmt, listing, VERSION_ORDER)
+    ids = [v.id for v in listed.items]
+    change_sets = {
+        version_id: (cs_id, status)
+        for version_id, cs_id, status in db.session().execute(
+            select(ChangeSet.version_id, ChangeSet.id, ChangeSet.status).where(ChangeSet.version_id.in_(ids))
+        )
+    }
     return render_template(
         "versions/index.html",
         sheet_problems=_sheet_problems(who),
@@ -110,6 +118,8 @@ def index() -> ResponseReturnValue:
         verdicts=list(Verdict),
         verdict_title=verdict_title,
         kind_title=kind_title,
+        change_sets=change_sets,
+        status_words=status_words,
     )
 
 

@@ -9,7 +9,8 @@ sees follows its roles:
 - 现场财务: payments due on the region's deals, special transactions waiting for finance;
 - 现场销控: contracts due and payments due on the region's deals;
 - 销售经理: dormant customers (14 days without an event) and collisions to settle;
-- signers (高级经理, 地区总经理, 集团): change sets waiting for their signature.
+- signers (高级经理, 地区总经理, 集团): change sets waiting for their signature;
+- 运营 (the operator who submits master data): their change sets a signer rejected, until saved again.
 """
 
 from __future__ import annotations
@@ -21,19 +22,23 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from schema.base import SHANGHAI
 from schema.models import (
     Account,
+    ChangeSet,
     Project,
     Questionnaire,
     ReconciliationItem,
     ReconciliationRun,
     Region,
+    Signature,
     SpecialTransaction,
     Subscription,
+    WorkbookVersion,
 )
+from schema.models.audit import REJECT, REJECTED
 from schema.models.deals import LIVE
 from schema.roles import Role
 from sync.domain import ledger, ownership, signing
@@ -197,6 +202,31 @@ class _Builder:
                 "签字", f"#{cs.id}", f"变更单 #{cs.id}（{projects}）待签字", self.cal.add_workdays(day, 1)
             )
 
+    def rejections(self) -> None:
+        """变更驳回: the account's change sets a signer rejected, until a later change set of the same
+        kind for the same projects answers the rejection."""
+        later = aliased(ChangeSet)
+        answered = (
+            select(later.id)
+            .where(
+                later.kind == ChangeSet.kind,
+                later.project_codes == ChangeSet.project_codes,
+                later.id > ChangeSet.id,
+            )
+            .exists()
+        )
+        stmt = (
+            select(ChangeSet, Signature)
+            .join(WorkbookVersion, WorkbookVersion.id == ChangeSet.version_id)
+            .join(Signature, (Signature.change_set_id == ChangeSet.id) & (Signature.meaning == REJECT))
+            .where(WorkbookVersion.account_id == self.account.id, ChangeSet.status == REJECTED, ~answered)
+            .order_by(ChangeSet.id)
+        )
+        for cs, sig in self.session.execute(stmt):
+            by = sig.account.display_name if sig.account else ""
+            detail = f"变更单 #{cs.id}（{'、'.join(cs.projects)}）已被 {by} 驳回：{sig.reason or ''}，请修改后重新保存"
+            self.add("变更驳回", f"#{cs.id}", detail, sig.signed_at.astimezone(SHANGHAI).date())
+
     def mismatches(self) -> None:
         """对账差异: mismatches of the account's own reconciliation runs not explained yet (the
         controller explains each; the latest run of a report and period stands for the earlier ones)."""
@@ -252,10 +282,12 @@ def tasks_for(
         build.signatures()
     if roles & CONTROLLERS:
         build.mismatches()
+    if Role.OPERATOR in roles:
+        build.rejections()
     order = {
         k: i
         for i, k in enumerate(
-            ("签字", "特殊事务", "撞单", "催款", "签约", "问卷", "对账差异", "跟进", "休眠客户")
+            ("签字", "变更驳回", "特殊事务", "撞单", "催款", "签约", "问卷", "对账差异", "跟进", "休眠客户")
         )
     }
     tasks = sorted(
