@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from sync.domain.tasks import Task, tasks_for
+from sync.reconcile.cadence import cadence_tasks
 from web import db
 from web.auth import user
 from web.i18n import tr
@@ -53,6 +54,8 @@ def task_kind(kind: str) -> str:
 def task_link(task: Task) -> str | None:
     if task.kind in CUSTOMER_TASKS:
         return url_for("customers.index", phone=task.subject, _anchor=CUSTOMER_TASKS[task.kind])
+    if task.kind == "对账缺失":
+        return url_for("reconcile.index", gap_project=task.subject.split(" ", 1)[0], _anchor="cadence")
     found = _NUMBER.search(task.subject)
     if found is None:
         return None
@@ -69,6 +72,11 @@ def index() -> ResponseReturnValue:
     """All tasks, or those of one kind (``?kind=催款``), searched (``?q=``: subject or detail), sorted and
     paged; the count of each kind on top."""
     tasks = tasks_for(db.session(), user().username)
+    gaps = cadence_tasks(db.session(), user().username, tasks.today)
+    if gaps:  # the controller's missing checks (a floor above the task list: added here)
+        tasks.tasks = sorted(
+            tasks.tasks + gaps, key=lambda t: (-t.overdue_days, t.due or dt.date.max, t.kind, t.subject)
+        )
     kinds = Counter(t.kind for t in tasks.tasks)
     listing = Listing.from_request(filters=("kind", "overdue"), sorts=SORTS)
     kind = listing.get("kind") or None
