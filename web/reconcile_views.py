@@ -12,6 +12,7 @@ from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from schema.models import Account, Project, ReconciliationItem, ReconciliationRun
+from schema.spec import ColType
 from sync.kinds.reports import get_report
 from sync.reconcile.compare import Difference
 from web.auth import PortalUser
@@ -75,6 +76,23 @@ def account_name(session: Session, account_id: int | None) -> str:
 # -- the list of runs -----------------------------------------------------------------------------
 
 
+def _figures(report: Any, total: dict[str, Any]) -> dict[str, Any]:
+    """A totals row as people read it: a count as a whole number (41, not 41.00), an amount or an
+    area with its two decimals and thousands separators."""
+    try:
+        integer = report.column(total.get("field", "")).type is ColType.INTEGER
+    except KeyError:
+        integer = False
+    shown = dict(total)
+    for side in ("manual", "system", "difference"):
+        try:
+            value = Decimal(str(total[side]))
+        except (KeyError, ArithmeticError, ValueError):
+            continue
+        shown[side] = f"{value:,.0f}" if integer else f"{value:,.2f}"
+    return shown
+
+
 @dataclass
 class RunRow:
     run: ReconciliationRun
@@ -93,7 +111,8 @@ class RunRow:
     @property
     def totals(self) -> list[tuple[dict[str, Any], bool]]:
         """Each totals row, and whether the two sides differ."""
-        return [(t, Decimal(str(t["difference"])) != 0) for t in self.run.totals]
+        report = get_report(self.run.report_id)
+        return [(_figures(report, t), Decimal(str(t["difference"])) != 0) for t in self.run.totals]
 
     @property
     def totals_differ(self) -> bool:

@@ -12,10 +12,12 @@ from sqlalchemy import select
 
 from schema.models import ReconciliationItem
 from sync.app import Salesync
+from sync.kinds.reports import get_report
 from tests.manual_reports import Rows, synced_visits
 from tests.web.conftest import csrf_token
 from tests.web.test_reconcile_portal import manual_report, run_id_of, upload
 from tests.workbooks import phone
+from web.reconcile_views import _figures
 
 
 @pytest.fixture
@@ -68,3 +70,13 @@ def test_one_reason_for_the_ticked_then_for_all_the_filter_matches(
 
     client.post(target, data={"csrf_token": token, "reason": "录入延迟", "all": "1", "unexplained": "1"})
     assert explained(app)[ids[2]] == ("录入延迟", None) and explained(app)[ids[0]] == ("手工错误", "抄错")
+
+
+def test_counts_in_the_totals_are_whole_numbers() -> None:
+    summary = get_report("sales_summary")
+    rooms = _figures(summary, {"field": "rooms", "manual": "41.00", "system": "42", "difference": "-1.00"})
+    assert (rooms["manual"], rooms["system"], rooms["difference"]) == ("41", "42", "-1")
+    value = _figures(
+        summary, {"field": "value", "manual": "1234567.5", "system": "0", "difference": "1234567.5"}
+    )
+    assert value["manual"] == "1,234,567.50"
