@@ -62,6 +62,7 @@ class Task:
     due: dt.date | None
     overdue_days: int = 0  # working days past due
     amount: Decimal | None = None
+    detail_en: str = ""  # the detail in English, for the portal's English mode
 
     @property
     def overdue(self) -> bool:
@@ -106,10 +107,17 @@ class _Builder:
         self.tasks: dict[tuple[str, str, str], Task] = {}
 
     def add(
-        self, kind: str, subject: str, detail: str, due: dt.date | None, amount: Decimal | None = None
+        self,
+        kind: str,
+        subject: str,
+        detail: str,
+        due: dt.date | None,
+        amount: Decimal | None = None,
+        en: str = "",
     ) -> None:
         overdue = self.cal.workdays_between(due, self.today) if due is not None else 0
-        self.tasks.setdefault((kind, subject, detail), Task(kind, subject, detail, due, overdue, amount))
+        task = Task(kind, subject, detail, due, overdue, amount, en)
+        self.tasks.setdefault((kind, subject, detail), task)
 
     def _in_region(self, stmt: Any, project_column: Any) -> Any:
         if self.account.region_id is None:
@@ -133,14 +141,16 @@ class _Builder:
                 due = self.cal.on_or_after(line.due_date)
                 if line.outstanding > 0 and due <= self.horizon:
                     detail = f"{sub.customer_name} {sub.room_code} 第{line.seq}期{line.category}"
-                    self.add("催款", sub.no, detail, due, line.outstanding)
+                    en = f"{sub.customer_name} {sub.room_code} instalment {line.seq} ({line.category})"
+                    self.add("催款", sub.no, detail, due, line.outstanding, en)
 
     def contracts(self, deals: Iterable[Subscription]) -> None:
         for sub in deals:
             if sub.status == "认购" and sub.sign_due_date is not None:
                 due = self.cal.on_or_after(sub.sign_due_date)
                 if due <= self.horizon:
-                    self.add("签约", sub.no, f"{sub.customer_name} {sub.room_code} 应签约", due)
+                    en = f"{sub.customer_name} {sub.room_code}: contract due"
+                    self.add("签约", sub.no, f"{sub.customer_name} {sub.room_code} 应签约", due, en=en)
 
     def questionnaires(self, deals: Iterable[Subscription]) -> None:
         deals = list(deals)
@@ -154,7 +164,8 @@ class _Builder:
         for sub in deals:
             if sub.no not in done:
                 due = self.cal.add_workdays(sub.date, QUESTIONNAIRE_DAYS)
-                self.add("问卷", sub.no, f"{sub.customer_name} 成交客户调查问卷", due)
+                en = f"{sub.customer_name}: buyer questionnaire"
+                self.add("问卷", sub.no, f"{sub.customer_name} 成交客户调查问卷", due, en=en)
 
     def follow_ups(self) -> None:
         own = select(Account.id).where(Account.id == self.account.id)
@@ -163,14 +174,16 @@ class _Builder:
                 continue
             due = self.cal.on_or_after(last.astimezone(SHANGHAI).date() + dt.timedelta(days=FOLLOW_UP_DAYS))
             if due <= self.today:
-                self.add("跟进", customer.phone, f"{customer.name} 已 5 天以上未联系", due)
+                en = f"{customer.name}: no contact for 5 days or more"
+                self.add("跟进", customer.phone, f"{customer.name} 已 5 天以上未联系", due, en=en)
 
     def dormant(self) -> None:
         """休眠客户: the region's customers dormant today (the rule is ``sync.domain.ownership``'s)."""
         for idle in ownership.dormant_customers(self.session, self.account.region_id, self.today):
             customer = idle.customer
             detail = f"{customer.name} 自 {idle.last_day} 起无客户事件，可重新分配"
-            self.add("休眠客户", customer.phone, detail, idle.dormant_from)
+            en = f"{customer.name}: no customer event since {idle.last_day}; may be reassigned"
+            self.add("休眠客户", customer.phone, detail, idle.dormant_from, en=en)
 
     def collisions(self) -> None:
         for collision in ownership.open_collisions(self.session, self.account):
@@ -179,7 +192,11 @@ class _Builder:
                 f"{collision.customer.name}：{collision.account.display_name} 录入了 "
                 f"{collision.owner.display_name} 的客户"
             )
-            self.add("撞单", collision.customer.phone, detail, self.cal.add_workdays(day, 1))
+            en = (
+                f"{collision.customer.name}: {collision.account.display_name} entered a customer of "
+                f"{collision.owner.display_name}"
+            )
+            self.add("撞单", collision.customer.phone, detail, self.cal.add_workdays(day, 1), en=en)
 
     def specials(self) -> None:
         stmt = (
@@ -191,15 +208,21 @@ class _Builder:
         for tx, sub in self.session.execute(self._in_region(stmt, Subscription.project_code)):
             detail = f"{tx.kind}（认购 {sub.no}，审批单 {tx.approval_no}）待财务处理"
             amount = tx.refund_amount if tx.kind == "退房" else None
-            self.add("特殊事务", tx.no, detail, self.cal.add_workdays(tx.date, 1), amount)
+            en = f"{tx.kind} (subscription {sub.no}, approval {tx.approval_no}) waits for finance"
+            self.add("特殊事务", tx.no, detail, self.cal.add_workdays(tx.date, 1), amount, en)
 
     def signatures(self) -> None:
         for review in signing.change_sets(self.session, signer=self.account.username):
             cs = review.change_set
             day = cs.created_at.astimezone(SHANGHAI).date()
             projects = "、".join(cs.projects)
+            en = f"Change set #{cs.id} ({', '.join(cs.projects)}) waits for your signature"
             self.add(
-                "签字", f"#{cs.id}", f"变更单 #{cs.id}（{projects}）待签字", self.cal.add_workdays(day, 1)
+                "签字",
+                f"#{cs.id}",
+                f"变更单 #{cs.id}（{projects}）待签字",
+                self.cal.add_workdays(day, 1),
+                en=en,
             )
 
     def rejections(self) -> None:
@@ -225,7 +248,8 @@ class _Builder:
         for cs, sig in self.session.execute(stmt):
             by = sig.account.display_name if sig.account else ""
             detail = f"变更单 #{cs.id}（{'、'.join(cs.projects)}）已被 {by} 驳回：{sig.reason or ''}，请修改后重新保存"
-            self.add("变更驳回", f"#{cs.id}", detail, sig.signed_at.astimezone(SHANGHAI).date())
+            en = f"Change set #{cs.id} ({', '.join(cs.projects)}) was rejected by {by}: {sig.reason or ''}; fix and save again"
+            self.add("变更驳回", f"#{cs.id}", detail, sig.signed_at.astimezone(SHANGHAI).date(), en=en)
 
     def mismatches(self) -> None:
         """对账差异: mismatches of the account's own reconciliation runs not explained yet (the
@@ -251,7 +275,11 @@ class _Builder:
             title = REPORTS[run.report_id].title if run.report_id in REPORTS else run.report_id
             detail = f"{title}（{run.project_code}，{run.period_from} 至 {run.period_to}）有 {open_items} 项差异待说明"
             day = run.at.astimezone(SHANGHAI).date()
-            self.add("对账差异", f"对账 #{run.id}", detail, self.cal.add_workdays(day, 1))
+            en = (
+                f"{title} ({run.project_code}, {run.period_from} to {run.period_to}): "
+                f"{open_items} mismatches to explain"
+            )
+            self.add("对账差异", f"对账 #{run.id}", detail, self.cal.add_workdays(day, 1), en=en)
 
 
 def tasks_for(

@@ -33,6 +33,7 @@ class Cadence(StrEnum):
         return {"day": "日", "week": "周", "month": "月"}[self.value]
 
 
+ADVERB = {Cadence.DAY: "daily", Cadence.WEEK: "weekly", Cadence.MONTH: "monthly"}
 DAILY = ("sales_detail", "cancellations", "room_changes", "calls_visits", "receipts", "mortgages")
 CADENCES: dict[str, tuple[Cadence, ...]] = {
     report: ((Cadence.DAY,) if report in DAILY else ()) + (Cadence.WEEK, Cadence.MONTH) for report in REPORTS
@@ -148,5 +149,11 @@ def cadence_tasks(
             f"最早 {min(g.period_from for g in gaps).isoformat()}"
         )
         overdue = calendar.workdays_between(due, today)
-        tasks.append(Task("对账缺失", f"{project} {REPORTS[report].title}", detail, due, overdue))
+        en = (
+            f"{REPORTS[report].title} ({project}): {len(gaps)} {ADVERB[cadence]} checks missing, "
+            f"the first {min(g.period_from for g in gaps).isoformat()}"
+        )
+        tasks.append(
+            Task("对账缺失", f"{project} {REPORTS[report].title}", detail, due, overdue, detail_en=en)
+        )
     return tasks

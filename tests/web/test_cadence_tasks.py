@@ -23,4 +23,5 @@ def test_missing_checks_are_tasks(
     assert f'href="/reconcile/?gap_project={PROJECT}#cadence"' in page
     assert "对账缺失" not in unescape(login("rep_a").get("/").get_data(as_text=True))
     english = unescape(login("manager").get("/?lang=en").get_data(as_text=True))
-    assert "Missing check" in english
+    assert "Missing check" in english and "daily checks missing, the first" in english
+    assert "缺 " not in english

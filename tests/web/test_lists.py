@@ -129,6 +129,7 @@ def test_tasks_are_paged_searched_and_kept_in_the_url(login: Login, crowd: None)
     assert len(rows(found, "tasks")) == 2  # its collision and its dormancy
     english = get(client, "/?lang=en&kind=撞单")
     assert "Collision 55" in english and ">撞单<" not in english
+    assert "entered a customer of 张丽" in english and "录入了" not in english
 
 
 def test_the_sync_log_searches_and_filters_by_kind(login: Login, crowd: None) -> None:
