@@ -19,7 +19,7 @@ from sqlalchemy import or_, select
 from schema.base import SHANGHAI
 from schema.models import Account, Collision, Customer
 from sync.core.errors import OwnershipRefused, SalesyncError
-from sync.domain import ownership
+from sync.domain import duplicates, ownership
 from web import db
 from web.access import OWNERSHIP
 from web.auth import roles_required, user
@@ -73,6 +73,7 @@ def _lists(actor: Account, today: dt.date) -> dict[str, Any]:
     ]
     return {
         "collisions": collisions,
+        "evidence": duplicates.collision_evidence(session, list(collisions.items)),
         "dormant": paged_list(idle, dl, DORMANT_SORTS),
         "cl": cl,
         "dl": dl,

@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from schema.base import SHANGHAI
-from schema.models import Account, Customer
+from schema.models import Account, Collision, Customer, CustomerEvent
 from sync.domain import ownership
 from sync.domain.accounts import get_account
 from validators.normalize import fold, mobile
@@ -121,3 +121,51 @@ def my_customers(session: Session, username: str, today: dt.date | None = None) 
     day = today or dt.datetime.now(SHANGHAI).date()
     owners = select(Account.id).where(Account.id == account.id)
     return [MyCustomer(i, day) for i in ownership.idle_customers(session, owners)]
+
+
+@dataclass(frozen=True)
+class Side:
+    """One rep's record of a collided customer: their events (how many, the first and the last)."""
+
+    events: int = 0
+    first: dt.datetime | None = None
+    last: dt.datetime | None = None
+    kinds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the manager weighs when settling a collision: each rep's events, side by side, and the owner's
+    first-contact date."""
+
+    first_contact: dt.date
+    owner: Side
+    entered_by: Side
+
+
+def collision_evidence(session: Session, collisions: list[Collision]) -> dict[int, Evidence]:
+    """The evidence of each collision shown (one query for all of them)."""
+    if not collisions:
+        return {}
+    customer_ids = {c.customer_id for c in collisions}
+    rows = session.execute(
+        select(CustomerEvent.customer_id, CustomerEvent.account_id, CustomerEvent.kind, CustomerEvent.at)
+        .where(CustomerEvent.customer_id.in_(customer_ids))
+        .order_by(CustomerEvent.at)
+    )
+    by: dict[tuple[int, int], list[tuple[str, dt.datetime]]] = {}
+    for customer_id, account_id, kind, at in rows:
+        by.setdefault((customer_id, account_id), []).append((kind, at))
+
+    def side(customer_id: int, account_id: int) -> Side:
+        found = by.get((customer_id, account_id), [])
+        if not found:
+            return Side()
+        return Side(len(found), found[0][1], found[-1][1], tuple(dict.fromkeys(k for k, _ in found)))
+
+    return {
+        c.id: Evidence(
+            c.customer.first_contact_date, side(c.customer_id, c.owner_id), side(c.customer_id, c.account_id)
+        )
+        for c in collisions
+    }

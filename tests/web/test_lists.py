@@ -71,6 +71,10 @@ def test_collisions_and_dormant_customers_page_apart_and_search(login: Login, cr
 
     found = get(client, f"/customers/?q={phone(7)}")
     assert len(rows(found, "collision-list")) == 1 and len(rows(found, "dormant-list")) == 1
+    evidence = found.split('class="evidence-grid"')[1].split("</div>")[0]
+    assert "张丽（归属人）" in evidence and "李强（录入人）" in evidence
+    # rep_a's first visit is on record; rep_b's re-entry added no event of theirs to rep_a's customer
+    assert "首次来访" in evidence and '<span class="num">1</span><span class="num">0</span>' in evidence
     by_owner = get(client, "/customers/?owner=rep_b")
     assert rows(by_owner, "dormant-list") == [] and len(rows(by_owner, "collision-list")) == 50
 
