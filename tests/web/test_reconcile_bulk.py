@@ -3,11 +3,13 @@ get one reason and note; the key search narrows the list."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from schema.models import ReconciliationItem
@@ -80,3 +82,23 @@ def test_counts_in_the_totals_are_whole_numbers() -> None:
         summary, {"field": "value", "manual": "1234567.5", "system": "0", "difference": "1234567.5"}
     )
     assert value["manual"] == "1,234,567.50"
+
+
+def test_the_export_carries_the_explanations(
+    app: Salesync, login: Callable[..., FlaskClient], visits: Rows, tmp_path: Path
+) -> None:
+    client = login("manager")
+    run_id = run_id_of(upload(client, manual_report(tmp_path, three_off(visits))))
+    ids = sorted(explained(app))
+    token = csrf_token(client, f"/reconcile/{run_id}")
+    data = {"csrf_token": token, "reason": "手工错误", "note": "抄错", "item": [ids[0]]}
+    client.post(f"/reconcile/{run_id}/explain", data=data)
+    response = client.get(f"/reconcile/{run_id}/export")
+    assert response.status_code == 200
+    ws = load_workbook(io.BytesIO(response.data))["对账结果"]
+    rows = [[c.value for c in row] for row in ws.iter_rows()]
+    header = next(r for r in rows if r and r[0] == "编号")
+    assert header[8:12] == ["说明", "备注", "说明人", "说明时间"]
+    by_id = {r[0]: r for r in rows if r and isinstance(r[0], int)}
+    assert by_id[ids[0]][8:11] == ["手工错误", "抄错", "赵敏（manager）"] and by_id[ids[0]][11]
+    assert by_id[ids[1]][8:12] == [None, None, None, None]
