@@ -16,6 +16,7 @@ from sqlalchemy import select
 from schema.models import Account, ReconciliationItem
 from schema.models.reconcile import EXPLANATIONS
 from sync.kinds.reports import REPORTS
+from sync.pipeline.reconcile_file import manual_template
 from sync.reconcile.cadence import Cadence
 from sync.reconcile.compare import Difference
 from sync.reconcile.runs import explain
@@ -213,6 +214,17 @@ def explain_many(run_id: int) -> ResponseReturnValue:
         "success",
     )
     return redirect(back)
+
+
+@bp.route("/template/<report_id>")
+@roles_required(*RECONCILERS)
+def template(report_id: str) -> ResponseReturnValue:
+    """A report's empty manual-report template, to fill in by hand and upload here."""
+    try:
+        data, name = manual_template(report_id)
+    except KeyError:
+        abort(404)
+    return xlsx(data, name)
 
 
 @bp.route("/<int:run_id>/export")

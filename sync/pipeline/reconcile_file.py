@@ -20,6 +20,7 @@ from schema.models import ReconciliationRun, StoredFile, WorkbookVersion
 from sync.core.store import Store
 from sync.domain.accounts import get_account
 from sync.kinds import get_kind
+from sync.kinds.manual_reports import manual_kind
 from sync.kinds.reports import ReportSpec, get_report
 from sync.pipeline.feedback import replace_atomically
 from sync.pipeline.ingest import ingest_file
@@ -28,6 +29,7 @@ from sync.reconcile.runs import reconcile_frame, run_summary, scope_of
 from sync.reports import Scope
 from sync.xlsx import safety
 from sync.xlsx.reader import peek, read_workbook
+from sync.xlsx.templates import template_bytes
 from validators.findings import Finding, Severity
 from validators.frames import prepare
 
@@ -187,3 +189,10 @@ def _template_scope(data: bytes) -> tuple[Scope | None, list[Finding]]:
     if scope is None:
         return None, [Finding("reconcile-no-scope", sheet="范围")]
     return scope, []
+
+
+def manual_template(report_id: str) -> tuple[bytes, str]:
+    """The empty manual-report template of a report (its file name: 手工<报表>.xlsx), as the controller
+    downloads it to fill in by hand; unknown report ids raise KeyError."""
+    kind = manual_kind(get_report(report_id))
+    return template_bytes(kind), f"{kind.title}.xlsx"

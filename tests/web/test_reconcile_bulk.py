@@ -102,3 +102,17 @@ def test_the_export_carries_the_explanations(
     by_id = {r[0]: r for r in rows if r and isinstance(r[0], int)}
     assert by_id[ids[0]][8:11] == ["手工错误", "抄错", "赵敏（manager）"] and by_id[ids[0]][11]
     assert by_id[ids[1]][8:12] == [None, None, None, None]
+
+
+def test_each_report_has_its_template_to_download(
+    login: Callable[..., FlaskClient], people: dict[str, str]
+) -> None:
+    client = login("manager")
+    page = client.get("/reconcile/").get_data(as_text=True)
+    assert 'href="/reconcile/template/calls_visits"' in page
+    response = client.get("/reconcile/template/calls_visits")
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    shipped = Path(__file__).parents[2] / "templates_xlsx" / "手工来电来访明细表.xlsx"
+    assert response.data == shipped.read_bytes()
+    assert client.get("/reconcile/template/nope").status_code == 404
+    assert login("rep_a").get("/reconcile/template/calls_visits").status_code == 403
