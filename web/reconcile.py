@@ -26,6 +26,7 @@ from web.auth import roles_required, user
 from web.i18n import tr
 from web.present import xlsx
 from web.reconcile_cadence import cadence_label, cadence_view
+from web.reconcile_dashboard import dashboard, month_of
 from web.reconcile_files import marked_export, reconcile_upload, scope_from_form, upload_name
 from web.reconcile_views import (
     ITEMS_PER_PAGE,
@@ -72,6 +73,7 @@ def _index(errors: list[str] | None = None, status: int = 200) -> ResponseReturn
         reports=REPORTS,
         cadences=list(Cadence),
         cadence=cadence_view(session, [p.code for p in projects]),
+        dash=dashboard(session, viewer, month_of(request.args.get("month"))),
         errors=errors or [],
         form=form,
         **HELPERS,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from schema.models import ReconciliationItem
 from sync.app import Salesync
 from sync.kinds.reports import get_report
-from tests.manual_reports import Rows, synced_visits
+from tests.manual_reports import PERIOD, Rows, synced_visits
 from tests.web.conftest import csrf_token
 from tests.web.test_reconcile_portal import manual_report, run_id_of, upload
 from tests.workbooks import phone
@@ -116,3 +117,24 @@ def test_each_report_has_its_template_to_download(
     assert response.data == shipped.read_bytes()
     assert client.get("/reconcile/template/nope").status_code == 404
     assert login("rep_a").get("/reconcile/template/calls_visits").status_code == 403
+
+
+def test_the_period_dashboard_counts_agreement_and_open_mismatches(
+    app: Salesync, login: Callable[..., FlaskClient], visits: Rows, tmp_path: Path
+) -> None:
+    client = login("manager")
+    run_id = run_id_of(upload(client, manual_report(tmp_path, three_off(visits))))
+    upload(client, manual_report(tmp_path / "same", visits))  # a second check that agrees
+    page = unescape(client.get(f"/reconcile/?month={PERIOD[0][:7]}").get_data(as_text=True))
+    row = page.split('data-report="calls_visits">')[1].split("</tr>")[0]
+    assert '<td class="num">2</td><td class="num">1</td><td class="num">50%</td>' in row
+    assert "单元格不一致 3" in page.split('id="open-by-kind"')[1].split("</p>")[0]
+    ids = sorted(explained(app))
+    token = csrf_token(client, f"/reconcile/{run_id}")
+    client.post(
+        f"/reconcile/{run_id}/explain", data={"csrf_token": token, "reason": "手工错误", "item": ids[:1]}
+    )
+    page = unescape(client.get(f"/reconcile/?month={PERIOD[0][:7]}").get_data(as_text=True))
+    said = page.split('id="open-by-kind"')[1].split("</p>")[0]
+    assert "单元格不一致 2" in said and "手工错误 1" in said
+    assert "本月还没有对账" in client.get("/reconcile/?month=2020-01").get_data(as_text=True)
