@@ -20,7 +20,6 @@ from schema.models import ReconciliationRun, StoredFile, WorkbookVersion
 from sync.core.store import Store
 from sync.domain.accounts import get_account
 from sync.kinds import get_kind
-from sync.kinds.manual_reports import manual_kind
 from sync.kinds.reports import ReportSpec, get_report
 from sync.pipeline.feedback import replace_atomically
 from sync.pipeline.ingest import ingest_file
@@ -194,5 +193,5 @@ def _template_scope(data: bytes) -> tuple[Scope | None, list[Finding]]:
 def manual_template(report_id: str) -> tuple[bytes, str]:
     """The empty manual-report template of a report (its file name: 手工<报表>.xlsx), as the controller
     downloads it to fill in by hand; unknown report ids raise KeyError."""
-    kind = manual_kind(get_report(report_id))
+    kind = get_kind(f"manual_report_{get_report(report_id).id}")
     return template_bytes(kind), f"{kind.title}.xlsx"
