@@ -277,7 +277,7 @@ def test_annotate_writes_status_column_and_marks_cells(workbook: Path) -> None:
     ws = wb["客户"]
     assert [ws.cell(r, 6).value for r in range(1, 5)] == [
         "同步状态",
-        "✓ 已同步 v7",
+        "⚠ 已同步 v7；撞单：客户归属 张三（zhangsan）",  # a collided row says whose customer it stays
         "✗ " + PHONE_BAD.message(),
         "✗ " + NEEDS_EVENT.message(),
     ]
@@ -311,7 +311,11 @@ def test_a_second_annotation_clears_old_marks_but_keeps_the_users(workbook: Path
         "备注",
         "同步状态",
     ]
-    assert [ws.cell(r, 6).value for r in range(2, 5)] == ["✓ 已同步 v8", "✓ 已同步 v8", None]
+    assert [ws.cell(r, 6).value for r in range(2, 5)] == [
+        "⚠ 已同步 v8；撞单：客户归属 张三（zhangsan）",
+        "✓ 已同步 v8",
+        None,
+    ]
     assert ws["B3"].comment is None and ws["B3"].fill.fill_type is None
     assert ws["B2"].fill.fgColor.rgb == WARNING_RGB
     assert (ws["E3"].fill.fgColor.rgb, ws["E3"].comment.author) == (USER_RGB, "王经理")

@@ -121,3 +121,20 @@ def test_a_save_during_the_write_back_is_kept_and_ingested(
             assert app.ingest(path, "rep_a").sha256 == newest  # … and is a version of its own
         else:  # the ingest read the newest save: the file is that save, or salesync's write into it
             assert path.read_bytes() == versions[n] or app.ingest(path, "rep_a").verdict is Verdict.UNCHANGED
+
+
+def test_a_collided_row_says_whose_customer_it_stays(
+    app: Salesync, people: dict[str, str], tmp_path: Path
+) -> None:
+    assert app.ingest(
+        fill_template("customers", customer_rows(2), tmp_path / "a" / "客户登记.xlsx"), "rep_a"
+    ).seq
+    rows = customer_rows(3, start=1)  # customer 1 is rep_a's; 2 and 3 are new
+    path = fill_template("customers", rows, tmp_path / "b" / "客户登记.xlsx")
+    outcome = app.ingest(path, "rep_b")
+    assert outcome.verdict is Verdict.ACCEPTED and len(outcome.collisions) == 1
+
+    ws = load_workbook(path)["客户"]
+    status = [c.value for c in ws[1]].index("同步状态") + 1
+    assert ws.cell(2, status).value == "⚠ 已同步 v1；撞单：客户归属 张丽（rep_a）"
+    assert ws.cell(3, status).value == ws.cell(4, status).value == "✓ 已同步 v1"

@@ -39,6 +39,16 @@ def _clean(book: Book, entity: str) -> pd.DataFrame:
     return frame[~frame.index.isin(list(bad))] if bad else frame
 
 
+def _keyed(book: Book, entity: str, key: str) -> pd.DataFrame:
+    """The typed rows of a sheet whose ``key`` could be read, whatever their other cells (a rule
+    about the key then reports in the same pass as the cell checks)."""
+    prepared = book.get(entity)
+    if prepared is None or key not in prepared.frame:
+        return pd.DataFrame()
+    frame = prepared.frame
+    return frame[frame[key].notna().to_numpy(dtype=bool)]
+
+
 def _at(book: Book, entity: str, row: Any, field: str, code: str, **params: object) -> Finding:
     prepared = book[entity]
     col = prepared.sheet.column(field)
@@ -305,10 +315,12 @@ def new_customer_has_first_event(first_events: Sequence[str]) -> Rule:
     opening_kinds = list(first_events)
 
     def rule(book: Book, lookups: Lookups) -> Iterator[Finding]:
-        customers = _clean(book, "customer")
+        # every row whose phone could be read, even if another of its cells is bad: the author learns
+        # of a missing first event in the same pass as the bad cell, not after fixing it
+        customers = _keyed(book, "customer", "phone")
         if customers.empty:
             return
-        events = _clean(book, "customer_event")
+        events = _keyed(book, "customer_event", "phone")
         if events.empty:
             first = pa.array([], pa.string())
         else:

@@ -22,6 +22,9 @@ ADMINS = holders(Capability.MANAGE_ACCOUNTS)
 GROUP_WIDE = holders(Capability.SEE_ALL_REGIONS)
 #: roles that see the workbook versions of everyone in their region, not only their own
 REGION_WIDE = holders(Capability.SEE_REGION_WORKBOOKS)
+#: 我的客户: the sales reps; 查重: the reps and the managers over them
+REPS = frozenset({Role.SALES_REP})
+CHECKERS = frozenset({Role.SALES_REP, Role.SALES_MANAGER, Role.SALES_SERVICE})
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,8 @@ EVERYONE = frozenset(Role)
 
 NAV = (
     NavItem("versions.index", "versions.", "同步记录", "Sync log", EVERYONE),
+    NavItem("mine.customers", "mine.customers", "我的客户", "My customers", REPS),
+    NavItem("mine.check", "mine.check", "查重", "Check a customer", CHECKERS),
     NavItem("reports.index", "reports.", "报表", "Reports", REPORT_READERS),
     NavItem("board.index", "board.", "楼盘表", "Room board", BOARD_VIEWERS),
     NavItem("customers.index", "customers.", "客户归属", "Customers", OWNERSHIP),
@@ -44,6 +49,7 @@ NAV = (
     NavItem("changes.index", "changes.", "变更单", "Change sets", CHANGE_VIEWERS),
     NavItem("admin.index", "admin.", "账号管理", "Accounts", ADMINS),
     NavItem("notify.index", "notify.", "通知设置", "Notifications", EVERYONE),
+    NavItem("worklog.index", "worklog.", "工作日志", "Work log", ADMINS),
 )
 
 

@@ -18,6 +18,7 @@ from web import (
     errors,
     home,
     i18n,
+    mine,
     notify,
     params,
     present,
@@ -26,6 +27,7 @@ from web import (
     sessions,
     sheets,
     versions,
+    worklog,
 )
 from web.secret import portal_secret
 
@@ -61,6 +63,8 @@ def create_app(service: Salesync, overrides: dict[str, Any] | None = None) -> Fl
         admin,
         sheets,
         notify,
+        worklog,
+        mine,
     ):
         app.register_blueprint(module.bp)
     app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("static", filename="favicon.svg")))

@@ -17,16 +17,20 @@ from schema.models import ChangeItem, ChangeSet
 from schema.models.audit import APPLIED, APPROVE, PENDING, REJECTED, SUPERSEDED
 from sync.core.errors import SalesyncError
 from sync.domain import signing
+from sync.domain.changeset_summary import summarize
 from sync.domain.signing import Requirement, Review, SigningRefused
 from sync.kinds.project_master import KIND
 from web import db
 from web.access import CHANGE_VIEWERS
 from web.auth import account, roles_required, throttle, user
 from web.i18n import lang, tr
+from web.listing import Listing, paged_list
 from web.present import role_title
 from web.scope import sees_all
 
 bp = Blueprint("changes", __name__, url_prefix="/changes")
+
+DIFF_PAGE = 100  # changed fields listed per page of a change set
 
 #: the list's filter: query value → stored status, and its words
 STATUSES = {
@@ -143,12 +147,15 @@ def _detail_page(change_set_id: int, status: int = 200, reason: str = "") -> Res
     if not _visible(r.change_set):
         abort(404)
     why_not = _may_sign(r.change_set)
+    changed = paged_list(changes_of(r.items), Listing.from_request(size=DIFF_PAGE))
     return render_template(
         "changes/detail.html",
         r=r,
         cs=r.change_set,
+        summary=summarize(db.session(), r.items),
         added=rows_of(r.items, "add"),
-        changed=changes_of(r.items),
+        changed=changed.items,
+        changed_page=changed,
         removed=rows_of(r.items, "remove"),
         required=signing.requirements(r.change_set),
         may_sign=r.change_set.status == PENDING and why_not is None,

@@ -11,10 +11,12 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy import select
 
 from schema.models import Account, ReconciliationItem
 from schema.models.reconcile import EXPLANATIONS
 from sync.kinds.reports import REPORTS
+from sync.pipeline.reconcile_file import manual_template
 from sync.reconcile.cadence import Cadence
 from sync.reconcile.compare import Difference
 from sync.reconcile.runs import explain
@@ -24,6 +26,7 @@ from web.auth import roles_required, user
 from web.i18n import tr
 from web.present import xlsx
 from web.reconcile_cadence import cadence_label, cadence_view
+from web.reconcile_dashboard import dashboard, month_of
 from web.reconcile_files import marked_export, reconcile_upload, scope_from_form, upload_name
 from web.reconcile_views import (
     ITEMS_PER_PAGE,
@@ -32,6 +35,7 @@ from web.reconcile_views import (
     counts_by_run,
     explainers,
     find_run,
+    item_filter,
     items_page,
     kind_label,
     reason_label,
@@ -69,6 +73,7 @@ def _index(errors: list[str] | None = None, status: int = 200) -> ResponseReturn
         reports=REPORTS,
         cadences=list(Cadence),
         cadence=cadence_view(session, [p.code for p in projects]),
+        dash=dashboard(session, viewer, month_of(request.args.get("month"))),
         errors=errors or [],
         form=form,
         **HELPERS,
@@ -113,6 +118,7 @@ def _filters() -> dict[str, Any]:
     return {
         "kind": kind if kind in {d.value for d in Difference} else "",
         "unexplained": request.values.get("unexplained") == "1",
+        "q": request.values.get("q", "").strip()[:200],
     }
 
 
@@ -122,7 +128,9 @@ def run(run_id: int) -> ResponseReturnValue:
     session = db.session()
     found = find_run(session, user(), run_id)
     filters, page = _filters(), _page()
-    items, total = items_page(session, found, filters["kind"] or None, filters["unexplained"], page)
+    items, total = items_page(
+        session, found, filters["kind"] or None, filters["unexplained"], page, filters["q"]
+    )
     counts, explained = counts_by_run(session, [found.id])[found.id]
     return render_template(
         "reconcile/run.html",
@@ -168,6 +176,57 @@ def explain_item(run_id: int, item_id: int) -> ResponseReturnValue:
         "success",
     )
     return redirect(back)
+
+
+@bp.post("/<int:run_id>/explain")
+@roles_required(*RECONCILERS)
+def explain_many(run_id: int) -> ResponseReturnValue:
+    """One explanation for many mismatches: the ticked ones, or (``all=1``) every one the filter matches
+    — a date shift of a whole batch is one decision, not two hundred."""
+    session = db.session()
+    found = find_run(session, user(), run_id)
+    filters = _filters()
+    back = url_for(
+        "reconcile.run",
+        run_id=run_id,
+        kind=filters["kind"] or None,
+        unexplained="1" if filters["unexplained"] else None,
+        q=filters["q"] or None,
+    )
+    reason = request.form.get("reason", "")
+    if reason not in EXPLANATIONS:
+        flash(tr("请选择差异原因", "Choose why the mismatch happened"), "error")
+        return redirect(back)
+    note = request.form.get("note", "").strip()[:1000] or None
+    where = item_filter(found, filters["kind"] or None, filters["unexplained"], filters["q"])
+    if request.form.get("all") != "1":
+        ticked = [int(i) for i in request.form.getlist("item") if i.isdigit()]
+        if not ticked:
+            flash(tr("请先勾选要说明的差异", "Tick the mismatches first"), "error")
+            return redirect(back)
+        where.append(ReconciliationItem.id.in_(ticked))
+    with db.transaction() as s:
+        explainer = s.get(Account, user().id)
+        assert explainer is not None
+        ids = list(s.scalars(select(ReconciliationItem.id).where(*where).order_by(ReconciliationItem.id)))
+        for item_id in ids:
+            explain(s, item_id, explainer, reason, note)
+    flash(
+        tr(f"已说明 {len(ids)} 项差异：{reason}", f"{len(ids)} mismatches explained: {reason_label(reason)}"),
+        "success",
+    )
+    return redirect(back)
+
+
+@bp.route("/template/<report_id>")
+@roles_required(*RECONCILERS)
+def template(report_id: str) -> ResponseReturnValue:
+    """A report's empty manual-report template, to fill in by hand and upload here."""
+    try:
+        data, name = manual_template(report_id)
+    except KeyError:
+        abort(404)
+    return xlsx(data, name)
 
 
 @bp.route("/<int:run_id>/export")

@@ -8,14 +8,16 @@ from decimal import Decimal
 from typing import Any
 
 from flask import abort
-from sqlalchemy import Select, false, func, select
+from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from schema.models import Account, Project, ReconciliationItem, ReconciliationRun
+from schema.spec import ColType
 from sync.kinds.reports import get_report
 from sync.reconcile.compare import Difference
 from web.auth import PortalUser
 from web.i18n import tr
+from web.listing import contains
 from web.scope import sees_all
 
 RUNS_PER_PAGE = 50
@@ -74,6 +76,23 @@ def account_name(session: Session, account_id: int | None) -> str:
 # -- the list of runs -----------------------------------------------------------------------------
 
 
+def _figures(report: Any, total: dict[str, Any]) -> dict[str, Any]:
+    """A totals row as people read it: a count as a whole number (41, not 41.00), an amount or an
+    area with its two decimals and thousands separators."""
+    try:
+        integer = report.column(total.get("field", "")).type is ColType.INTEGER
+    except KeyError:
+        integer = False
+    shown = dict(total)
+    for side in ("manual", "system", "difference"):
+        try:
+            value = Decimal(str(total[side]))
+        except (KeyError, ArithmeticError, ValueError):
+            continue
+        shown[side] = f"{value:,.0f}" if integer else f"{value:,.2f}"
+    return shown
+
+
 @dataclass
 class RunRow:
     run: ReconciliationRun
@@ -92,7 +111,8 @@ class RunRow:
     @property
     def totals(self) -> list[tuple[dict[str, Any], bool]]:
         """Each totals row, and whether the two sides differ."""
-        return [(t, Decimal(str(t["difference"])) != 0) for t in self.run.totals]
+        report = get_report(self.run.report_id)
+        return [(_figures(report, t), Decimal(str(t["difference"])) != 0) for t in self.run.totals]
 
     @property
     def totals_differ(self) -> bool:
@@ -157,15 +177,30 @@ def run_rows(
 # -- one run --------------------------------------------------------------------------------------
 
 
-def items_page(
-    session: Session, run: ReconciliationRun, kind: str | None, unexplained: bool, page: int
-) -> tuple[list[ReconciliationItem], int]:
-    """The run's mismatches (in the comparison's order) filtered, one page, and how many match."""
-    where = [ReconciliationItem.run_id == run.id]
+def item_filter(run: ReconciliationRun, kind: str | None, unexplained: bool, q: str = "") -> list[Any]:
+    """The conditions of a run's filtered mismatches (a kind, unexplained only, a key or column containing
+    ``q``): one list for the page and for a bulk explanation of everything it matches."""
+    where: list[Any] = [ReconciliationItem.run_id == run.id]
     if kind:
         where.append(ReconciliationItem.difference == kind)
     if unexplained:
         where.append(ReconciliationItem.explained_at.is_(None))
+    if q:
+        like = contains(q)
+        where.append(
+            or_(
+                ReconciliationItem.key.ilike(like, escape="\\"),
+                ReconciliationItem.header.ilike(like, escape="\\"),
+            )
+        )
+    return where
+
+
+def items_page(
+    session: Session, run: ReconciliationRun, kind: str | None, unexplained: bool, page: int, q: str = ""
+) -> tuple[list[ReconciliationItem], int]:
+    """The run's mismatches (in the comparison's order) filtered, one page, and how many match."""
+    where = item_filter(run, kind, unexplained, q)
     total = session.scalar(select(func.count()).select_from(ReconciliationItem).where(*where)) or 0
     items = session.scalars(
         select(ReconciliationItem)

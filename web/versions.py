@@ -4,12 +4,14 @@ watches it)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 
-from schema.models import Account, StoredFile, VersionFinding, WorkbookVersion
+from schema.models import Account, ChangeSet, StoredFile, VersionFinding, WorkbookVersion
 from sync.kinds import all_kinds
 from sync.pipeline.outcome import Verdict
 from sync.sources import sheets
@@ -17,12 +19,14 @@ from sync.watch.status import folder_status
 from web import db
 from web.access import ADMINS, REGION_WIDE
 from web.auth import PortalUser, project_limits, roles_required, user
+from web.changes import status_words
+from web.i18n import tr
+from web.listing import Listing, contains, paged
 from web.present import file_name, xlsx
 from web.scope import sees_all
 
 bp = Blueprint("versions", __name__, url_prefix="/versions")
 
-PAGE = 50  # versions per page
 FINDINGS_SHOWN = 1000  # findings listed on a version's page; the rest are counted
 
 
@@ -64,9 +68,20 @@ def project_peers(who: PortalUser) -> list[int]:
     return sorted({who.id, *peers})
 
 
+#: a verdict in English words (the code itself is never shown)
+VERDICT_EN = {
+    "accepted": "All accepted",
+    "partial": "Partly accepted",
+    "rejected": "Rejected",
+    "unchanged": "Unchanged",
+    "held": "Waiting for confirmation",
+}
+
+
 def verdict_title(outcome: str) -> str:
+    """A verdict in the page's language."""
     try:
-        return Verdict(outcome).title_zh
+        return tr(Verdict(outcome).title_zh, VERDICT_EN[outcome])
     except ValueError:
         return outcome
 
@@ -80,29 +95,55 @@ def kind_title(kind_id: str | None) -> str:
 @login_required
 def index() -> ResponseReturnValue:
     who = user()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    outcome = request.args.get("outcome") or None
+    listing = Listing.from_request(filters=("outcome", "kind"), sorts=VERSION_ORDER, default_sort="seen")
+    listing = listing if listing.sort != "seen" or "sort" in request.args else _newest_first(listing)
+    outcome = listing.get("outcome") or None
+    kind = listing.get("kind") or None
     stmt = _visible(select(WorkbookVersion), who)
     if outcome in {v.value for v in Verdict}:
         stmt = stmt.where(WorkbookVersion.outcome == outcome)
-    total = db.session().scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    versions = (
-        db.session()
-        .scalars(stmt.order_by(WorkbookVersion.id.desc()).offset((page - 1) * PAGE).limit(PAGE))
-        .all()
-    )
+    if kind in all_kinds():
+        stmt = stmt.where(WorkbookVersion.kind == kind)
+    if listing.q:  # a file name, or whose it is
+        like = contains(listing.q)
+        authors = select(Account.id).where(
+            or_(Account.username.ilike(like, escape="\\"), Account.display_name.ilike(like, escape="\\"))
+        )
+        stmt = stmt.where(
+            or_(WorkbookVersion.path.ilike(like, escape="\\"), WorkbookVersion.account_id.in_(authors))
+        )
+    listed = paged(db.session(), stmt, listing, VERSION_ORDER)
+    ids = [v.id for v in listed.items]
+    change_sets = {
+        version_id: (cs_id, status)
+        for version_id, cs_id, status in db.session().execute(
+            select(ChangeSet.version_id, ChangeSet.id, ChangeSet.status).where(ChangeSet.version_id.in_(ids))
+        )
+    }
     return render_template(
         "versions/index.html",
         sheet_problems=_sheet_problems(who),
-        versions=versions,
-        total=total,
-        page=page,
-        pages=max((total + PAGE - 1) // PAGE, 1),
+        versions=listed.items,
+        listed=listed,
+        listing=listing,
+        total=listed.total,
         outcome=outcome,
+        kind=kind,
+        kinds=all_kinds(),
         verdicts=list(Verdict),
         verdict_title=verdict_title,
         kind_title=kind_title,
+        change_sets=change_sets,
+        status_words=status_words,
     )
+
+
+#: the sortable columns of 同步记录 (newest first unless asked otherwise)
+VERSION_ORDER = {"seen": WorkbookVersion.id, "rejected": WorkbookVersion.rows_rejected}
+
+
+def _newest_first(listing: Listing) -> Listing:
+    return dataclasses.replace(listing, descending=True)
 
 
 def _version(version_id: int) -> WorkbookVersion:

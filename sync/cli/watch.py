@@ -17,7 +17,7 @@ from sync.cli.common import errors, service
 from sync.core.config import Config
 from sync.domain.folders import sync_folders
 from sync.notify.service import notifier_beside
-from sync.tools.demo import prepare_demo
+from sync.tools.demo import prepare_demo, salesync_command
 from sync.watch.logs import EventLog, configure
 from sync.watch.queue import record_files
 from sync.watch.service import Watcher, WatchSettings
@@ -147,12 +147,13 @@ def up(
     click.echo("示例工作簿（由监视程序同步，结果见下方日志，反馈文件 *.反馈.xlsx 写在各文件旁）：")
     for path, username in files:
         click.echo(f"  {path.relative_to(root)}  （{username}）")
+    cmd = salesync_command()
     click.echo(
-        "项目资料须签字后生效：另开终端运行 salesync changes list 查看变更单，"
+        f"项目资料须签字后生效：另开终端运行 {cmd} changes list 查看变更单，"
         "再以 chengang（市场营销部高级经理）和 liuyang（地区总经理）签字："
-        "salesync changes sign <编号> --as chengang"
+        f"{cmd} changes sign <编号> --as chengang"
     )
-    click.echo(f"把工作簿保存到 {root}/<地区>/<账号>/ 即自动同步；salesync status 查看状态；Ctrl-C 退出。")
+    click.echo(f"把工作簿保存到 {root}/<地区>/<账号>/ 即自动同步；{cmd} status 查看状态；Ctrl-C 退出。")
     sys.stdout.flush()
     portal = None if no_portal else _start_portal(app, host, port)
     settings = _settings(app.config, polling=app.config.watch_polling if polling is None else polling)

@@ -79,22 +79,28 @@ def reps(session: Session, actor: Account) -> list[Account]:
 # -- collisions (撞单) ------------------------------------------------------------------------------
 
 
-def open_collisions(session: Session, actor: Account | None) -> list[Collision]:
-    """The open collisions of ``actor``'s region (entered by its reps), oldest first; every region's
-    for None."""
+def open_collisions_query(actor: Account | None) -> Select[Collision]:
+    """The query of ``open_collisions``, unordered, joined to the customer (a list pages, searches and
+    sorts it in SQL)."""
     stmt = (
         select(Collision)
+        .join(Customer, Customer.id == Collision.customer_id)
         .where(Collision.status == OPEN)
         .options(
             selectinload(Collision.customer).selectinload(Customer.owner), selectinload(Collision.account)
         )
-        .order_by(Collision.id)
     )
     if actor is not None and actor.region_id is not None:
         stmt = stmt.join(Account, Account.id == Collision.account_id).where(
             Account.region_id == actor.region_id
         )
-    return list(session.scalars(stmt))
+    return stmt
+
+
+def open_collisions(session: Session, actor: Account | None) -> list[Collision]:
+    """The open collisions of ``actor``'s region (entered by its reps), oldest first; every region's
+    for None."""
+    return list(session.scalars(open_collisions_query(actor).order_by(Collision.id)))
 
 
 def settle_collision(

@@ -11,7 +11,8 @@ sees follows its roles:
 - 现场财务: payments due on the region's deals, special transactions waiting for finance;
 - 现场销控: contracts due and payments due on the region's deals;
 - 销售经理: dormant customers (14 days without an event) and collisions to settle;
-- signers (高级经理, 地区总经理, 集团): change sets waiting for their signature.
+- signers (高级经理, 地区总经理, 集团): change sets waiting for their signature;
+- 运营 (the operator who submits master data): their change sets a signer rejected, until saved again.
 """
 
 from __future__ import annotations
@@ -24,19 +25,23 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from schema.base import SHANGHAI
 from schema.models import (
     Account,
+    ChangeSet,
     Project,
     Questionnaire,
     ReconciliationItem,
     ReconciliationRun,
     Region,
+    Signature,
     SpecialTransaction,
     Subscription,
+    WorkbookVersion,
 )
+from schema.models.audit import REJECT, REJECTED
 from schema.models.deals import LIVE
 from schema.roles import Role
 from sync.domain import closing, ledger, ownership, signing
@@ -62,6 +67,7 @@ class Task:
     due: dt.date | None
     overdue_days: int = 0  # working days past due
     amount: Decimal | None = None
+    detail_en: str = ""  # the detail in English, for the portal's English mode
 
     @property
     def overdue(self) -> bool:
@@ -113,9 +119,11 @@ class _Builder:
         due: dt.date | None,
         amount: Decimal | None = None,
         cal: WorkCalendar | None = None,
+        en: str = "",
     ) -> None:
         overdue = (cal or self.cal).workdays_between(due, self.today) if due is not None else 0
-        self.tasks.setdefault((kind, subject, detail), Task(kind, subject, detail, due, overdue, amount))
+        task = Task(kind, subject, detail, due, overdue, amount, en)
+        self.tasks.setdefault((kind, subject, detail), task)
 
     def _project(self, sub: Subscription) -> tuple[WorkCalendar, dt.date]:
         """The calendar of the deal's project (its sales office may work through holidays) and the
@@ -149,7 +157,8 @@ class _Builder:
                 due = cal.on_or_after(line.due_date)
                 if line.outstanding > 0 and due <= horizon:
                     detail = f"{sub.customer_name} {sub.room_code} 第{line.seq}期{line.category}"
-                    self.add("催款", sub.no, detail, due, line.outstanding, cal)
+                    en = f"{sub.customer_name} {sub.room_code} instalment {line.seq} ({line.category})"
+                    self.add("催款", sub.no, detail, due, line.outstanding, cal, en=en)
 
     def refunds(self, deals: Iterable[Subscription]) -> None:
         """退款: live deals that owe the buyer money back (overpaid, a smaller area, a cheaper room)."""
@@ -157,7 +166,8 @@ class _Builder:
             credit = ledger.balance(self.session, sub, self.today).credit
             if credit > 0:
                 detail = f"{sub.customer_name} {sub.room_code} 应退客户"
-                self.add("退款", sub.no, detail, self.today, credit)
+                en = f"{sub.customer_name} {sub.room_code}: money owed back to the buyer"
+                self.add("退款", sub.no, detail, self.today, credit, en=en)
 
     def contracts(self, deals: Iterable[Subscription]) -> None:
         for sub in deals:
@@ -165,7 +175,10 @@ class _Builder:
                 cal, horizon = self._project(sub)
                 due = cal.on_or_after(sub.sign_due_date)
                 if due <= horizon:
-                    self.add("签约", sub.no, f"{sub.customer_name} {sub.room_code} 应签约", due, cal=cal)
+                    en = f"{sub.customer_name} {sub.room_code}: contract due"
+                    self.add(
+                        "签约", sub.no, f"{sub.customer_name} {sub.room_code} 应签约", due, cal=cal, en=en
+                    )
 
     def questionnaires(self, deals: Iterable[Subscription]) -> None:
         deals = list(deals)
@@ -180,7 +193,8 @@ class _Builder:
             if sub.no not in done:
                 cal, _ = self._project(sub)
                 due = cal.add_workdays(sub.date, QUESTIONNAIRE_DAYS)
-                self.add("问卷", sub.no, f"{sub.customer_name} 成交客户调查问卷", due, cal=cal)
+                en = f"{sub.customer_name}: buyer questionnaire"
+                self.add("问卷", sub.no, f"{sub.customer_name} 成交客户调查问卷", due, cal=cal, en=en)
 
     def follow_ups(self) -> None:
         own = select(Account.id).where(Account.id == self.account.id)
@@ -189,14 +203,16 @@ class _Builder:
                 continue
             due = self.cal.on_or_after(last.astimezone(SHANGHAI).date() + dt.timedelta(days=FOLLOW_UP_DAYS))
             if due <= self.today:
-                self.add("跟进", customer.phone, f"{customer.name} 已 5 天以上未联系", due)
+                en = f"{customer.name}: no contact for 5 days or more"
+                self.add("跟进", customer.phone, f"{customer.name} 已 5 天以上未联系", due, en=en)
 
     def dormant(self) -> None:
         """休眠客户: the region's customers dormant today (the rule is ``sync.domain.ownership``'s)."""
         for idle in ownership.dormant_customers(self.session, self.account.region_id, self.today):
             customer = idle.customer
             detail = f"{customer.name} 自 {idle.last_day} 起无客户事件，可重新分配"
-            self.add("休眠客户", customer.phone, detail, idle.dormant_from)
+            en = f"{customer.name}: no customer event since {idle.last_day}; may be reassigned"
+            self.add("休眠客户", customer.phone, detail, idle.dormant_from, en=en)
 
     def collisions(self) -> None:
         for collision in ownership.open_collisions(self.session, self.account):
@@ -205,7 +221,11 @@ class _Builder:
                 f"{collision.customer.name}：{collision.account.display_name} 录入了 "
                 f"{collision.owner.display_name} 的客户"
             )
-            self.add("撞单", collision.customer.phone, detail, self.cal.add_workdays(day, 1))
+            en = (
+                f"{collision.customer.name}: {collision.account.display_name} entered a customer of "
+                f"{collision.owner.display_name}"
+            )
+            self.add("撞单", collision.customer.phone, detail, self.cal.add_workdays(day, 1), en=en)
 
     def specials(self) -> None:
         stmt = (
@@ -217,7 +237,8 @@ class _Builder:
         for tx, sub in self.session.execute(self._in_region(stmt, Subscription.project_code)):
             detail = f"{tx.kind}（认购 {sub.no}，审批单 {tx.approval_no}）待财务处理"
             amount = tx.refund_amount if tx.kind == "退房" else None
-            self.add("特殊事务", tx.no, detail, self.cal.add_workdays(tx.date, 1), amount)
+            en = f"{tx.kind} (subscription {sub.no}, approval {tx.approval_no}) waits for finance"
+            self.add("特殊事务", tx.no, detail, self.cal.add_workdays(tx.date, 1), amount, en=en)
 
     def closings(self) -> None:
         """事务确认: 换房 / 退房 / 更名 whose money side finance has recorded, to confirm complete."""
@@ -232,8 +253,13 @@ class _Builder:
             cs = review.change_set
             day = cs.created_at.astimezone(SHANGHAI).date()
             projects = "、".join(cs.projects)
+            en = f"Change set #{cs.id} ({', '.join(cs.projects)}) waits for your signature"
             self.add(
-                "签字", f"#{cs.id}", f"变更单 #{cs.id}（{projects}）待签字", self.cal.add_workdays(day, 1)
+                "签字",
+                f"#{cs.id}",
+                f"变更单 #{cs.id}（{projects}）待签字",
+                self.cal.add_workdays(day, 1),
+                en=en,
             )
 
     def signing_grants(self) -> None:
@@ -246,6 +272,32 @@ class _Builder:
             roles = "、".join(Role(r).title_zh for r in json.loads(changes).get("roles", []))
             detail = f"{names.get(by or -1, '—')} 授予 {username} 签字角色：{roles}，请核实"
             self.add("授权", username, detail, at.astimezone(SHANGHAI).date())
+
+    def rejections(self) -> None:
+        """变更驳回: the account's change sets a signer rejected, until a later change set of the same
+        kind for the same projects answers the rejection."""
+        later = aliased(ChangeSet)
+        answered = (
+            select(later.id)
+            .where(
+                later.kind == ChangeSet.kind,
+                later.project_codes == ChangeSet.project_codes,
+                later.id > ChangeSet.id,
+            )
+            .exists()
+        )
+        stmt = (
+            select(ChangeSet, Signature)
+            .join(WorkbookVersion, WorkbookVersion.id == ChangeSet.version_id)
+            .join(Signature, (Signature.change_set_id == ChangeSet.id) & (Signature.meaning == REJECT))
+            .where(WorkbookVersion.account_id == self.account.id, ChangeSet.status == REJECTED, ~answered)
+            .order_by(ChangeSet.id)
+        )
+        for cs, sig in self.session.execute(stmt):
+            by = sig.account.display_name if sig.account else ""
+            detail = f"变更单 #{cs.id}（{'、'.join(cs.projects)}）已被 {by} 驳回：{sig.reason or ''}，请修改后重新保存"
+            en = f"Change set #{cs.id} ({', '.join(cs.projects)}) was rejected by {by}: {sig.reason or ''}; fix and save again"
+            self.add("变更驳回", f"#{cs.id}", detail, sig.signed_at.astimezone(SHANGHAI).date(), en=en)
 
     def mismatches(self) -> None:
         """对账差异: mismatches of the account's own reconciliation runs not explained yet (the
@@ -271,7 +323,11 @@ class _Builder:
             title = REPORTS[run.report_id].title if run.report_id in REPORTS else run.report_id
             detail = f"{title}（{run.project_code}，{run.period_from} 至 {run.period_to}）有 {open_items} 项差异待说明"
             day = run.at.astimezone(SHANGHAI).date()
-            self.add("对账差异", f"对账 #{run.id}", detail, self.cal.add_workdays(day, 1))
+            en = (
+                f"{title} ({run.project_code}, {run.period_from} to {run.period_to}): "
+                f"{open_items} mismatches to explain"
+            )
+            self.add("对账差异", f"对账 #{run.id}", detail, self.cal.add_workdays(day, 1), en=en)
 
 
 def tasks_for(
@@ -306,12 +362,15 @@ def tasks_for(
         build.mismatches()
     if Role.GROUP_ADMIN in roles:
         build.signing_grants()
+    if Role.OPERATOR in roles:
+        build.rejections()
     order = {
         k: i
         for i, k in enumerate(
             (
                 "签字",
                 "授权",
+                "变更驳回",
                 "特殊事务",
                 "事务确认",
                 "撞单",

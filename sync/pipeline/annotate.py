@@ -88,9 +88,7 @@ def annotated(data: bytes, outcome: Outcome, stamp: Stamp | None = None) -> byte
     book = Book(data)
     ours = _OurFills(book.styles)
     synced = f"✓ 已同步 v{outcome.seq}" if outcome.seq else "✓ 已同步"
-    statuses: dict[str, dict[int, str]] = {}
-    for status in outcome.rows:
-        statuses.setdefault(status.sheet, {})[status.row] = synced if status.ok else f"✗ {status.note}"
+    statuses = outcome.status_texts(synced)  # a collided row says whose customer it stays
     marks = _findings_by_cell(outcome.findings)
     sheets: dict[str, bytes] = {}
     for sheet in book.sheets:

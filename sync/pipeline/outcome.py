@@ -73,6 +73,26 @@ class Outcome:
     def collisions(self) -> list[Finding]:
         return self.findings.where(code="collision") + self.findings.where(code=COLLISION_ELSEWHERE)
 
+    def status_texts(self, synced: str) -> dict[str, dict[int, str]]:
+        """Each row's 同步状态 by sheet: ``synced`` (``✓ 已同步 vN``), or for a row that collided with
+        another rep's customer the same with whose customer it stays (the author must not read ✓ alone),
+        or ✗ and why it was refused."""
+        owners = {
+            (f.sheet, f.row): f"{f.params.get('owner_name', '')}（{f.params.get('owner', '')}）"
+            for f in self.collisions
+        }
+        collided = synced.replace("✓", "⚠", 1)
+        texts: dict[str, dict[int, str]] = {}
+        for status in self.rows:
+            if not status.ok:
+                text = f"✗ {status.note}"
+            elif (status.sheet, status.row) in owners:
+                text = f"{collided}；撞单：客户归属 {owners[status.sheet, status.row]}"
+            else:
+                text = synced
+            texts.setdefault(status.sheet, {})[status.row] = text
+        return texts
+
     @property
     def conflicts(self) -> list[Finding]:
         return self.findings.where(code="stale-conflict")

@@ -30,6 +30,7 @@ from sync.reports import Scope
 from sync.xlsx import safety
 from sync.xlsx.admission import NotAdmitted, read_file
 from sync.xlsx.reader import peek, read_workbook
+from sync.xlsx.templates import template_bytes
 from validators.findings import Finding, Severity
 from validators.frames import prepare
 
@@ -193,3 +194,10 @@ def _template_scope(data: bytes) -> tuple[Scope | None, list[Finding]]:
     if scope is None:
         return None, [Finding("reconcile-no-scope", sheet="范围")]
     return scope, []
+
+
+def manual_template(report_id: str) -> tuple[bytes, str]:
+    """The empty manual-report template of a report (its file name: 手工<报表>.xlsx), as the controller
+    downloads it to fill in by hand; unknown report ids raise KeyError."""
+    kind = get_kind(f"manual_report_{get_report(report_id).id}")
+    return template_bytes(kind), f"{kind.title}.xlsx"

@@ -15,7 +15,10 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from schema.models import ReconciliationRun
+from schema.models import Project, ReconciliationRun
+from schema.roles import Capability
+from sync.domain.accounts import get_account
+from sync.domain.tasks import Task
 from sync.domain.workdays import DEFAULT_CALENDAR, WorkCalendar
 from sync.kinds.reports import REPORTS
 
@@ -30,6 +33,7 @@ class Cadence(StrEnum):
         return {"day": "日", "week": "周", "month": "月"}[self.value]
 
 
+ADVERB = {Cadence.DAY: "daily", Cadence.WEEK: "weekly", Cadence.MONTH: "monthly"}
 DAILY = ("sales_detail", "cancellations", "room_changes", "calls_visits", "receipts", "mortgages")
 CADENCES: dict[str, tuple[Cadence, ...]] = {
     report: ((Cadence.DAY,) if report in DAILY else ()) + (Cadence.WEEK, Cadence.MONTH) for report in REPORTS
@@ -112,3 +116,44 @@ def missing(
                 if (report, first, last) not in done:
                     out.append(Missing(project_code, report, cadence, first, last))
     return out
+
+
+def cadence_tasks(
+    session: Session,
+    username: str,
+    today: dt.date,
+    *,
+    calendar: WorkCalendar = DEFAULT_CALENDAR,
+) -> list[Task]:
+    """对账缺失: for a controller, one task per project, report and cadence with checks missing from the
+    first day of last month to yesterday — the same window the 双轨对账 page shows — due one working day
+    after the earliest missing period."""
+    account = get_account(session, username)
+    if not account.can(Capability.RECONCILE):
+        return []
+    projects = select(Project.code).order_by(Project.code)
+    if account.region is not None:
+        projects = projects.where(Project.region_code == account.region.code)
+    end = today - dt.timedelta(days=1)
+    start = (end.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    grouped: dict[tuple[str, str, Cadence], list[Missing]] = {}
+    for code in session.scalars(projects):
+        for gap in missing(session, code, start, end, calendar=calendar):
+            grouped.setdefault((gap.project_code, gap.report_id, gap.cadence), []).append(gap)
+    tasks = []
+    for (project, report, cadence), gaps in grouped.items():
+        first = min(g.period_to for g in gaps)
+        due = calendar.add_workdays(first, 1)
+        detail = (
+            f"{REPORTS[report].title}（{project}）缺 {len(gaps)} 次每{cadence.label}对账，"
+            f"最早 {min(g.period_from for g in gaps).isoformat()}"
+        )
+        overdue = calendar.workdays_between(due, today)
+        en = (
+            f"{REPORTS[report].title} ({project}): {len(gaps)} {ADVERB[cadence]} checks missing, "
+            f"the first {min(g.period_from for g in gaps).isoformat()}"
+        )
+        tasks.append(
+            Task("对账缺失", f"{project} {REPORTS[report].title}", detail, due, overdue, detail_en=en)
+        )
+    return tasks

@@ -7,10 +7,15 @@ listing every mismatch and the totals.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from openpyxl.styles import Font
 from openpyxl.workbook.workbook import Workbook
+from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
-from schema.models import ReconciliationRun
+from schema.base import SHANGHAI
+from schema.models import Account, ReconciliationRun
 from sync.kinds.reports import ReportSpec, get_report
 from sync.reconcile.compare import Difference
 from sync.xlsx.excel_text import safe_text
@@ -101,6 +106,23 @@ def mark_workbook(data: bytes, run: ReconciliationRun) -> bytes:
     return book.save(sheets)
 
 
+def _explainers(run: ReconciliationRun) -> dict[int, str]:
+    """Who explained the run's mismatches, by account id (one query)."""
+    ids = {i.explained_by_id for i in run.items if i.explained_by_id is not None}
+    session = object_session(run)
+    if not ids or session is None:
+        return {}
+    found = session.execute(
+        select(Account.id, Account.display_name, Account.username).where(Account.id.in_(ids))
+    )
+    return {i: f"{name}（{username}）" for i, name, username in found}
+
+
+def _beijing(at: dt.datetime | None) -> str | None:
+    """An instant as the controllers read it: Beijing time, to the minute."""
+    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if at is not None else None
+
+
 def _result_sheet(wb: Workbook, run: ReconciliationRun, report: ReportSpec) -> None:
     if RESULT_SHEET in wb.sheetnames:
         del wb[RESULT_SHEET]
@@ -114,10 +136,24 @@ def _result_sheet(wb: Workbook, run: ReconciliationRun, report: ReportSpec) -> N
         ]
     )
     ws.append([])
-    header = ["编号", "类型", "键", "行号", "列", "手工", "系统", "可能原因"]
+    header = [
+        "编号",
+        "类型",
+        "键",
+        "行号",
+        "列",
+        "手工",
+        "系统",
+        "可能原因",
+        "说明",
+        "备注",
+        "说明人",
+        "说明时间",
+    ]
     ws.append(header)
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
+    explainers = _explainers(run)
     for item in run.items:
         values = [
             item.id,
@@ -128,6 +164,10 @@ def _result_sheet(wb: Workbook, run: ReconciliationRun, report: ReportSpec) -> N
             item.manual,
             item.system,
             "录入延迟" if item.likely == "date-lag" else None,
+            item.explanation,
+            item.note,
+            explainers.get(item.explained_by_id) if item.explained_by_id is not None else None,
+            _beijing(item.explained_at),
         ]
         ws.append([safe_text(v, ws) for v in clean_row(values)])  # keys and cells are the controller's text
     ws.append([])
@@ -137,5 +177,5 @@ def _result_sheet(wb: Workbook, run: ReconciliationRun, report: ReportSpec) -> N
     for total in run.totals:
         values = ["", total["header"], total["manual"], total["system"], total["difference"]]
         ws.append([safe_text(v, ws) for v in clean_row(values)])
-    for column, width in zip("ABCDEFGH", (8, 14, 30, 8, 14, 18, 18, 12), strict=True):
+    for column, width in zip("ABCDEFGHIJKL", (8, 14, 30, 8, 14, 18, 18, 12, 10, 24, 12, 17), strict=True):
         ws.column_dimensions[column].width = width

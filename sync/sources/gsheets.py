@@ -98,9 +98,7 @@ class GoogleSheetSource:
     def marks(self, outcome: Outcome) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """The value ranges and the batchUpdate requests that bring the sheet's marks up to date."""
         synced = f"{SYNCED} v{outcome.seq}" if outcome.seq else SYNCED
-        wanted: dict[str, dict[int, str]] = {}
-        for status in outcome.rows:
-            wanted.setdefault(status.sheet, {})[status.row] = synced if status.ok else f"✗ {status.note}"
+        wanted = outcome.status_texts(synced)
         notes: dict[tuple[str, int, str], list[str]] = {}
         for f in outcome.findings:
             if f.sheet and f.row and f.header:

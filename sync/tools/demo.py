@@ -7,12 +7,14 @@ Idempotent: running it again finds the accounts and files in place and reports e
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import select
 
 from schema.models import Account, Region
+from schema.roles import GROUP_ROLES, Role
 from sync.app import Salesync
 from sync.domain import accounts
 from sync.pipeline.outcome import Outcome
@@ -29,6 +31,10 @@ PEOPLE = [
     ("zhaomin", "赵敏", ["sales_manager"]),
     ("chengang", "陈刚", ["senior_manager"]),
     ("liuyang", "刘洋", ["region_gm"]),
+    ("xukai", "徐凯", ["sales_control"]),
+    ("huangli", "黄丽", ["finance"]),
+    ("zhoujie", "周杰", ["sales_service"]),
+    ("boss", "吴总", ["executive"]),
 ]
 DEFAULT_PASSWORD = "salesync-demo"
 
@@ -39,7 +45,7 @@ def ensure_people(app: Salesync, password: str) -> None:
             accounts.add_region(session, *REGION)
         for username, name, roles in PEOPLE:
             if session.scalar(select(Account).where(Account.username == username)) is None:
-                region = None if roles == ["group_admin"] else REGION[0]
+                region = None if set(roles) <= {r.value for r in GROUP_ROLES} else REGION[0]
                 accounts.add_user(session, username, name=name, roles=roles, password=password, region=region)
 
 
@@ -78,10 +84,25 @@ def prepare_demo(
     ensure_people(app, password)
     echo(f"数据库：{app.engine.url.render_as_string(hide_password=True)}")
     echo(f"演示共享盘：{drive.resolve()}")
-    echo(f"演示账号：{', '.join(u for u, _, _ in PEOPLE)}（密码 {password}）")
+    echo(f"演示账号（密码 {password}）：")
+    for username, name, roles in PEOPLE:
+        titles = "、".join(Role(r).title_zh for r in roles)
+        echo(f"  {username:<10} {name}  {titles}")
     return build_drive(drive)
 
 
 def run_demo(app: Salesync, drive: Path, *, echo: Callable[[str], None] = print) -> list[Outcome]:
     files = prepare_demo(app, drive, echo=echo)
     return [app.ingest(path, username) for path, username in files]
+
+
+def salesync_command() -> str:
+    """How to run salesync from a new terminal: the executable this process runs as (``.venv/bin/salesync``
+    from the checkout), since a new terminal has no activated virtual environment."""
+    argv0 = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if argv0 is None or argv0.name != "salesync":
+        return "salesync"
+    try:
+        return str(argv0.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(argv0.resolve())
