@@ -129,6 +129,9 @@ def refusal(session: Session, change_set: ChangeSet, account: Account) -> str | 
         return "sign-inactive"
     if account.id == change_set.version.account_id:
         return "sign-is-submitter"
+    duty = duty_refusal(session, change_set, account)
+    if duty is not None:
+        return duty
     if not account.can(Capability.SIGN_CHANGE_SETS):
         return "sign-not-authorised"
     if not signing_roles(account, change_set, regions(session, change_set)):
