@@ -15,8 +15,9 @@ from sqlalchemy import text
 
 from sync.app import Salesync
 from sync.cli import main
+from sync.core.keys import load_key
 from sync.domain.anchors import ANCHOR_FILE, read_anchors
-from sync.domain.worklog import LogWriter, load_key
+from sync.domain.worklog import LogWriter
 
 #: what a database user with full rights does to hide their tracks: drop the append-only trigger,
 #: rewrite the log, and put the trigger back

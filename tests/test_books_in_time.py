@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -275,7 +276,8 @@ def test_the_migration_gives_existing_deals_their_plans_terms(
     cfg = alembic_config(app.engine)
     with app.engine.begin() as connection:
         cfg.attributes["connection"] = connection
-        command.downgrade(cfg, "0008")  # the books as they were: no copies of terms
+        # the books as they were just before the deal-terms migration: no copies of terms
+        command.downgrade(cfg, str(ScriptDirectory.from_config(cfg).get_revision("0012").down_revision))
     upgrade(app.engine)
     with app.transaction() as session:
         copied = session.scalars(

@@ -64,7 +64,7 @@ def test_a_reassigned_customer_is_nobodys_late_entry_new_customer_or_collision(
     assert codes == [
         (2, "首次接触日期", "first-contact-changed"),
         (4, "手机号码", "customer-reassigned"),
-        (5, "首次接触日期", "first-contact-future"),
+        (5, "首次接触日期", "date-in-future"),  # the rule for every implausible date
     ]
     with app.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Collision)) == 1  # rep_b's only

@@ -12,6 +12,8 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import DataError
 from werkzeug.routing import IntegerConverter
 
+from web import db
+from web.errors import _page
 from web.i18n import tr
 
 #: the largest id a URL may carry: the databases' 32-bit integer columns
@@ -44,9 +46,6 @@ def _check_page() -> None:
 
 
 def _overflow(_exc: Exception) -> ResponseReturnValue:
-    from web import db
-    from web.errors import _page
-
     db.session().rollback()
     return _page(
         400,

@@ -16,6 +16,7 @@ import click
 
 from sync.cli.common import errors, service
 from sync.cli.exits import NotDone
+from sync.domain.closing import confirm_complete
 from sync.domain.tasks import tasks_for
 from sync.domain.workdays import WorkCalendar
 
@@ -78,8 +79,6 @@ def tasks(
 @click.pass_context
 def confirm(ctx: click.Context, special_no: str, username: str) -> None:
     """销控确认特殊事务（换房、退房、更名）已完成：财务处理后，任务列表一直显示到确认为止。"""
-    from sync.domain.closing import confirm_complete
-
     app = service(ctx)
     with errors():
         app.require_initialised()

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schema.base import now
-from schema.models import Account, AccountRole, Project, Region
+from schema.models import Account, AccountRole, Project, Region, WorkLogEntry
 from schema.roles import GROUP_ROLES, Capability, Role, holders
 from sync.core.errors import (
     AccountExists,
@@ -295,8 +295,6 @@ def unlock(session: Session, actor: Account, username: str) -> Account:
 def signing_grants(session: Session, since: dt.datetime) -> list[tuple[str, str, dt.datetime, int | None]]:
     """Signing roles granted since ``since``: (username, roles, when, granted by account id), newest
     first — the group admins' notice in 我的任务."""
-    from schema.models import WorkLogEntry
-
     rows = session.execute(
         select(WorkLogEntry.key, WorkLogEntry.changes, WorkLogEntry.at, WorkLogEntry.account_id)
         .where(WorkLogEntry.entity == "account", WorkLogEntry.op == GRANT_SIGNING, WorkLogEntry.at >= since)

@@ -187,7 +187,6 @@ def _apply_customer_rows(ctx: IngestContext, result: PlanResult) -> tuple[dict[s
     created: set[int] = set()
     if new_idx:
         _late_entries(ctx, frame, new_idx, result)
-        _future_first_contacts(ctx, frame, new_idx, result)
         fresh = frame.iloc[new_idx].assign(row_hash=[hashes[i] for i in new_idx])
         result.rows_written += insert_frame(
             session,
@@ -275,27 +274,6 @@ def _keep_first_contact(
             Severity.WARNING,
         )
     )
-
-
-def _future_first_contacts(
-    ctx: IngestContext, frame: pd.DataFrame, positions: list[int], result: PlanResult
-) -> None:
-    """A 首次接触日期 after the day the system saw the workbook: accepted, with a warning."""
-    today = ctx.version.seen_at.astimezone(SHANGHAI).date()
-    days = frame["first_contact_date"].iloc[positions]
-    for pos, day in zip(positions, days, strict=True):
-        if day is not None and not pd.isna(day) and pd.Timestamp(day).date() > today:
-            result.findings.append(
-                Finding(
-                    "first-contact-future",
-                    CUSTOMERS.name,
-                    int(frame.index[pos]),
-                    CUSTOMERS.header("first_contact_date"),
-                    show(pd.Timestamp(day).date()),
-                    {"today": today.isoformat()},
-                    Severity.WARNING,
-                )
-            )
 
 
 def _late_entries(ctx: IngestContext, frame: pd.DataFrame, positions: list[int], result: PlanResult) -> None:

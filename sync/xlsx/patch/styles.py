@@ -160,21 +160,21 @@ class Styles:
     def unfilled(self, xf: int) -> int:
         return self._twin(xf, 0)
 
-    def with_font(self, font: bytes, number_format: int = 0) -> int:
-        """A new format with the font ``font``, a built-in number format, no fill and no border."""
+    def with_font(self, font: bytes, number_format: int = 0, *, quote_prefix: bool = False) -> int:
+        """A new format with the font ``font``, a built-in number format, no fill and no border
+        (and Excel's quote prefix: the cell's text is shown as typed, never taken for a formula)."""
         font_id = self._append("fonts", font)
-        xf = start_tag(
-            f"{self.prefix}xf",
-            [
-                ("numFmtId", str(number_format)),
-                ("fontId", str(font_id)),
-                ("fillId", "0"),
-                ("borderId", "0"),
-                ("xfId", "0"),
-                ("applyFont", "1"),
-            ],
-            empty=True,
-        )
+        attrs = [
+            ("numFmtId", str(number_format)),
+            ("fontId", str(font_id)),
+            ("fillId", "0"),
+            ("borderId", "0"),
+            ("xfId", "0"),
+            ("applyFont", "1"),
+        ]
+        if quote_prefix:
+            attrs.append(("quotePrefix", "1"))
+        xf = start_tag(f"{self.prefix}xf", attrs, empty=True)
         return self._append("cellXfs", xf)
 
     def changed(self) -> bool:

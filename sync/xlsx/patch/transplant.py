@@ -43,7 +43,7 @@ def add_openpyxl_sheet(book: Book, workbook: Workbook, title: str) -> None:
                      b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"/>')  # fmt: skip
 
 
-def _font(fresh: Styles, data: bytes, xf: int, prefix: str) -> tuple[bytes, int]:
+def _font(fresh: Styles, data: bytes, xf: int, prefix: str) -> tuple[bytes, int, bool]:
     attrs = fresh.xf_attrs[xf] if 0 <= xf < len(fresh.xf_attrs) else {}
     fonts = fresh.lists["fonts"].items
     font = int(attrs.get("fontId", "0") or 0)
@@ -52,7 +52,8 @@ def _font(fresh: Styles, data: bytes, xf: int, prefix: str) -> tuple[bytes, int]
     if prefix:
         element = _TAG_NAME.sub(lambda m: b"<" + m[1] + prefix.encode() + m[2], element)
     number = int(attrs.get("numFmtId", "0") or 0)
-    return element, number if number < _BUILTIN_FORMATS else 0
+    quoted = attrs.get("quotePrefix", "0") in ("1", "true")  # text kept as typed, never a formula
+    return element, number if number < _BUILTIN_FORMATS else 0, quoted
 
 
 def _moved(data: bytes, fresh: Book, target: Styles) -> bytes:
@@ -88,8 +89,8 @@ def _moved(data: bytes, fresh: Book, target: Styles) -> bytes:
             values = dict(attrs)
             xf = int(values.get("s", "0") or 0)
             if xf and xf not in formats:
-                font, number = _font(fresh_styles, fresh_styles.data, xf, target.prefix)
-                formats[xf] = target.with_font(font, number)
+                font, number, quoted = _font(fresh_styles, fresh_styles.data, xf, target.prefix)
+                formats[xf] = target.with_font(font, number, quote_prefix=quoted)
             kept = [("r", values.get("r", ""))] + ([("s", str(formats[xf]))] if xf else [])
             if values.get("t") == "s" and isinstance(raw, str) and raw.isdigit():
                 shown = fresh.strings([int(raw)])[0]
