@@ -50,8 +50,16 @@ from validators.findings import Finding, Findings, Severity
 STAMP = Stamp("customers", "1", "3f0c9a", 7, "2026-11-20T10:03:04+08:00")
 PHONE_BAD = Finding("phone-invalid", "客户", 3, "手机号码", "1380013")
 COLLISION = Finding(
-    "collision", "客户", 2, "手机号码", "13800000002", {"owner": "zhangsan"}, Severity.WARNING
+    "collision",
+    "客户",
+    2,
+    "手机号码",
+    "13800000002",
+    {"owner": "zhangsan", "owner_name": "张三"},
+    Severity.WARNING,
 )
+# the status of the row that collided: synced, and whose customer it stays
+COLLIDED = "⚠ 已同步 v7；撞单：客户归属 张三（zhangsan）"
 DATA_ROWS = 10
 
 
@@ -257,7 +265,7 @@ def check_marks(before: bytes, after: bytes) -> None:
     ws = load_workbook(io.BytesIO(after))["客户"]
     status = [c.value for c in ws[1]].index("同步状态") + 1
     assert ws.cell(1, status).value == "同步状态"
-    assert ws.cell(2, status).value == "✓ 已同步 v7"
+    assert ws.cell(2, status).value == COLLIDED
     assert ws.cell(3, status).value == "✗ " + PHONE_BAD.message()
     bad, collided = ws["B3"], ws["B2"]
     assert (bad.fill.fill_type, bad.fill.fgColor.rgb) == ("solid", ERROR_RGB)
@@ -314,7 +322,7 @@ def test_a_second_write_back_replaces_its_own_marks(tmp_path: Path) -> None:
     ws = load_workbook(path)["客户"]
     assert ws["B3"].comment is None and ws["B3"].fill.fill_type is None
     assert ws["B2"].fill.fgColor.rgb == WARNING_RGB and ws["B2"].comment.author == "王经理"
-    assert [c.value for c in ws["E"]][1:3] == ["✓ 已同步 v7", "✓ 已同步 v7"]
+    assert [c.value for c in ws["E"]][1:3] == [COLLIDED, "✓ 已同步 v7"]
     assert len(ws._images) == 1 and len(ws._charts) == 1  # type: ignore[attr-defined]
 
 
