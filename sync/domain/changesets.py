@@ -30,9 +30,10 @@ from schema.models import (
     Room,
     RoomStatusChange,
 )
-from schema.roles import Capability, Role, holders
+from schema.roles import Role
 from schema.spec import ColType, Column, Sheet
 from sync.core.rows import show
+from sync.domain.accounts import SIGNING_ROLES
 from sync.domain.worklog import LogWriter
 from sync.kinds.project_master import KIND
 
@@ -45,9 +46,6 @@ MODELS: dict[str, Any] = {
     "discount": Discount,
 }
 MASTER_STATUSES = ("待售", "可售", "不可售")
-
-
-SIGNING_ROLES = holders(Capability.SIGN_CHANGE_SETS)  # the same set as sync.domain.accounts names
 
 
 @dataclass(frozen=True)
