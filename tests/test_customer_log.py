@@ -1,5 +1,5 @@
-"""Customer workbooks leave their trace in the tamper-evident work log: every new row, and every
-changed field with its old and new value."""
+"""Customer workbooks leave their trace in the tamper-evident work log: each sheet's new rows sealed
+by digest, and every changed field with its old and new value."""
 
 from __future__ import annotations
 
@@ -27,14 +27,14 @@ def test_new_rows_and_changed_fields_are_logged_and_the_chain_verifies(
     path = fill_template("customers", rows, tmp_path / "客户登记.xlsx")
     first = app.ingest(path, "rep_a")
 
-    (added,) = entries(app, "customer")  # new rows are recorded together, each with its values
+    (added,) = entries(app, "customer")  # new rows are sealed together by digest, not by value
     assert added.op == "新增" and added.version_id == first.version_id
     detail = json.loads(added.changes)
-    assert [key for key, _ in detail["rows"]] == [phone(i) for i in range(4)]
-    name = detail["columns"].index("客户姓名")
-    assert detail["rows"][0][1].split("\t")[name] == rows["客户"][0]["客户姓名"]
+    assert detail["count"] == 4 and detail["key"] == ["phone"] and len(detail["digest"]) == 64
+    assert rows["客户"][0]["客户姓名"] not in added.changes
+    assert added.key == f"{phone(0)} … {phone(3)}（4 行）"
     (events,) = entries(app, "customer_event")
-    assert len(json.loads(events.changes)["rows"]) == 4
+    assert json.loads(events.changes)["count"] == 4
 
     edit(path, "客户", 3, "备注", "想要南向")  # Excel row 3: the second customer
     second = app.ingest(path, "rep_a")

@@ -107,13 +107,15 @@ def test_json_joined_is_json_of_the_joined_row() -> None:
     assert json_joined(pd.DataFrame({"a": pd.array([], dtype="string[pyarrow]")}), ["a"]).to_pylist() == []
 
 
-def test_new_rows_in_the_work_log_read_back_as_written(
+def test_new_rows_with_quotes_tabs_and_line_breaks_seal_and_verify(
     app: Salesync, people: dict[str, str], tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
+    """New rows are sealed in the work log by digest (``LogWriter.seal_batch``): text that JSON would
+    escape is encoded the same way read back from the database."""
     from sqlalchemy import select
 
-    from schema.models import WorkLogEntry
-    from sync.domain.worklog import Change
+    from schema.models import Customer
+    from sync.domain import sealed_audit
     from tests.workbooks import customer_rows, fill_template
 
     rows = customer_rows(3)
@@ -121,8 +123,8 @@ def test_new_rows_in_the_work_log_read_back_as_written(
         row["备注"] = note
     app.ingest(fill_template("customers", rows, tmp_path / "客户登记.xlsx"), "rep_a")
     with app.transaction() as session:
-        entry = session.scalars(select(WorkLogEntry).where(WorkLogEntry.entity == "customer")).one()
-    detail = json.loads(entry.changes)
-    # as stored: runs of spaces, tabs and line breaks fold to one space
-    assert [r[1].split("\t")[-1] for r in detail["rows"]] == ['说"要"高层', "a\\b c", "第一行 第二行"]
-    assert entry.changes == Change.detail(detail)
+        # as stored: runs of spaces, tabs and line breaks fold to one space
+        notes = session.scalars(select(Customer.note).order_by(Customer.id)).all()
+        assert notes == ['说"要"高层', "a\\b c", "第一行 第二行"]
+        report = sealed_audit.verify(session)
+    assert report.ok and report.rows == 6, report.message()

@@ -472,6 +472,37 @@ MESSAGES.update(
             "工作日志的链头记录被删除，无法确认记录是否完整",
             "The work log's head record was deleted; its completeness cannot be confirmed",
         ),
+        "seal-intact": (
+            "数字封存核对无误：{entries} 条封存记录、{rows} 行按数据库逐行重算一致（其中 {later} 行此后有修改记录）",
+            "Digest seals verified: {entries} sealed entries, {rows} rows recomputed from the database "
+            "({later} of them changed later, as the log records)",
+        ),
+        "seal-file-changed": (
+            "工作日志第 {seq} 条封存的版本 {version} 原文件与保存的字节不符：应为 SHA-256 {expected}，实为 {found}",
+            "Work log entry {seq} seals version {version}'s kept file as SHA-256 {expected}, but the kept "
+            "bytes give {found}",
+        ),
+        "seal-row-changed": (
+            "工作日志第 {seq} 条（版本 {version}）封存的 {table} 表中，键为 {key} 的行（记录号 {id}）与写入时不同，"
+            "且没有后来的修改记录：该行在日志之外被改动",
+            "In table {table}, the row with key {key} (row id {id}) sealed by work log entry {seq} "
+            "(version {version}) differs from what was written and no later change is logged: it was "
+            "altered outside the log",
+        ),
+        "seal-row-column": (
+            "；{column} 写入时为“{expected}”，现为“{found}”",
+            "; {column} was written as “{expected}” and is now “{found}”",
+        ),
+        "seal-row-missing": (
+            "工作日志第 {seq} 条（版本 {version}）封存的 {table} 表中，记录号 {id} 的行已不存在：该行在日志之外被删除",
+            "In table {table}, row id {id} sealed by work log entry {seq} (version {version}) no longer "
+            "exists: it was deleted outside the log",
+        ),
+        "seal-list-changed": (
+            "工作日志第 {seq} 条（版本 {version}）封存的 {table} 表摘要不符，且逐行哈希清单缺失或被改动，无法指出是哪一行",
+            "The digest of table {table} sealed by work log entry {seq} (version {version}) does not "
+            "hold, and its row hash list is missing or altered, so the row cannot be named",
+        ),
     }
 )
 

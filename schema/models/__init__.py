@@ -1,7 +1,7 @@
 """Every table of the domain; importing this package registers them all on ``Base.metadata``."""
 
 from schema.base import Base
-from schema.models.audit import ChangeItem, ChangeSet, Signature, WorkLogEntry, WorkLogHead
+from schema.models.audit import ChangeItem, ChangeSet, SealedRows, Signature, WorkLogEntry, WorkLogHead
 from schema.models.calendar import OfficeCalendar
 from schema.models.customers import Collision, Customer, CustomerEvent, Questionnaire, Reassignment
 from schema.models.deals import Contract, RoomControl, RoomStatusChange, SpecialTransaction, Subscription
@@ -71,6 +71,7 @@ __all__ = [
     "RoomControl",
     "RoomStatusChange",
     "ScheduleRun",
+    "SealedRows",
     "SettledRows",
     "Signature",
     "SpecialTransaction",

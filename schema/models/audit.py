@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from schema.base import Base, Code, now
@@ -141,3 +141,19 @@ class WorkLogHead(Base):
     hash: Mapped[str] = mapped_column(String(64))
     legacy: Mapped[int] = mapped_column(Integer, default=0)  # unkeyed entries from before revision 0003
     seal: Mapped[str] = mapped_column(String(64))
+
+
+class SealedRows(Base):
+    """The row hashes behind one digest-sealed work-log entry (``seq``), in the entry's canonical order.
+
+    The entry seals their SHA-256 (its batch digest), so this list cannot change unnoticed; it is
+    what lets ``salesync audit verify --deep`` name the first row that differs instead of only
+    saying that a table's digest does not hold. ``hashes`` is ``rows`` × 16 bytes; no values.
+    """
+
+    __tablename__ = "sealed_rows"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entity: Mapped[str] = mapped_column(String(40))
+    rows: Mapped[int] = mapped_column(Integer)
+    hashes: Mapped[bytes] = mapped_column(LargeBinary())

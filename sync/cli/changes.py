@@ -16,9 +16,10 @@ from typing import Any
 import click
 
 from sync.cli.common import errors, service
-from sync.domain import anchors, signing, worklog
+from sync.domain import anchors, sealed_audit, signing, worklog
 from sync.domain.signing import Review
 from sync.kinds.project_master import KIND
+from sync.pipeline import kept_rows
 
 
 def _password(from_stdin: bool) -> str:
@@ -203,19 +204,36 @@ def audit() -> None:
 @audit.command("verify")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="输出语言。")
+@click.option(
+    "--deep",
+    is_flag=True,
+    help="再按数据库逐行重算每条数字封存记录（及原文件的 SHA-256），指出第一处不符的行。",
+)
 @click.pass_context
-def audit_verify(ctx: click.Context, as_json: bool, lang: str | None) -> None:
-    """逐条重算工作日志的哈希链，并与数据目录中的锚点核对；被改动、被截断或触发器被删时以 1 退出。"""
+def audit_verify(ctx: click.Context, as_json: bool, lang: str | None, deep: bool) -> None:
+    """逐条重算工作日志的哈希链，并与数据目录中的锚点核对；被改动、被截断或触发器被删时以 1 退出。
+
+    --deep 时再重算每条数字封存记录：保存的原文件与其 SHA-256、各表写入的行与其摘要；
+    行在日志之外被改动或删除时指出表、键和字段，以 1 退出。"""
     app = service(ctx)
+    sealed = None
     with errors(), app.transaction() as session:
         app.require_initialised()
         report = anchors.verify(session)
+        if deep and report.ok:
+            sealed = sealed_audit.verify(session, kept_rows.applied_row)
     lang = lang or app.config.lang
+    ok = report.ok and (sealed is None or sealed.ok)
     if as_json:
-        _echo_json(anchors.report_dict(report, lang))
+        payload = anchors.report_dict(report, lang)
+        if sealed is not None:
+            payload = {**payload, "ok": ok, "deep": sealed.as_dict(lang)}
+        _echo_json(payload)
     else:
         click.echo(report.message(lang))
-    ctx.exit(0 if report.ok else 1)
+        if sealed is not None:
+            click.echo(sealed.message(lang))
+    ctx.exit(0 if ok else 1)
 
 
 @audit.command("export")

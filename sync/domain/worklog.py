@@ -16,22 +16,25 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+import pandas as pd
+from sqlalchemy import FromClause, Table, func, select
 from sqlalchemy.orm import Session
 
 from schema.base import SHANGHAI, now
-from schema.models import Account, WorkLogEntry, WorkLogHead
+from schema.models import Account, SealedRows, WorkbookVersion, WorkLogEntry, WorkLogHead
 from sync.core.keys import session_key
 from sync.core.rows import INSERT_CHUNK, BulkInsert
+from sync.domain import row_digest
 from sync.xlsx.excel_text import safe_text
 from validators.messages import render
 
 GENESIS = "0" * 64
+SEALED = "新增"  # a digest-sealed entry records new rows; its detail says it is sealed (``encoding``)
 HEAD_ID = 1
 
 
@@ -205,6 +208,81 @@ class LogWriter:
             head.seq, head.hash = seq, last
             head.seal = _head_seal(self._key, head)
         return total
+
+    def seal_batch(
+        self,
+        table: FromClause,
+        frame: pd.DataFrame,
+        ids: Iterable[int],
+        *,
+        columns: Sequence[str],
+        key: Sequence[str],
+        headers: Sequence[str | None] = (),
+        log_key: Sequence[str] = (),
+        entity: str | None = None,
+    ) -> WorkLogEntry | None:
+        """Seal a version's new rows of one table by digest: one chained entry instead of every value.
+
+        ``frame`` holds the rows as applied (typed, one row per inserted row, the ``columns`` by their
+        names in ``table``), ``ids`` their primary keys. The entry carries the SHA-256 of the version's
+        kept file and the batch digest of the canonical rows (:mod:`sync.domain.row_digest`, rows in
+        the order of ``key``); the row hashes go beside it (``sealed_rows``), so that a deep
+        verification names the first row that differs. ``headers`` are the words the log uses for
+        each column's changes (``None`` for a column no change entry names) and ``log_key`` the
+        columns whose text, joined by spaces, is the key those change entries carry (a column
+        ``fk@table.column`` is looked up through a foreign key): with them a row a later version
+        changed is told from a row altered behind the log. Returns the entry (None for no rows)."""
+        ids = list(ids)
+        table = cast(Table, table)
+        if not ids:
+            return None
+        if len(ids) != len(frame):
+            raise ValueError(f"seal {table.name}: {len(ids)} ids for {len(frame)} rows")
+        order = [*key, *(c for c in columns if c not in key)]
+        forms = row_digest.column_forms(table, order)
+        rows = row_digest.canonical_rows(row_digest.frame_columns(frame, order), forms, order, key)
+        named = dict(zip(columns, headers, strict=False))
+        detail = {
+            "encoding": row_digest.ENCODING,
+            "table": table.name,
+            "columns": order,
+            "headers": [named.get(c) for c in order],
+            "key": list(key),
+            "log_key": list(log_key),
+            "ids": row_digest.id_ranges(ids),
+            "count": len(ids),
+            "digest": rows.digest,
+            "file_sha256": self._file_sha256(),
+        }
+        entry = self.append(
+            entity or table.name,
+            f"{rows.keys[0]} … {rows.keys[-1]}（{len(ids)} 行）"[:200].replace(row_digest.SEP, " "),
+            SEALED,
+            detail=detail,
+        )
+        self.session.add(
+            SealedRows(seq=entry.seq, entity=table.name, rows=len(ids), hashes=b"".join(rows.hashes))
+        )
+        return entry
+
+    def _file_sha256(self) -> str | None:
+        if self.version_id is None:
+            return None
+        return self.session.scalar(
+            select(WorkbookVersion.sha256).where(WorkbookVersion.id == self.version_id)
+        )
+
+
+def last_id(session: Session, table: FromClause) -> int:
+    """The highest primary key in ``table`` (0 when empty): taken before a bulk insert, so that
+    :func:`inserted_ids` finds the rows it added."""
+    return int(session.connection().execute(select(func.max(table.c.id))).scalar() or 0)
+
+
+def inserted_ids(session: Session, table: FromClause, after: int, version_id: int) -> list[int]:
+    """The ids of the rows a version inserted into ``table`` since :func:`last_id` gave ``after``."""
+    stmt = select(table.c.id).where(table.c.id > after, table.c.version_id == version_id)
+    return list(session.connection().execute(stmt).scalars())
 
 
 FLUSH_CHARS = 2_000_000  # entries are written once their details reach this many characters

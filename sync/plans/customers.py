@@ -7,8 +7,7 @@ contains the customer — never by a date typed into the sheet.
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Iterator
+from collections.abc import Iterable
 from typing import Any, cast
 
 import numpy as np
@@ -25,8 +24,6 @@ from sync.core.rows import (
     canon,
     column_values,
     joined,
-    json_joined,
-    json_strings,
     records,
     row_hashes,
     show,
@@ -34,7 +31,7 @@ from sync.core.rows import (
 from sync.core.staging import insert_frame
 from sync.domain.lookups import chunks
 from sync.domain.workdays import DEFAULT_CALENDAR
-from sync.domain.worklog import Change, LogWriter
+from sync.domain.worklog import Change, LogWriter, inserted_ids, last_id
 from sync.kinds.customers import CUSTOMERS, EVENTS, QUESTIONNAIRES
 from sync.plans.context import PLANS, IngestContext, PlanResult
 from validators.findings import COLLISION_ELSEWHERE, Finding, FindingRun, Severity
@@ -199,11 +196,11 @@ def _apply_customer_rows(ctx: IngestContext, result: PlanResult) -> tuple[dict[s
             version_id=version.id,
             updated_at=stamp,
         )
-        _log_new(ctx, "customer", [phones[i] for i in new_idx], frame.iloc[new_idx], CUSTOMER_FIELDS)
         stmt = select(Customer.phone, Customer.id).where(Customer.first_version_id == version.id)
         for part in session.connection().execute(stmt).partitions(INSERT_CHUNK):  # plain rows, in chunks
             phone_ids.update(part)
             created.update(cid for _, cid in part)
+        _seal_new(ctx, CUSTOMERS, Customer.__table__, fresh, created, CUSTOMER_FIELDS, ["phone"], ["phone"])
     if collided:
         _record_collisions(ctx, collided, result)
     return phone_ids, created
@@ -472,6 +469,7 @@ def _apply_events(
         picked = frame.iloc[fresh].assign(
             customer_id=pd.array([cids[p] for p in fresh], dtype="int64"), row_hash=[hashes[p] for p in fresh]
         )
+        before = last_id(session, CustomerEvent.__table__)
         result.rows_written += insert_frame(
             session,
             CustomerEvent.__table__,
@@ -480,7 +478,16 @@ def _apply_events(
             account_id=ctx.account.id,
             version_id=ctx.version.id,
         )
-        _log_new(ctx, "customer_event", joined(picked, EVENTS.key, " ", ""), picked, EVENTS.fields)
+        _seal_new(
+            ctx,
+            EVENTS,
+            CustomerEvent.__table__,
+            picked,
+            inserted_ids(session, CustomerEvent.__table__, before, ctx.version.id),
+            ["customer_id", *EVENT_FIELDS],
+            ["customer_id", "at", "kind"],
+            ["customer_id@customer.phone", "at", "kind"],  # how _log_updates names an event
+        )
     if changed:
         recs = records(frame.iloc[[p for p, _ in changed]], ["content", "next_follow_up"])
         updates = [
@@ -527,6 +534,7 @@ def _apply_questionnaires(ctx: IngestContext, phone_ids: dict[str, int], result:
         picked = frame.iloc[fresh].assign(
             customer_id=[phone_ids[phones[p]] for p in fresh], row_hash=[hashes[p] for p in fresh]
         )
+        before = last_id(session, Questionnaire.__table__)
         result.rows_written += insert_frame(
             session,
             Questionnaire.__table__,
@@ -535,7 +543,16 @@ def _apply_questionnaires(ctx: IngestContext, phone_ids: dict[str, int], result:
             account_id=ctx.account.id,
             version_id=ctx.version.id,
         )
-        _log_new(ctx, "questionnaire", [numbers[p] for p in fresh], picked, QUESTIONNAIRES.fields)
+        _seal_new(
+            ctx,
+            QUESTIONNAIRES,
+            Questionnaire.__table__,
+            picked,
+            inserted_ids(session, Questionnaire.__table__, before, ctx.version.id),
+            QUESTIONNAIRE_FIELDS,
+            ["subscription_no"],
+            ["subscription_no"],
+        )
     if changed:
         recs = records(frame.iloc[changed], QUESTIONNAIRE_FIELDS)
         updates = [
@@ -554,39 +571,26 @@ def _apply_questionnaires(ctx: IngestContext, phone_ids: dict[str, int], result:
         result.rows_written += len(updates)
 
 
-LOG_ROWS_PER_ENTRY = 1000  # new rows recorded together in one work-log entry
-
-
-def _log_new(
-    ctx: IngestContext, entity: str, keys: list[str], frame: pd.DataFrame, fields: list[str]
+def _seal_new(
+    ctx: IngestContext,
+    sheet: Any,
+    table: Any,
+    frame: pd.DataFrame,
+    ids: Iterable[int],
+    columns: list[str],
+    key: list[str],
+    log_key: list[str],
 ) -> None:
-    """New rows in the work log: one entry per run of up to 1,000 rows, listing each row's key and
-    its values (tab-separated, in the sheet's column order). A first import of 100k customers is a
-    hundred chained entries rather than 100k, and each row is still there, sealed by the chain."""
-    if not keys:
-        return
+    """New rows in the work log: one chained entry per sheet and version sealing their digest and the
+    kept file's (``LogWriter.seal_batch``), not their values. Changed fields of existing rows are
+    still logged old → new (:func:`_log_updates`); a row sealed here and changed later is told apart
+    by those entries."""
     if ctx.log is None:
         ctx.log = LogWriter(ctx.session, ctx.account.id, ctx.version.id)
-    sheet = ctx.kind.sheet(entity)
-    columns = json.dumps([sheet.header(f) for f in fields], ensure_ascii=False)
-    block = LOG_ROWS_PER_ENTRY * 10
-
-    def runs() -> Iterator[Change]:  # one entry per run of rows: a big first import is a hundred entries
-        for first in range(0, len(keys), block):
-            # each row as the JSON pair ["key", "values"], made for ten runs at a time
-            lines = json_joined(frame.iloc[first : first + block], fields, "\t")
-            ids = pa.array(keys[first : first + block], pa.string())
-            pairs = pc.binary_join_element_wise("[", json_strings(ids), ", ", lines, "]", "")
-            for start in range(0, len(pairs), LOG_ROWS_PER_ENTRY):
-                part = keys[first + start : first + start + LOG_ROWS_PER_ENTRY]
-                rows = ", ".join(pairs[start : start + LOG_ROWS_PER_ENTRY].to_pylist())
-                label = part[0] if len(part) == 1 else f"{part[0]} … {part[-1]}（{len(part)} 行）"
-                # the same text as Change.detail({"columns": …, "rows": …}) writes
-                yield Change(
-                    entity, label[:200], "新增", changes=f'{{"columns": {columns}, "rows": [{rows}]}}'
-                )
-
-    ctx.log.append_many(runs())
+    headers = [sheet.header(c) if c in sheet.fields else None for c in columns]
+    ctx.log.seal_batch(
+        table, frame, ids, columns=columns, key=key, headers=headers, log_key=log_key, entity=sheet.entity
+    )
 
 
 def _log_updates(
