@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
+from operator import methodcaller
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,7 @@ ROW_HASH_BYTES = 16
 SHANGHAI_TZ = "Asia/Shanghai"
 
 _BLAKE = partial(hashlib.blake2b, digest_size=ROW_HASH_BYTES)
+_DIGEST = methodcaller("digest")
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,7 @@ def canonical_rows(
     sort = pc.sort_indices(key_text).to_numpy()
     rows = pc.binary_join_element_wise(*[texts[name] for name in order], SEP)
     ordered = pc.cast(pc.take(rows, sort), pa.binary()).to_pylist()
-    return Canonical(pc.take(key_text, sort).to_pylist(), [_BLAKE(r).digest() for r in ordered], sort)
+    return Canonical(pc.take(key_text, sort).to_pylist(), list(map(_DIGEST, map(_BLAKE, ordered))), sort)
 
 
 def frame_columns(frame: pd.DataFrame, names: Sequence[str]) -> dict[str, pa.Array]:
