@@ -142,22 +142,41 @@ def parse_shown(text: str | None, form: ColumnForm) -> Any:
 
 @dataclass(frozen=True)
 class Canonical:
-    """Rows in canonical order: each row's key text, its hash, and its position in the input."""
+    """Rows in canonical order: their key texts, their row hashes one after the other (``blob``,
+    16 bytes each), and each one's position in the input (``order``)."""
 
-    keys: list[str]
-    hashes: list[bytes]
+    keys: pa.Array
+    blob: bytes
     order: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def key(self, position: int) -> str:
+        return str(self.keys[position].as_py())
+
+    @property
+    def hashes(self) -> list[bytes]:
+        return split_hashes(self.blob)
 
     @property
     def digest(self) -> str:
-        return batch_digest(self.hashes)
+        return hashlib.sha256(self.blob).hexdigest()
+
+
+def split_hashes(blob: bytes) -> list[bytes]:
+    return [blob[i : i + ROW_HASH_BYTES] for i in range(0, len(blob), ROW_HASH_BYTES)]
 
 
 def batch_digest(hashes: Iterable[bytes]) -> str:
+    """SHA-256 over row hashes in order (the same as :attr:`Canonical.digest`)."""
     h = hashlib.sha256()
     for row in hashes:
         h.update(row)
     return h.hexdigest()
+
+
+HASH_CHUNK = 8192  # rows made into bytes and hashed at a time: bounds the Python objects alive at once
 
 
 def canonical_rows(
@@ -166,12 +185,16 @@ def canonical_rows(
     """Hash each row of ``columns`` (named, in ``order``) canonically and sort the rows by ``key``."""
     texts = {name: canonical_text(columns[name], forms[name]) for name in order}
     if not texts or not len(next(iter(texts.values()))):
-        return Canonical([], [], np.array([], np.int64))
+        return Canonical(pa.array([], pa.string()), b"", np.array([], np.int64))
     key_text = pc.binary_join_element_wise(*[texts[k] for k in key], SEP)
-    sort = pc.sort_indices(key_text).to_numpy()
-    rows = pc.binary_join_element_wise(*[texts[name] for name in order], SEP)
-    ordered = pc.cast(pc.take(rows, sort), pa.binary()).to_pylist()
-    return Canonical(pc.take(key_text, sort).to_pylist(), list(map(_DIGEST, map(_BLAKE, ordered))), sort)
+    sort = pc.sort_indices(key_text)
+    rows = pc.cast(pc.binary_join_element_wise(*[texts[name] for name in order], SEP), pa.binary())
+    del texts
+    blob = bytearray()
+    for start in range(0, len(sort), HASH_CHUNK):
+        part = pc.take(rows, sort.slice(start, HASH_CHUNK)).to_pylist()
+        blob += b"".join(map(_DIGEST, map(_BLAKE, part)))
+    return Canonical(pc.take(key_text, sort), bytes(blob), sort.to_numpy())
 
 
 def frame_columns(frame: pd.DataFrame, names: Sequence[str]) -> dict[str, pa.Array]:

@@ -170,7 +170,7 @@ def _check_rows(
     if canonical.digest == detail["digest"]:
         return _Checked(len(found))
     kept = session.get(SealedRows, entry.seq)
-    hashes = _split(kept.hashes) if kept is not None else []
+    hashes = row_digest.split_hashes(kept.hashes) if kept is not None else []
     if kept is None or row_digest.batch_digest(hashes) != detail["digest"] or len(hashes) != len(found):
         return _Checked(len(found), problem=("seal-list-changed", base))
     later = 0
@@ -188,17 +188,12 @@ def _check_rows(
         problem = {
             **base,
             "id": found[at][0],
-            "key": log_key or canonical.keys[position].replace(row_digest.SEP, " "),
+            "key": log_key or canonical.key(position).replace(row_digest.SEP, " "),
         }
         if log_key is not None:
             problem.update(_column(session, entry, detail, log_key, row, undone or row, forms, applied_row))
         return _Checked(len(found), later, ("seal-row-changed", problem))
     return _Checked(len(found), later)  # every row that differs was changed by a later, logged change
-
-
-def _split(blob: bytes) -> list[bytes]:
-    size = row_digest.ROW_HASH_BYTES
-    return [blob[i : i + size] for i in range(0, len(blob), size)]
 
 
 def _row_hash(

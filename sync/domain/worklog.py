@@ -256,13 +256,11 @@ class LogWriter:
         }
         entry = self.append(
             entity or table.name,
-            f"{rows.keys[0]} … {rows.keys[-1]}（{len(ids)} 行）"[:200].replace(row_digest.SEP, " "),
+            f"{rows.key(0)} … {rows.key(len(rows) - 1)}（{len(ids)} 行）"[:200].replace(row_digest.SEP, " "),
             SEALED,
             detail=detail,
         )
-        self.session.add(
-            SealedRows(seq=entry.seq, entity=table.name, rows=len(ids), hashes=b"".join(rows.hashes))
-        )
+        self.session.add(SealedRows(seq=entry.seq, entity=table.name, rows=len(ids), hashes=rows.blob))
         return entry
 
     def _file_sha256(self) -> str | None:
