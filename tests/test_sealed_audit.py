@@ -201,8 +201,8 @@ def test_the_frame_and_the_database_give_the_same_canonical_rows() -> None:
     at = row_digest.column_forms(CustomerEvent.__table__, ["at"])["at"]  # type: ignore[arg-type]
     naive = pa.array([dt.datetime(2026, 3, 14, 12, 37)], pa.timestamp("s"))
     aware = row_digest.python_array([dt.datetime(2026, 3, 14, 4, 37, tzinfo=dt.UTC)], at)
-    assert row_digest.canonical_text(naive, at).to_pylist() == ["2026-03-14T04:37:00.000000Z"]
-    assert row_digest.canonical_text(aware, at).to_pylist() == ["2026-03-14T04:37:00.000000Z"]
+    assert row_digest.canonical_text(naive, at).to_pylist() == ["2026-03-14 04:37:00.000000"]
+    assert row_digest.canonical_text(aware, at).to_pylist() == ["2026-03-14 04:37:00.000000"]
 
 
 def test_the_kept_file_gives_a_row_as_applied(app: Salesync, people: dict[str, str], tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ written) or from the rows read back from SQLite or PostgreSQL (``salesync audit 
 both sides go through one canonical encoding, column by column, in Arrow:
 
 - each value as text by the column's type in the table: text as stored; a date ``YYYY-MM-DD``; a
-  date-time in UTC ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (a frame's naive date-time is Asia/Shanghai
+  date-time in UTC ``YYYY-MM-DD HH:MM:SS.ffffff`` (a frame's naive date-time is Asia/Shanghai
   wall-clock time, as everywhere in salesync); a decimal rounded to the column's scale and written
   with exactly that many decimals (``85.50``); an integer in decimal digits; a boolean ``1``/``0``;
   a missing value is ``NUL`` (U+0000, which no cell can hold);
@@ -89,7 +89,8 @@ def canonical_text(values: pa.Array, form: ColumnForm) -> pa.Array:
     if form.kind == "datetime":
         if values.type.tz is None:  # a frame's naive date-time is Shanghai wall-clock time
             values = pc.assume_timezone(values, SHANGHAI_TZ)
-        values = pc.strftime(pc.cast(values, pa.timestamp("us", tz="UTC")), "%Y-%m-%dT%H:%M:%SZ")
+        utc = pc.cast(pc.cast(values, pa.timestamp("us", tz="UTC")), pa.timestamp("us"))  # the UTC wall clock
+        values = pc.cast(utc, pa.string())  # (formatting a zoned time is twenty times slower)
     elif form.kind == "decimal":
         if pa.types.is_floating(values.type) or pa.types.is_integer(values.type):
             values = pc.round(pc.cast(values, pa.float64()), form.scale)

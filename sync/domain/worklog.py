@@ -213,7 +213,7 @@ class LogWriter:
         self,
         table: FromClause,
         frame: pd.DataFrame,
-        ids: Iterable[int],
+        ids: Iterable[int] | list[list[int]],
         *,
         columns: Sequence[str],
         key: Sequence[str],
@@ -231,13 +231,18 @@ class LogWriter:
         each column's changes (``None`` for a column no change entry names) and ``log_key`` the
         columns whose text, joined by spaces, is the key those change entries carry (a column
         ``fk@table.column`` is looked up through a foreign key): with them a row a later version
-        changed is told from a row altered behind the log. Returns the entry (None for no rows)."""
-        ids = list(ids)
+        changed is told from a row altered behind the log. ``ids`` may be given as ``[first, last]``
+        runs (:func:`inserted_ids`). Returns the entry (None for no rows)."""
+        given: list[Any] = list(ids)
         table = cast(Table, table)
-        if not ids:
+        ranges: list[list[int]] = (
+            given if given and isinstance(given[0], list) else row_digest.id_ranges(given)
+        )
+        count = sum(b - a + 1 for a, b in ranges)
+        if not count:
             return None
-        if len(ids) != len(frame):
-            raise ValueError(f"seal {table.name}: {len(ids)} ids for {len(frame)} rows")
+        if count != len(frame):
+            raise ValueError(f"seal {table.name}: {count} ids for {len(frame)} rows")
         order = [*key, *(c for c in columns if c not in key)]
         forms = row_digest.column_forms(table, order)
         rows = row_digest.canonical_rows(row_digest.frame_columns(frame, order), forms, order, key)
@@ -249,18 +254,18 @@ class LogWriter:
             "headers": [named.get(c) for c in order],
             "key": list(key),
             "log_key": list(log_key),
-            "ids": row_digest.id_ranges(ids),
-            "count": len(ids),
+            "ids": ranges,
+            "count": count,
             "digest": rows.digest,
             "file_sha256": self._file_sha256(),
         }
         entry = self.append(
             entity or table.name,
-            f"{rows.key(0)} … {rows.key(len(rows) - 1)}（{len(ids)} 行）"[:200].replace(row_digest.SEP, " "),
+            f"{rows.key(0)} … {rows.key(len(rows) - 1)}（{count} 行）"[:200].replace(row_digest.SEP, " "),
             SEALED,
             detail=detail,
         )
-        self.session.add(SealedRows(seq=entry.seq, entity=table.name, rows=len(ids), hashes=rows.blob))
+        self.session.add(SealedRows(seq=entry.seq, entity=table.name, rows=count, hashes=rows.blob))
         return entry
 
     def _file_sha256(self) -> str | None:
@@ -277,10 +282,20 @@ def last_id(session: Session, table: FromClause) -> int:
     return int(session.connection().execute(select(func.max(table.c.id))).scalar() or 0)
 
 
-def inserted_ids(session: Session, table: FromClause, after: int, version_id: int) -> list[int]:
-    """The ids of the rows a version inserted into ``table`` since :func:`last_id` gave ``after``."""
-    stmt = select(table.c.id).where(table.c.id > after, table.c.version_id == version_id)
-    return list(session.connection().execute(stmt).scalars())
+def inserted_ids(session: Session, table: FromClause, after: int, version_id: int) -> list[list[int]]:
+    """The ids of the rows a version inserted into ``table`` since :func:`last_id` gave ``after``, as
+    inclusive ``[first, last]`` runs. A bulk insert's ids are one run, told by one aggregate row;
+    only ids with gaps (another writer's rows in between) are read one by one."""
+    mine = (table.c.id > after, table.c.version_id == version_id)
+    connection = session.connection()
+    low, high, count = connection.execute(
+        select(func.min(table.c.id), func.max(table.c.id), func.count()).where(*mine)
+    ).one()
+    if not count:
+        return []
+    if high - low + 1 == count:
+        return [[int(low), int(high)]]
+    return row_digest.id_ranges(connection.execute(select(table.c.id).where(*mine)).scalars())
 
 
 FLUSH_CHARS = 2_000_000  # entries are written once their details reach this many characters

@@ -576,7 +576,7 @@ def _seal_new(
     sheet: Any,
     table: Any,
     frame: pd.DataFrame,
-    ids: Iterable[int],
+    ids: Iterable[int] | list[list[int]],
     columns: list[str],
     key: list[str],
     log_key: list[str],
