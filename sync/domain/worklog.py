@@ -26,9 +26,8 @@ from sqlalchemy.orm import Session
 
 from schema.base import SHANGHAI, now
 from schema.models import Account, WorkLogEntry, WorkLogHead
+from sync.core.bulk import INSERT_CHUNK, BulkInsert
 from sync.core.keys import session_key
-from sync.core.rows import INSERT_CHUNK, BulkInsert
-from sync.xlsx.excel_text import safe_text
 from validators.messages import render
 
 GENESIS = "0" * 64
@@ -363,6 +362,8 @@ def export_xlsx(session: Session, start: dt.date | None, end: dt.date | None, pa
     """Write the period's entries to an Excel workbook (with the chain's verification); returns the count."""
     from openpyxl import Workbook as ExcelWorkbook
     from openpyxl.styles import Font
+
+    from sync.xlsx.excel_text import safe_text
 
     names = {a.id: (a.username, a.display_name) for a in session.scalars(select(Account))}
     rows = entries_between(session, start, end)
