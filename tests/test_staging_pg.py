@@ -282,3 +282,63 @@ def test_a_table_with_a_trigger_of_its_own_keeps_the_row_checks(
             assert connection.execute(text("SELECT count(*) FROM seen_event")).scalar() == 40
     finally:
         app.close()
+
+
+def test_times_before_1992_and_odd_values_are_stored_as_copy_stores_them(
+    tmp_path: Path, server_databases: list[str], workbook: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Asia/Shanghai kept summer time from 1986 to 1991: such a time goes through the bind
+    processor; text with quotes, commas, line breaks and an empty string stays what it was."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from schema.models import CustomerEvent
+
+    app = _app(tmp_path, "app", server_databases)
+    try:
+        version_id, account_id, ids = _version(app, workbook)
+        times = [
+            dt.datetime(1988, 7, 1, 10, 0),
+            dt.datetime(1991, 9, 15, 1, 30),
+            dt.datetime(2026, 3, 1, 23, 59, 59),
+        ]
+        texts = ['他说"好",明天\n再来', "", None]
+        stored = {}
+        for kind, least in (("direct", 10**9), ("staged", 1)):
+            monkeypatch.setattr(staging, "PG_STAGE_MIN_ROWS", least)
+            frame = pd.DataFrame(
+                {
+                    "customer_id": ids[:3],
+                    "kind": [kind] * 3,
+                    "at": pd.Series(times, dtype="datetime64[s]"),
+                    "content": texts,
+                    "next_follow_up": [dt.date(1990, 1, 1), None, dt.date(2026, 12, 31)],
+                    "row_hash": ["a", "b", "c"],
+                }
+            )
+            with app.transaction() as session:
+                staging.insert_frame(
+                    session,
+                    CustomerEvent.__table__,
+                    frame,
+                    ["customer_id", "kind", "at", "content", "next_follow_up", "row_hash"],
+                    account_id=account_id,
+                    version_id=version_id,
+                )
+            with app.engine.connect() as connection:
+                stored[kind] = [
+                    tuple(r)
+                    for r in connection.execute(
+                        text(
+                            "SELECT customer_id, at, content, next_follow_up, row_hash FROM customer_event "
+                            "WHERE kind = :k ORDER BY id"
+                        ),
+                        {"k": kind},
+                    )
+                ]
+        assert stored["staged"] == stored["direct"]
+        assert stored["staged"][0][1] == dt.datetime(1988, 7, 1, 1, 0, tzinfo=dt.UTC)  # +09 that summer
+        assert [r[2] for r in stored["staged"]] == texts
+    finally:
+        app.close()

@@ -214,7 +214,10 @@ def pg_text_columns(
     columns: dict[str, pa.Array] = {}
     for field in fields:
         column_type = bulk.target.c[field].type
-        arr = pa.array(frame[field], from_pandas=True)
+        try:
+            arr = pa.array(frame[field], from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed Python values: row by row
+            return None
         if pa.types.is_dictionary(arr.type):
             arr = arr.dictionary_decode()
         if pa.types.is_timestamp(arr.type) and arr.type.tz is None and isinstance(column_type, UTCDateTime):
