@@ -190,6 +190,8 @@ def report(
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     mode = "quick" if args.quick else "full"
     sizes = f", ingest sizes {args.sizes}" if args.sizes else ""
+    sizes += f", only {args.only}" if args.only else ""
+    sizes += f", skipping {args.skip}" if args.skip else ""
     head = (
         f"### {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC — bench/run.py ({mode}{sizes})\n\n"
         f"Python {platform.python_version()}, {os.cpu_count()} CPUs, load average {load:.1f} at the start; "
