@@ -1,12 +1,78 @@
-"""What the benchmarks share: a fresh database per run and an initialised salesync with one rep."""
+"""What the benchmarks share: a fresh database per run, an initialised salesync with one rep, and
+the result lines that ``bench/run.py`` collects.
+
+The result protocol (bench/README.md, "One run for every bench"): a bench prints, besides whatever
+it prints for people, one line per measure made of ``BENCH `` and a JSON object —
+``{"bench", "measure", "db", "size", "value", "unit", "target", "compare", "verdict"}`` — through
+:func:`emit_result`. It accepts ``--quick`` (small sizes, one run: the run's smoke mode) and, when
+it touches a database, ``--db URL`` (a PostgreSQL server; none means SQLite)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+RESULT_PREFIX = "BENCH "  # a result line: this, then one JSON object
+VERDICTS = ("PASS", "MISS", "INFO")
+
+
+def db_kind(url: str | None) -> str:
+    """``sqlite`` or ``postgresql`` for a bench's ``--db`` (none: SQLite), the result lines' ``db``."""
+    if not url or url.startswith("sqlite"):
+        return "sqlite"
+    return "postgresql" if url.startswith("postgres") else url.split(":", 1)[0].split("+", 1)[0]
+
+
+def emit_result(
+    bench: str,
+    measure: str,
+    value: float,
+    *,
+    db: str = "-",
+    size: int | str | None = None,
+    unit: str = "×",
+    target: float | None = None,
+    compare: str = "<=",
+) -> dict[str, Any]:
+    """Print one result line and return what it says. ``compare`` is how ``value`` must stand to
+    ``target`` (``<=``: at most, a time or a ratio to a reference; ``>=``: at least, a speed-up);
+    without a target the verdict is ``INFO`` (a figure shown, nothing promised). ``db``:
+    ``sqlite``, ``postgresql`` or ``-`` for a bench that touches no database."""
+    if compare not in ("<=", ">="):
+        raise ValueError(f"compare must be <= or >=, not {compare!r}")
+    if target is None:
+        verdict = "INFO"
+    else:
+        verdict = "PASS" if (value <= target if compare == "<=" else value >= target) else "MISS"
+    result = {
+        "bench": bench,
+        "measure": measure,
+        "db": db,
+        "size": size,
+        "value": round(float(value), 4),
+        "unit": unit,
+        "target": target,
+        "compare": compare,
+        "verdict": verdict,
+    }
+    print(RESULT_PREFIX + json.dumps(result, ensure_ascii=False), flush=True)
+    return result
+
+
+def parse_results(text: str) -> list[dict[str, Any]]:
+    """The result lines in a bench's output, in order; other lines are the bench's own words."""
+    out = []
+    for line in text.splitlines():
+        if line.startswith(RESULT_PREFIX):
+            result = json.loads(line[len(RESULT_PREFIX) :])
+            if not isinstance(result, dict) or result.get("verdict") not in VERDICTS or "bench" not in result:
+                raise ValueError(f"not a result line: {line!r}")
+            out.append(result)
+    return out
 
 
 @contextmanager

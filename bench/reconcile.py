@@ -25,6 +25,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from common import emit_result  # bench/ is the script's folder
+
 from sync.kinds.reports import get_report
 from sync.reconcile.compare import Difference, compare
 
@@ -117,7 +119,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="5,000 rows, one run: a smoke run")
     args = parser.parse_args()
+    if args.quick:
+        args.rows, args.runs = min(args.rows, 5_000), 1
     import datacompy
 
     print(f"salesync reconcile bench — Python {platform.python_version()}, datacompy {datacompy.__version__}")
@@ -140,6 +145,16 @@ def main() -> None:
     print("\n| rows | salesync s | datacompy s | datacompy ÷ salesync | target faster than datacompy |")
     print("|---|---|---|---|---|")
     print(f"| {len(system):,} | {ours_s:.3f} | {theirs_s:.3f} | {ratio:.1f}× | {verdict} |")
+    emit_result("reconcile", "salesync compare", ours_s, size=len(system), unit="s")
+    emit_result("reconcile", "datacompy ÷ salesync", ratio, size=len(system), target=1.0, compare=">=")
+    emit_result(
+        "reconcile",
+        "keys found beyond the injected",
+        len(found ^ changed),
+        size=len(system),
+        unit="keys",
+        target=0,
+    )
 
 
 if __name__ == "__main__":

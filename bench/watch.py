@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import fresh_database, salesync_app  # bench/ is the script's folder
+from common import db_kind, emit_result, fresh_database, salesync_app  # bench/ is the script's folder
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -168,7 +168,10 @@ def main() -> None:
     parser.add_argument(
         "--json", dest="json_out", type=Path, default=None, help="also write the figures here"
     )
+    parser.add_argument("--quick", action="store_true", help="500 rows, 4 saves, native only: a smoke run")
     args = parser.parse_args()
+    if args.quick:
+        args.rows, args.saves, args.modes = min(args.rows, 500), min(args.saves, 4), "native"
 
     files = variants(args.rows, args.saves)
     print(
@@ -194,6 +197,16 @@ def main() -> None:
         print(
             f"| {mode} | {int(r['saves'])} | {r['p50']:.2f} | {r['p95']:.2f} | {r['max']:.2f} "
             f"| ≤ {r['target_p95']:.1f} s | {verdict} |"
+        )
+    for mode, r in results.items():
+        emit_result(
+            "watch",
+            f"save → committed p95 ({mode}{', Excel open' if args.excel_open else ''})",
+            r["p95"],
+            db=db_kind(args.db),
+            size=args.rows,
+            unit="s",
+            target=r["target_p95"],
         )
     if args.json_out:
         args.json_out.write_text(json.dumps(results, indent=2))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, event
 
@@ -16,9 +17,10 @@ from sync.core.config import Config
 from sync.core.store import Store
 from sync.domain import anchors
 from sync.domain.anchors import ANCHOR_FILE
-from sync.pipeline.ingest import ingest_file
-from sync.pipeline.outcome import Outcome
-from sync.pipeline.progress import Progress
+
+if TYPE_CHECKING:  # the pipeline loads with the first ingest: `salesync status` never needs it
+    from sync.pipeline.outcome import Outcome
+    from sync.pipeline.progress import Progress
 
 
 class Salesync(Store):
@@ -47,6 +49,8 @@ class Salesync(Store):
     ) -> Outcome:
         """Ingest one saved workbook as ``username``; ``progress`` hears each stage as it begins
         (``sync.pipeline.progress.STAGES``)."""
+        from sync.pipeline.ingest import ingest_file
+
         return ingest_file(
             self,
             Path(path),

@@ -12,11 +12,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import islice
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from validators.messages import render
+
+if TYPE_CHECKING:  # Arrow loads with the first run of findings: `salesync status` never needs it
+    import pyarrow as pa
 
 #: a customer already owned by someone of the rep's region (named), or of another region (not named)
 COLLISION_ELSEWHERE = "collision-elsewhere"
@@ -129,6 +130,8 @@ class FindingRun:
             render(self.code, lang, value=value, header=self.header, **params)
             for value, params in zip(distinct, self.params, strict=True)
         ]
+        import pyarrow as pa
+
         return pa.array(words, pa.string())
 
     def messages(self, lang: str = "zh") -> pa.Array:

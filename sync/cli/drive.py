@@ -11,11 +11,9 @@ from typing import Any
 import click
 
 from sync.cli.common import errors, service
-from sync.cli.sheets import sheet_line
 from sync.domain import kept_files
 from sync.domain.backup import backup as do_backup
 from sync.domain.backup import restore as do_restore
-from sync.domain.folders import sync_folders
 from sync.sources.sheets import sheet_status
 from sync.watch.status import folder_status, queue_status
 from validators.messages import render
@@ -35,6 +33,8 @@ def folders_sync(ctx: click.Context, root: Path | None) -> None:
     lang = app.config.lang
     with errors():
         app.require_initialised()
+        from sync.domain.folders import sync_folders  # the templates (openpyxl): only for this command
+
         results = sync_folders(app, root or app.config.drive_root)
     for r in results:
         if r.refused:
@@ -117,6 +117,8 @@ def status(ctx: click.Context, as_json: bool, queue_only: bool, lang: str | None
             click.echo(f"    {mark} {Path(e['file']).name}：{e['message'] or e['code']}{again}")
     with errors(), app.transaction() as session:
         online = sheet_status(session)
+    if online:  # the sheets' command module loads the online-sheet pipeline: only when there are some
+        from sync.cli.sheets import sheet_line
     for s in online:  # registered online sheets: the last read, and why the last attempt failed
         click.echo(sheet_line(s))
         if s.error:

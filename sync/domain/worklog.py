@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 
 from schema.base import SHANGHAI, now
 from schema.models import Account, SealedRows, WorkbookVersion, WorkLogEntry, WorkLogHead
+from sync.core.bulk import INSERT_CHUNK, BulkInsert
 from sync.core.keys import session_key
-from sync.core.rows import INSERT_CHUNK, BulkInsert
 from sync.domain import row_digest
 from sync.xlsx.excel_text import safe_text
 from validators.messages import render

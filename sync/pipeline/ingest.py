@@ -265,8 +265,8 @@ def _finish(session: Session, version: WorkbookVersion, outcome: Outcome) -> Non
     version.summary = outcome.summary()
     rendered: dict[tuple[Any, ...], str] = {}
     findings = outcome.findings.single
-    on_sqlite = session.get_bind().dialect.name == "sqlite"
-    if on_sqlite and len(outcome.findings) >= staging.STAGE_MIN_ROWS:
+    dialect = session.get_bind().dialect
+    if staging.stages(dialect.name, dialect.driver, len(outcome.findings)):
         singles = (
             pa.record_batch([pa.array(c[f.name], f.type) for f in _FINDING_SCHEMA], schema=_FINDING_SCHEMA)
             for c in _finding_columns(findings, rendered, INSERT_CHUNK * 4)
