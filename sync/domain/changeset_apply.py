@@ -57,7 +57,7 @@ def _converter(column: Column) -> Callable[[str], Any]:
 
 def _column_values(sheet: Sheet, texts: Sequence[str | None]) -> dict[str, list[Any]]:
     """Every column of the rows given as a change item's row text, converted column by column."""
-    parsed = [json.loads(t or "{}") for t in texts]
+    parsed = json.loads("[" + ",".join(t or "{}" for t in texts) + "]")  # one parse for all rows
     out: dict[str, list[Any]] = {}
     for column in sheet.columns:
         convert, header = _converter(column), column.header

@@ -43,7 +43,7 @@ from validators.findings import Finding, Severity
 @dataclass
 class EntityDiff:
     sheet: Sheet
-    added: list[tuple[int, dict[str, Any], int]] = field(default_factory=list)  # row, values, position
+    added: list[tuple[int, tuple[Any, ...], int]] = field(default_factory=list)  # row, key, position
     changed: list[tuple[int, Any, dict[str, tuple[Any, Any]]]] = field(default_factory=list)
     removed: list[Any] = field(default_factory=list)
     current_count: int = 0
@@ -76,11 +76,11 @@ def _diff(
     (every field's display text) are passed over; only the others are compared field by field."""
     diff = EntityDiff(sheet)
     prepared = ctx.book.get(sheet.entity)
-    incoming = (
-        records(prepared.frame, sheet.fields) if prepared is not None and not prepared.frame.empty else []
-    )
-    rows = [int(r) for r in prepared.frame.index] if prepared is not None else []
-    diff.texts = {f: shown([rec[f] for rec in incoming]) for f in sheet.fields}
+    frame = prepared.frame if prepared is not None and not prepared.frame.empty else None
+    columns = {f: column_values(frame[f]) if frame is not None else [] for f in sheet.fields}
+    rows = [int(r) for r in frame.index] if frame is not None else []
+    keys = list(zip(*(columns[f] for f in sheet.key), strict=True))
+    diff.texts = {f: shown(columns[f]) for f in sheet.fields}
     current = {
         row_key(obj, sheet.key): obj for obj in current_rows(ctx.session, sheet.entity, projects, plan_codes)
     }
@@ -97,15 +97,15 @@ def _diff(
     incoming_texts = list(zip(*(diff.texts[f] for f in sheet.fields), strict=True))
     base = _base_rows(ctx, sheet)
     seen = set()
-    for position, (row, rec) in enumerate(zip(rows, incoming, strict=True)):
-        key = row_key(rec, sheet.key)
+    for position, (row, key) in enumerate(zip(rows, keys, strict=True)):
         seen.add(key)
         obj = live.get(key)
         if obj is None:
-            diff.added.append((row, rec, position))
+            diff.added.append((row, key, position))
             continue
         if incoming_texts[position] == held_texts[key]:
             continue  # every field reads the same: nothing changed
+        rec = {f: columns[f][position] for f in sheet.fields}
         changes: dict[str, tuple[Any, Any]] = {}
         base_rec = base.get(key) if base is not None else None
         for name in sheet.fields:
@@ -170,12 +170,12 @@ def _items(diffs: list[EntityDiff]) -> list[Item]:
     for diff in diffs:
         sheet = diff.sheet
         if diff.added:
-            picked = [position for _row, _values, position in diff.added]
+            picked = [position for _row, _key, position in diff.added]
             texts = row_texts(sheet, {f: [diff.texts[f][p] for p in picked] for f in sheet.fields})
             items.extend(
-                Item(sheet.entity, key_text(values, sheet), "add", None, None, text, sheet.name, row)
-                for (row, values, _position), text in zip(diff.added, texts, strict=True)
-            )
+                Item(sheet.entity, "/".join(map(str, key)), "add", None, None, text, sheet.name, row)
+                for (row, key, _position), text in zip(diff.added, texts, strict=True)
+            )  # the key as key_text writes it
         for row, obj, changes in diff.changed:
             key = key_text(obj, sheet)
             items.extend(
