@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any, cast
 
@@ -31,7 +31,7 @@ from sync.domain.changesets import MASTER_STATUSES, MODELS, Item, current_rows, 
 from sync.domain.worklog import Change, LogWriter
 from sync.kinds.project_master import KIND
 
-#: told the rows written so far and the rows to write, after each chunk
+#: told the steps done so far and all the steps (each item's row, then its work-log entry), after each chunk
 Progress = Callable[[int, int], None]
 
 
@@ -83,6 +83,13 @@ class _Writer:
         if self.progress is not None:
             self.progress(min(self.done, self.total), self.total)
 
+    def logged(self, entries: list[Change]) -> Iterator[Change]:
+        """The work log's entries, told to the progress as they are hashed and written."""
+        for start in range(0, len(entries), INSERT_CHUNK):
+            part = entries[start : start + INSERT_CHUNK]
+            yield from part
+            self.tick(len(part))
+
     def insert(self, table: Table, columns: dict[str, list[Any]], *, counted: bool = True) -> None:
         keys = list(columns)
         count = len(columns[keys[0]]) if keys else 0
@@ -130,7 +137,7 @@ def apply_in_bulk(
     projects = set(change_set.projects)
     plan_codes = {key.rsplit("/", 1)[0] for entity, key, *_ in listed if entity == "payment_plan_line"}
     plan_codes |= {key for entity, key, *_ in listed if entity == "payment_plan"}
-    writer = _Writer(session, len(listed), progress)
+    writer = _Writer(session, 2 * len(listed), progress)  # each item: its row, then its log entry
     changes: list[Change] = []
     touched: set[tuple[str, str]] = set()
     for entity, model in MODELS.items():
@@ -151,8 +158,9 @@ def apply_in_bulk(
     if len(changes) < ENTRY_BY_ENTRY:
         for c in changes:
             log.append(c.entity, c.key, c.op, field=c.field, old=c.old, new=c.new)
+        writer.tick(len(changes))
     else:
-        log.append_many(changes)
+        log.append_many(writer.logged(changes))
     _forget_master_rows(session)
     return len(touched)
 
