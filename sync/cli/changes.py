@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -20,6 +20,9 @@ from sync.domain import anchors, sealed_audit, signing, worklog
 from sync.domain.signing import Review
 from sync.kinds.project_master import KIND
 from sync.pipeline import kept_rows
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
 
 
 def _password(from_stdin: bool) -> str:
@@ -132,18 +135,54 @@ def _signed(result: signing.SignResult) -> str:
     return f"已签字，变更单 #{result.change_set_id} 还需 {'、'.join(result.missing)} 签字"
 
 
+BAR_FROM_ROWS = 2000  # a change set this big shows a progress bar while it applies
+
+
+class _ApplyBar:
+    """The progress of a big change set applying, as a bar on stderr; opened when the apply tells
+    its size (a small change set, or one still waiting for signatures, shows none)."""
+
+    def __init__(self) -> None:
+        self.bar: ProgressBar[int] | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            if total < BAR_FROM_ROWS:
+                return
+            self.bar = click.progressbar(length=total, label="变更单生效，写入", file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
 @changes.command("sign")
 @click.argument("change_set_id", type=int)
 @click.option("--as", "username", required=True, help="签字人账号。")
 @click.option("--password-stdin", is_flag=True, help="从标准输入读取签字人密码（用于脚本）。")
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="签字后变更单生效时，大批写入在 stderr 显示进度条（默认：stderr 是终端时显示）。",
+)
 @click.pass_context
-def changes_sign(ctx: click.Context, change_set_id: int, username: str, password_stdin: bool) -> None:
+def changes_sign(
+    ctx: click.Context, change_set_id: int, username: str, password_stdin: bool, progress: bool | None
+) -> None:
     """以 USERNAME 的身份签字批准变更单（须重新输入密码）；签字齐全即生效。"""
     password = _password(password_stdin)
     app = service(ctx)
-    with errors(), app.transaction() as session:
-        app.require_initialised()
-        result = signing.sign(session, change_set_id, username, password)
+    bar = _ApplyBar() if (sys.stderr.isatty() if progress is None else progress) else None
+    try:
+        with errors(), app.transaction() as session:
+            app.require_initialised()
+            result = signing.sign(session, change_set_id, username, password, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
     click.echo(_signed(result))
 
 

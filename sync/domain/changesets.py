@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -86,25 +87,66 @@ def key_text(values: Any, sheet: Sheet) -> str:
 
 
 def current_rows(session: Session, entity: str, projects: set[str], plan_codes: set[str]) -> list[Any]:
+    """Every row (live or removed) of ``entity`` in the projects (payment plan lines also by plan
+    code), as plain rows with the model's attribute names: no object per row of a big project."""
     model = MODELS[entity]
+    table = model.__table__
     if entity == "project":
-        stmt = select(model).where(model.code.in_(projects))
+        where = table.c.code.in_(sorted(projects))
     elif entity == "payment_plan_line":
-        scoped = select(PaymentPlan.code).where(PaymentPlan.project_code.in_(projects))
-        stmt = select(model).where(or_(model.plan_code.in_(scoped), model.plan_code.in_(plan_codes)))
+        scoped = select(PaymentPlan.code).where(PaymentPlan.project_code.in_(sorted(projects)))
+        where = or_(table.c.plan_code.in_(scoped), table.c.plan_code.in_(sorted(plan_codes)))
     else:
-        stmt = select(model).where(model.project_code.in_(projects))
-    return list(session.scalars(stmt))
+        where = table.c.project_code.in_(sorted(projects))
+    session.flush()  # a plain select does not flush the session's pending rows on its own
+    return list(session.execute(select(table).where(where)))
+
+
+class Item(NamedTuple):
+    """One change item as plain values: what ``ChangeItem`` holds, without an object per item (a
+    project's initial load has one item per room)."""
+
+    entity: str
+    key: str
+    op: str
+    field: str | None
+    old: str | None
+    new: str | None
+    sheet: str | None
+    row: int | None
+
+    def hashed(self) -> tuple[str, str, str, str | None, str | None, str | None]:
+        """The parts of the item the content hash covers."""
+        return (self.entity, self.key, self.op, self.field, self.old, self.new)
+
+
+def item_rows(session: Session, change_set: ChangeSet) -> list[Item]:
+    """The stored change set's items in their order, read as plain rows."""
+    c = ChangeItem
+    stmt = (
+        select(c.entity, c.key, c.op, c.field, c.old, c.new, c.sheet, c.row)
+        .where(c.change_set_id == change_set.id)
+        .order_by(c.id)
+    )
+    return [Item(*r) for r in session.execute(stmt)]
 
 
 def content_hash(change_set: ChangeSet) -> str:
     """SHA-256 of what a signer approves: the projects, whether initial, and every item in order."""
-    body = [
+    return content_hash_of(
         change_set.kind,
         change_set.project_codes,
         bool(change_set.is_initial),
-        [[i.entity, i.key, i.op, i.field, i.old, i.new] for i in change_set.items],
-    ]
+        ((i.entity, i.key, i.op, i.field, i.old, i.new) for i in change_set.items),
+    )
+
+
+def content_hash_of(
+    kind: str, project_codes: str, is_initial: bool, items: Iterable[Sequence[str | None]]
+) -> str:
+    """:func:`content_hash` of a change set given by its parts, the items as (entity, key, op,
+    field, old, new): a big change set is hashed without an object per item."""
+    body = [kind, project_codes, bool(is_initial), [list(i) for i in items]]
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -149,19 +191,30 @@ def _values(sheet: Sheet, row_text: str | None) -> dict[str, Any]:
     return {c.field: _parse(c, by_header.get(c.header)) for c in sheet.columns}
 
 
-def _rows(session: Session, change_set: ChangeSet) -> dict[str, dict[str, Any]]:
-    """Every row (live or removed) the change set may touch, by entity and key text."""
+def _rows(
+    session: Session,
+    change_set: ChangeSet,
+    *,
+    objects: bool = False,
+    items: Sequence[ChangeItem] | Sequence[Item] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Every row (live or removed) the change set may touch, by entity and key text (as plain rows,
+    or as ORM objects for the row-by-row apply)."""
     projects = set(change_set.projects)
-    plan_codes = {i.key.rsplit("/", 1)[0] for i in change_set.items if i.entity == "payment_plan_line"}
-    plan_codes |= {i.key for i in change_set.items if i.entity == "payment_plan"}
+    listed = change_set.items if items is None else items
+    plan_codes = {i.key.rsplit("/", 1)[0] for i in listed if i.entity == "payment_plan_line"}
+    plan_codes |= {i.key for i in listed if i.entity == "payment_plan"}
     out: dict[str, dict[str, Any]] = {}
     for entity in MODELS:
-        sheet = KIND.sheet(entity)
-        out[entity] = {key_text(o, sheet): o for o in current_rows(session, entity, projects, plan_codes)}
+        sheet, model = KIND.sheet(entity), MODELS[entity]
+        found = current_rows(session, entity, projects, plan_codes)
+        if objects:  # the same rows, as the ORM's objects (a plain row cannot be assigned to)
+            found = list(session.scalars(select(model).where(model.id.in_([r.id for r in found]))))
+        out[entity] = {key_text(o, sheet): o for o in found}
     return out
 
 
-def _row_conflicts(sheet: Sheet, item: ChangeItem, obj: Any) -> list[Conflict]:
+def _row_conflicts(sheet: Sheet, item: ChangeItem | Item, obj: Any) -> list[Conflict]:
     if obj is None or obj.removed_at is not None:
         return [Conflict(item.entity, item.key, None, "存在", "已删除")]
     if item.op == "change":
@@ -178,11 +231,15 @@ def _row_conflicts(sheet: Sheet, item: ChangeItem, obj: Any) -> list[Conflict]:
     ]
 
 
-def conflicts(session: Session, change_set: ChangeSet) -> list[Conflict]:
-    """The items whose base no longer matches the database (empty: the change set can apply)."""
-    rows = _rows(session, change_set)
+def conflicts(
+    session: Session, change_set: ChangeSet, items: Sequence[ChangeItem] | Sequence[Item] | None = None
+) -> list[Conflict]:
+    """The items whose base no longer matches the database (empty: the change set can apply);
+    ``items``: the change set's items already read (:func:`item_rows`)."""
+    listed = change_set.items if items is None else items
+    rows = _rows(session, change_set, items=listed)
     found: list[Conflict] = []
-    for item in change_set.items:
+    for item in listed:
         sheet, obj = KIND.sheet(item.entity), rows[item.entity].get(item.key)
         if item.op == "add":
             if obj is not None and obj.removed_at is None:
@@ -196,8 +253,10 @@ def apply_change_set(session: Session, change_set: ChangeSet, log: LogWriter) ->
     """Write the change set's items into the data and the work log; returns the rows written.
 
     The caller has checked ``conflicts`` and owns the transaction: an error leaves nothing applied.
+    This is the row-by-row reference: signing applies with :func:`sync.domain.changeset_apply.
+    apply_in_bulk`, which ``tests/test_changeset_apply.py`` holds equal to it, row for row.
     """
-    rows = _rows(session, change_set)
+    rows = _rows(session, change_set, objects=True)
     version_id, account_id = change_set.version_id, change_set.version.account_id
     stamp = now()
     touched: set[tuple[str, str]] = set()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -52,7 +53,24 @@ def _live_by(session: Session, column: InstrumentedAttribute[str], values: set[s
     return {k: no for k, no in session.execute(stmt)}
 
 
-def orphans(session: Session, items: Iterable[ChangeItem]) -> list[Orphan]:
+class ItemLike(Protocol):
+    """What the guard reads of a change item: a stored ``ChangeItem`` or one about to be stored."""
+
+    @property
+    def entity(self) -> str: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def op(self) -> str: ...
+    @property
+    def field(self) -> str | None: ...
+    @property
+    def sheet(self) -> str | None: ...
+    @property
+    def row(self) -> int | None: ...
+
+
+def orphans(session: Session, items: Iterable[ChangeItem] | Iterable[ItemLike]) -> list[Orphan]:
     """The items of a change set that would remove, re-price or re-measure what a live deal holds."""
     items = list(items)
     rooms = {i.key for i in items if i.entity == "room" and (i.op == "remove" or i.field in PRICED)}

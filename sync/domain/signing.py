@@ -25,13 +25,15 @@ from schema.models.audit import APPLIED, APPROVE, PENDING, REJECT, REJECTED
 from schema.roles import GROUP_ROLES, Capability, Role
 from sync.core.errors import Refused
 from sync.domain.accounts import DEFAULT_HOLD, admin_set_recently, get_account, verify_password
+from sync.domain.changeset_apply import Progress, apply_in_bulk
 from sync.domain.changesets import (
     SIGNING_ROLES,
     Conflict,
     Requirement,
-    apply_change_set,
     conflicts,
     content_hash,
+    content_hash_of,
+    item_rows,
     required_titles,
     requirements,
 )
@@ -68,9 +70,17 @@ class ChangeSetConflict(SigningRefused):
 def regions(session: Session, change_set: ChangeSet) -> set[str]:
     """The regions of the change set's projects (as they are, or as the change set adds them)."""
     found = set(session.scalars(select(Project.region_code).where(Project.code.in_(change_set.projects))))
-    for item in change_set.items:
-        if item.entity == "project" and item.op == "add" and item.new:
-            found.add(json.loads(item.new).get("地区编码"))
+    added = select(ChangeItem.new).where(
+        ChangeItem.change_set_id == change_set.id, ChangeItem.entity == "project", ChangeItem.op == "add"
+    )  # a few rows, asked of the database: a big load's items are not walked once per signer
+    texts = (
+        session.scalars(added)
+        if change_set.id is not None
+        else (i.new for i in change_set.items if i.entity == "project" and i.op == "add")
+    )
+    for text in texts:
+        if text:
+            found.add(json.loads(text).get("地区编码"))
     return {r for r in found if r}
 
 
@@ -165,9 +175,10 @@ def _seal(key: bytes, sig: Signature) -> str:
     )
 
 
-def counted_approvals(session: Session, change_set: ChangeSet) -> list[Signature]:
-    """The approvals that count: sealed, bound to the current content, by an eligible signer, once each."""
-    key, current = session_key(session), content_hash(change_set)
+def counted_approvals(session: Session, change_set: ChangeSet, digest: str | None = None) -> list[Signature]:
+    """The approvals that count: sealed, bound to the current content, by an eligible signer, once each
+    (``digest``: the content hash already computed)."""
+    key, current = session_key(session), digest or content_hash(change_set)
     counted: dict[int, Signature] = {}
     for sig in change_set.signatures:
         if sig.meaning != APPROVE or sig.account_id in counted:
@@ -323,9 +334,12 @@ class SignResult:
     rows_written: int = 0
 
 
-def sign(session: Session, change_set_id: int, username: str, password: str) -> SignResult:
-    """Approve (批准) as ``username``; applies the change set when the signatures now suffice."""
-    return after_signing(session, _sign(session, change_set_id, username, password, APPROVE, None))
+def sign(
+    session: Session, change_set_id: int, username: str, password: str, *, progress: Progress | None = None
+) -> SignResult:
+    """Approve (批准) as ``username``; applies the change set when the signatures now suffice
+    (``progress`` hears the rows written so far of a change set that applies)."""
+    return after_signing(session, _sign(session, change_set_id, username, password, APPROVE, None, progress))
 
 
 def reject(session: Session, change_set_id: int, username: str, password: str, reason: str) -> SignResult:
@@ -336,7 +350,13 @@ def reject(session: Session, change_set_id: int, username: str, password: str, r
 
 
 def _sign(
-    session: Session, change_set_id: int, username: str, password: str, meaning: str, reason: str | None
+    session: Session,
+    change_set_id: int,
+    username: str,
+    password: str,
+    meaning: str,
+    reason: str | None,
+    progress: Progress | None = None,
 ) -> SignResult:
     cs = get_change_set(session, change_set_id, lock=True)
     account = get_account(session, username)
@@ -347,11 +367,13 @@ def _sign(
     code = refusal(session, cs, account)
     if code is not None:
         raise SigningRefused(code, change_set=cs.id, account=username)
-    if content_hash(cs) != cs.content_hash:
+    items = item_rows(session, cs)  # read once, as plain rows: a big load has an item per room
+    digest = content_hash_of(cs.kind, cs.project_codes, bool(cs.is_initial), (i.hashed() for i in items))
+    if digest != cs.content_hash:
         raise SigningRefused("sign-altered", change_set=cs.id)
     if any(s.account_id == account.id for s in cs.signatures):
         raise SigningRefused("sign-already-signed", change_set=cs.id, account=username)
-    before = counted_approvals(session, cs)
+    before = counted_approvals(session, cs, digest)
     roles = signing_roles(account, cs, regions(session, cs))
     wanted = {r for req in missing(session, cs, before) for r in req.roles} & roles
     role = sorted(wanted or roles)[0]
@@ -377,21 +399,21 @@ def _sign(
     if meaning == REJECT:
         cs.status = REJECTED
         return SignResult(cs.id, cs.status, [])
-    approvals = counted_approvals(session, cs)
+    approvals = counted_approvals(session, cs, digest)
     still = missing(session, cs, approvals)
     if still:
         return SignResult(cs.id, cs.status, [r.title for r in still])
-    found = conflicts(session, cs)
+    found = conflicts(session, cs, items)
     if found:
         raise ChangeSetConflict(cs.id, found)
-    orphaned = orphans(session, cs.items)  # a deal made since the change set was submitted
+    orphaned = orphans(session, items)  # a deal made since the change set was submitted
     if orphaned:
         raise SigningRefused(
             "sign-orphans-deals", change_set=cs.id, items="；".join(o.describe() for o in orphaned)
         )
     signers = sorted(s.account.username for s in approvals)
     log = LogWriter(session, cs.version.account_id, cs.version_id, cs.id, signers=signers)
-    written = apply_change_set(session, cs, log)
+    written = apply_in_bulk(session, cs, log, items=items, progress=progress)
     cs.status, cs.applied_at = APPLIED, now()
     return SignResult(cs.id, cs.status, [], written)
 

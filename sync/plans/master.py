@@ -21,11 +21,12 @@ from schema.models import (
 )
 from schema.models.audit import PENDING, SUPERSEDED
 from schema.spec import Sheet
-from sync.core.rows import canon, column_values, records, show
+from sync.core.rows import INSERT_CHUNK, BulkInsert, canon, column_values, records, show
 from sync.domain import guard
 from sync.domain.changesets import (
     MODELS,
-    content_hash,
+    Item,
+    content_hash_of,
     current_rows,
     key_text,
     required_titles,
@@ -35,18 +36,18 @@ from sync.domain.changesets import (
 from sync.domain.worklog import LogWriter
 from sync.kinds.project_master import KIND
 from sync.plans.context import PLANS, IngestContext, PlanResult
+from sync.plans.master_rows import row_texts, shown
 from validators.findings import Finding, Severity
 
 
 @dataclass
 class EntityDiff:
     sheet: Sheet
-    added: list[tuple[int, dict[str, Any], Any | None]] = field(
-        default_factory=list
-    )  # row, values, removed row
+    added: list[tuple[int, tuple[Any, ...], int]] = field(default_factory=list)  # row, key, position
     changed: list[tuple[int, Any, dict[str, tuple[Any, Any]]]] = field(default_factory=list)
     removed: list[Any] = field(default_factory=list)
     current_count: int = 0
+    texts: dict[str, list[str | None]] = field(default_factory=dict)  # the incoming rows' display texts
 
 
 def _covered_projects(ctx: IngestContext) -> set[str]:
@@ -71,26 +72,40 @@ def _base_rows(ctx: IngestContext, sheet: Sheet) -> dict[tuple[Any, ...], dict[s
 def _diff(
     ctx: IngestContext, sheet: Sheet, projects: set[str], plan_codes: set[str], result: PlanResult
 ) -> EntityDiff:
+    """The sheet against the database, keys looked up once: rows equal as the signer reads them
+    (every field's display text) are passed over; only the others are compared field by field."""
     diff = EntityDiff(sheet)
     prepared = ctx.book.get(sheet.entity)
-    incoming = (
-        records(prepared.frame, sheet.fields) if prepared is not None and not prepared.frame.empty else []
-    )
-    rows = [int(r) for r in prepared.frame.index] if prepared is not None else []
+    frame = prepared.frame if prepared is not None and not prepared.frame.empty else None
+    columns = {f: column_values(frame[f]) if frame is not None else [] for f in sheet.fields}
+    rows = [int(r) for r in frame.index] if frame is not None else []
+    keys = list(zip(*(columns[f] for f in sheet.key), strict=True))
+    diff.texts = {f: shown(columns[f]) for f in sheet.fields}
     current = {
         row_key(obj, sheet.key): obj for obj in current_rows(ctx.session, sheet.entity, projects, plan_codes)
     }
     live = {k: o for k, o in current.items() if o.removed_at is None}
     diff.current_count = len(live)
+    held = list(live.values())
+    held_texts = dict(
+        zip(
+            live,
+            zip(*(shown([getattr(o, f) for o in held]) for f in sheet.fields), strict=True),
+            strict=True,
+        )
+    )
+    incoming_texts = list(zip(*(diff.texts[f] for f in sheet.fields), strict=True))
     base = _base_rows(ctx, sheet)
     seen = set()
-    for row, rec in zip(rows, incoming, strict=True):
-        key = row_key(rec, sheet.key)
+    for position, (row, key) in enumerate(zip(rows, keys, strict=True)):
         seen.add(key)
         obj = live.get(key)
         if obj is None:
-            diff.added.append((row, rec, current.get(key)))
+            diff.added.append((row, key, position))
             continue
+        if incoming_texts[position] == held_texts[key]:
+            continue  # every field reads the same: nothing changed
+        rec = {f: columns[f][position] for f in sheet.fields}
         changes: dict[str, tuple[Any, Any]] = {}
         base_rec = base.get(key) if base is not None else None
         for name in sheet.fields:
@@ -149,50 +164,54 @@ def _instruction(ctx: IngestContext) -> dict[str, Any]:
     return rec
 
 
-def _items(diffs: list[EntityDiff]) -> list[ChangeItem]:
+def _items(diffs: list[EntityDiff]) -> list[Item]:
     """The change set's items: a row added, a field changed (old → new), a row removed."""
-    items: list[ChangeItem] = []
+    items: list[Item] = []
     for diff in diffs:
         sheet = diff.sheet
-        for row, values, _former in diff.added:
-            key = key_text(values, sheet)
-            items.append(
-                ChangeItem(
-                    entity=sheet.entity,
-                    key=key,
-                    op="add",
-                    new=row_text(sheet, values),
-                    sheet=sheet.name,
-                    row=row,
-                )
-            )
+        if diff.added:
+            picked = [position for _row, _key, position in diff.added]
+            texts = row_texts(sheet, {f: [diff.texts[f][p] for p in picked] for f in sheet.fields})
+            items.extend(
+                Item(sheet.entity, "/".join(map(str, key)), "add", None, None, text, sheet.name, row)
+                for (row, key, _position), text in zip(diff.added, texts, strict=True)
+            )  # the key as key_text writes it
         for row, obj, changes in diff.changed:
             key = key_text(obj, sheet)
             items.extend(
-                ChangeItem(
-                    entity=sheet.entity,
-                    key=key,
-                    op="change",
-                    field=name,
-                    old=show(old),
-                    new=show(new),
-                    sheet=sheet.name,
-                    row=row,
-                )
+                Item(sheet.entity, key, "change", name, show(old), show(new), sheet.name, row)
                 for name, (old, new) in changes.items()
             )
         for obj in diff.removed:
             values = {f: getattr(obj, f) for f in sheet.fields}
             items.append(
-                ChangeItem(
-                    entity=sheet.entity,
-                    key=key_text(obj, sheet),
-                    op="remove",
-                    old=row_text(sheet, values),
-                    sheet=sheet.name,
+                Item(
+                    sheet.entity,
+                    key_text(obj, sheet),
+                    "remove",
+                    None,
+                    row_text(sheet, values),
+                    None,
+                    sheet.name,
+                    None,
                 )
             )
     return items
+
+
+ITEM_KEYS = ["change_set_id", "entity", "key", "op", "field", "old", "new", "sheet", "row"]
+
+
+def _store_items(ctx: IngestContext, change_set: ChangeSet, items: list[Item]) -> None:
+    """The items in bulk, in their order (their ids keep it: the order the content hash covers)."""
+    bulk = BulkInsert(ctx.session, ChangeItem.__table__, ITEM_KEYS)
+    for start in range(0, len(items), INSERT_CHUNK):
+        part = items[start : start + INSERT_CHUNK]
+        columns: dict[str, list[Any]] = {"change_set_id": [change_set.id] * len(part)}
+        for n, name in enumerate(Item._fields):
+            columns[name] = [i[n] for i in part]
+        bulk.execute(columns)
+    ctx.session.expire(change_set, ["items"])
 
 
 def _supersede(ctx: IngestContext) -> list[ChangeSet]:
@@ -229,7 +248,8 @@ def apply_master_data(ctx: IngestContext) -> PlanResult:
             Finding("too-many-removals", None, None, None, None, {"removed": removed, "total": total})
         )
         return result
-    refused = guard.orphans(ctx.session, _items(diffs))
+    items = _items(diffs)
+    refused = guard.orphans(ctx.session, items)
     if refused:  # the whole change set is refused: the signers never see a change that orphans a deal
         result.findings += [o.finding() for o in refused]
         deals = "、".join(sorted({o.deal for o in refused}))
@@ -249,10 +269,12 @@ def apply_master_data(ctx: IngestContext) -> PlanResult:
             rows_removed=removed,
             **_instruction(ctx),
         )
-        change_set.items = _items(diffs)
-        change_set.content_hash = content_hash(change_set)
+        change_set.content_hash = content_hash_of(
+            change_set.kind, change_set.project_codes, change_set.is_initial, (i.hashed() for i in items)
+        )
         ctx.session.add(change_set)
         ctx.session.flush()
+        _store_items(ctx, change_set, items)
         result.change_set_id = change_set.id
         result.findings.append(
             Finding(
@@ -281,7 +303,7 @@ def apply_master_data(ctx: IngestContext) -> PlanResult:
             "change_set",
             str(change_set.id),
             "submit",
-            detail={"content_hash": change_set.content_hash, "items": len(change_set.items)},
+            detail={"content_hash": change_set.content_hash, "items": len(items)},
         )
     return result
 
