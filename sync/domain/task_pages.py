@@ -1,0 +1,607 @@
+"""我的任务 a page at a time: each task kind is a query cut on the server, so a page of an account with
+tens of thousands of tasks reads only about a page of rows per kind.
+
+The list is the one :func:`sync.domain.tasks.tasks_for` computes (same tasks, same words, same order:
+most working days overdue first, then the earliest due date, the kind, the subject); this module cuts it
+without computing all of it.
+
+How the order is kept on the server. Every kind with volume (签约, 问卷, 跟进, 休眠客户) has an *event
+date* in the database — the 应签约日期, the deal's date, the customer's last own event, the later of the
+last event and the last reassignment — and its due date is a function of that date on one working-day
+calendar (the next working day on or after it; N working days after it; N days after it). Each such
+function never decreases and never returns a day before its argument. So, per calendar (the statutory
+one, or a project's sales office that works every day), ordering by the event date orders by the due
+date and by the working days overdue; tasks whose due dates tie but whose event dates differ are settled
+by reading, after the first N rows, the few rows whose event date lies between the N-th row's and its due
+date, and sorting those in Python. Conditions on the due date (within the horizon, overdue or not)
+become conditions on the event date, found by bisecting the monotone function. Each kind's rows per
+calendar are read with ``ORDER BY event date, subject LIMIT offset+size``; the streams are merged in
+Python and the page is cut from the merge. Counts are ``COUNT`` queries of the same conditions.
+
+催款 and 退款 depend on money allocated to a deal's instalments in due order (the fixed 定金 credited to
+the next line, cents rounded on the last ratio line, a true-up's own line), which stays in one place
+(:mod:`sync.domain.ledger`). Their candidates are selected in SQL — live deals in scope that still owe
+money on their plan or true-up (催款), or that received more than they cost (退款) — and only those are
+computed, with their lines, receipts and true-ups read in three set queries instead of four queries a
+deal. The remaining kinds (signatures, collisions, special transactions, reconciliation) are bounded
+by what people did, not by the region's size, and are computed as before.
+
+Search (``q``) looks in the subject, the customer's name and the room; the project filter keeps the
+deal tasks of that project (催款, 退款, 签约, 问卷) and leaves out tasks that belong to no project.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_, select, true
+from sqlalchemy.orm import Session
+
+from schema.base import SHANGHAI
+from schema.models import (
+    Account,
+    AreaTrueUp,
+    Customer,
+    CustomerEvent,
+    DealTermLine,
+    OfficeCalendar,
+    Questionnaire,
+    Reassignment,
+    Receipt,
+    Subscription,
+)
+from schema.models.deals import LIVE
+from schema.roles import Role
+from sync.domain import ledger
+from sync.domain.accounts import get_account
+from sync.domain.office_calendar import calendar_for
+from sync.domain.ownership import DORMANT_DAYS
+from sync.domain.tasks import (
+    CONTROLLERS,
+    FOLLOW_UP_DAYS,
+    HORIZON,
+    QUESTIONNAIRE_DAYS,
+    SIGNERS,
+    Task,
+    _Builder,
+    sort_key,
+)
+from sync.domain.trueup import ZERO, cents
+from sync.domain.workdays import DEFAULT_CALENDAR, WorkCalendar
+
+OVERDUE, DUE = "overdue", "due"
+_REACH = dt.timedelta(days=3660)  # how far back a bisection looks for an event date
+
+
+@dataclass(frozen=True)
+class TaskQuery:
+    """What a page of 我的任务 asks: a kind, a project, overdue or not yet, a search, the direction
+    (``descending``: latest due first) and the cut."""
+
+    kind: str = ""
+    project: str = ""
+    state: str = ""  # OVERDUE, DUE or "" for both
+    q: str = ""
+    descending: bool = False
+    offset: int = 0
+    limit: int = 50
+
+
+@dataclass
+class TaskPage:
+    username: str
+    today: dt.date
+    tasks: list[Task]
+    total: int  # tasks under every filter of the query
+    overdue: int  # of those, overdue
+    counts: dict[str, int] = field(default_factory=dict)  # per kind, under every filter but the kind
+    calendar_fallback: list[int] = field(default_factory=list)
+
+
+class _Source(Protocol):
+    kind: str
+
+    def count(self, state: str) -> int: ...
+
+    def first(self, n: int, descending: bool, state: str = "") -> list[Task]: ...
+
+
+def _last_true(pred: Callable[[dt.date], bool], lo: dt.date, hi: dt.date) -> dt.date | None:
+    """The last day in ``lo``…``hi`` where ``pred`` holds, for a ``pred`` that holds up to a day and
+    never after it (None when it does not hold at ``lo``)."""
+    if hi < lo or not pred(lo):
+        return None
+    a, b = lo.toordinal(), hi.toordinal()
+    while a < b:
+        mid = (a + b + 1) // 2
+        if pred(dt.date.fromordinal(mid)):
+            a = mid
+        else:
+            b = mid - 1
+    return dt.date.fromordinal(a)
+
+
+@dataclass
+class _Stream:
+    """One kind on one calendar, read in the order of its event date (see the module's docstring)."""
+
+    kind: str
+    session: Session
+    today: dt.date
+    cal: WorkCalendar
+    stmt: Any  # the rows, with every condition of the kind and of the query
+    event: Any  # the event date's column (a date or a time)
+    subject: Any
+    due_of: Callable[[dt.date], dt.date]  # event day → due date (monotone, never earlier)
+    make: Callable[[Any, dt.date, int], Task]  # row, due, overdue → task
+    timed: bool = False  # the event is a time: its day is the day in Asia/Shanghai
+
+    def _day(self, value: Any) -> dt.date:
+        return value.astimezone(SHANGHAI).date() if self.timed else value
+
+    def on_or_before(self, day: dt.date) -> ColumnElement[bool]:
+        """The event's day is ``day`` or earlier."""
+        if self.timed:
+            return self.event < dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=SHANGHAI)
+        return self.event <= day
+
+    def _state(self, state: str) -> ColumnElement[bool]:
+        if state not in (OVERDUE, DUE):
+            return true()
+        last = _last_true(
+            lambda d: self.cal.workdays_between(self.due_of(d), self.today) > 0,
+            self.today - _REACH,
+            self.today,
+        )
+        overdue = self.on_or_before(last) if last is not None else false()
+        return overdue if state == OVERDUE else ~overdue
+
+    def count(self, state: str) -> int:
+        stmt = self.stmt.where(self._state(state)).order_by(None)
+        return int(self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+
+    def first(self, n: int, descending: bool, state: str = "") -> list[Task]:
+        stmt = self.stmt.where(self._state(state))
+        order = (self.event.desc(), self.subject.desc()) if descending else (self.event, self.subject)
+        rows = list(self.session.execute(stmt.order_by(*order).limit(n)))
+        if len(rows) == n and rows:  # the rows whose due date ties with the n-th row's
+            last = self._day(rows[-1].event)
+            due = self.due_of(last)
+            if descending:
+                before = _last_true(lambda d: self.due_of(d) < due, due - _REACH, last)
+                ties = ~self.on_or_before(before) if before is not None else true()
+                ties = and_(ties, self.on_or_before(last))
+            else:
+                upto = _last_true(lambda d: self.due_of(d) <= due, last, due) or last
+                ties = and_(self.on_or_before(upto), ~self.on_or_before(last - dt.timedelta(days=1)))
+            seen = {r.subject for r in rows}
+            rows += [r for r in self.session.execute(stmt.where(ties)) if r.subject not in seen]
+        tasks = []
+        for row in rows:
+            due = self.due_of(self._day(row.event))
+            tasks.append(self.make(row, due, self.cal.workdays_between(due, self.today)))
+        tasks.sort(key=sort_key, reverse=descending)
+        return tasks[:n]
+
+
+@dataclass
+class _Computed:
+    """Tasks of one kind computed in Python (few, or computed from SQL-selected candidates only)."""
+
+    kind: str
+    tasks: list[Task]
+
+    def _of(self, state: str) -> list[Task]:
+        if state == OVERDUE:
+            return [t for t in self.tasks if t.overdue]
+        if state == DUE:
+            return [t for t in self.tasks if not t.overdue]
+        return self.tasks
+
+    def count(self, state: str) -> int:
+        return len(self._of(state))
+
+    def first(self, n: int, descending: bool, state: str = "") -> list[Task]:
+        return sorted(self._of(state), key=sort_key, reverse=descending)[:n]
+
+
+class _Pages:
+    """The sources of one account's tasks on one day under one query."""
+
+    def __init__(
+        self, session: Session, account: Account, today: dt.date, cal: WorkCalendar, query: TaskQuery
+    ) -> None:
+        self.session, self.account, self.today, self.cal, self.query = session, account, today, cal, query
+        self.build = _Builder(session, account, today, cal)
+        self.roles = {r for r in Role if r.value in account.role_keys}
+        declared = list(
+            session.scalars(select(OfficeCalendar.project_code).order_by(OfficeCalendar.project_code))
+        )
+        # (calendar, condition on a project column) for every calendar the deals follow
+        self.groups: list[tuple[WorkCalendar, Callable[[Any], ColumnElement[bool]]]] = [
+            (cal, lambda col: col.not_in(declared) if declared else true())
+        ]
+        for code in declared:
+            self.groups.append((calendar_for(session, code, cal), _project_is(code)))
+
+    # -- the scope ----------------------------------------------------------------------------------
+
+    def _deals(self, stmt: Any, own: bool) -> Any:
+        stmt = stmt.where(Subscription.status.in_(LIVE))
+        if own:
+            stmt = stmt.where(Subscription.rep_account_id == self.account.id)
+        if self.query.project:
+            stmt = stmt.where(Subscription.project_code == self.query.project)
+        return self.build._in_region(stmt, Subscription.project_code)
+
+    def _search(self, stmt: Any, *columns: Any) -> Any:
+        if not self.query.q:
+            return stmt
+        text = self.query.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return stmt.where(or_(*(c.ilike(f"%{text}%", escape="\\") for c in columns)))
+
+    def _deal_rows(self, own: bool) -> Any:
+        stmt = select(
+            Subscription.no.label("subject"),
+            Subscription.customer_name,
+            Subscription.room_code,
+        )
+        return self._search(
+            self._deals(stmt, own), Subscription.no, Subscription.customer_name, Subscription.room_code
+        )
+
+    # -- the kinds with volume ------------------------------------------------------------------------
+
+    def contracts(self, own: bool) -> list[_Source]:
+        out: list[_Source] = []
+        for cal, in_group in self.groups:
+            horizon = cal.add_workdays(self.today, HORIZON)  # a working day: on_or_after(d) ≤ it ⇔ d ≤ it
+            stmt = self._deal_rows(own).add_columns(Subscription.sign_due_date.label("event"))
+            stmt = stmt.where(
+                Subscription.status == "认购",
+                Subscription.sign_due_date.is_not(None),
+                Subscription.sign_due_date <= horizon,
+                in_group(Subscription.project_code),
+            )
+
+            def make(row: Any, due: dt.date, overdue: int) -> Task:
+                detail = f"{row.customer_name} {row.room_code} 应签约"
+                en = f"{row.customer_name} {row.room_code}: contract due"
+                return Task("签约", row.subject, detail, due, overdue, None, en)
+
+            out.append(
+                _Stream(
+                    "签约",
+                    self.session,
+                    self.today,
+                    cal,
+                    stmt,
+                    Subscription.sign_due_date,
+                    Subscription.no,
+                    cal.on_or_after,
+                    make,
+                )
+            )
+        return out
+
+    def questionnaires(self) -> list[_Source]:
+        out: list[_Source] = []
+        done = select(Questionnaire.id).where(Questionnaire.subscription_no == Subscription.no).exists()
+        for cal, in_group in self.groups:
+            stmt = self._deal_rows(True).add_columns(Subscription.date.label("event"))
+            stmt = stmt.where(~done, in_group(Subscription.project_code))
+
+            def make(row: Any, due: dt.date, overdue: int) -> Task:
+                en = f"{row.customer_name}: buyer questionnaire"
+                return Task(
+                    "问卷", row.subject, f"{row.customer_name} 成交客户调查问卷", due, overdue, None, en
+                )
+
+            def due_of(day: dt.date, cal: WorkCalendar = cal) -> dt.date:
+                return cal.add_workdays(day, QUESTIONNAIRE_DAYS)
+
+            out.append(
+                _Stream(
+                    "问卷",
+                    self.session,
+                    self.today,
+                    cal,
+                    stmt,
+                    Subscription.date,
+                    Subscription.no,
+                    due_of,
+                    make,
+                )
+            )
+        return out
+
+    def _own_last_event(self) -> Any:
+        """Each customer's last event entered by its owner (only those keep it from going idle)."""
+        return (
+            select(CustomerEvent.customer_id, func.max(CustomerEvent.at).label("last"))
+            .join(Customer, Customer.id == CustomerEvent.customer_id)
+            .where(CustomerEvent.account_id == Customer.owner_id)
+            .group_by(CustomerEvent.customer_id)
+        )
+
+    def follow_ups(self) -> list[_Source]:
+        if self.query.project:
+            return []
+        cal = self.cal
+
+        def due_of(day: dt.date) -> dt.date:
+            return cal.on_or_after(day + dt.timedelta(days=FOLLOW_UP_DAYS))
+
+        last = self._own_last_event().where(Customer.owner_id == self.account.id).subquery()
+        stmt = select(Customer.phone.label("subject"), Customer.name, last.c.last.label("event")).join(
+            last, last.c.customer_id == Customer.id
+        )
+        stmt = self._search(stmt.where(Customer.owner_id == self.account.id), Customer.phone, Customer.name)
+        stream = _Stream(
+            "跟进",
+            self.session,
+            self.today,
+            cal,
+            stmt,
+            last.c.last,
+            Customer.phone,
+            due_of,
+            self._follow_up,
+            timed=True,
+        )
+        reached = _last_true(lambda d: due_of(d) <= self.today, self.today - _REACH, self.today)
+        stream.stmt = stmt.where(stream.on_or_before(reached) if reached is not None else false())
+        return [stream]
+
+    @staticmethod
+    def _follow_up(row: Any, due: dt.date, overdue: int) -> Task:
+        en = f"{row.name}: no contact for 5 days or more"
+        return Task("跟进", row.subject, f"{row.name} 已 5 天以上未联系", due, overdue, None, en)
+
+    def dormant(self) -> list[_Source]:
+        """休眠客户 (the rule is ``sync.domain.ownership.Idle``'s): no own event and no reassignment for
+        14 days or more, and not in a live deal."""
+        if self.query.project:
+            return []
+        last = self._own_last_event().subquery()
+        moved = (
+            select(Reassignment.customer_id, func.max(Reassignment.at).label("at"))
+            .group_by(Reassignment.customer_id)
+            .subquery()
+        )
+        since = case(
+            (last.c.last.is_(None), moved.c.at),
+            (moved.c.at.is_(None), last.c.last),
+            (moved.c.at > last.c.last, moved.c.at),
+            else_=last.c.last,
+        )
+        buying = (
+            select(Subscription.id)
+            .where(Subscription.customer_id == Customer.id, Subscription.status.in_(LIVE))
+            .exists()
+        )
+        stmt = (
+            select(Customer.phone.label("subject"), Customer.name, last.c.last, since.label("event"))
+            .outerjoin(last, last.c.customer_id == Customer.id)
+            .outerjoin(moved, moved.c.customer_id == Customer.id)
+            .where(or_(last.c.last.is_not(None), moved.c.at.is_not(None)), ~buying)
+        )
+        if self.account.region_id is not None:
+            owners = select(Account.id).where(Account.region_id == self.account.region_id)
+            stmt = stmt.where(Customer.owner_id.in_(owners))
+        stmt = self._search(stmt, Customer.phone, Customer.name)
+
+        def due_of(day: dt.date) -> dt.date:
+            return day + dt.timedelta(days=DORMANT_DAYS)
+
+        def make(row: Any, due: dt.date, overdue: int) -> Task:
+            day = row.last.astimezone(SHANGHAI).date() if row.last is not None else None
+            detail = f"{row.name} 自 {day} 起无客户事件，可重新分配"
+            en = f"{row.name}: no customer event since {day}; may be reassigned"
+            return Task("休眠客户", row.subject, detail, due, overdue, None, en)
+
+        stream = _Stream(
+            "休眠客户",
+            self.session,
+            self.today,
+            self.cal,
+            stmt,
+            since,
+            Customer.phone,
+            due_of,
+            make,
+            timed=True,
+        )
+        stream.stmt = stmt.where(stream.on_or_before(self.today - dt.timedelta(days=DORMANT_DAYS)))
+        return [stream]
+
+    # -- money: candidates in SQL, the schedule in Python ------------------------------------------------
+
+    def money(self, own: bool, payments: bool, refunds: bool) -> list[_Source]:
+        """催款 and 退款 of the deals in scope (see the module's docstring)."""
+        price = (
+            select(
+                Receipt.subscription_id.label("sid"),
+                func.sum(Receipt.amount).label("got"),
+                func.sum(case((Receipt.category == ledger.TRUE_UP, Receipt.amount), else_=0)).label(
+                    "settled"
+                ),
+            )
+            .where(Receipt.deleted_at.is_(None), Receipt.category.not_in(ledger.NOT_PRICE))
+            .group_by(Receipt.subscription_id)
+            .subquery()
+        )
+        got = func.coalesce(price.c.got, 0)
+        settled = func.coalesce(price.c.settled, 0)
+        extra = case(
+            (and_(Subscription.status == "签约", AreaTrueUp.amount.is_not(None)), AreaTrueUp.amount), else_=0
+        )
+        owing = or_(
+            got - settled < Subscription.total_price - literal(0.005),  # a plan line still owes
+            and_(extra > 0, extra - settled > literal(0.005)),  # the true-up is owed by the buyer
+        )
+        owed_back = got - Subscription.total_price - extra > literal(0.005)
+        wanted = [c for c, on in ((owing, payments), (owed_back, refunds)) if on]
+        if not wanted:
+            return []
+        stmt = (
+            select(Subscription, price.c.got, price.c.settled, AreaTrueUp.amount, AreaTrueUp.survey_date)
+            .outerjoin(price, price.c.sid == Subscription.id)
+            .outerjoin(AreaTrueUp, AreaTrueUp.room_code == Subscription.room_code)
+            .where(or_(*wanted))
+        )
+        stmt = self._search(
+            self._deals(stmt, own), Subscription.no, Subscription.customer_name, Subscription.room_code
+        )
+        rows = list(self.session.execute(stmt.order_by(Subscription.no)))
+        lines: dict[int, list[DealTermLine]] = {}
+        if payments and rows:
+            ids = stmt.with_only_columns(Subscription.id).order_by(None).scalar_subquery()
+            for line in self.session.scalars(
+                select(DealTermLine)
+                .where(DealTermLine.subscription_id.in_(ids), DealTermLine.ended_by_id.is_(None))
+                .order_by(DealTermLine.subscription_id, DealTermLine.seq)
+            ):
+                lines.setdefault(line.subscription_id, []).append(line)
+        due_tasks: list[Task] = []
+        back_tasks: list[Task] = []
+        for sub, got_raw, settled_raw, extra_raw, survey in rows:
+            got_v = cents(Decimal(got_raw)) if got_raw is not None else ZERO
+            settled_v = cents(Decimal(settled_raw)) if settled_raw is not None else ZERO
+            extra_v = extra_raw if (extra_raw is not None and sub.status == "签约") else ZERO
+            if payments:
+                due_tasks += self._instalments(sub, got_v, settled_v, extra_v, survey, lines.get(sub.id, []))
+            if refunds:
+                credit = max(ZERO, -(sub.total_price + extra_v - got_v))
+                if credit > 0:
+                    detail = f"{sub.customer_name} {sub.room_code} 应退客户"
+                    en = f"{sub.customer_name} {sub.room_code}: money owed back to the buyer"
+                    back_tasks.append(Task("退款", sub.no, detail, self.today, 0, credit, en))
+        out: list[_Source] = []
+        if payments:
+            out.append(_Computed("催款", _unique(due_tasks)))
+        if refunds:
+            out.append(_Computed("退款", back_tasks))
+        return out
+
+    def _instalments(
+        self,
+        sub: Subscription,
+        got: Decimal,
+        settled: Decimal,
+        extra: Decimal,
+        survey: dt.date | None,
+        plan: Sequence[DealTermLine],
+    ) -> list[Task]:
+        """ledger.schedule's instalments of one deal, from rows already read."""
+        split = ledger.split(plan, sub.date, sub.total_price)
+        schedule = ledger.allocate(split, got - settled)
+        if extra != 0 and survey is not None:
+            schedule.append(ledger.true_up_line(len(split) + 1, extra, survey, settled))
+        cal, horizon = self.build._project(sub)
+        out = []
+        for line in schedule:
+            due = cal.on_or_after(line.due_date)
+            if line.outstanding > 0 and due <= horizon:
+                detail = f"{sub.customer_name} {sub.room_code} 第{line.seq}期{line.category}"
+                en = f"{sub.customer_name} {sub.room_code} instalment {line.seq} ({line.category})"
+                late = cal.workdays_between(due, self.today)
+                out.append(Task("催款", sub.no, detail, due, late, line.outstanding, en))
+        return out
+
+    # -- the kinds bounded by what people did ------------------------------------------------------------
+
+    def few(self, extra: Iterable[Task]) -> list[_Source]:
+        build = self.build
+        if Role.SALES_CONTROL in self.roles:
+            build.closings()
+        if Role.FINANCE in self.roles:
+            build.specials()
+        if Role.SALES_MANAGER in self.roles:
+            build.collisions()
+        if self.roles & SIGNERS:
+            build.signatures()
+        if self.roles & CONTROLLERS:
+            build.mismatches()
+        if Role.GROUP_ADMIN in self.roles:
+            build.signing_grants()
+        if Role.OPERATOR in self.roles:
+            build.rejections()
+        tasks = list(build.tasks.values()) + list(extra)
+        if self.query.project:
+            tasks = []  # these tasks belong to no one project
+        if self.query.q:
+            needle = self.query.q.lower()
+            tasks = [t for t in tasks if needle in t.subject.lower() or needle in t.detail.lower()]
+        by_kind: dict[str, list[Task]] = {}
+        for task in tasks:
+            by_kind.setdefault(task.kind, []).append(task)
+        return [_Computed(kind, found) for kind, found in by_kind.items()]
+
+    def sources(self, extra: Iterable[Task]) -> list[_Source]:
+        roles = self.roles
+        rep = Role.SALES_REP in roles
+        region = bool(roles & {Role.FINANCE, Role.SALES_CONTROL})
+        out: list[_Source] = []
+        if rep or region:
+            out += self.money(own=not region, payments=True, refunds=Role.FINANCE in roles)
+        if rep or Role.SALES_CONTROL in roles:
+            out += self.contracts(own=Role.SALES_CONTROL not in roles)
+        if rep:
+            out += self.questionnaires()
+            out += self.follow_ups()
+        if Role.SALES_MANAGER in roles:
+            out += self.dormant()
+        return out + self.few(extra)
+
+
+def _project_is(code: str) -> Callable[[Any], ColumnElement[bool]]:
+    def condition(column: Any) -> ColumnElement[bool]:
+        return column == code  # type: ignore[no-any-return]
+
+    return condition
+
+
+def _unique(tasks: list[Task]) -> list[Task]:
+    seen: dict[tuple[str, str, str], Task] = {}
+    for task in tasks:
+        seen.setdefault((task.kind, task.subject, task.detail), task)
+    return list(seen.values())
+
+
+def task_page(
+    session: Session,
+    username: str,
+    query: TaskQuery = TaskQuery(),
+    today: dt.date | None = None,
+    calendar: WorkCalendar = DEFAULT_CALENDAR,
+    extra: Sequence[Task] = (),
+) -> TaskPage:
+    """One page of ``username``'s tasks on ``today`` (Asia/Shanghai; default: now), with the count of
+    each kind. ``extra``: tasks a floor above computes (the controller's missing reconciliation checks),
+    merged into the same order."""
+    account = get_account(session, username)
+    day = today or dt.datetime.now(SHANGHAI).date()
+    sources = _Pages(session, account, day, calendar, query).sources(extra)
+    counts: dict[str, int] = {}
+    for source in sources:
+        counts[source.kind] = counts.get(source.kind, 0) + source.count(query.state)
+    chosen = [s for s in sources if not query.kind or s.kind == query.kind]
+    total = sum(counts.get(kind, 0) for kind in {s.kind for s in chosen})
+    overdue = total if query.state == OVERDUE else 0
+    if query.state == "":
+        overdue = sum(s.count(OVERDUE) for s in chosen)
+    need = query.offset + query.limit
+    merged = sorted(
+        (t for s in chosen for t in s.first(need, query.descending, query.state)),
+        key=sort_key,
+        reverse=query.descending,
+    )
+    shown = {k: n for k, n in counts.items() if n}
+    return TaskPage(
+        username, day, merged[query.offset : need], total, overdue, shown, calendar.fallback_years
+    )
