@@ -38,8 +38,24 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_, select, true
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Date,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from schema.base import SHANGHAI
 from schema.models import (
@@ -70,7 +86,6 @@ from sync.domain.tasks import (
     _Builder,
     sort_key,
 )
-from sync.domain.trueup import ZERO, cents
 from sync.domain.workdays import DEFAULT_CALENDAR, WorkCalendar
 
 OVERDUE, DUE = "overdue", "due"
@@ -139,9 +154,13 @@ class _Stream:
     due_of: Callable[[dt.date], dt.date]  # event day → due date (monotone, never earlier)
     make: Callable[[Any, dt.date, int], Task]  # row, due, overdue → task
     timed: bool = False  # the event is a time: its day is the day in Asia/Shanghai
+    rowid: Any = None  # what tells apart rows of one subject (an instalment's number)
 
     def _day(self, value: Any) -> dt.date:
         return value.astimezone(SHANGHAI).date() if self.timed else value
+
+    def _id(self, row: Any) -> tuple[Any, ...]:
+        return (row.subject, getattr(row, "seq", None) if self.rowid is not None else None)
 
     def on_or_before(self, day: dt.date) -> ColumnElement[bool]:
         """The event's day is ``day`` or earlier."""
@@ -166,7 +185,8 @@ class _Stream:
 
     def first(self, n: int, descending: bool, state: str = "") -> list[Task]:
         stmt = self.stmt.where(self._state(state))
-        order = (self.event.desc(), self.subject.desc()) if descending else (self.event, self.subject)
+        keys = [self.event, self.subject] + ([self.rowid] if self.rowid is not None else [])
+        order = [k.desc() for k in keys] if descending else keys
         rows = list(self.session.execute(stmt.order_by(*order).limit(n)))
         if len(rows) == n and rows:  # the rows whose due date ties with the n-th row's
             last = self._day(rows[-1].event)
@@ -178,8 +198,10 @@ class _Stream:
             else:
                 upto = _last_true(lambda d: self.due_of(d) <= due, last, due) or last
                 ties = and_(self.on_or_before(upto), ~self.on_or_before(last - dt.timedelta(days=1)))
-            seen = {r.subject for r in rows}
-            rows += [r for r in self.session.execute(stmt.where(ties)) if r.subject not in seen]
+            seen = {self._id(r) for r in rows}
+            rows += [
+                r for r in self.session.execute(stmt.where(ties).order_by(*keys)) if self._id(r) not in seen
+            ]
         tasks = []
         for row in rows:
             due = self.due_of(self._day(row.event))
@@ -419,99 +441,193 @@ class _Pages:
         stream.stmt = stmt.where(stream.on_or_before(self.today - dt.timedelta(days=DORMANT_DAYS)))
         return [stream]
 
-    # -- money: candidates in SQL, the schedule in Python ------------------------------------------------
+    # -- money: instalments in SQL, in whole cents ------------------------------------------------------
 
     def money(self, own: bool, payments: bool, refunds: bool) -> list[_Source]:
         """催款 and 退款 of the deals in scope (see the module's docstring)."""
-        price = (
+        out: list[_Source] = []
+        if payments:
+            for cal, in_group in self.groups:
+                out.append(self._payments(cal, in_group, own))
+        if refunds:
+            out.append(self._refunds(own))
+        return out
+
+    @staticmethod
+    def _received(true_up_only: bool = False) -> Any:
+        """Per deal (correlated, found by the receipts' deal index) the money of the price received, net
+        of 红冲 and refunds, in cents — or of it the true-up's own money."""
+        stmt = select(func.coalesce(func.sum(_cents(Receipt.amount)), 0)).where(
+            Receipt.subscription_id == Subscription.id,
+            Receipt.deleted_at.is_(None),
+            Receipt.category.not_in(ledger.NOT_PRICE),
+        )
+        if true_up_only:
+            stmt = stmt.where(Receipt.category == ledger.TRUE_UP)
+        return stmt.scalar_subquery()
+
+    def _lines(self, scope: Any) -> Any:
+        """ledger.split and ledger.allocate as window queries: each live plan line of the deals in
+        ``scope`` with its amount (a fixed sum credited to the next ratio line, the rounding on the last
+        ratio line) and the running total in due order, in cents."""
+        line = DealTermLine
+        total = _cents(Subscription.total_price)
+        is_ratio = case((line.ratio.is_not(None), 1), else_=0)
+        fixed = case(
+            (line.amount.is_(None), 0), (_cents(line.amount) < total, _cents(line.amount)), else_=total
+        )
+        share = case(
+            (
+                line.ratio.is_not(None),
+                (total * cast(func.round(line.ratio * 1_000_000), BigInteger) + 500_000) // 1_000_000,
+            ),
+            else_=0,
+        )
+        g = func.sum(is_ratio).over(partition_by=line.subscription_id, order_by=(line.seq, line.id))
+        l1 = (
             select(
-                Receipt.subscription_id.label("sid"),
-                func.sum(Receipt.amount).label("got"),
-                func.sum(case((Receipt.category == ledger.TRUE_UP, Receipt.amount), else_=0)).label(
-                    "settled"
-                ),
+                line.id,
+                line.subscription_id.label("sid"),
+                line.seq,
+                line.category,
+                line.due_days,
+                total.label("total"),
+                is_ratio.label("is_ratio"),
+                fixed.label("fixed"),
+                share.label("share"),
+                g.label("g"),
+                case((is_ratio == 1, g), else_=g + 1).label("k"),
+                self._received().label("got"),
+                self._received(true_up_only=True).label("settled"),
             )
-            .where(Receipt.deleted_at.is_(None), Receipt.category.not_in(ledger.NOT_PRICE))
-            .group_by(Receipt.subscription_id)
+            .join(Subscription, Subscription.id == line.subscription_id)
+            .where(line.ended_by_id.is_(None), line.subscription_id.in_(scope))
             .subquery()
         )
-        got = func.coalesce(price.c.got, 0)
-        settled = func.coalesce(price.c.settled, 0)
+        credit = func.sum(case((l1.c.is_ratio == 0, l1.c.fixed), else_=0)).over(
+            partition_by=(l1.c.sid, l1.c.k)
+        )
+        l2 = select(
+            l1,
+            case((l1.c.is_ratio == 1, l1.c.share - credit), else_=l1.c.fixed).label("amount"),
+            func.max(l1.c.g).over(partition_by=l1.c.sid).label("gmax"),
+            func.count().over(partition_by=l1.c.sid).label("n"),
+        ).subquery()
+        rest = l2.c.total - func.sum(l2.c.amount).over(partition_by=l2.c.sid)
+        last = and_(l2.c.is_ratio == 1, l2.c.g == l2.c.gmax)
+        l3 = select(l2, (l2.c.amount + case((last, rest), else_=0)).label("final")).subquery()
+        running = func.sum(l3.c.final).over(
+            partition_by=l3.c.sid, order_by=(l3.c.due_days, l3.c.seq, l3.c.id), rows=(None, 0)
+        )
+        return select(l3, running.label("cum")).subquery()
+
+    def _payments(
+        self, cal: WorkCalendar, in_group: Callable[[Any], ColumnElement[bool]], own: bool
+    ) -> _Computed:
+        """催款 on one calendar: instalments with money owing that are overdue or fall due within the
+        horizon (a working day: on_or_after(d) ≤ it ⇔ d ≤ it). The allocation needs every line of every
+        deal that owes, so the query runs once and its rows — the tasks only — are ordered in Python."""
+        horizon = cal.add_workdays(self.today, HORIZON)
+        scope = self._deals(select(Subscription.id), own).where(in_group(Subscription.project_code))
+        owing = scope.where(
+            self._received() - self._received(true_up_only=True) < _cents(Subscription.total_price)
+        )
+        lines = self._lines(owing)
+        settled = self._received(true_up_only=True)
+        pool = lines.c.got - lines.c.settled
+        plan = (
+            select(
+                Subscription.no.label("subject"),
+                Subscription.customer_name,
+                Subscription.room_code,
+                lines.c.seq.label("seq"),
+                lines.c.category.label("category"),
+                _date_plus_days(Subscription.date, lines.c.due_days).label("event"),
+                case((lines.c.cum - pool < lines.c.final, lines.c.cum - pool), else_=lines.c.final).label(
+                    "owed"
+                ),
+            )
+            .join(Subscription, Subscription.id == lines.c.sid)
+            .where(lines.c.final > 0, lines.c.cum > pool)
+        )
+        count_lines = (
+            select(func.count(DealTermLine.id))
+            .where(DealTermLine.subscription_id == Subscription.id, DealTermLine.ended_by_id.is_(None))
+            .scalar_subquery()
+        )
+        extra = _cents(AreaTrueUp.amount)
+        true_up = (
+            select(
+                Subscription.no.label("subject"),
+                Subscription.customer_name,
+                Subscription.room_code,
+                (count_lines + 1).label("seq"),
+                literal(ledger.TRUE_UP).label("category"),
+                AreaTrueUp.survey_date.label("event"),
+                (extra - case((settled < 0, 0), (settled < extra, settled), else_=extra)).label("owed"),
+            )
+            .join(AreaTrueUp, AreaTrueUp.room_code == Subscription.room_code)
+            .where(
+                Subscription.id.in_(scope),
+                Subscription.status == "签约",
+                AreaTrueUp.amount.is_not(None),
+                extra > 0,
+                settled < extra,
+            )
+        )
+        u = union_all(plan, true_up).subquery()
+        stmt = select(u).where(u.c.event <= horizon)
+        stmt = self._search(stmt, u.c.subject, u.c.customer_name, u.c.room_code)
+
+        def make(row: Any, due: dt.date, overdue: int) -> Task:
+            detail = f"{row.customer_name} {row.room_code} 第{row.seq}期{row.category}"
+            en = f"{row.customer_name} {row.room_code} instalment {row.seq} ({row.category})"
+            return Task("催款", row.subject, detail, due, overdue, Decimal(row.owed) / 100, en)
+
+        tasks = []
+        for row in self.session.execute(stmt):
+            due = cal.on_or_after(row.event)
+            tasks.append(make(row, due, cal.workdays_between(due, self.today)))
+        return _Computed("催款", tasks)
+
+    def _refunds(self, own: bool) -> _Stream:
+        """退款: live deals that received more than they cost (the price and any true-up), due today."""
         extra = case(
-            (and_(Subscription.status == "签约", AreaTrueUp.amount.is_not(None)), AreaTrueUp.amount), else_=0
+            (and_(Subscription.status == "签约", AreaTrueUp.amount.is_not(None)), _cents(AreaTrueUp.amount)),
+            else_=0,
         )
-        owing = or_(
-            got - settled < Subscription.total_price - literal(0.005),  # a plan line still owes
-            and_(extra > 0, extra - settled > literal(0.005)),  # the true-up is owed by the buyer
-        )
-        owed_back = got - Subscription.total_price - extra > literal(0.005)
-        wanted = [c for c, on in ((owing, payments), (owed_back, refunds)) if on]
-        if not wanted:
-            return []
+        credit = self._received() - _cents(Subscription.total_price) - extra
         stmt = (
-            select(Subscription, price.c.got, price.c.settled, AreaTrueUp.amount, AreaTrueUp.survey_date)
-            .outerjoin(price, price.c.sid == Subscription.id)
+            select(
+                Subscription.no.label("subject"),
+                Subscription.customer_name,
+                Subscription.room_code,
+                credit.label("credit"),
+                literal(self.today, Date).label("event"),
+            )
             .outerjoin(AreaTrueUp, AreaTrueUp.room_code == Subscription.room_code)
-            .where(or_(*wanted))
+            .where(credit > 0)
         )
         stmt = self._search(
             self._deals(stmt, own), Subscription.no, Subscription.customer_name, Subscription.room_code
         )
-        rows = list(self.session.execute(stmt.order_by(Subscription.no)))
-        lines: dict[int, list[DealTermLine]] = {}
-        if payments and rows:
-            ids = stmt.with_only_columns(Subscription.id).order_by(None).scalar_subquery()
-            for line in self.session.scalars(
-                select(DealTermLine)
-                .where(DealTermLine.subscription_id.in_(ids), DealTermLine.ended_by_id.is_(None))
-                .order_by(DealTermLine.subscription_id, DealTermLine.seq)
-            ):
-                lines.setdefault(line.subscription_id, []).append(line)
-        due_tasks: list[Task] = []
-        back_tasks: list[Task] = []
-        for sub, got_raw, settled_raw, extra_raw, survey in rows:
-            got_v = cents(Decimal(got_raw)) if got_raw is not None else ZERO
-            settled_v = cents(Decimal(settled_raw)) if settled_raw is not None else ZERO
-            extra_v = extra_raw if (extra_raw is not None and sub.status == "签约") else ZERO
-            if payments:
-                due_tasks += self._instalments(sub, got_v, settled_v, extra_v, survey, lines.get(sub.id, []))
-            if refunds:
-                credit = max(ZERO, -(sub.total_price + extra_v - got_v))
-                if credit > 0:
-                    detail = f"{sub.customer_name} {sub.room_code} 应退客户"
-                    en = f"{sub.customer_name} {sub.room_code}: money owed back to the buyer"
-                    back_tasks.append(Task("退款", sub.no, detail, self.today, 0, credit, en))
-        out: list[_Source] = []
-        if payments:
-            out.append(_Computed("催款", _unique(due_tasks)))
-        if refunds:
-            out.append(_Computed("退款", back_tasks))
-        return out
 
-    def _instalments(
-        self,
-        sub: Subscription,
-        got: Decimal,
-        settled: Decimal,
-        extra: Decimal,
-        survey: dt.date | None,
-        plan: Sequence[DealTermLine],
-    ) -> list[Task]:
-        """ledger.schedule's instalments of one deal, from rows already read."""
-        split = ledger.split(plan, sub.date, sub.total_price)
-        schedule = ledger.allocate(split, got - settled)
-        if extra != 0 and survey is not None:
-            schedule.append(ledger.true_up_line(len(split) + 1, extra, survey, settled))
-        cal, horizon = self.build._project(sub)
-        out = []
-        for line in schedule:
-            due = cal.on_or_after(line.due_date)
-            if line.outstanding > 0 and due <= horizon:
-                detail = f"{sub.customer_name} {sub.room_code} 第{line.seq}期{line.category}"
-                en = f"{sub.customer_name} {sub.room_code} instalment {line.seq} ({line.category})"
-                late = cal.workdays_between(due, self.today)
-                out.append(Task("催款", sub.no, detail, due, late, line.outstanding, en))
-        return out
+        def make(row: Any, due: dt.date, overdue: int) -> Task:
+            detail = f"{row.customer_name} {row.room_code} 应退客户"
+            en = f"{row.customer_name} {row.room_code}: money owed back to the buyer"
+            return Task("退款", row.subject, detail, due, overdue, Decimal(row.credit) / 100, en)
+
+        return _Stream(
+            "退款",
+            self.session,
+            self.today,
+            self.cal,
+            stmt,
+            literal(self.today, Date),
+            Subscription.no,
+            lambda day: day,
+            make,
+        )
 
     # -- the kinds bounded by what people did ------------------------------------------------------------
 
@@ -557,6 +673,31 @@ class _Pages:
         if Role.SALES_MANAGER in roles:
             out += self.dormant()
         return out + self.few(extra)
+
+
+def _cents(column: Any) -> Any:
+    """A money column in whole cents (exact on SQLite, whose numbers are floats, and on PostgreSQL)."""
+    return cast(func.round(column * 100), BigInteger)
+
+
+class _date_plus_days(FunctionElement[dt.date]):
+    """``day`` plus ``days`` days, as a date, on SQLite and PostgreSQL."""
+
+    type = Date()
+    inherit_cache = True
+    name = "date_plus_days"
+
+
+@compiles(_date_plus_days)
+def _date_plus_days_pg(element: Any, compiler: Any, **kw: Any) -> str:
+    day, days = list(element.clauses)
+    return f"({compiler.process(day, **kw)} + {compiler.process(days, **kw)})"
+
+
+@compiles(_date_plus_days, "sqlite")
+def _date_plus_days_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    day, days = list(element.clauses)
+    return f"date({compiler.process(day, **kw)}, printf('%+d days', {compiler.process(days, **kw)}))"
 
 
 def _project_is(code: str) -> Callable[[Any], ColumnElement[bool]]:
