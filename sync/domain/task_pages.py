@@ -389,33 +389,37 @@ class _Pages:
         14 days or more, and not in a live deal."""
         if self.query.project:
             return []
-        last = self._own_last_event().subquery()
-        moved = (
-            select(Reassignment.customer_id, func.max(Reassignment.at).label("at"))
-            .group_by(Reassignment.customer_id)
-            .subquery()
+        own_last = (
+            select(func.max(CustomerEvent.at))
+            .where(CustomerEvent.customer_id == Customer.id, CustomerEvent.account_id == Customer.owner_id)
+            .scalar_subquery()
         )
-        since = case(
-            (last.c.last.is_(None), moved.c.at),
-            (moved.c.at.is_(None), last.c.last),
-            (moved.c.at > last.c.last, moved.c.at),
-            else_=last.c.last,
-        )
+        last_moved = select(func.max(Reassignment.at)).where(Reassignment.customer_id == Customer.id)
         buying = (
             select(Subscription.id)
             .where(Subscription.customer_id == Customer.id, Subscription.status.in_(LIVE))
             .exists()
         )
-        stmt = (
-            select(Customer.phone.label("subject"), Customer.name, last.c.last, since.label("event"))
-            .outerjoin(last, last.c.customer_id == Customer.id)
-            .outerjoin(moved, moved.c.customer_id == Customer.id)
-            .where(or_(last.c.last.is_not(None), moved.c.at.is_not(None)), ~buying)
-        )
+        inner = select(
+            Customer.phone.label("subject"),
+            Customer.name,
+            own_last.label("last"),
+            last_moved.scalar_subquery().label("moved"),
+        ).where(~buying)
         if self.account.region_id is not None:
             owners = select(Account.id).where(Account.region_id == self.account.region_id)
-            stmt = stmt.where(Customer.owner_id.in_(owners))
-        stmt = self._search(stmt, Customer.phone, Customer.name)
+            inner = inner.where(Customer.owner_id.in_(owners))
+        inner = self._search(inner, Customer.phone, Customer.name)
+        found = inner.subquery()
+        since = case(
+            (found.c.last.is_(None), found.c.moved),
+            (found.c.moved.is_(None), found.c.last),
+            (found.c.moved > found.c.last, found.c.moved),
+            else_=found.c.last,
+        )
+        stmt = select(found.c.subject, found.c.name, found.c.last, since.label("event")).where(
+            since.is_not(None)
+        )
 
         def due_of(day: dt.date) -> dt.date:
             return day + dt.timedelta(days=DORMANT_DAYS)
@@ -433,7 +437,7 @@ class _Pages:
             self.cal,
             stmt,
             since,
-            Customer.phone,
+            found.c.subject,
             due_of,
             make,
             timed=True,
