@@ -87,8 +87,14 @@ from sync.domain.tasks import (
     sort_key,
 )
 from sync.domain.workdays import DEFAULT_CALENDAR, WorkCalendar
+from validators.messages import MESSAGES, render
 
 OVERDUE, DUE = "overdue", "due"
+
+
+def kind_name(kind: str, lang: str = "zh") -> str:
+    """A task kind in ``lang`` (the words are in the message catalog)."""
+    return render(f"task-kind-{kind}", lang) if f"task-kind-{kind}" in MESSAGES else kind
 _REACH = dt.timedelta(days=3660)  # how far back a bisection looks for an event date
 
 
