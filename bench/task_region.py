@@ -119,7 +119,9 @@ def build_region(
         )
     session.execute(
         insert(OfficeCalendar).values(
-            project_code="P2", days_off=(today - dt.timedelta(days=9)).isoformat(), declared_by_id=ids["rep_a"]
+            project_code="P2",
+            days_off=(today - dt.timedelta(days=9)).isoformat(),
+            declared_by_id=ids["rep_a"],
         )
     )
     reps = [ids["rep_a"], ids["rep_b"], ids["rep_c"]]
@@ -149,14 +151,15 @@ def build_region(
     _put(session, Customer, people)
     events = []
     for person in people:
-        for _ in range(rnd.choice((0, 1, 1, 2, 3))):
+        times = {moment(rnd.randrange(60)) for _ in range(rnd.choice((0, 1, 1, 2, 3)))}
+        for at in sorted(times):
             by = person["owner_id"] if rnd.random() < 0.9 else rnd.choice(reps)
             events.append(
                 {
                     "customer_id": person["id"],
                     "account_id": by,
                     "kind": "来电",
-                    "at": moment(rnd.randrange(60)),
+                    "at": at,
                     "version_id": version,
                     "row_hash": f"{rnd.getrandbits(64):016x}",
                 }
@@ -178,9 +181,10 @@ def build_region(
     for i in range(deals):
         project = "P1" if i % 4 else "P2"
         room = f"{project}-1-{i:05d}"
-        price = Decimal(1_000_000 + rnd.randrange(3_000_000)).quantize(Decimal("0.01")) + Decimal(
-            rnd.randrange(100)
-        ) / 100
+        price = (
+            Decimal(1_000_000 + rnd.randrange(3_000_000)).quantize(Decimal("0.01"))
+            + Decimal(rnd.randrange(100)) / 100
+        )
         rooms.append(
             {
                 "code": room,
