@@ -20,10 +20,13 @@ Python and the page is cut from the merge. Counts are ``COUNT`` queries of the s
 
 催款 and 退款 depend on money allocated to a deal's instalments in due order (the fixed 定金 credited to
 the next line, cents rounded on the last ratio line, a true-up's own line), which stays in one place
-(:mod:`sync.domain.ledger`). Their candidates are selected in SQL — live deals in scope that still owe
-money on their plan or true-up (催款), or that received more than they cost (退款) — and only those are
-computed, with their lines, receipts and true-ups read in three set queries instead of four queries a
-deal. The remaining kinds (signatures, collisions, special transactions, reconciliation) are bounded
+(:mod:`sync.domain.ledger`). The same rules run in SQL, in whole cents so that SQLite's floating
+numbers give the exact figures: window queries over the plan lines of the deals in scope that still
+owe (the running count of ratio lines groups each fixed sum with the ratio line it is credited to; the
+last ratio line takes the rounding; a running sum in due order against the money received decides
+which lines still owe and how much). That query has to read every owing deal's lines, so 催款 is read
+once per calendar, only its task rows come back, and only the page's rows become tasks. 退款 is one
+comparison per deal. The remaining kinds (signatures, collisions, special transactions, reconciliation) are bounded
 by what people did, not by the region's size, and are computed as before.
 
 Search (``q``) looks in the subject, the customer's name and the room; the project filter keeps the
@@ -95,6 +98,8 @@ OVERDUE, DUE = "overdue", "due"
 def kind_name(kind: str, lang: str = "zh") -> str:
     """A task kind in ``lang`` (the words are in the message catalog)."""
     return render(f"task-kind-{kind}", lang) if f"task-kind-{kind}" in MESSAGES else kind
+
+
 _REACH = dt.timedelta(days=3660)  # how far back a bisection looks for an event date
 
 
@@ -235,6 +240,30 @@ class _Computed:
 
     def first(self, n: int, descending: bool, state: str = "") -> list[Task]:
         return sorted(self._of(state), key=sort_key, reverse=descending)[:n]
+
+
+@dataclass
+class _Lazy:
+    """Rows of one kind read whole, ordered by their task's key; only the rows a page shows become
+    tasks (``make``: row, due, overdue → task)."""
+
+    kind: str
+    rows: list[tuple[tuple[int, dt.date, int, str, int], Any]]
+    make: Callable[[Any, dt.date, int], Task]
+
+    def _of(self, state: str) -> list[tuple[tuple[int, dt.date, int, str, int], Any]]:
+        if state == OVERDUE:
+            return [r for r in self.rows if r[0][0] < 0]
+        if state == DUE:
+            return [r for r in self.rows if r[0][0] == 0]
+        return self.rows
+
+    def count(self, state: str) -> int:
+        return len(self._of(state))
+
+    def first(self, n: int, descending: bool, state: str = "") -> list[Task]:
+        chosen = sorted(self._of(state), key=lambda r: r[0], reverse=descending)[:n]
+        return [self.make(row, key[1], -key[0]) for key, row in chosen]
 
 
 class _Pages:
@@ -478,10 +507,21 @@ class _Pages:
 
     def _lines(self, scope: Any) -> Any:
         """ledger.split and ledger.allocate as window queries: each live plan line of the deals in
-        ``scope`` with its amount (a fixed sum credited to the next ratio line, the rounding on the last
+        ``scope`` that still owe on their plan, with its amount (a fixed sum credited to the next ratio line, the rounding on the last
         ratio line) and the running total in due order, in cents."""
         line = DealTermLine
         total = _cents(Subscription.total_price)
+        deals = (
+            select(
+                Subscription.id.label("sid"),
+                total.label("total"),
+                self._received().label("got"),
+                self._received(true_up_only=True).label("settled"),
+            )
+            .where(Subscription.id.in_(scope))
+            .subquery()
+        )
+        total = deals.c.total
         is_ratio = case((line.ratio.is_not(None), 1), else_=0)
         fixed = case(
             (line.amount.is_(None), 0), (_cents(line.amount) < total, _cents(line.amount)), else_=total
@@ -497,21 +537,22 @@ class _Pages:
         l1 = (
             select(
                 line.id,
-                line.subscription_id.label("sid"),
+                deals.c.sid,
                 line.seq,
                 line.category,
                 line.due_days,
-                total.label("total"),
+                deals.c.total,
+                deals.c.got,
+                deals.c.settled,
                 is_ratio.label("is_ratio"),
                 fixed.label("fixed"),
                 share.label("share"),
                 g.label("g"),
                 case((is_ratio == 1, g), else_=g + 1).label("k"),
-                self._received().label("got"),
-                self._received(true_up_only=True).label("settled"),
             )
-            .join(Subscription, Subscription.id == line.subscription_id)
-            .where(line.ended_by_id.is_(None), line.subscription_id.in_(scope))
+            .select_from(deals)
+            .join(line, line.subscription_id == deals.c.sid)
+            .where(line.ended_by_id.is_(None), deals.c.got - deals.c.settled < deals.c.total)  # still owes
             .subquery()
         )
         credit = func.sum(case((l1.c.is_ratio == 0, l1.c.fixed), else_=0)).over(
@@ -521,7 +562,6 @@ class _Pages:
             l1,
             case((l1.c.is_ratio == 1, l1.c.share - credit), else_=l1.c.fixed).label("amount"),
             func.max(l1.c.g).over(partition_by=l1.c.sid).label("gmax"),
-            func.count().over(partition_by=l1.c.sid).label("n"),
         ).subquery()
         rest = l2.c.total - func.sum(l2.c.amount).over(partition_by=l2.c.sid)
         last = and_(l2.c.is_ratio == 1, l2.c.g == l2.c.gmax)
@@ -533,16 +573,13 @@ class _Pages:
 
     def _payments(
         self, cal: WorkCalendar, in_group: Callable[[Any], ColumnElement[bool]], own: bool
-    ) -> _Computed:
+    ) -> _Lazy:
         """催款 on one calendar: instalments with money owing that are overdue or fall due within the
         horizon (a working day: on_or_after(d) ≤ it ⇔ d ≤ it). The allocation needs every line of every
         deal that owes, so the query runs once and its rows — the tasks only — are ordered in Python."""
         horizon = cal.add_workdays(self.today, HORIZON)
         scope = self._deals(select(Subscription.id), own).where(in_group(Subscription.project_code))
-        owing = scope.where(
-            self._received() - self._received(true_up_only=True) < _cents(Subscription.total_price)
-        )
-        lines = self._lines(owing)
+        lines = self._lines(scope)
         settled = self._received(true_up_only=True)
         pool = lines.c.got - lines.c.settled
         plan = (
@@ -594,11 +631,13 @@ class _Pages:
             en = f"{row.customer_name} {row.room_code} instalment {row.seq} ({row.category})"
             return Task("催款", row.subject, detail, due, overdue, Decimal(row.owed) / 100, en)
 
-        tasks = []
+        rank = sort_key(Task("催款", "", "", None))[2]
+        found = []
         for row in self.session.execute(stmt):
             due = cal.on_or_after(row.event)
-            tasks.append(make(row, due, cal.workdays_between(due, self.today)))
-        return _Computed("催款", tasks)
+            late = cal.workdays_between(due, self.today)
+            found.append(((-late, due, rank, row.subject, row.seq), row))
+        return _Lazy("催款", found, make)
 
     def _refunds(self, own: bool) -> _Stream:
         """退款: live deals that received more than they cost (the price and any true-up), due today."""
@@ -715,13 +754,6 @@ def _project_is(code: str) -> Callable[[Any], ColumnElement[bool]]:
         return column == code  # type: ignore[no-any-return]
 
     return condition
-
-
-def _unique(tasks: list[Task]) -> list[Task]:
-    seen: dict[tuple[str, str, str], Task] = {}
-    for task in tasks:
-        seen.setdefault((task.kind, task.subject, task.detail), task)
-    return list(seen.values())
 
 
 def task_page(
