@@ -16,7 +16,7 @@ import random
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from schema.base import SHANGHAI
@@ -318,10 +318,8 @@ def rnd_hash(row: dict[str, Any]) -> str:
 
 def _fix_sequences(session: Session) -> None:
     """On PostgreSQL, move the id sequences past the ids written here."""
-    if session.bind is None or session.get_bind().dialect.name != "postgresql":
+    if session.get_bind().dialect.name != "postgresql":
         return
-    from sqlalchemy import text
-
     for table in ("customer", "subscription"):
         session.execute(
             text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
