@@ -39,7 +39,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -56,9 +56,7 @@ from sqlalchemy import (
     true,
     union_all,
 )
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.functions import FunctionElement
 
 from schema.base import SHANGHAI
 from schema.models import (
@@ -79,6 +77,18 @@ from sync.domain import ledger
 from sync.domain.accounts import get_account
 from sync.domain.office_calendar import calendar_for
 from sync.domain.ownership import DORMANT_DAYS
+from sync.domain.task_streams import (
+    DUE,
+    OVERDUE,
+    REACH,
+    Computed,
+    Lazy,
+    Source,
+    Stream,
+    cents_of,
+    date_plus_days,
+    last_true,
+)
 from sync.domain.tasks import (
     CONTROLLERS,
     FOLLOW_UP_DAYS,
@@ -90,17 +100,14 @@ from sync.domain.tasks import (
     sort_key,
 )
 from sync.domain.workdays import DEFAULT_CALENDAR, WorkCalendar
-from validators.messages import MESSAGES, render
 
-OVERDUE, DUE = "overdue", "due"
+__all__ = ["DUE", "OVERDUE", "TaskPage", "TaskQuery", "kind_name", "task_page"]
+from validators.messages import MESSAGES, render
 
 
 def kind_name(kind: str, lang: str = "zh") -> str:
     """A task kind in ``lang`` (the words are in the message catalog)."""
     return render(f"task-kind-{kind}", lang) if f"task-kind-{kind}" in MESSAGES else kind
-
-
-_REACH = dt.timedelta(days=3660)  # how far back a bisection looks for an event date
 
 
 @dataclass(frozen=True)
@@ -126,144 +133,6 @@ class TaskPage:
     overdue: int  # of those, overdue
     counts: dict[str, int] = field(default_factory=dict)  # per kind, under every filter but the kind
     calendar_fallback: list[int] = field(default_factory=list)
-
-
-class _Source(Protocol):
-    kind: str
-
-    def count(self, state: str) -> int: ...
-
-    def first(self, n: int, descending: bool, state: str = "") -> list[Task]: ...
-
-
-def _last_true(pred: Callable[[dt.date], bool], lo: dt.date, hi: dt.date) -> dt.date | None:
-    """The last day in ``lo``…``hi`` where ``pred`` holds, for a ``pred`` that holds up to a day and
-    never after it (None when it does not hold at ``lo``)."""
-    if hi < lo or not pred(lo):
-        return None
-    a, b = lo.toordinal(), hi.toordinal()
-    while a < b:
-        mid = (a + b + 1) // 2
-        if pred(dt.date.fromordinal(mid)):
-            a = mid
-        else:
-            b = mid - 1
-    return dt.date.fromordinal(a)
-
-
-@dataclass
-class _Stream:
-    """One kind on one calendar, read in the order of its event date (see the module's docstring)."""
-
-    kind: str
-    session: Session
-    today: dt.date
-    cal: WorkCalendar
-    stmt: Any  # the rows, with every condition of the kind and of the query
-    event: Any  # the event date's column (a date or a time)
-    subject: Any
-    due_of: Callable[[dt.date], dt.date]  # event day → due date (monotone, never earlier)
-    make: Callable[[Any, dt.date, int], Task]  # row, due, overdue → task
-    timed: bool = False  # the event is a time: its day is the day in Asia/Shanghai
-    rowid: Any = None  # what tells apart rows of one subject (an instalment's number)
-
-    def _day(self, value: Any) -> dt.date:
-        return value.astimezone(SHANGHAI).date() if self.timed else value
-
-    def _id(self, row: Any) -> tuple[Any, ...]:
-        return (row.subject, getattr(row, "seq", None) if self.rowid is not None else None)
-
-    def on_or_before(self, day: dt.date) -> ColumnElement[bool]:
-        """The event's day is ``day`` or earlier."""
-        if self.timed:
-            return self.event < dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=SHANGHAI)
-        return self.event <= day
-
-    def _state(self, state: str) -> ColumnElement[bool]:
-        if state not in (OVERDUE, DUE):
-            return true()
-        last = _last_true(
-            lambda d: self.cal.workdays_between(self.due_of(d), self.today) > 0,
-            self.today - _REACH,
-            self.today,
-        )
-        overdue = self.on_or_before(last) if last is not None else false()
-        return overdue if state == OVERDUE else ~overdue
-
-    def count(self, state: str) -> int:
-        stmt = self.stmt.where(self._state(state)).order_by(None)
-        return int(self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-
-    def first(self, n: int, descending: bool, state: str = "") -> list[Task]:
-        stmt = self.stmt.where(self._state(state))
-        keys = [self.event, self.subject] + ([self.rowid] if self.rowid is not None else [])
-        order = [k.desc() for k in keys] if descending else keys
-        rows = list(self.session.execute(stmt.order_by(*order).limit(n)))
-        if len(rows) == n and rows:  # the rows whose due date ties with the n-th row's
-            last = self._day(rows[-1].event)
-            due = self.due_of(last)
-            if descending:
-                before = _last_true(lambda d: self.due_of(d) < due, due - _REACH, last)
-                ties = ~self.on_or_before(before) if before is not None else true()
-                ties = and_(ties, self.on_or_before(last))
-            else:
-                upto = _last_true(lambda d: self.due_of(d) <= due, last, due) or last
-                ties = and_(self.on_or_before(upto), ~self.on_or_before(last - dt.timedelta(days=1)))
-            seen = {self._id(r) for r in rows}
-            rows += [
-                r for r in self.session.execute(stmt.where(ties).order_by(*keys)) if self._id(r) not in seen
-            ]
-        tasks = []
-        for row in rows:
-            due = self.due_of(self._day(row.event))
-            tasks.append(self.make(row, due, self.cal.workdays_between(due, self.today)))
-        tasks.sort(key=sort_key, reverse=descending)
-        return tasks[:n]
-
-
-@dataclass
-class _Computed:
-    """Tasks of one kind computed in Python (few, or computed from SQL-selected candidates only)."""
-
-    kind: str
-    tasks: list[Task]
-
-    def _of(self, state: str) -> list[Task]:
-        if state == OVERDUE:
-            return [t for t in self.tasks if t.overdue]
-        if state == DUE:
-            return [t for t in self.tasks if not t.overdue]
-        return self.tasks
-
-    def count(self, state: str) -> int:
-        return len(self._of(state))
-
-    def first(self, n: int, descending: bool, state: str = "") -> list[Task]:
-        return sorted(self._of(state), key=sort_key, reverse=descending)[:n]
-
-
-@dataclass
-class _Lazy:
-    """Rows of one kind read whole, ordered by their task's key; only the rows a page shows become
-    tasks (``make``: row, due, overdue → task)."""
-
-    kind: str
-    rows: list[tuple[tuple[int, dt.date, int, str, int], Any]]
-    make: Callable[[Any, dt.date, int], Task]
-
-    def _of(self, state: str) -> list[tuple[tuple[int, dt.date, int, str, int], Any]]:
-        if state == OVERDUE:
-            return [r for r in self.rows if r[0][0] < 0]
-        if state == DUE:
-            return [r for r in self.rows if r[0][0] == 0]
-        return self.rows
-
-    def count(self, state: str) -> int:
-        return len(self._of(state))
-
-    def first(self, n: int, descending: bool, state: str = "") -> list[Task]:
-        chosen = sorted(self._of(state), key=lambda r: r[0], reverse=descending)[:n]
-        return [self.make(row, key[1], -key[0]) for key, row in chosen]
 
 
 class _Pages:
@@ -313,8 +182,8 @@ class _Pages:
 
     # -- the kinds with volume ------------------------------------------------------------------------
 
-    def contracts(self, own: bool) -> list[_Source]:
-        out: list[_Source] = []
+    def contracts(self, own: bool) -> list[Source]:
+        out: list[Source] = []
         for cal, in_group in self.groups:
             horizon = cal.add_workdays(self.today, HORIZON)  # a working day: on_or_after(d) ≤ it ⇔ d ≤ it
             stmt = self._deal_rows(own).add_columns(Subscription.sign_due_date.label("event"))
@@ -331,7 +200,7 @@ class _Pages:
                 return Task("签约", row.subject, detail, due, overdue, None, en)
 
             out.append(
-                _Stream(
+                Stream(
                     "签约",
                     self.session,
                     self.today,
@@ -345,8 +214,8 @@ class _Pages:
             )
         return out
 
-    def questionnaires(self) -> list[_Source]:
-        out: list[_Source] = []
+    def questionnaires(self) -> list[Source]:
+        out: list[Source] = []
         done = select(Questionnaire.id).where(Questionnaire.subscription_no == Subscription.no).exists()
         for cal, in_group in self.groups:
             stmt = self._deal_rows(True).add_columns(Subscription.date.label("event"))
@@ -362,7 +231,7 @@ class _Pages:
                 return cal.add_workdays(day, QUESTIONNAIRE_DAYS)
 
             out.append(
-                _Stream(
+                Stream(
                     "问卷",
                     self.session,
                     self.today,
@@ -385,7 +254,7 @@ class _Pages:
             .group_by(CustomerEvent.customer_id)
         )
 
-    def follow_ups(self) -> list[_Source]:
+    def follow_ups(self) -> list[Source]:
         if self.query.project:
             return []
         cal = self.cal
@@ -398,7 +267,7 @@ class _Pages:
             last, last.c.customer_id == Customer.id
         )
         stmt = self._search(stmt.where(Customer.owner_id == self.account.id), Customer.phone, Customer.name)
-        stream = _Stream(
+        stream = Stream(
             "跟进",
             self.session,
             self.today,
@@ -410,7 +279,7 @@ class _Pages:
             self._follow_up,
             timed=True,
         )
-        reached = _last_true(lambda d: due_of(d) <= self.today, self.today - _REACH, self.today)
+        reached = last_true(lambda d: due_of(d) <= self.today, self.today - REACH, self.today)
         stream.stmt = stmt.where(stream.on_or_before(reached) if reached is not None else false())
         return [stream]
 
@@ -419,7 +288,7 @@ class _Pages:
         en = f"{row.name}: no contact for 5 days or more"
         return Task("跟进", row.subject, f"{row.name} 已 5 天以上未联系", due, overdue, None, en)
 
-    def dormant(self) -> list[_Source]:
+    def dormant(self) -> list[Source]:
         """休眠客户 (the rule is ``sync.domain.ownership.Idle``'s): no own event and no reassignment for
         14 days or more, and not in a live deal."""
         if self.query.project:
@@ -465,7 +334,7 @@ class _Pages:
             en = f"{row.name}: no customer event since {day}; may be reassigned"
             return Task("休眠客户", row.subject, detail, due, overdue, None, en)
 
-        stream = _Stream(
+        stream = Stream(
             "休眠客户",
             self.session,
             self.today,
@@ -482,9 +351,9 @@ class _Pages:
 
     # -- money: instalments in SQL, in whole cents ------------------------------------------------------
 
-    def money(self, own: bool, payments: bool, refunds: bool) -> list[_Source]:
+    def money(self, own: bool, payments: bool, refunds: bool) -> list[Source]:
         """催款 and 退款 of the deals in scope (see the module's docstring)."""
-        out: list[_Source] = []
+        out: list[Source] = []
         if payments:
             for cal, in_group in self.groups:
                 out.append(self._payments(cal, in_group, own))
@@ -496,7 +365,7 @@ class _Pages:
     def _received(true_up_only: bool = False) -> Any:
         """Per deal (correlated, found by the receipts' deal index) the money of the price received, net
         of 红冲 and refunds, in cents — or of it the true-up's own money."""
-        stmt = select(func.coalesce(func.sum(_cents(Receipt.amount)), 0)).where(
+        stmt = select(func.coalesce(func.sum(cents_of(Receipt.amount)), 0)).where(
             Receipt.subscription_id == Subscription.id,
             Receipt.deleted_at.is_(None),
             Receipt.category.not_in(ledger.NOT_PRICE),
@@ -510,7 +379,7 @@ class _Pages:
         ``scope`` that still owe on their plan, with its amount (a fixed sum credited to the next ratio line, the rounding on the last
         ratio line) and the running total in due order, in cents."""
         line = DealTermLine
-        total = _cents(Subscription.total_price)
+        total = cents_of(Subscription.total_price)
         deals = (
             select(
                 Subscription.id.label("sid"),
@@ -524,7 +393,7 @@ class _Pages:
         total = deals.c.total
         is_ratio = case((line.ratio.is_not(None), 1), else_=0)
         fixed = case(
-            (line.amount.is_(None), 0), (_cents(line.amount) < total, _cents(line.amount)), else_=total
+            (line.amount.is_(None), 0), (cents_of(line.amount) < total, cents_of(line.amount)), else_=total
         )
         share = case(
             (
@@ -571,9 +440,7 @@ class _Pages:
         )
         return select(l3, running.label("cum")).subquery()
 
-    def _payments(
-        self, cal: WorkCalendar, in_group: Callable[[Any], ColumnElement[bool]], own: bool
-    ) -> _Lazy:
+    def _payments(self, cal: WorkCalendar, in_group: Callable[[Any], ColumnElement[bool]], own: bool) -> Lazy:
         """催款 on one calendar: instalments with money owing that are overdue or fall due within the
         horizon (a working day: on_or_after(d) ≤ it ⇔ d ≤ it). The allocation needs every line of every
         deal that owes, so the query runs once and its rows — the tasks only — are ordered in Python."""
@@ -589,7 +456,7 @@ class _Pages:
                 Subscription.room_code,
                 lines.c.seq.label("seq"),
                 lines.c.category.label("category"),
-                _date_plus_days(Subscription.date, lines.c.due_days).label("event"),
+                date_plus_days(Subscription.date, lines.c.due_days).label("event"),
                 case((lines.c.cum - pool < lines.c.final, lines.c.cum - pool), else_=lines.c.final).label(
                     "owed"
                 ),
@@ -602,7 +469,7 @@ class _Pages:
             .where(DealTermLine.subscription_id == Subscription.id, DealTermLine.ended_by_id.is_(None))
             .scalar_subquery()
         )
-        extra = _cents(AreaTrueUp.amount)
+        extra = cents_of(AreaTrueUp.amount)
         true_up = (
             select(
                 Subscription.no.label("subject"),
@@ -637,15 +504,18 @@ class _Pages:
             due = cal.on_or_after(row.event)
             late = cal.workdays_between(due, self.today)
             found.append(((-late, due, rank, row.subject, row.seq), row))
-        return _Lazy("催款", found, make)
+        return Lazy("催款", found, make)
 
-    def _refunds(self, own: bool) -> _Stream:
+    def _refunds(self, own: bool) -> Stream:
         """退款: live deals that received more than they cost (the price and any true-up), due today."""
         extra = case(
-            (and_(Subscription.status == "签约", AreaTrueUp.amount.is_not(None)), _cents(AreaTrueUp.amount)),
+            (
+                and_(Subscription.status == "签约", AreaTrueUp.amount.is_not(None)),
+                cents_of(AreaTrueUp.amount),
+            ),
             else_=0,
         )
-        credit = self._received() - _cents(Subscription.total_price) - extra
+        credit = self._received() - cents_of(Subscription.total_price) - extra
         stmt = (
             select(
                 Subscription.no.label("subject"),
@@ -666,7 +536,7 @@ class _Pages:
             en = f"{row.customer_name} {row.room_code}: money owed back to the buyer"
             return Task("退款", row.subject, detail, due, overdue, Decimal(row.credit) / 100, en)
 
-        return _Stream(
+        return Stream(
             "退款",
             self.session,
             self.today,
@@ -680,7 +550,7 @@ class _Pages:
 
     # -- the kinds bounded by what people did ------------------------------------------------------------
 
-    def few(self, extra: Iterable[Task]) -> list[_Source]:
+    def few(self, extra: Iterable[Task]) -> list[Source]:
         build = self.build
         if Role.SALES_CONTROL in self.roles:
             build.closings()
@@ -705,13 +575,13 @@ class _Pages:
         by_kind: dict[str, list[Task]] = {}
         for task in tasks:
             by_kind.setdefault(task.kind, []).append(task)
-        return [_Computed(kind, found) for kind, found in by_kind.items()]
+        return [Computed(kind, found) for kind, found in by_kind.items()]
 
-    def sources(self, extra: Iterable[Task]) -> list[_Source]:
+    def sources(self, extra: Iterable[Task]) -> list[Source]:
         roles = self.roles
         rep = Role.SALES_REP in roles
         region = bool(roles & {Role.FINANCE, Role.SALES_CONTROL})
-        out: list[_Source] = []
+        out: list[Source] = []
         if rep or region:
             out += self.money(own=not region, payments=True, refunds=Role.FINANCE in roles)
         if rep or Role.SALES_CONTROL in roles:
@@ -722,31 +592,6 @@ class _Pages:
         if Role.SALES_MANAGER in roles:
             out += self.dormant()
         return out + self.few(extra)
-
-
-def _cents(column: Any) -> Any:
-    """A money column in whole cents (exact on SQLite, whose numbers are floats, and on PostgreSQL)."""
-    return cast(func.round(column * 100), BigInteger)
-
-
-class _date_plus_days(FunctionElement[dt.date]):
-    """``day`` plus ``days`` days, as a date, on SQLite and PostgreSQL."""
-
-    type = Date()
-    inherit_cache = True
-    name = "date_plus_days"
-
-
-@compiles(_date_plus_days)
-def _date_plus_days_pg(element: Any, compiler: Any, **kw: Any) -> str:
-    day, days = list(element.clauses)
-    return f"({compiler.process(day, **kw)} + {compiler.process(days, **kw)})"
-
-
-@compiles(_date_plus_days, "sqlite")
-def _date_plus_days_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
-    day, days = list(element.clauses)
-    return f"date({compiler.process(day, **kw)}, printf('%+d days', {compiler.process(days, **kw)}))"
 
 
 def _project_is(code: str) -> Callable[[Any], ColumnElement[bool]]:
