@@ -1,4 +1,6 @@
-"""我的任务: the signed-in account's tasks (docs/domain.md §5), computed by ``sync.domain.tasks``; a task about
+"""我的任务: the signed-in account's tasks (docs/domain.md §5), a page at a time as ``sync.domain.task_pages``
+computes it on the database server, with the controller's missing checks (``sync.reconcile.cadence``)
+merged in; a task about
 something the portal shows (a change set to sign, a reconciliation run to explain, a collision to
 settle or a dormant customer to reassign) links to it."""
 

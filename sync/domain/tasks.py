@@ -13,6 +13,9 @@ sees follows its roles:
 - 销售经理: dormant customers (14 days without an event) and collisions to settle;
 - signers (高级经理, 地区总经理, 集团): change sets waiting for their signature;
 - 运营 (the operator who submits master data): their change sets a signer rejected, until saved again.
+
+:func:`tasks_for` computes the whole list; :mod:`sync.domain.task_pages` cuts the same list a page at a
+time on the database server (the portal's 我的任务), and its tests hold the two to the same answer.
 """
 
 from __future__ import annotations
