@@ -1039,3 +1039,22 @@ MESSAGES.update(
         ),
     }
 )
+
+# -- 我的任务: the task kinds (the portal's English mode and any other interface name them from here) ------
+TASK_KINDS = {
+    "催款": "Payment due",
+    "退款": "Refund owed",
+    "事务确认": "Confirm transaction",
+    "签约": "Contract due",
+    "问卷": "Questionnaire",
+    "跟进": "Follow-up",
+    "休眠客户": "Dormant customer",
+    "撞单": "Collision",
+    "特殊事务": "Special transaction",
+    "签字": "Signature",
+    "授权": "Signing role granted",
+    "对账差异": "Reconciliation mismatch",
+    "对账缺失": "Missing check",
+    "变更驳回": "Change set rejected",
+}
+MESSAGES.update({f"task-kind-{zh}": (zh, en) for zh, en in TASK_KINDS.items()})

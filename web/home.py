@@ -1,4 +1,6 @@
-"""我的任务: the signed-in account's tasks (docs/domain.md §5), computed by ``sync.domain.tasks``; a task about
+"""我的任务: the signed-in account's tasks (docs/domain.md §5), a page at a time as ``sync.domain.task_pages``
+computes it on the database server, with the controller's missing checks (``sync.reconcile.cadence``)
+merged in; a task about
 something the portal shows (a change set to sign, a reconciliation run to explain, a collision to
 settle or a dormant customer to reassign) links to it."""
 
@@ -6,20 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import Counter
-from collections.abc import Callable
-from typing import Any
 
 from flask import Blueprint, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from sync.domain.tasks import Task, tasks_for
+from schema.base import SHANGHAI
+from sync.domain.task_pages import DUE, OVERDUE, TaskQuery, kind_name, task_page
+from sync.domain.tasks import Task
 from sync.reconcile.cadence import cadence_tasks
 from web import db
 from web.auth import user
-from web.i18n import tr
-from web.listing import Listing, paged_list
+from web.i18n import lang
+from web.listing import Listing, Page
+from web.scope import visible_projects
 
 bp = Blueprint("home", __name__)
 
@@ -30,25 +32,9 @@ _NUMBER = re.compile(r"#(\d+)$")
 CUSTOMER_TASKS = {"撞单": "collisions", "休眠客户": "dormant"}
 
 
-#: the task kinds in English (the service names them in Chinese, as the workbooks do)
-TASK_KINDS_EN = {
-    "催款": "Payment due",
-    "签约": "Contract due",
-    "问卷": "Questionnaire",
-    "跟进": "Follow-up",
-    "休眠客户": "Dormant customer",
-    "撞单": "Collision",
-    "特殊事务": "Special transaction",
-    "签字": "Signature",
-    "对账差异": "Reconciliation mismatch",
-    "对账缺失": "Missing check",
-    "变更驳回": "Change set rejected",
-}
-
-
 def task_kind(kind: str) -> str:
-    """A task kind in the page's language."""
-    return tr(kind, TASK_KINDS_EN.get(kind, kind))
+    """A task kind in the page's language (the words are in the service's one catalog)."""
+    return kind_name(kind, lang())
 
 
 def task_link(task: Task) -> str | None:
@@ -66,43 +52,46 @@ def task_link(task: Task) -> str | None:
     return None
 
 
+#: the list's state in the URL: ``kind``, ``project``, ``state`` (overdue / due), ``q``, ``sort=due``
+#: and ``dir=desc`` (latest due first), ``page``; ``overdue=1`` is the older way to say ``state=overdue``
+FILTERS = ("kind", "project", "state", "overdue")
+SORTS = ("due",)
+
+
 @bp.route("/")
 @login_required
 def index() -> ResponseReturnValue:
-    """All tasks, or those of one kind (``?kind=催款``), searched (``?q=``: subject or detail), sorted and
-    paged; the count of each kind on top."""
-    tasks = tasks_for(db.session(), user().username)
-    gaps = cadence_tasks(db.session(), user().username, tasks.today)
-    if gaps:  # the controller's missing checks (a floor above the task list: added here)
-        tasks.tasks = sorted(
-            tasks.tasks + gaps, key=lambda t: (-t.overdue_days, t.due or dt.date.max, t.kind, t.subject)
-        )
-    kinds = Counter(t.kind for t in tasks.tasks)
-    listing = Listing.from_request(filters=("kind", "overdue"), sorts=SORTS)
-    kind = listing.get("kind") or None
-    shown = [t for t in tasks.tasks if t.kind == kind] if kind in kinds else tasks.tasks
-    if listing.get("overdue"):
-        shown = [t for t in shown if t.overdue]
-    if listing.q:
-        needle = listing.q.lower()
-        shown = [t for t in shown if needle in t.subject.lower() or needle in t.detail.lower()]
-    listed = paged_list(shown, listing, SORTS)
+    """One page of the account's tasks, cut on the server (``sync.domain.task_pages``): of one kind,
+    one project, overdue or not yet, searched in the subject, the customer and the room, in due order
+    either way; the count of each kind on top."""
+    session = db.session()
+    username = user().username
+    listing = Listing.from_request(filters=FILTERS, sorts=SORTS, default_sort="due")
+    state = listing.get("state") if listing.get("state") in (OVERDUE, DUE) else ""
+    if listing.get("overdue") and not state:
+        state = OVERDUE
+    today = dt.datetime.now(SHANGHAI).date()
+    query = TaskQuery(
+        kind=listing.get("kind"),
+        project=listing.get("project"),
+        state=state,
+        q=listing.q,
+        descending=listing.descending,
+        offset=listing.offset,
+        limit=listing.size,
+    )
+    gaps = cadence_tasks(session, username, today)  # the controller's missing checks (a floor above)
+    tasks = task_page(session, username, query, today, extra=gaps)
+    listed: Page[Task] = Page(tasks.tasks, tasks.total, listing)
     return render_template(
         "home/index.html",
         tasks=tasks,
         listed=listed,
         listing=listing,
-        kinds=kinds,
-        kind=kind,
+        kinds=tasks.counts,
+        kind=query.kind or None,
+        state=state,
+        projects=[p.code for p in visible_projects(session)],
         task_link=task_link,
         task_kind=task_kind,
     )
-
-
-#: the sortable columns of 我的任务 (the default order is the service's: most overdue first)
-SORTS: dict[str, Callable[[Task], Any]] = {
-    "due": lambda t: t.due or dt.date.max,
-    "kind": lambda t: t.kind,
-    "subject": lambda t: t.subject,
-    "amount": lambda t: t.amount or 0,
-}

@@ -111,7 +111,7 @@ class Reassignment(Base):
     __tablename__ = "reassignment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)  # 我的任务
     from_account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
     to_account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
     by_account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))

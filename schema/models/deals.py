@@ -65,11 +65,11 @@ class Subscription(Base):
     no: Mapped[Code] = mapped_column(unique=True)
     project_code: Mapped[Code] = mapped_column(ForeignKey("project.code"), index=True)
     room_code: Mapped[Code] = mapped_column(ForeignKey("room.code"), index=True)
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), index=True)  # 我的任务
     customer_name: Mapped[Name]
     customer_phone: Mapped[str] = mapped_column(String(20))
     rep_name: Mapped[Name]
-    rep_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    rep_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), index=True)  # 我的任务
     date: Mapped[dt.date]
     plan_code: Mapped[Code] = mapped_column(ForeignKey("payment_plan.code"))
     discount_codes: Mapped[str | None] = mapped_column(String(400))

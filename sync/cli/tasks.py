@@ -17,8 +17,9 @@ import click
 from sync.cli.common import errors, service
 from sync.cli.exits import NotDone
 from sync.domain.closing import confirm_complete
-from sync.domain.tasks import tasks_for
+from sync.domain.tasks import sort_key, tasks_for
 from sync.domain.workdays import WorkCalendar
+from sync.reconcile.cadence import cadence_tasks
 
 HOLIDAYS_FILE = "holidays.toml"
 
@@ -47,13 +48,16 @@ def calendar_for(data_dir: Path, path: Path | None) -> WorkCalendar:
 def tasks(
     ctx: click.Context, username: str, as_json: bool, today: dt.datetime | None, holidays: Path | None
 ) -> None:
-    """我的任务：催款、应签约、问卷、跟进、撞单、特殊事务、待签字等（按中国工作日计算期限）。"""
+    """我的任务：催款、应签约、问卷、跟进、撞单、特殊事务、待签字、对账缺失等（按中国工作日计算期限）。"""
     app = service(ctx)
     calendar = calendar_for(app.config.data_dir, holidays)
     with errors():
         app.require_initialised()
         with app.transaction() as session:
             listing = tasks_for(session, username, today.date() if today else None, calendar)
+            gaps = cadence_tasks(session, username, listing.today, calendar=calendar)
+            if gaps:  # a controller's missing reconciliation checks (对账缺失), in the same order
+                listing.tasks = sorted(listing.tasks + gaps, key=sort_key)
     for year in listing.calendar_fallback:
         click.echo(
             f"警告：{year} 年的法定节假日与调休安排未知（chinese_calendar 未收录，覆盖文件也未列出），"

@@ -13,6 +13,9 @@ sees follows its roles:
 - 销售经理: dormant customers (14 days without an event) and collisions to settle;
 - signers (高级经理, 地区总经理, 集团): change sets waiting for their signature;
 - 运营 (the operator who submits master data): their change sets a signer rejected, until saved again.
+
+:func:`tasks_for` computes the whole list; :mod:`sync.domain.task_pages` cuts the same list a page at a
+time on the database server (the portal's 我的任务), and its tests hold the two to the same answer.
 """
 
 from __future__ import annotations
@@ -103,6 +106,31 @@ class TaskList:
             "tasks": [t.as_dict() for t in self.tasks],
             "calendar_fallback_years": self.calendar_fallback,
         }
+
+
+#: the order of kinds among tasks due the same day (the list's order: most overdue first, then by due date)
+KIND_ORDER = (
+    "签字",
+    "授权",
+    "变更驳回",
+    "特殊事务",
+    "事务确认",
+    "撞单",
+    "催款",
+    "退款",
+    "签约",
+    "问卷",
+    "对账差异",
+    "对账缺失",
+    "跟进",
+    "休眠客户",
+)
+_RANK = {k: i for i, k in enumerate(KIND_ORDER)}
+
+
+def sort_key(task: Task) -> tuple[int, dt.date, int, str]:
+    """The order of 我的任务: most working days overdue first, then the earliest due, the kind, the subject."""
+    return (-task.overdue_days, task.due or dt.date.max, _RANK.get(task.kind, 99), task.subject)
 
 
 class _Builder:
@@ -364,28 +392,5 @@ def tasks_for(
         build.signing_grants()
     if Role.OPERATOR in roles:
         build.rejections()
-    order = {
-        k: i
-        for i, k in enumerate(
-            (
-                "签字",
-                "授权",
-                "变更驳回",
-                "特殊事务",
-                "事务确认",
-                "撞单",
-                "催款",
-                "退款",
-                "签约",
-                "问卷",
-                "对账差异",
-                "跟进",
-                "休眠客户",
-            )
-        )
-    }
-    tasks = sorted(
-        build.tasks.values(),
-        key=lambda t: (-t.overdue_days, t.due or dt.date.max, order.get(t.kind, 99), t.subject),
-    )
+    tasks = sorted(build.tasks.values(), key=sort_key)
     return TaskList(username, day, tasks, calendar.fallback_years)
