@@ -35,7 +35,8 @@ _SHEET_NAME_BAD = str.maketrans({c: "_" for c in "[]:*?/\\"})
 
 
 def _sheet(wb: Workbook, title: str, widths: Sequence[int], header: Sequence[str]) -> WriteOnlyWorksheet:
-    ws: WriteOnlyWorksheet = wb.create_sheet(title.translate(_SHEET_NAME_BAD)[:31])
+    # a write-only sheet takes its dimensions and print setup as instance attributes (untyped)
+    ws: Any = wb.create_sheet(title.translate(_SHEET_NAME_BAD)[:31])
     for i, width in enumerate(widths):
         ws.column_dimensions[get_column_letter(i + 1)].width = width
     ws.print_title_rows = "1:1"
@@ -50,7 +51,8 @@ def _sheet(wb: Workbook, title: str, widths: Sequence[int], header: Sequence[str
         cell.font = _BOLD
         cells.append(cell)
     ws.append(cells)
-    return ws
+    sheet: WriteOnlyWorksheet = ws
+    return sheet
 
 
 def _put(ws: WriteOnlyWorksheet, values: Iterable[Any]) -> None:
