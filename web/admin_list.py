@@ -24,7 +24,7 @@ ACCOUNT_ORDER: dict[str, Any] = {
 ROLES = tuple(r.value for r in Role)
 
 
-def _in_scope(actor: Account) -> Select[tuple[Account]]:
+def _in_scope(actor: Account) -> Select[Account]:
     stmt = select(Account)
     if accounts.is_group_admin(actor):
         return stmt
