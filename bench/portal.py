@@ -229,13 +229,16 @@ def drive(base: str, users: int, rounds: int, paths: dict[str, str]) -> dict[str
         s = sessions[i]
         names = list(paths)
         for name in names:  # warm-up, not timed: templates compiled, connections opened
-            s.get(base + paths[name].lstrip("/"), timeout=300)
+            began = time.perf_counter()
+            s.get(base + paths[name].lstrip("/"), timeout=1200)
+            if i == 0:
+                print(f"  warm-up {name}: {(time.perf_counter() - began) * 1000:.0f} ms", flush=True)
         ready.wait(timeout=600)
         for r in range(rounds):
             for k in range(len(names)):
                 name = names[(k + i + r) % len(names)]  # users spread over the pages
                 began = time.perf_counter()
-                response = s.get(base + paths[name].lstrip("/"), timeout=120)
+                response = s.get(base + paths[name].lstrip("/"), timeout=1200)
                 took = (time.perf_counter() - began) * 1000
                 with lock:
                     if response.status_code != 200:
@@ -269,6 +272,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="small sizes, one round")
+    parser.add_argument("--skip", default="", help="pages to leave out, comma-separated (e.g. home)")
     args = parser.parse_args()
     if args.quick:
         args.customers, args.rooms, args.deals, args.receipts, args.users, args.rounds = (
@@ -291,7 +295,8 @@ def main() -> None:
         print(f"setup ({kind}, {size}): {time.perf_counter() - began:.1f} s", flush=True)
         portal = Portal(app, port=0, threads=8).start()
         try:
-            paths = pages(dt.date.today())
+            skipped = {name.strip() for name in args.skip.split(",") if name.strip()}
+            paths = {k: v for k, v in pages(dt.date.today()).items() if k not in skipped}
             times = drive(portal.url, args.users, args.rounds, paths)
         finally:
             portal.stop()
