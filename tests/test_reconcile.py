@@ -72,9 +72,16 @@ def test_injected_differences_are_found_marked_and_explainable(
         ("only-system", f"{phone(0)} / 2026-11-10 10:30 / 首次来访", None, None),
         ("only-manual", f"{phone(99)} / 2026-11-10 11:30 / 首次来访", None, None),
         ("cell", f"{phone(2)} / 2026-11-10 12:30 / 首次来访", "事件内容", None),
-        ("only-manual", f"{phone(4)} / 2026-11-11 13:30 / 首次来访", None, "date-lag"),
-        ("only-system", f"{phone(4)} / 2026-11-10 14:30 / 首次来访", None, "date-lag"),
+        # the same row with only its date moved is one item: the date cell, a likely late entry
+        ("cell", f"{phone(4)} / 2026-11-11 13:30 / 首次来访", "事件时间", "date-lag"),
     }
+    shifted = next(m for m in result["mismatches"] if m["likely"])
+    assert (shifted["manual"], shifted["system"]) == ("2026-11-11 13:30", "2026-11-10 14:30")
+    # "matched" counts only rows that agree in every cell: not the one whose 事件内容 differs
+    assert result["matched_rows"] == 2
+    # a row on one side only is shown whole, not just its key
+    missing = next(m for m in result["mismatches"] if m["difference"] == "only-system")
+    assert dict(missing["cells"])["客户姓名"] == events[0]["客户姓名"]
 
     # The manual workbook comes back with the differing cell highlighted and commented.
     marked = load_workbook(export_path(path))
@@ -84,11 +91,17 @@ def test_injected_differences_are_found_marked_and_explainable(
     assert cell.fill.fgColor.rgb == "FFFFC7CE" and "看样板间" in cell.comment.text
     assert "对账结果" in marked.sheetnames
     key_columns = [headers.index(h) + 1 for h in ("客户手机", "事件时间", "事件类型")]
-    for row in (5, 6):  # the two rows only in the manual report: their key cells, in yellow
-        assert {ws.cell(row, c).fill.fgColor.rgb for c in key_columns} == {"FFFFEB9C"}
+    # the row only in the manual report: its key cells, in yellow
+    assert {ws.cell(6, c).fill.fgColor.rgb for c in key_columns} == {"FFFFEB9C"}
+    moved = ws.cell(5, headers.index("事件时间") + 1)  # the late entry: its date cell, noted as such
+    assert moved.fill.fgColor.rgb == "FFFFC7CE" and "疑似录入延迟" in moved.comment.text
     results = marked["对账结果"]
     assert results["A4"].value == "编号" and results["A4"].font.bold
-    assert len([r for r in results.iter_rows(min_row=5, values_only=True) if r[0] is not None]) >= 5
+    listed = [r for r in results.iter_rows(min_row=5, max_row=8, values_only=True)]
+    assert len(listed) == 4 and all(r[0] is not None for r in listed)
+    heads = [c.value for c in results[4]]
+    whole = {r[heads.index("类型")]: r[heads.index("整行内容")] for r in listed}
+    assert f"客户姓名：{events[0]['客户姓名']}" in whole["仅系统有"]
 
     # Only the parts that carry the marks and the results sheet were written; the rest is the
     # controller's file byte for byte.
@@ -107,7 +120,7 @@ def test_injected_differences_are_found_marked_and_explainable(
     # The run is kept; a mismatch can be explained.
     with app.transaction() as session:
         run = session.scalars(select(ReconciliationRun)).one()
-        assert run.mismatch_count == 5 and run.version_id is not None
+        assert run.mismatch_count == 4 and run.version_id is not None
         item = session.scalars(
             select(ReconciliationItem).where(ReconciliationItem.header == "事件内容")
         ).one()

@@ -20,8 +20,10 @@ from sync.core.errors import AccountRefused, SalesyncError
 from sync.domain import accounts
 from web import db
 from web.access import ADMINS
+from web.admin_list import ACCOUNT_FILTERS, ACCOUNT_ORDER, ROLES, accounts_page
 from web.auth import account, roles_required, user
 from web.i18n import lang, tr
+from web.listing import Listing
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -41,10 +43,15 @@ def _creators(found: list[Account]) -> dict[int, str]:
 
 def _index_page(region: dict[str, str] | None = None, status: int = 200) -> ResponseReturnValue:
     actor = account()
-    found = accounts.accounts_in_scope(db.session(), actor)
+    listing = Listing.from_request(filters=ACCOUNT_FILTERS, sorts=ACCOUNT_ORDER, default_sort="username")
+    listed = accounts_page(db.session(), actor, listing)
+    found = list(listed.items)
     return render_template(
         "admin/index.html",
         accounts=found,
+        listed=listed,
+        listing=listing,
+        roles=ROLES,
         creators=_creators(found),
         regions=accounts.regions_in_scope(db.session(), actor),
         group_admin=accounts.is_group_admin(actor),

@@ -17,6 +17,7 @@ from schema.models import ChangeItem, ChangeSet
 from schema.models.audit import APPLIED, APPROVE, PENDING, REJECTED, SUPERSEDED
 from sync.core.errors import SalesyncError
 from sync.domain import signing
+from sync.domain.changeset_export import change_set_workbook
 from sync.domain.changeset_summary import summarize
 from sync.domain.signing import Requirement, Review, SigningRefused
 from sync.kinds.project_master import KIND
@@ -25,7 +26,7 @@ from web.access import CHANGE_VIEWERS
 from web.auth import account, roles_required, throttle, user
 from web.i18n import lang, tr
 from web.listing import Listing, paged_list
-from web.present import role_title
+from web.present import role_title, xlsx
 from web.scope import sees_all
 
 bp = Blueprint("changes", __name__, url_prefix="/changes")
@@ -148,15 +149,24 @@ def _detail_page(change_set_id: int, status: int = 200, reason: str = "") -> Res
         abort(404)
     why_not = _may_sign(r.change_set)
     changed = paged_list(changes_of(r.items), Listing.from_request(size=DIFF_PAGE))
+    # the rows added and removed page apart (an initial load adds thousands of rooms)
+    added = paged_list(
+        [i for i in r.items if i.op == "add"], Listing.from_request(size=DIFF_PAGE, page_param="apage")
+    )
+    removed = paged_list(
+        [i for i in r.items if i.op == "remove"], Listing.from_request(size=DIFF_PAGE, page_param="rpage")
+    )
     return render_template(
         "changes/detail.html",
         r=r,
         cs=r.change_set,
         summary=summarize(db.session(), r.items),
-        added=rows_of(r.items, "add"),
+        added=rows_of(list(added.items), "add"),
+        added_page=added,
         changed=changed.items,
         changed_page=changed,
-        removed=rows_of(r.items, "remove"),
+        removed=rows_of(list(removed.items), "remove"),
+        removed_page=removed,
         required=signing.requirements(r.change_set),
         may_sign=r.change_set.status == PENDING and why_not is None,
         why_not=why_not,
@@ -168,6 +178,17 @@ def _detail_page(change_set_id: int, status: int = 200, reason: str = "") -> Res
 @roles_required(*CHANGE_VIEWERS)
 def detail(change_set_id: int) -> ResponseReturnValue:
     return _detail_page(change_set_id)
+
+
+@bp.route("/<int:change_set_id>/export")
+@roles_required(*CHANGE_VIEWERS)
+def export(change_set_id: int) -> ResponseReturnValue:
+    """The change set as a workbook: the summary, the fields changed and the rows added and removed."""
+    found = db.session().get(ChangeSet, change_set_id)
+    if found is None or not _visible(found):
+        abort(404)
+    data = change_set_workbook(db.session(), change_set_id)
+    return xlsx(data, f"变更单-{change_set_id}.xlsx")
 
 
 def _signed(result: signing.SignResult) -> str:

@@ -20,11 +20,12 @@ from schema.base import SHANGHAI
 from schema.models import Account, Collision, Customer
 from sync.core.errors import OwnershipRefused, SalesyncError
 from sync.domain import duplicates, ownership
+from sync.domain.dormant import dormant_query
 from web import db
 from web.access import OWNERSHIP
 from web.auth import roles_required, user
 from web.i18n import lang, tr
-from web.listing import Listing, paged, paged_list, search
+from web.listing import Listing, Page, paged, search
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
 
@@ -41,12 +42,8 @@ COLLISION_ORDER = {
     "name": Customer.name,
     "id": Collision.id,
 }
-#: the sortable columns of the dormant list (computed by the service, cut in memory)
-DORMANT_SORTS: dict[str, Callable[[ownership.Idle], Any]] = {
-    "phone": lambda i: i.customer.phone,
-    "name": lambda i: i.customer.name,
-    "idle": lambda i: i.since or dt.date.max,
-}
+#: the sortable columns of the dormant list (counted and cut in SQL: sync.domain.dormant)
+DORMANT_SORTS = ("idle", "phone", "name")
 
 
 def _lists(actor: Account, today: dt.date) -> dict[str, Any]:
@@ -63,18 +60,16 @@ def _lists(actor: Account, today: dt.date) -> dict[str, Any]:
         owners = select(Account.id).where(Account.username == owner)
         stmt = stmt.where(or_(Customer.owner_id.in_(owners), Collision.account_id.in_(owners)))
     collisions = paged(session, stmt, cl, COLLISION_ORDER)
-    idle = ownership.dormant_customers(session, actor.region_id, today)
-    needle = text.lower()
-    idle = [
-        i
-        for i in idle
-        if (not needle or needle in i.customer.phone or needle in i.customer.name.lower())
-        and (not owner or i.customer.owner.username == owner)
-    ]
+    dormant, order = dormant_query(actor.region_id, today)
+    dormant = search(dormant, text, Customer.phone, Customer.name)
+    if owner:
+        dormant = dormant.where(Customer.owner_id.in_(select(Account.id).where(Account.username == owner)))
+    found = paged(session, dormant, dl, order)
+    idle = Page([ownership.Idle(c, last, False, moved) for c, last, moved in found.items], found.total, dl)
     return {
         "collisions": collisions,
         "evidence": duplicates.collision_evidence(session, list(collisions.items)),
-        "dormant": paged_list(idle, dl, DORMANT_SORTS),
+        "dormant": idle,
         "cl": cl,
         "dl": dl,
         "focus": focus,

@@ -100,9 +100,10 @@ class Page(Generic[T]):
     def pages(self) -> int:
         return max((self.total + self.listing.size - 1) // self.listing.size, 1)
 
-    def link(self, page: int, **others: Any) -> dict[str, Any]:
-        """The query of the link to another page of this list (``others``: another list's state)."""
-        return {**others, **self.listing.args(), self.listing.page_param: page}
+    def link(self, number: int, /, **others: Any) -> dict[str, Any]:
+        """The query of the link to another page of this list (``others``: another list's state,
+        which may name another list's ``page``)."""
+        return {**others, **self.listing.args(), self.listing.page_param: number}
 
     @property
     def first(self) -> int:

@@ -7,6 +7,7 @@ projects, the group-wide roles every region's.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -24,12 +25,16 @@ from web import db
 from web.access import RECONCILERS
 from web.auth import roles_required, user
 from web.i18n import tr
+from web.listing import Listing
 from web.present import xlsx
 from web.reconcile_cadence import cadence_label, cadence_view
 from web.reconcile_dashboard import dashboard, month_of
 from web.reconcile_files import marked_export, reconcile_upload, scope_from_form, upload_name
 from web.reconcile_views import (
     ITEMS_PER_PAGE,
+    RUN_FILTERS,
+    RUN_ORDER,
+    RUNS_PER_PAGE,
     RunRow,
     account_name,
     counts_by_run,
@@ -39,6 +44,7 @@ from web.reconcile_views import (
     items_page,
     kind_label,
     reason_label,
+    run_accounts,
     run_rows,
 )
 from web.scope import visible_projects
@@ -56,19 +62,28 @@ def _page() -> int:
     return max(1, request.args.get("page", 1, type=int) or 1)
 
 
+def _newest_first(listing: Listing) -> Listing:
+    """The runs newest first unless a column was asked for (then as asked)."""
+    if request.args.get("sort") in RUN_ORDER:
+        return listing
+    return dataclasses.replace(listing, descending=True)
+
+
 def _index(errors: list[str] | None = None, status: int = 200) -> ResponseReturnValue:
     session, viewer = db.session(), user()
-    project = request.args.get("project") or None
-    page = _page()
-    rows, more = run_rows(session, viewer, project, page)
+    listing = _newest_first(
+        Listing.from_request(filters=RUN_FILTERS, sorts=RUN_ORDER, default_sort="at", size=RUNS_PER_PAGE)
+    )
+    runs = run_rows(session, viewer, listing)
     projects = visible_projects(session, viewer)
     form = {name: request.form.get(name, "").strip() for name in UPLOAD_FIELDS}
     page_html = render_template(
         "reconcile/index.html",
-        rows=rows,
-        more=more,
-        page=page,
-        project=project,
+        rows=runs.items,
+        runs=runs,
+        listing=listing,
+        project=listing.get("project") or None,
+        accounts=run_accounts(session, viewer),
         projects=projects,
         reports=REPORTS,
         cadences=list(Cadence),

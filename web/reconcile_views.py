@@ -3,6 +3,7 @@ for the group-wide roles), each run's counts, and a run's mismatches a page at a
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -13,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from schema.models import Account, Project, ReconciliationItem, ReconciliationRun
 from schema.spec import ColType
-from sync.kinds.reports import get_report
+from sync.kinds.reports import REPORTS, get_report
 from sync.reconcile.compare import Difference
 from web.auth import PortalUser
 from web.i18n import tr
-from web.listing import contains
+from web.listing import Listing, Page, contains, paged
 from web.scope import sees_all
 
 RUNS_PER_PAGE = 50
@@ -152,26 +153,74 @@ def counts_by_run(session: Session, run_ids: list[int]) -> dict[int, tuple[dict[
     return out
 
 
-def run_rows(
-    session: Session, viewer: PortalUser, project: str | None, page: int
-) -> tuple[list[RunRow], bool]:
-    """One page of the runs the viewer sees, newest first, and whether there are more."""
-    stmt = visible_runs(viewer)
-    if project:
-        stmt = stmt.where(ReconciliationRun.project_code == project)
-    listed = (
-        stmt.add_columns(Account.display_name, Account.username)
+#: the sortable columns of the runs list (newest first unless asked otherwise)
+RUN_ORDER = {
+    "at": ReconciliationRun.at,
+    "period": ReconciliationRun.period_from,
+    "report": ReconciliationRun.report_id,
+    "project": ReconciliationRun.project_code,
+    "id": ReconciliationRun.id,
+}
+RUN_FILTERS = ("project", "report", "account", "from", "to", "open")
+
+
+def _day(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def run_rows(session: Session, viewer: PortalUser, listing: Listing) -> Page[RunRow]:
+    """One page of the runs the viewer sees, filtered (project, report, who ran it, the period
+    overlapping ``from``–``to``, only runs with mismatches still to explain) and searched (project,
+    report or who), counted and cut in SQL."""
+    stmt = (
+        visible_runs(viewer)
+        .add_columns(Account.display_name, Account.username)
         .join(Account, Account.id == ReconciliationRun.account_id)
-        .order_by(ReconciliationRun.at.desc(), ReconciliationRun.id.desc())
-        .offset((page - 1) * RUNS_PER_PAGE)
-        .limit(RUNS_PER_PAGE + 1)
     )
-    found = list(session.execute(listed))
-    rows = [RunRow(run, f"{name}（{username}）") for run, name, username in found[:RUNS_PER_PAGE]]
+    if listing.get("project"):
+        stmt = stmt.where(ReconciliationRun.project_code == listing.get("project"))
+    if listing.get("report"):
+        stmt = stmt.where(ReconciliationRun.report_id == listing.get("report"))
+    if listing.get("account"):
+        stmt = stmt.where(Account.username == listing.get("account"))
+    if start := _day(listing.get("from")):
+        stmt = stmt.where(ReconciliationRun.period_to >= start)
+    if end := _day(listing.get("to")):
+        stmt = stmt.where(ReconciliationRun.period_from <= end)
+    if listing.get("open"):
+        stmt = stmt.where(
+            select(ReconciliationItem.id)
+            .where(
+                ReconciliationItem.run_id == ReconciliationRun.id, ReconciliationItem.explained_at.is_(None)
+            )
+            .exists()
+        )
+    if listing.q:  # a project, who ran it, or a report by its title
+        like = contains(listing.q)
+        columns = (ReconciliationRun.project_code, Account.username, Account.display_name)
+        found: list[Any] = [c.ilike(like, escape="\\") for c in columns]
+        titled = [rid for rid, spec in REPORTS.items() if listing.q.lower() in spec.title.lower()]
+        if titled:
+            found.append(ReconciliationRun.report_id.in_(titled))
+        stmt = stmt.where(or_(*found))
+    page = paged(session, stmt, listing, RUN_ORDER)
+    rows = [RunRow(run, f"{name}（{username}）") for run, name, username in page.items]
     counts = counts_by_run(session, [r.run.id for r in rows])
     for row in rows:
         row.counts, row.explained = counts[row.run.id]
-    return rows, len(found) > RUNS_PER_PAGE
+    return Page(rows, page.total, listing)
+
+
+def run_accounts(session: Session, viewer: PortalUser) -> list[tuple[str, str]]:
+    """Who ran the runs the viewer sees (username, name): the choices of the list's filter."""
+    ran = visible_runs(viewer).with_only_columns(ReconciliationRun.account_id)
+    found = session.execute(
+        select(Account.username, Account.display_name).where(Account.id.in_(ran)).order_by(Account.username)
+    )
+    return [(username, name) for username, name in found]
 
 
 # -- one run --------------------------------------------------------------------------------------

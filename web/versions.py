@@ -12,6 +12,7 @@ from flask_login import login_required
 from sqlalchemy import Select, func, or_, select
 
 from schema.models import Account, ChangeSet, StoredFile, VersionFinding, WorkbookVersion
+from sync.domain.finding_words import finding_message
 from sync.kinds import all_kinds
 from sync.pipeline.outcome import Verdict
 from sync.sources import sheets
@@ -20,7 +21,7 @@ from web import db
 from web.access import ADMINS, REGION_WIDE
 from web.auth import PortalUser, project_limits, roles_required, user
 from web.changes import status_words
-from web.i18n import tr
+from web.i18n import lang, tr
 from web.listing import Listing, contains, paged
 from web.present import file_name, xlsx
 from web.scope import sees_all
@@ -184,6 +185,7 @@ def show(version_id: int) -> ResponseReturnValue:
         findings=findings,
         counts=counts,
         shown=FINDINGS_SHOWN,
+        words=lambda finding: finding_message(finding, lang()),
         verdict_title=verdict_title,
         kind_title=kind_title,
     )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from schema.base import Base, now
@@ -90,6 +91,8 @@ class VersionFinding(Base):
     header: Mapped[str | None] = mapped_column(String(64))
     value: Mapped[str | None] = mapped_column(Text)
     message: Mapped[str] = mapped_column(Text)
+    # the message's parameters, so it renders in the reader's language; None on rows from before
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     version: Mapped[WorkbookVersion] = relationship(back_populates="findings")
 

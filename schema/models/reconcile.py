@@ -56,6 +56,8 @@ class ReconciliationItem(Base):
     manual: Mapped[str | None] = mapped_column(Text)
     system: Mapped[str | None] = mapped_column(Text)
     likely: Mapped[str | None] = mapped_column(String(16))
+    # a row on one side only, whole: [[header, value], …] of the compared columns
+    cells: Mapped[list[list[str | None]] | None] = mapped_column(JSON)
     explanation: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
     explained_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))

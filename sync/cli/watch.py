@@ -149,9 +149,9 @@ def up(
         click.echo(f"  {path.relative_to(root)}  （{username}）")
     cmd = salesync_command()
     click.echo(
-        f"项目资料须签字后生效：另开终端运行 {cmd} changes list 查看变更单，"
-        "再以 chengang（市场营销部高级经理）和 liuyang（地区总经理）签字："
-        f"{cmd} changes sign <编号> --as chengang"
+        "项目资料（初始资料）已由 chengang（市场营销部高级经理）和 liuyang（地区总经理）签字生效，"
+        "销控与收款示例按今天的日期写入；以后的变更单在门户的变更单页或 "
+        f"{cmd} changes sign <编号> --as chengang 签字"
     )
     click.echo(f"把工作簿保存到 {root}/<地区>/<账号>/ 即自动同步；{cmd} status 查看状态；Ctrl-C 退出。")
     sys.stdout.flush()

@@ -35,6 +35,7 @@ from sync.core import staging
 from sync.core.rows import INSERT_CHUNK, BulkInsert
 from sync.core.store import Store
 from sync.domain.accounts import get_account
+from sync.domain.finding_words import params_json
 from sync.domain.lookups import DatabaseLookups
 from sync.pipeline import notices as notify_events
 from sync.pipeline import settled
@@ -236,6 +237,7 @@ _FINDING_SCHEMA = pa.schema(
         ("header", pa.string()),
         ("value", pa.string()),
         ("message", pa.string()),
+        ("params", pa.string()),  # JSON text: the message's parameters (sync.domain.finding_words)
     ]
 )
 
@@ -251,6 +253,10 @@ def _finding_columns(
         }
         columns["severity"] = [f.severity.value for f in part]
         columns["message"] = [cached_message(f, rendered) for f in part]
+        texts: dict[int, str] = {}  # findings made together share one params dict
+        columns["params"] = [
+            texts.get(id(f.params)) or texts.setdefault(id(f.params), params_json(f.params)) for f in part
+        ]
         yield columns
 
 
@@ -277,17 +283,18 @@ def _finish(session: Session, version: WorkbookVersion, outcome: Outcome) -> Non
             return
     bulk = BulkInsert(session, VersionFinding.__table__, ["version_id", *_FINDING_SCHEMA.names])
     for columns in _finding_columns(findings, rendered, INSERT_CHUNK):
-        bulk.execute({"version_id": [version.id] * len(columns["code"]), **columns})
+        bulk.execute({"version_id": [version.id] * len(columns["code"]), **columns}, processed=["params"])
     for run in outcome.findings.runs:
         for batch in _run_batches(run, INSERT_CHUNK):
             columns = batch.to_pydict()
-            bulk.execute({"version_id": [version.id] * batch.num_rows, **columns})
+            bulk.execute({"version_id": [version.id] * batch.num_rows, **columns}, processed=["params"])
 
 
 def _run_batches(run: FindingRun, size: int = INSERT_CHUNK * 4) -> Iterator[pa.RecordBatch]:
     """A run's version_finding columns (``version_id`` aside), made ``size`` rows at a time."""
     constant = {"code": run.code, "severity": run.severity.value, "sheet": run.sheet, "header": run.header}
     words = run.messages_by_value()
+    params = pa.array([params_json(p) for p in run.params], pa.string())
     for start in range(0, len(run), size):
         values = run.values.slice(start, size)
         columns = {
@@ -298,6 +305,7 @@ def _run_batches(run: FindingRun, size: int = INSERT_CHUNK * 4) -> Iterator[pa.R
             "row": run.rows.slice(start, size).cast(pa.int64()),
             "value": values.cast(pa.string()),
             "message": words.take(values.indices),
+            "params": params.take(values.indices),
         }
         yield pa.record_batch([columns[name] for name in _FINDING_SCHEMA.names], schema=_FINDING_SCHEMA)
 

@@ -68,6 +68,8 @@ class Mismatch:
     manual: str | None = None
     system: str | None = None
     likely: Likely | None = None
+    #: a row on one side only, shown whole: (header, value as shown) for each compared column
+    cells: tuple[tuple[str, str | None], ...] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -79,6 +81,7 @@ class Mismatch:
             "manual": self.manual,
             "system": self.system,
             "likely": self.likely.value if self.likely else None,
+            "cells": [list(c) for c in self.cells] if self.cells is not None else None,
         }
 
 
@@ -105,6 +108,9 @@ class Total:
 
 @dataclass
 class Reconciliation:
+    """``matched_rows`` counts the rows found on both sides with every compared cell equal: a row
+    with a differing cell, or a row whose date moved, is a mismatch and not counted as matched."""
+
     report: ReportSpec
     manual_rows: int
     system_rows: int
@@ -210,6 +216,25 @@ def _shown(col: Column, raw: pa.Array, form: pa.Array) -> list[str | None]:
     return [None if v is None else str(v) for v in raw.to_pylist()]
 
 
+def _row_cells(
+    columns: Sequence[Column], frame: pd.DataFrame, positions: np.ndarray
+) -> list[tuple[tuple[str, str | None], ...]]:
+    """Rows on one side only, whole: for each row, every compared column's header and value as
+    shown (numbers with their decimals, dates as dates), so a controller sees what the row is."""
+    if not len(positions):
+        return []
+    take = pa.array(positions, pa.int64())
+    shown = []
+    for col in columns:
+        raw = pc.take(_column(col, frame), take)
+        if col.type is ColType.DATE:
+            shown.append(comparable(col, raw).to_pylist())
+        else:
+            shown.append(_shown(col, raw, comparable(col, raw)))
+    headers = [c.header for c in columns]
+    return [tuple(zip(headers, values, strict=True)) for values in zip(*shown, strict=True)]
+
+
 def _first_positions(keys: pa.Array) -> np.ndarray:
     """For each key, the position of its first occurrence."""
     return np.asarray(pc.index_in(keys, value_set=keys).to_numpy(zero_copy_only=False), dtype="int64")
@@ -252,43 +277,63 @@ def compare(
     matched_sys = np.asarray(
         pc.take(found, pa.array(matched_man)).to_numpy(zero_copy_only=False), dtype="int64"
     )
-    result.matched_rows = len(matched_man)
-
     only_manual = np.flatnonzero(first & ~hit)
     seen_sys = np.zeros(len(system), dtype=bool)
     seen_sys[matched_sys] = True
     only_system = np.flatnonzero(sys_first & ~seen_sys)
-    lagged = _nearby_matches(spec, manual, man_keys, only_manual, nearby, lag_days)
-    lagged_sys: set[int] = set()
-    if spec.date_field in spec.key:  # a late entry moves the row's key: pair the rows up by the rest
-        pairs = _lagged_pairs(spec, manual, system, only_manual, only_system, lag_days)
-        lagged |= set(pairs)
-        lagged_sys = set(pairs.values())
-    for pos in only_manual:
-        result.mismatches.append(
-            Mismatch(
-                Difference.ONLY_MANUAL,
-                _display_key(man_keys[pos].as_py()),
-                row=int(excel_rows[pos]),
-                likely=Likely.DATE_LAG if int(pos) in lagged else None,
-            )
-        )
-    for pos in only_system:
-        result.mismatches.append(
-            Mismatch(
-                Difference.ONLY_SYSTEM,
-                _display_key(sys_keys[pos].as_py()),
-                likely=Likely.DATE_LAG if int(pos) in lagged_sys else None,
-            )
-        )
-
-    take_man, take_sys = pa.array(matched_man, pa.int64()), pa.array(matched_sys, pa.int64())
     # A column the manual report leaves out, or leaves blank on every row, is not reported: not compared.
     compared = {
         f
         for f in (spec.fields if fields is None else fields)
         if f in spec.key or (f in manual and bool(manual[f].notna().any()))
     }
+    shown_columns = [c for c in spec.columns if c.field in compared]
+    lagged = _nearby_matches(spec, manual, man_keys, only_manual, nearby, lag_days)
+    pairs: dict[int, int] = {}
+    if spec.date_field in spec.key:  # a late entry moves the row's key: pair the rows up by the rest
+        pairs = _lagged_pairs(spec, manual, system, only_manual, only_system, lag_days)
+    if pairs:  # the same row with only its date moved: one item, the date cell
+        date_col = spec.column(str(spec.date_field))
+        man_pos = np.array(sorted(pairs), dtype="int64")
+        sys_pos = np.array([pairs[p] for p in man_pos], dtype="int64")
+        raw_a = pc.take(_column(date_col, manual), pa.array(man_pos))
+        raw_b = pc.take(_column(date_col, system), pa.array(sys_pos))
+        shown_a = _shown(date_col, raw_a, comparable(date_col, raw_a))
+        shown_b = _shown(date_col, raw_b, comparable(date_col, raw_b))
+        for i, pos in enumerate(man_pos):
+            result.mismatches.append(
+                Mismatch(
+                    Difference.CELL,
+                    _display_key(man_keys[int(pos)].as_py()),
+                    row=int(excel_rows[pos]),
+                    field=date_col.field,
+                    header=date_col.header,
+                    manual=shown_a[i],
+                    system=shown_b[i],
+                    likely=Likely.DATE_LAG,
+                )
+            )
+        only_manual = np.setdiff1d(only_manual, man_pos)
+        only_system = np.setdiff1d(only_system, sys_pos)
+    man_cells = _row_cells(shown_columns, manual, only_manual)
+    for pos, cells in zip(only_manual, man_cells, strict=True):
+        result.mismatches.append(
+            Mismatch(
+                Difference.ONLY_MANUAL,
+                _display_key(man_keys[pos].as_py()),
+                row=int(excel_rows[pos]),
+                likely=Likely.DATE_LAG if int(pos) in lagged else None,
+                cells=cells,
+            )
+        )
+    sys_cells = _row_cells(shown_columns, system, only_system)
+    for pos, cells in zip(only_system, sys_cells, strict=True):
+        result.mismatches.append(
+            Mismatch(Difference.ONLY_SYSTEM, _display_key(sys_keys[pos].as_py()), cells=cells)
+        )
+
+    take_man, take_sys = pa.array(matched_man, pa.int64()), pa.array(matched_sys, pa.int64())
+    differing: set[int] = set()  # matched manual rows with at least one differing cell
     for col in spec.columns:
         if col.field in spec.key or col.field not in compared:
             continue
@@ -312,6 +357,7 @@ def compare(
         lag = _date_lag(col, raw_a, raw_b, lag_days)
         for i, d in enumerate(differs):
             pos = matched_man[candidates[d]]
+            differing.add(int(pos))
             result.mismatches.append(
                 Mismatch(
                     Difference.CELL,
@@ -324,6 +370,7 @@ def compare(
                     likely=Likely.DATE_LAG if lag[i] else None,
                 )
             )
+    result.matched_rows = len(matched_man) - len(differing)
     result.mismatches.sort(key=_order)
     result.totals = [t for t in _totals(spec, manual, system, first) if t.field in compared]
     return result

@@ -8,6 +8,8 @@ listing every mismatch and the totals.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
+from typing import Any
 
 from openpyxl.styles import Font
 from openpyxl.workbook.workbook import Workbook
@@ -16,6 +18,7 @@ from sqlalchemy.orm import object_session
 
 from schema.base import SHANGHAI
 from schema.models import Account, ReconciliationRun
+from schema.spec import ColType
 from sync.kinds.reports import ReportSpec, get_report
 from sync.reconcile.compare import Difference
 from sync.xlsx.excel_text import safe_text
@@ -123,6 +126,26 @@ def _beijing(at: dt.datetime | None) -> str | None:
     return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if at is not None else None
 
 
+def _figure(report: ReportSpec, total: dict[str, Any], side: str) -> int | float | str:
+    """A total as a number the controller can sum: a count whole (41, not 41.00), an amount as it is."""
+    try:
+        value = Decimal(str(total[side]))
+    except (KeyError, ArithmeticError, ValueError):
+        return str(total.get(side, ""))
+    try:
+        integer = report.column(str(total.get("field", ""))).type is ColType.INTEGER
+    except KeyError:
+        integer = False
+    return int(value) if integer and value == value.to_integral_value() else float(value)
+
+
+def _whole_row(cells: list[list[str | None]] | None) -> str | None:
+    """A row on one side only, whole, as one cell: ``楼栋：1；房号：101；…``."""
+    if not cells:
+        return None
+    return "；".join(f"{header}：{value if value is not None else ''}" for header, value in cells)
+
+
 def _result_sheet(wb: Workbook, run: ReconciliationRun, report: ReportSpec) -> None:
     if RESULT_SHEET in wb.sheetnames:
         del wb[RESULT_SHEET]
@@ -149,6 +172,7 @@ def _result_sheet(wb: Workbook, run: ReconciliationRun, report: ReportSpec) -> N
         "备注",
         "说明人",
         "说明时间",
+        "整行内容",
     ]
     ws.append(header)
     for cell in ws[ws.max_row]:
@@ -168,6 +192,7 @@ def _result_sheet(wb: Workbook, run: ReconciliationRun, report: ReportSpec) -> N
             item.note,
             explainers.get(item.explained_by_id) if item.explained_by_id is not None else None,
             _beijing(item.explained_at),
+            _whole_row(item.cells),
         ]
         ws.append([safe_text(v, ws) for v in clean_row(values)])  # keys and cells are the controller's text
     ws.append([])
@@ -175,7 +200,10 @@ def _result_sheet(wb: Workbook, run: ReconciliationRun, report: ReportSpec) -> N
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
     for total in run.totals:
-        values = ["", total["header"], total["manual"], total["system"], total["difference"]]
+        figures = [_figure(report, total, side) for side in ("manual", "system", "difference")]
+        values = ["", total["header"], *figures]
         ws.append([safe_text(v, ws) for v in clean_row(values)])
-    for column, width in zip("ABCDEFGHIJKL", (8, 14, 30, 8, 14, 18, 18, 12, 10, 24, 12, 17), strict=True):
+    for column, width in zip(
+        "ABCDEFGHIJKLM", (8, 14, 30, 8, 14, 18, 18, 12, 10, 24, 12, 17, 60), strict=True
+    ):
         ws.column_dimensions[column].width = width

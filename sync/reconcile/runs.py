@@ -93,6 +93,7 @@ def reconcile_frame(
                 manual=m.manual,
                 system=m.system,
                 likely=m.likely.value if m.likely else None,
+                cells=[list(c) for c in m.cells] if m.cells is not None else None,
             )
             for m in result.mismatches
         ],
@@ -188,6 +189,7 @@ def run_summary(run: ReconciliationRun) -> dict[str, Any]:
                 "manual": i.manual,
                 "system": i.system,
                 "likely": i.likely,
+                "cells": i.cells,
                 "explanation": i.explanation,
                 "note": i.note,
             }

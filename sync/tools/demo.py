@@ -6,6 +6,7 @@ Idempotent: running it again finds the accounts and files in place and reports e
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from collections.abc import Callable
@@ -13,11 +14,15 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from schema.models import Account, Region
+from schema.base import SHANGHAI
+from schema.models import Account, ChangeSet, Region
+from schema.models.audit import PENDING
 from schema.roles import GROUP_ROLES, Role
 from sync.app import Salesync
-from sync.domain import accounts
+from sync.domain import accounts, signing
+from sync.domain.signing import SigningRefused
 from sync.pipeline.outcome import Outcome
+from sync.tools.demo_deals import write_deal_workbooks
 from sync.tools.examples import write_customers_workbook, write_project_master
 
 REGION = ("SZ", "深圳地区公司")
@@ -37,6 +42,8 @@ PEOPLE = [
     ("boss", "吴总", ["executive"]),
 ]
 DEFAULT_PASSWORD = "salesync-demo"
+SIGNERS = ("chengang", "liuyang")  # the initial load's signatures: senior manager, then regional GM
+PROJECT = "SZ-HW01"  # the project of the example 项目资料
 
 
 def ensure_people(app: Salesync, password: str) -> None:
@@ -49,21 +56,25 @@ def ensure_people(app: Salesync, password: str) -> None:
                 accounts.add_user(session, username, name=name, roles=roles, password=password, region=region)
 
 
-def build_drive(drive: Path) -> list[tuple[Path, str]]:
-    """Write the example workbooks (once) and return (file, account) in the order to ingest them."""
+def build_drive(drive: Path, today: dt.date | None = None) -> list[tuple[Path, str]]:
+    """Write the example workbooks (once) and return (file, account) in the order to ingest them;
+    the reps' activity runs up to ``today`` (default: today in Beijing)."""
+    today = today or dt.datetime.now(SHANGHAI).date()
     home = drive / REGION[0]
     plan = [
         (home / "wangfang" / "项目资料.xlsx", "wangfang", lambda p: write_project_master(p, rooms=240)),
         (
             home / "zhangli" / "客户登记.xlsx",
             "zhangli",
-            lambda p: write_customers_workbook(p, 300, seed=1, first_phone=0, events_per_customer=2),
+            lambda p: write_customers_workbook(
+                p, 300, seed=1, first_phone=0, events_per_customer=2, today=today
+            ),
         ),
         # 李强 re-enters 12 of 张丽's customers (撞单) and makes a few typing mistakes.
         (
             home / "liqiang" / "客户登记.xlsx",
             "liqiang",
-            lambda p: write_customers_workbook(p, 150, seed=2, first_phone=288, bad_rows=4),
+            lambda p: write_customers_workbook(p, 150, seed=2, first_phone=288, bad_rows=4, today=today),
         ),
     ]
     out = []
@@ -88,7 +99,43 @@ def prepare_demo(
     for username, name, roles in PEOPLE:
         titles = "、".join(Role(r).title_zh for r in roles)
         echo(f"  {username:<10} {name}  {titles}")
-    return build_drive(drive)
+    today = dt.datetime.now(SHANGHAI).date()
+    files = build_drive(drive, today)
+    return files + open_project(app, drive, files, password, today, echo)
+
+
+def open_project(
+    app: Salesync,
+    drive: Path,
+    files: list[tuple[Path, str]],
+    password: str,
+    today: dt.date,
+    echo: Callable[[str], None] = print,
+) -> list[tuple[Path, str]]:
+    """Bring the demo project to life before the watcher starts: the operator's initial load synced
+    and signed by the demo's signers (senior manager, then regional GM), so its rooms exist; 张丽's
+    customers synced; then the 销控 and 收款 workbooks written on those rooms and customers. Returns
+    the deal workbooks (file, account) to ingest after the others. Running it again changes nothing:
+    the same bytes are no-ops and a signed change set is not signed again."""
+    master, customers = files[0], files[1]
+    app.ingest(*master)
+    with app.transaction() as session:
+        pending = session.scalars(
+            select(ChangeSet.id).where(ChangeSet.status == PENDING, ChangeSet.is_initial.is_(True))
+        ).all()
+    for change_set_id in pending:
+        for signer in SIGNERS:
+            try:
+                with app.transaction() as session:
+                    signing.sign(session, change_set_id, signer, password)
+            except SigningRefused as exc:  # e.g. the accounts keep a password from another run
+                echo(f"变更单 #{change_set_id} 未能以 {signer} 签字：{exc.message('zh')}")
+                break
+        else:
+            echo(f"项目资料（变更单 #{change_set_id}）已由 {' 和 '.join(SIGNERS)} 签字生效")
+    app.ingest(*customers)
+    with app.transaction() as session:
+        return write_deal_workbooks(session, drive / REGION[0], PROJECT, customers[1], today)
 
 
 def run_demo(app: Salesync, drive: Path, *, echo: Callable[[str], None] = print) -> list[Outcome]:

@@ -116,9 +116,17 @@ def _at(day: dt.date, rng: random.Random) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(rng.randrange(9, 20), rng.randrange(60)))
 
 
-def _customer(phone: str, rng: random.Random, style: str, events: int) -> tuple[dict[str, Cell], list[Row]]:
-    """One customer and its event rows: the first contact, then follow-ups 1–5 days apart."""
-    first = dt.date(2026, 1, 5) + dt.timedelta(days=rng.randrange(290))
+def _customer(
+    phone: str, rng: random.Random, style: str, events: int, today: dt.date | None = None
+) -> tuple[dict[str, Cell], list[Row]]:
+    """One customer and its event rows: the first contact, then follow-ups 1–5 days apart.
+
+    With ``today`` the first contacts fall in the 120 days before it and no event lies after it, so
+    a demo made any day has recent activity and follow-ups still to come."""
+    if today is None:
+        first = dt.date(2026, 1, 5) + dt.timedelta(days=rng.randrange(290))
+    else:
+        first = today - dt.timedelta(days=rng.randrange(1, 121))
     source = rng.choice(SOURCES)
     customer: dict[str, Cell] = {"name": rng.choice(SURNAMES) + rng.choice(GIVEN), "source": source}
     customer.update(
@@ -145,6 +153,8 @@ def _customer(phone: str, rng: random.Random, style: str, events: int) -> tuple[
         if n:
             kind, content = rng.choice(FOLLOW_UPS)
             at = _at(at.date() + dt.timedelta(rng.randrange(1, 6)), rng)
+            if today is not None and at.date() >= today:  # nothing is entered ahead of time
+                break
         typed = _typed_phone(phone, rng, style)
         follow = at.date() + dt.timedelta(days=rng.randrange(3, 6)) if rng.random() < 0.6 else None
         rows.append(_rec(EVENTS, phone=typed, kind=kind, at=at, content=content, next_follow_up=follow))
@@ -180,6 +190,7 @@ def write_customers_workbook(
     phone_style: str = "mixed",
     bad_rows: int = 0,
     edited: int = 0,
+    today: dt.date | None = None,
 ) -> Path:
     """A rep's 客户登记: customers ``phone_for(first_phone + i)``, their events, a few questionnaires.
 
@@ -195,7 +206,7 @@ def write_customers_workbook(
     rows: dict[str, list[Row]] = {CUSTOMERS.name: [], EVENTS.name: [], QUESTIONNAIRES.name: []}
     for i in range(customers):
         phone = phone_for(first_phone + i)
-        customer, events = _customer(phone, rng, phone_style, events_per_customer)
+        customer, events = _customer(phone, rng, phone_style, events_per_customer, today)
         if rng.random() < 0.03:  # a deal: its questionnaire, filled days after the first contact
             first = customer["first_contact_date"]
             assert isinstance(first, dt.date)

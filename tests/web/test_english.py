@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from html import unescape
 from html.parser import HTMLParser
 
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 
+from schema.models import Account, VersionFinding
+from sync.app import Salesync
 from tests.web.test_lists import crowd  # noqa: F401  (the fixture)
 
 CJK = re.compile(r"[\u3400-\u9fff]")
@@ -73,3 +77,42 @@ def test_every_page_in_english(login: Callable[..., FlaskClient], crowd: None) -
             problems += [(username, path, tag, text) for tag, text in words]
             problems += [(username, path, "raw", m) for m in RAW.findall(html)]
     assert problems == []
+
+
+FINDING_ROW = re.compile(r'<tr class="(?:error|warning)">.*?<td class="message">(.*?)</td>', re.S)
+
+
+def test_findings_read_in_english_from_the_catalog(
+    app: Salesync,
+    login: Callable[..., FlaskClient],
+    crowd: None,  # noqa: F811
+) -> None:
+    """A finding is stored with its parameters, so an English reader gets the catalog's English words
+    (the names in it are data); a finding stored before parameters were kept shows its stored text."""
+    with app.transaction() as session:
+        version_id, names = session.execute(
+            select(VersionFinding.version_id, func.count()).group_by(VersionFinding.version_id)
+        ).first() or (None, 0)
+        people = set(session.scalars(select(Account.display_name)))
+    assert version_id is not None and names >= 50
+    client = login("manager")
+    english = client.get(f"/versions/{version_id}?lang=en").get_data(as_text=True)
+    messages = [unescape(m) for m in FINDING_ROW.findall(english)]
+    assert len(messages) == names
+    for message in messages:
+        words = message
+        for name in people:
+            words = words.replace(name, "")
+        assert not CJK.search(words), message
+    chinese = client.get(f"/versions/{version_id}?lang=zh").get_data(as_text=True)
+    assert all(CJK.search(unescape(m)) for m in FINDING_ROW.findall(chinese))
+
+    with app.transaction() as session:  # a row from before the parameters were kept
+        first = session.scalars(
+            select(VersionFinding).where(VersionFinding.version_id == version_id).order_by(VersionFinding.id)
+        ).first()
+        assert first is not None and first.params is not None
+        first.params = None
+        stored = first.message
+    english = client.get(f"/versions/{version_id}?lang=en").get_data(as_text=True)
+    assert stored in [unescape(m) for m in FINDING_ROW.findall(english)]

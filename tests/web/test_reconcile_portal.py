@@ -119,7 +119,7 @@ def test_an_upload_shows_exactly_the_differing_cell_with_both_values(
         "看样板间",
     ]
     assert "diff" in cells[5][0] and "diff" in cells[6][0]
-    assert "手工 3 行，系统 3 行，一致匹配 3 行" in page
+    assert "手工 3 行，系统 3 行，一致匹配 2 行" in page  # the row with a differing cell is not matched
 
     listing = client.get("/reconcile/").get_data(as_text=True)
     ((_, run_cells),) = table(listing, "runs")
@@ -286,6 +286,7 @@ def test_another_regions_runs_are_refused(
     run_id = run_id_of(upload(gz, report))
     ((_, cells),) = table(gz.get(f"/reconcile/{run_id}").get_data(as_text=True), "mismatches")
     assert cells[1][1] == "仅手工有" and "only-manual" in cells[1][0]
+    assert "客户姓名" in cells[5][1] and "周航" in cells[5][1]  # the row shown whole, not just its key
 
     sz = login("manager")
     assert "GZ-TH01" not in sz.get("/reconcile/").get_data(as_text=True)
