@@ -119,7 +119,12 @@ def _writer(col: Column) -> Writer:
 
     def when(ws: Worksheet, r: int, c: int, value: Any, s: _Styles, marked: bool) -> None:
         f = s.marked if marked else s.plain
-        if value is None or value is pd.NaT or value is pd.NA or (isinstance(value, float) and value != value):
+        if (
+            value is None
+            or value is pd.NaT
+            or value is pd.NA
+            or (isinstance(value, float) and value != value)
+        ):
             ws.write_blank(r, c, None, f)
             return
         if isinstance(value, pd.Timestamp):
@@ -174,7 +179,9 @@ def write_report(
         target,
         {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False},
     )
-    book.set_properties({"title": spec.title, "author": author or "salesync", "created": dt.datetime(2000, 1, 1)})
+    book.set_properties(
+        {"title": spec.title, "author": author or "salesync", "created": dt.datetime(2000, 1, 1)}
+    )
     ws = book.add_worksheet(spec.title[:31])
     columns = spec.columns
     marked_rows = bool(marks) and any(marks or [])
