@@ -59,7 +59,7 @@ class Chart:
             w = max(value * scale, 0.0)
             text = self.shown(value)
             parts.append(
-                f'<g class="bar" data-label="{escape(label)}" data-value="{value:.6g}">'
+                f'<g class="bar" data-label="{escape(label)}" data-value="{value:.4f}">'
                 f"<title>{escape(label)}：{escape(text)}</title>"
                 f'<text x="{LABEL - 6}" y="{y + BAR * 0.7:.1f}" text-anchor="end">{escape(_short(label))}</text>'
                 f'<rect x="{LABEL}" y="{y}" width="{w:.1f}" height="{BAR}"></rect>'

@@ -34,8 +34,8 @@ TOTAL_FILL = "#DDEBF7"
 THIN = "#B4C6E7"
 MARK_HEADER = "较上次运行的变化"
 MARK_FILL = "#FFC7CE"
-#: more columns than this print in landscape
-WIDE = 8
+#: a sheet wider than this (in Excel's character widths; A4 upright holds about 90) prints landscape
+WIDE = 100
 
 
 def number_format(col: Column) -> str | None:
@@ -185,7 +185,8 @@ def write_report(
     ws = book.add_worksheet(spec.title[:31])
     columns = spec.columns
     marked_rows = bool(marks) and any(marks or [])
-    width = len(columns) + (1 if marked_rows else 0)
+    widths = [max(c.width, len(c.header) * 2 + 2) for c in columns]
+    width = sum(widths) + (60 if marked_rows else 0)
     header = book.add_format(
         {
             "bold": True,
@@ -201,8 +202,8 @@ def write_report(
     )
     styles = [_styles(book, c) for c in columns]
     writers = [_writer(c) for c in columns]
-    for i, col in enumerate(columns):
-        ws.set_column(i, i, max(col.width, len(col.header) * 2 + 2))
+    for i, w in enumerate(widths):
+        ws.set_column(i, i, w)
     mark_text = book.add_format({"bg_color": MARK_FILL, "pattern": 1})
     if marked_rows:
         ws.set_column(len(columns), len(columns), 60)
@@ -249,13 +250,13 @@ def write_report(
     book.close()
 
 
-def _print_setup(ws: Worksheet, columns: int, author: str | None, made: dt.date) -> None:
+def _print_setup(ws: Worksheet, width: int, author: str | None, made: dt.date) -> None:
     """The sheet as it prints: A4, the header row on every page, the whole width on one page
     (as many pages down as it takes), landscape when wide, the footer naming who made it and when."""
     ws.set_paper(9)
     ws.repeat_rows(0)
     ws.fit_to_pages(1, 0)
-    if columns > WIDE:
+    if width > WIDE:
         ws.set_landscape()
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
     ws.set_footer(footer(author, made))
