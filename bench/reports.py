@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import fresh_database  # noqa: E402
+from bench.common import fresh_database
 
 EXPORT_CEILING = 3.0
 WRITER_RATIO = 1.5
@@ -60,7 +60,9 @@ def xlsxwriter_rows(path: Path, spec: Any, frame: Any) -> None:
 
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     ws = book.add_worksheet("report")
-    formats = [book.add_format({"num_format": number_format(c) or "General", "bottom": 1}) for c in spec.columns]
+    formats = [
+        book.add_format({"num_format": number_format(c) or "General", "bottom": 1}) for c in spec.columns
+    ]
     header = book.add_format({"bold": True, "bg_color": "#1F4E78", "font_color": "#FFFFFF"})
     for i, c in enumerate(spec.columns):
         ws.write_string(0, i, c.header, header)
@@ -84,7 +86,9 @@ def bench_project(url: str, deals: int, runs: int, tmp: Path) -> None:
         insert_sold_project(session, "BENCH", deals)
     print(f"\n{deals:,} deals on {url.split(':')[0]}: inserted in {time.perf_counter() - start:.1f} s")
     end = FIRST_DAY + dt.timedelta(days=DAYS)
-    print(f"{'report':<16}{'rows':>9}{'build s':>10}{'write s':>10}{'export s':>10}  ≤ {EXPORT_CEILING:.0f} s")
+    print(
+        f"{'report':<16}{'rows':>9}{'build s':>10}{'write s':>10}{'export s':>10}  ≤ {EXPORT_CEILING:.0f} s"
+    )
     largest: tuple[int, Any, Any] | None = None
     for spec in REPORTS.values():
         with app.transaction() as session:
@@ -94,9 +98,13 @@ def bench_project(url: str, deals: int, runs: int, tmp: Path) -> None:
 
             built, frame = best_of(runs, build)
         out = tmp / f"{spec.id}.xlsx"
-        wrote, _ = best_of(runs, lambda spec=spec, frame=frame, out=out: write_report(str(out), spec, frame, "bench"))
+        wrote, _ = best_of(
+            runs, lambda spec=spec, frame=frame, out=out: write_report(str(out), spec, frame, "bench")
+        )
         total = built + wrote
-        print(f"{spec.id:<16}{len(frame):>9,}{built:>10.3f}{wrote:>10.3f}{total:>10.3f}  {verdict(total <= EXPORT_CEILING)}")
+        print(
+            f"{spec.id:<16}{len(frame):>9,}{built:>10.3f}{wrote:>10.3f}{total:>10.3f}  {verdict(total <= EXPORT_CEILING)}"
+        )
         result_line(bench="reports", db=url.split(":")[0], deals=deals, report=spec.id, rows=len(frame),
                     build_s=f"{built:.3f}", write_s=f"{wrote:.3f}", export_s=f"{total:.3f}",
                     verdict=verdict(total <= EXPORT_CEILING))  # fmt: skip
@@ -126,7 +134,9 @@ def bench_board(url: str, runs: int, tmp: Path) -> None:
     app = salesync_app(url, tmp)
     with app.transaction() as session:
         insert_sold_project(session, "BOARD", BOARD_ROOMS // 2, rooms=BOARD_ROOMS, seed=2)
-        accounts.add_user(session, "boss", name="赵敏", roles=["sales_manager"], password="bench-only-pw-1", region="SZ")
+        accounts.add_user(
+            session, "boss", name="赵敏", roles=["sales_manager"], password="bench-only-pw-1", region="SZ"
+        )
         assert session.scalar(select(Account.id).where(Account.username == "boss"))
     portal = create_app(app, {"TESTING": True, "WTF_CSRF_ENABLED": False})
     client = portal.test_client()

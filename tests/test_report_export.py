@@ -26,7 +26,12 @@ def receipts_frame() -> pd.DataFrame:
 def test_layout_and_print_setup() -> None:
     spec = get_report("receipts")
     data = report_workbook(
-        spec, receipts_frame(), "项目 一期", [None, "金额变了"], author="赵敏 & 陈刚", made=dt.date(2026, 12, 1)
+        spec,
+        receipts_frame(),
+        "项目 一期",
+        [None, "金额变了"],
+        author="赵敏 & 陈刚",
+        made=dt.date(2026, 12, 1),
     )
     book = load_workbook(io.BytesIO(data))
     ws = book[spec.title]

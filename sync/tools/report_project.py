@@ -87,14 +87,18 @@ def insert_sold_project(
     sha = f"{seed:064d}"
     if session.get(StoredFile, sha) is None:
         session.add(StoredFile(sha256=sha, size=0, content=b""))
-    owner = Account(username=f"op_{code.lower()}", display_name="运营", password_hash="!", region_id=region_id)
+    owner = Account(
+        username=f"op_{code.lower()}", display_name="运营", password_hash="!", region_id=region_id
+    )
     session.add(owner)
     session.flush()
     version = WorkbookVersion(sha256=sha, path=f"{code}.xlsx", account_id=owner.id, outcome="accepted")
     session.add(version)
     session.flush()
     vid = version.id
-    project = Project(code=code, name=f"{code}项目", region_code=region, pricing_basis="建筑面积", version_id=vid)
+    project = Project(
+        code=code, name=f"{code}项目", region_code=region, pricing_basis="建筑面积", version_id=vid
+    )
     session.add(project)
     session.flush()
     plan = f"{code}-FQ"
@@ -108,13 +112,21 @@ def insert_sold_project(
     for seq, (category, ratio, days) in enumerate((("首付款", "0.3", 7), ("楼款", "0.7", 90)), start=1):
         session.add(
             PaymentPlanLine(
-                plan_code=plan, seq=seq, category=category, ratio=Decimal(ratio), due_days=days, version_id=vid
+                plan_code=plan,
+                seq=seq,
+                category=category,
+                ratio=Decimal(ratio),
+                due_days=days,
+                version_id=vid,
             )
         )
     rep_ids = []
     for i in range(reps):
         rep = Account(
-            username=f"{code.lower()}_rep{i:02d}", display_name=f"顾问{i:02d}", password_hash="!", region_id=region_id
+            username=f"{code.lower()}_rep{i:02d}",
+            display_name=f"顾问{i:02d}",
+            password_hash="!",
+            region_id=region_id,
         )
         session.add(rep)
         session.flush()
@@ -165,7 +177,9 @@ def insert_sold_project(
             }
         )  # fmt: skip
     _batched(session, Customer, customer_rows)
-    customer_ids = list(session.scalars(select(Customer.id).where(Customer.intended_project == code).order_by(Customer.id)))
+    customer_ids = list(
+        session.scalars(select(Customer.id).where(Customer.intended_project == code).order_by(Customer.id))
+    )
     events = []
     for n, (cid, c) in enumerate(zip(customer_ids, customer_rows, strict=True)):
         first = c["first_contact_date"]
@@ -193,7 +207,12 @@ def insert_sold_project(
             }
         )  # fmt: skip
     _batched(session, Subscription, subs)
-    ids = {no: sid for no, sid in session.execute(select(Subscription.no, Subscription.id).where(Subscription.project_code == code))}
+    ids = {
+        no: sid
+        for no, sid in session.execute(
+            select(Subscription.no, Subscription.id).where(Subscription.project_code == code)
+        )
+    }
     contracts, receipts, mortgages, changes, specials, lines, surveys = [], [], [], [], [], [], []
     last = FIRST_DAY + dt.timedelta(days=DAYS)
     for n, s in enumerate(subs):
@@ -273,7 +292,11 @@ def insert_sold_project(
 
 
 def _finish(
-    session: Session, code: str, specials: Iterable[dict[str, Any]], contracts: Iterable[dict[str, Any]], vid: int
+    session: Session,
+    code: str,
+    specials: Iterable[dict[str, Any]],
+    contracts: Iterable[dict[str, Any]],
+    vid: int,
 ) -> None:
     """The current state the history ends in: deals' and rooms' statuses, mortgages' status history."""
     from sqlalchemy import update
@@ -281,12 +304,26 @@ def _finish(
     signed = [c["subscription_id"] for c in contracts]
     ended = [s["subscription_id"] for s in specials if s["kind"] == "退房"]
     for start in range(0, len(signed), BATCH):
-        session.execute(update(Subscription).where(Subscription.id.in_(signed[start : start + BATCH])).values(status="签约"))
+        session.execute(
+            update(Subscription)
+            .where(Subscription.id.in_(signed[start : start + BATCH]))
+            .values(status="签约")
+        )
     for start in range(0, len(ended), BATCH):
-        session.execute(update(Subscription).where(Subscription.id.in_(ended[start : start + BATCH])).values(status="退房"))
-    live = select(Subscription.room_code).where(Subscription.project_code == code, Subscription.status != "退房")
-    session.execute(update(Room).where(Room.code.in_(live.where(Subscription.status == "认购"))).values(status="认购"))
-    session.execute(update(Room).where(Room.code.in_(live.where(Subscription.status == "签约"))).values(status="签约"))
+        session.execute(
+            update(Subscription)
+            .where(Subscription.id.in_(ended[start : start + BATCH]))
+            .values(status="退房")
+        )
+    live = select(Subscription.room_code).where(
+        Subscription.project_code == code, Subscription.status != "退房"
+    )
+    session.execute(
+        update(Room).where(Room.code.in_(live.where(Subscription.status == "认购"))).values(status="认购")
+    )
+    session.execute(
+        update(Room).where(Room.code.in_(live.where(Subscription.status == "签约"))).values(status="签约")
+    )
     rows = [
         {"mortgage_id": mid, "to_status": status, "at": _at(day, 14)}
         for mid, status, day in session.execute(

@@ -18,9 +18,15 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
 from sync.app import Salesync
-from tests.deals import PROJECT
+from tests.deals import PROJECT, sold_project
 from tests.manual_reports import synced_visits
-from tests.web.test_reports import PERIOD, RECEIPTS, report_table, show, sold  # noqa: F401  (fixture)
+from tests.web.test_reports import PERIOD, RECEIPTS, report_table, show
+
+
+@pytest.fixture
+def sold(app: Salesync, people: dict[str, str], tmp_path: Path) -> Salesync:
+    """The test project with two deals (one signed) and three receipts in November 2026."""
+    return sold_project(app, tmp_path, receipts=RECEIPTS)
 
 
 class _Charts(HTMLParser):
@@ -58,8 +64,10 @@ def charts(html: str) -> _Charts:
 def test_receipts_by_month_are_the_reports_amounts(sold: Salesync, login: Callable[..., FlaskClient]) -> None:
     page = show(login("manager"), "receipts").get_data(as_text=True)
     found = charts(page)
-    _headers, rows, foot = report_table(page)
-    assert found.charts["collected"] == {"2026-11": pytest.approx(float(sum(Decimal(str(r["金额"])) for r in RECEIPTS)))}
+    _headers, _rows, foot = report_table(page)
+    assert found.charts["collected"] == {
+        "2026-11": pytest.approx(float(sum(Decimal(str(r["金额"])) for r in RECEIPTS)))
+    }
     assert f"{found.charts['collected']['2026-11']:,.2f}" == foot["金额"]
     assert all(src.startswith("/") for src in found.loads), found.loads  # nothing from elsewhere
     assert "<svg" in page and "cdn" not in page.lower()
