@@ -31,8 +31,10 @@ from schema.models import (
 )
 from schema.models.deals import LIVE
 from sync.domain import asof, ledger
+from sync.domain import rooms as states
 from sync.kinds.reports import get_report
 from sync.reports import Scope
+from sync.reports.board import Cell, _money, _tail
 
 ZERO = Decimal("0.00")
 
@@ -414,3 +416,35 @@ def true_ups(session: Session, scope: Scope) -> pd.DataFrame:
         for t, _room in found
     ]
     return _frame("true_ups", rows)
+
+
+def board_cells(  # the 楼盘表's cells, as before
+    session: Session, project: str, day: dt.date | None = None
+) -> dict[str, dict[tuple[int, str], Cell]]:
+    """Building code → (floor, unit+number column) → cell, for the project's rooms in use on
+    ``day`` (today by default), each with its status as of that day: a hold past its 保留至 is
+    可售, a deal cancelled later is still shown with its customer."""
+    day = day or states.today()
+    status_of = asof.room_statuses(session, project, day)
+    rooms = list(
+        session.scalars(
+            select(Room)
+            .where(Room.project_code == project, Room.code.in_(status_of))
+            .order_by(Room.building_code, Room.floor, Room.unit, Room.number)
+        )
+    )
+    deals = {d.room_code: d for d in asof.deals_at(session, project, day) if d.live}
+    out: dict[str, dict[tuple[int, str], Cell]] = defaultdict(dict)
+    for room in rooms:
+        status = status_of[room.code]
+        deal = deals.get(room.code)
+        if deal is not None:
+            detail = f"{deal.customer_name} {_money(deal.total_price)}"
+        else:
+            detail = f"{room.area_gross}㎡ {_money(room.total_price)}"
+        column = f"{room.unit}单元" if room.unit else ""
+        label = room.number
+        out[room.building_code][(room.floor, f"{column}{_tail(room.number)}")] = Cell(
+            room.code, label, status, f"{label}\n{status}\n{detail}"
+        )
+    return out

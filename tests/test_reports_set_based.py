@@ -15,6 +15,7 @@ import pytest
 from sync.app import Salesync
 from sync.core.config import Config
 from sync.reports import Scope, build
+from sync.reports.board import board_cells
 from sync.tools.report_project import DAYS, FIRST_DAY, insert_sold_project
 from tests import report_reference
 
@@ -54,7 +55,7 @@ def rows(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
     return [tuple(one(v) for v in row) for row in frame.itertuples(index=False, name=None)]
 
 
-@pytest.mark.parametrize("report", ["sales_detail", "receipts", "mortgages"])
+@pytest.mark.parametrize("report", ["sales_detail", "receipts", "mortgages", "sales_summary"])
 @pytest.mark.parametrize("scope", SCOPES, ids=["all", "june", "as-of-september"])
 def test_the_same_rows_as_before(generated: Salesync, report: str, scope: Scope) -> None:
     with generated.transaction() as session:
@@ -63,3 +64,12 @@ def test_the_same_rows_as_before(generated: Salesync, report: str, scope: Scope)
     assert len(new) > 0
     assert list(new.columns) == list(old.columns)
     assert rows(new) == rows(old)
+
+
+@pytest.mark.parametrize("day", [END, dt.date(2025, 6, 30)], ids=["end", "june"])
+def test_the_same_board_as_before(generated: Salesync, day: dt.date) -> None:
+    with generated.transaction() as session:
+        new = board_cells(session, PROJECT, day)
+        old = report_reference.board_cells(session, PROJECT, day)
+    assert sum(len(cells) for cells in new.values()) > 3000
+    assert new == old

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import and_, case, func, select
@@ -321,74 +321,79 @@ def sales_summary(session: Session, scope: Scope) -> pd.DataFrame:
     """Per building, as the books stood at the scope's day: the stock and what was 可售 then, the
     period's subscriptions, contracts and cancellations (a deal cancelled later still counts in
     the period it was made, with its figures of then), the contracts still standing and the money
-    collected by that day."""
+    collected by that day. Grouped in pandas over two frames (rooms, deals as of the day), so the
+    sums stay exact decimals on every database."""
     day = scope.as_of
     project = _project_name(session, scope.project_code)
     status_of = asof.room_statuses(session, scope.project_code, day)
-    rooms = [r for r in session.scalars(select(Room).where(Room.project_code == scope.project_code))]
-    building_of = {r.code: r.building_code for r in rooms}
-    names = _buildings(session, scope.project_code)
-    deals = asof.deals_at(session, scope.project_code, day)
-    cancelled = Counter(
-        building_of.get(tx.old_room_code or sub.room_code)
-        for tx, sub in _transactions(session, scope, "退房")
+    stmt = select(Room.code, Room.building_code, Room.area_gross, Room.total_price).where(
+        Room.project_code == scope.project_code
     )
+    rooms = pd.DataFrame(
+        session.execute(stmt).all(), columns=["code", "building", "area", "value"], dtype=object
+    )
+    building_of = rooms.set_index("code")["building"]
+    used = rooms[rooms["code"].isin(status_of.keys())].copy()  # removed by then: not counted
+    used["available"] = used["code"].map(status_of) == "可售"
+    stock = used.groupby("building").agg(
+        rooms=("code", "size"), area=("area", "sum"), value=("value", "sum"), available=("available", "sum")
+    )
+    deals = deals_frame(session, scope.project_code, day)
+    deals["building"] = deals["room_code"].map(building_of)
+    deals = deals[deals["building"].notna()]
     start, end = scope.period_from, scope.period_to
-    stats: dict[str, dict[str, Decimal | int]] = defaultdict(lambda: defaultdict(lambda: 0))
-    for room in rooms:
-        if room.code not in status_of:
-            continue  # removed by then
-        s = stats[room.building_code]
-        s["rooms"] += 1
-        s["area"] += room.area_gross
-        s["value"] += room.total_price
-        s["available"] += status_of[room.code] == "可售"
-    for deal in deals:
-        building = building_of.get(deal.room_code)
-        if building is None:
-            continue
-        s = stats[building]
-        if start <= deal.date <= end:
-            s["subscribed"] += 1
-            s["subscribed_area"] += deal.area
-            s["subscribed_amount"] += deal.total_price
-        if deal.contract_date is not None:
-            assert deal.contract_area is not None and deal.contract_total is not None
-            if start <= deal.contract_date <= end:
-                s["contracted"] += 1
-                s["contracted_area"] += deal.contract_area
-                s["contracted_amount"] += deal.contract_total
-            if deal.live:
-                s["contracted_total"] += 1
-                s["contracted_amount_total"] += deal.contract_total
-        s["collected_total"] += deal.received
-        s["sold"] += deal.live
-    rows = []
-    for building in sorted(stats):
-        s = stats[building]
-        total = int(s["rooms"])
-        rows.append(
-            (
-                project,
-                names.get(building, building),
-                total,
-                s["area"],
-                s["value"],
-                s["available"],
-                s["subscribed"],
-                s["subscribed_area"],
-                s["subscribed_amount"],
-                s["contracted"],
-                s["contracted_area"],
-                s["contracted_amount"],
-                cancelled.get(building, 0),
-                s["contracted_total"],
-                s["contracted_amount_total"],
-                s["collected_total"],
-                (Decimal(int(s["sold"])) / total).quantize(Decimal("0.0001")) if total else None,
-            )
-        )
-    return _frame("sales_summary", rows)
+    made = deals[(deals["date"] >= start) & (deals["date"] <= end)]
+    signed = deals[deals["contract_date"].notna()]
+    signed_now = signed[(signed["contract_date"] >= start) & (signed["contract_date"] <= end)]
+    standing = signed[signed["live"]]
+    by = "building"
+    parts = {
+        "subscribed": made.groupby(by).size(),
+        "subscribed_area": made.groupby(by)["area"].sum(),
+        "subscribed_amount": made.groupby(by)["total_price"].sum(),
+        "contracted": signed_now.groupby(by).size(),
+        "contracted_area": signed_now.groupby(by)["contract_area"].sum(),
+        "contracted_amount": signed_now.groupby(by)["contract_total"].sum(),
+        "contracted_total": standing.groupby(by).size(),
+        "contracted_amount_total": standing.groupby(by)["contract_total"].sum(),
+        "collected_total": deals.groupby(by)["received"].sum(),
+        "sold": deals.groupby(by)["live"].sum(),
+    }
+    cancelled = pd.Series(
+        [
+            building_of.get(tx.old_room_code or sub.room_code)
+            for tx, sub in _transactions(session, scope, "退房")
+        ],
+        dtype=object,
+    ).value_counts()
+    buildings = sorted(set(stock.index) | set(deals["building"]))
+    names = _buildings(session, scope.project_code)
+
+    def column(series: pd.Series) -> list[Any]:
+        return [series.get(b, 0) for b in buildings]
+
+    counts = {name: column(part) for name, part in parts.items()}
+    total = [int(n) for n in column(stock["rooms"])]
+    out = pd.DataFrame(
+        {
+            "project": [project] * len(buildings),
+            "building": [names.get(b, b) for b in buildings],
+            "rooms": total,
+            "area": column(stock["area"]),
+            "value": column(stock["value"]),
+            "available": [int(n) for n in column(stock["available"])],
+            **{k: counts[k] for k in ("subscribed", "subscribed_area", "subscribed_amount")},
+            **{k: counts[k] for k in ("contracted", "contracted_area", "contracted_amount")},
+            "cancelled": [int(cancelled.get(b, 0)) for b in buildings],
+            **{k: counts[k] for k in ("contracted_total", "contracted_amount_total", "collected_total")},
+            "sell_through": [
+                (Decimal(int(sold)) / n).quantize(Decimal("0.0001")) if n else None
+                for sold, n in zip(counts["sold"], total, strict=True)
+            ],
+        },
+        dtype=object,
+    )
+    return out if len(out) else _frame("sales_summary", [])
 
 
 @builder("collections_due")
