@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from schema.models import Contract, SpecialTransaction, Subscription
@@ -93,8 +94,7 @@ def deals_frame(
     )
     if since is not None:
         stmt = stmt.where(s.date >= since)
-    result = session.execute(stmt)
-    frame = pd.DataFrame(result.all(), columns=list(result.keys()), dtype=object)
+    frame = read_frame(session, stmt)
     if frame.empty:
         return pd.DataFrame(columns=COLUMNS)
     frame["unit_price"] = _unit(
@@ -113,6 +113,13 @@ def deals_frame(
     frame["due"] = frame["total_price"] + frame["true_up"].where(contracted, ZERO)
     frame["outstanding"] = (frame["due"] - frame["received"]).where(frame["live"], ZERO)
     return frame[COLUMNS]
+
+
+def read_frame(session: Session, stmt: Select[Any]) -> pd.DataFrame:
+    """The rows of a column select as a frame of Python objects, read through the Core result (no
+    ORM row processing: the select names columns, never entities)."""
+    result = session.connection().execute(stmt)
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()), dtype=object)
 
 
 def _unit(unit: pd.Series, own_total: pd.Series, total: pd.Series, area: pd.Series) -> pd.Series:

@@ -28,7 +28,7 @@ from schema.models import (
 )
 from schema.models.deals import LIVE
 from sync.domain import asof, ledger
-from sync.domain.asof_frame import deals_frame
+from sync.domain.asof_frame import deals_frame, read_frame
 from sync.kinds.reports import get_report
 from sync.reports import Scope, builder
 
@@ -103,8 +103,7 @@ def _room_facts(session: Session, project: str) -> pd.DataFrame:
     """Per room code of the project: its building's name (the code when unnamed) and its layout."""
     names = _buildings(session, project)
     stmt = select(Room.code, Room.building_code, Room.layout).where(Room.project_code == project)
-    rows = session.execute(stmt).all()
-    frame = pd.DataFrame(rows, columns=["code", "building_code", "layout"], dtype=object).set_index("code")
+    frame = read_frame(session, stmt).set_index("code")
     frame["building"] = frame["building_code"].map(lambda b: names.get(b, b))
     return frame
 
@@ -215,8 +214,7 @@ def receipts(session: Session, scope: Scope) -> pd.DataFrame:
         .where(counted.c.paid_at >= start, counted.c.paid_at < end)
         .order_by(counted.c.paid_at, counted.c.no)
     )
-    result = session.execute(stmt)
-    found = pd.DataFrame(result.all(), columns=list(result.keys()), dtype=object)
+    found = read_frame(session, stmt)
     if found.empty:
         return _frame("receipts", [])
     deals = deals_frame(session, scope.project_code, scope.as_of).set_index("id")
@@ -289,8 +287,7 @@ def mortgages(session: Session, scope: Scope) -> pd.DataFrame:
         .where(Subscription.project_code == scope.project_code, Subscription.date <= day)
         .order_by(Subscription.no)
     )
-    result = session.execute(stmt)
-    found = pd.DataFrame(result.all(), columns=list(result.keys()), dtype=object)
+    found = read_frame(session, stmt)
     if found.empty:
         return _frame("mortgages", [])
     deals = deals_frame(session, scope.project_code, day).set_index("id")
@@ -329,8 +326,14 @@ def sales_summary(session: Session, scope: Scope) -> pd.DataFrame:
     stmt = select(Room.code, Room.building_code, Room.area_gross, Room.total_price).where(
         Room.project_code == scope.project_code
     )
-    rooms = pd.DataFrame(
-        session.execute(stmt).all(), columns=["code", "building", "area", "value"], dtype=object
+    rooms = read_frame(
+        session,
+        stmt.with_only_columns(
+            Room.code,
+            Room.building_code.label("building"),
+            Room.area_gross.label("area"),
+            Room.total_price.label("value"),
+        ),
     )
     building_of = rooms.set_index("code")["building"]
     used = rooms[rooms["code"].isin(status_of.keys())].copy()  # removed by then: not counted
