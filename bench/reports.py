@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import sys
 import tempfile
 import time
@@ -47,9 +48,22 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
-def result_line(**fields: Any) -> None:
-    """One machine-readable line per measure (``RESULT key=value …``), beside the table."""
-    print("RESULT " + " ".join(f"{k}={v}" for k, v in fields.items()), flush=True)
+def emit(measure: str, value: float, *, db: str, size: int, unit: str, target: float) -> None:
+    """One result line of the benches' protocol (``BENCH`` and a JSON object, bench/common.py's
+    ``emit_result``); the same line written here where that helper is not in this checkout."""
+    try:
+        from bench.common import emit_result  # type: ignore[attr-defined]
+    except ImportError:
+        verdict_ = "PASS" if value <= target else "MISS"
+        line = {"bench": "reports", "measure": measure, "db": db, "size": size, "value": round(float(value), 4),
+                "unit": unit, "target": target, "compare": "<=", "verdict": verdict_}  # fmt: skip
+        print("BENCH " + json.dumps(line, ensure_ascii=False), flush=True)
+        return
+    emit_result("reports", measure, value, db=db, size=size, unit=unit, target=target)
+
+
+def db_of(url: str) -> str:
+    return "sqlite" if url.startswith("sqlite") else "postgresql"
 
 
 def xlsxwriter_rows(path: Path, spec: Any, frame: Any) -> None:
@@ -105,9 +119,7 @@ def bench_project(url: str, deals: int, runs: int, tmp: Path) -> None:
         print(
             f"{spec.id:<16}{len(frame):>9,}{built:>10.3f}{wrote:>10.3f}{total:>10.3f}  {verdict(total <= EXPORT_CEILING)}"
         )
-        result_line(bench="reports", db=url.split(":")[0], deals=deals, report=spec.id, rows=len(frame),
-                    build_s=f"{built:.3f}", write_s=f"{wrote:.3f}", export_s=f"{total:.3f}",
-                    verdict=verdict(total <= EXPORT_CEILING))  # fmt: skip
+        emit(f"export {spec.id}", total, db=db_of(url), size=deals, unit="s", target=EXPORT_CEILING)
         if largest is None or len(frame) > largest[0]:
             largest = (len(frame), spec, frame)
     assert largest is not None
@@ -117,8 +129,8 @@ def bench_project(url: str, deals: int, runs: int, tmp: Path) -> None:
     ratio = ours / peer if peer else float("inf")
     print(f"export of {spec.id} ({rows:,} rows): {ours:.3f} s vs xlsxwriter constant-memory {peer:.3f} s "
           f"= {ratio:.2f}×  ≤ {WRITER_RATIO}×  {verdict(ratio <= WRITER_RATIO)}")  # fmt: skip
-    result_line(bench="reports", db=url.split(":")[0], deals=deals, measure="export_vs_xlsxwriter", rows=rows,
-                ours_s=f"{ours:.3f}", peer_s=f"{peer:.3f}", ratio=f"{ratio:.2f}", verdict=verdict(ratio <= WRITER_RATIO))  # fmt: skip
+    emit(f"export {rows} rows vs xlsxwriter constant-memory", ratio, db=db_of(url), size=deals, unit="×",
+         target=WRITER_RATIO)  # fmt: skip
     app.close() if hasattr(app, "close") else None
 
 
@@ -152,8 +164,7 @@ def bench_board(url: str, runs: int, tmp: Path) -> None:
     took, size = best_of(max(runs, 3), page)
     print(f"楼盘表 page of {BOARD_ROOMS:,} rooms: {took * 1000:.0f} ms ({size / 1e6:.1f} MB of HTML)  "
           f"≤ {BOARD_CEILING * 1000:.0f} ms  {verdict(took <= BOARD_CEILING)}")  # fmt: skip
-    result_line(bench="reports", db=url.split(":")[0], measure="board_page", rooms=BOARD_ROOMS,
-                ms=f"{took * 1000:.0f}", verdict=verdict(took <= BOARD_CEILING))  # fmt: skip
+    emit("楼盘表 page", took, db=db_of(url), size=BOARD_ROOMS, unit="s", target=BOARD_CEILING)
 
 
 def main() -> None:
@@ -162,7 +173,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--db", default=None, help="a PostgreSQL server URL (a new database per size)")
     parser.add_argument("--no-board", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="smoke mode: 2,000 deals, one run")
     args = parser.parse_args()
+    if args.quick:
+        args.deals, args.runs = "2000", 1
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         for n in (int(x) for x in args.deals.split(",")):

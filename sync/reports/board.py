@@ -43,6 +43,11 @@ class Cell:
     status: str
     text: str
 
+    @property
+    def detail(self) -> str:
+        """What the cell says after its number and status: the buyer and price, or area and price."""
+        return self.text.split("\n", 2)[-1] if self.text.count("\n") >= 2 else ""
+
 
 def board_cells(
     session: Session, project: str, day: dt.date | None = None
@@ -71,7 +76,7 @@ def board_cells(
         zip(live["room_code"], zip(live["customer_name"], live["total_price"], strict=True), strict=True)
     )
     out: dict[str, dict[tuple[int, str], Cell]] = defaultdict(dict)
-    for code, building, floor, unit, number, area, price in session.execute(stmt):
+    for code, building, floor, unit, number, area, price in session.connection().execute(stmt):
         status = status_of.get(code)
         if status is None:
             continue  # removed by then
