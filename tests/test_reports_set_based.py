@@ -73,3 +73,16 @@ def test_the_same_board_as_before(generated: Salesync, day: dt.date) -> None:
         old = report_reference.board_cells(session, PROJECT, day)
     assert sum(len(cells) for cells in new.values()) > 3000
     assert new == old
+
+
+def test_a_project_without_deals(generated: Salesync) -> None:
+    """Rooms and no deal yet: every report and the board built, empty or all 可售."""
+    with generated.transaction() as session:
+        insert_sold_project(session, "BARE", 0, rooms=30, seed=6)
+        scope = Scope("BARE", FIRST_DAY, END)
+        for report in ("sales_detail", "receipts", "mortgages"):
+            assert build(session, report, scope).empty
+        summary = build(session, "sales_summary", scope)
+        assert list(summary["rooms"]) == [30] and list(summary["available"]) == [30]
+        cells = board_cells(session, "BARE", END)
+        assert {c.status for grid in cells.values() for c in grid.values()} == {"可售"}

@@ -71,7 +71,7 @@ def board_cells(
         .order_by(Room.building_code, Room.floor, Room.unit, Room.number)
     )
     deals = deals_frame(session, project, day)
-    live = deals[deals["live"]]
+    live = deals[deals["live"].astype(bool)]
     sold = dict(
         zip(live["room_code"], zip(live["customer_name"], live["total_price"], strict=True), strict=True)
     )

@@ -348,7 +348,7 @@ def sales_summary(session: Session, scope: Scope) -> pd.DataFrame:
     made = deals[(deals["date"] >= start) & (deals["date"] <= end)]
     signed = deals[deals["contract_date"].notna()]
     signed_now = signed[(signed["contract_date"] >= start) & (signed["contract_date"] <= end)]
-    standing = signed[signed["live"]]
+    standing = signed[signed["live"].astype(bool)]
     by = "building"
     parts = {
         "subscribed": made.groupby(by).size(),
