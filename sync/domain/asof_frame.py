@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from schema.models import Contract, SpecialTransaction, Subscription
@@ -51,8 +51,8 @@ def deals_frame(
     later = after.c.old_room_code.is_not(None)  # a transaction dated after the day kept the day's terms
     signed = Contract.id.is_not(None)
 
-    def kept(old: object, now: object) -> object:
-        return case((and_(later, old.is_not(None)), old), else_=now)  # type: ignore[attr-defined]
+    def kept(old: Any, now: Any) -> ColumnElement[Any]:
+        return case((and_(later, old.is_not(None)), old), else_=now)
 
     stmt = (
         select(
@@ -115,7 +115,7 @@ def deals_frame(
     return frame[COLUMNS]
 
 
-def read_frame(session: Session, stmt: Select[Any]) -> pd.DataFrame:
+def read_frame(session: Session, stmt: Select[*tuple[Any, ...]]) -> pd.DataFrame:
     """The rows of a column select as a frame of Python objects, read through the Core result (no
     ORM row processing: the select names columns, never entities)."""
     result = session.connection().execute(stmt)
@@ -128,5 +128,5 @@ def _unit(unit: pd.Series, own_total: pd.Series, total: pd.Series, area: pd.Seri
     out = unit.copy()
     differs = total.notna() & (total != own_total)
     for i in differs[differs].index:  # only the deals re-priced after the day
-        out.at[i] = cents(Decimal(total.at[i]) / Decimal(area.at[i]))
+        out.at[i] = cents(Decimal(str(total.at[i])) / Decimal(str(area.at[i])))  # type: ignore[assignment]
     return out.where(total.notna(), None)

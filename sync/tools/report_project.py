@@ -122,16 +122,16 @@ def insert_sold_project(
         )
     rep_ids = []
     for i in range(reps):
-        rep = Account(
+        account = Account(
             username=f"{code.lower()}_rep{i:02d}",
             display_name=f"顾问{i:02d}",
             password_hash="!",
             region_id=region_id,
         )
-        session.add(rep)
+        session.add(account)
         session.flush()
-        session.add(AccountRole(account_id=rep.id, role="sales_rep", project_code=code))
-        rep_ids.append(rep.id)
+        session.add(AccountRole(account_id=account.id, role="sales_rep", project_code=code))
+        rep_ids.append(account.id)
     session.flush()
 
     buildings = (rooms + ROOMS_PER_BUILDING - 1) // ROOMS_PER_BUILDING
@@ -146,7 +146,7 @@ def insert_sold_project(
             for b in range(buildings)
         ],
     )  # fmt: skip
-    room_rows = []
+    room_rows: list[dict[str, Any]] = []
     for i in range(rooms):
         b, k = divmod(i, ROOMS_PER_BUILDING)
         floor, pos = divmod(k, PER_FLOOR)
@@ -165,7 +165,7 @@ def insert_sold_project(
     _batched(session, Room, room_rows)
 
     customers = max(deals // 2, 1)
-    customer_rows = []
+    customer_rows: list[dict[str, Any]] = []
     for i in range(customers):
         first = FIRST_DAY + dt.timedelta(days=rnd.randrange(DAYS))
         customer_rows.append(
@@ -180,28 +180,28 @@ def insert_sold_project(
     customer_ids = list(
         session.scalars(select(Customer.id).where(Customer.intended_project == code).order_by(Customer.id))
     )
-    events = []
+    events: list[dict[str, Any]] = []
     for n, (cid, c) in enumerate(zip(customer_ids, customer_rows, strict=True)):
-        first = c["first_contact_date"]
+        met: dt.date = c["first_contact_date"]
         events.append({"customer_id": cid, "account_id": c["owner_id"], "kind": rnd.choice(("首次来访", "首次来电")),
-                       "at": _at(first, 10), "version_id": vid, "row_hash": f"{n:031d}a", "content": "了解户型"})  # fmt: skip
-        later = first + dt.timedelta(days=rnd.randrange(1, 30))
+                       "at": _at(met, 10), "version_id": vid, "row_hash": f"{n:031d}a", "content": "了解户型"})  # fmt: skip
+        later = met + dt.timedelta(days=rnd.randrange(1, 30))
         events.append({"customer_id": cid, "account_id": c["owner_id"], "kind": rnd.choice(("来访", "来电", "回访")),
                        "at": _at(later, 15), "version_id": vid, "row_hash": f"{n:031d}b", "content": "回访"})  # fmt: skip
     _batched(session, CustomerEvent, events)
 
     sold = rnd.sample(range(rooms), deals)
-    subs = []
+    subs: list[dict[str, Any]] = []
     for n, r in enumerate(sold):
         room = room_rows[r]
-        day = FIRST_DAY + dt.timedelta(days=rnd.randrange(DAYS))
+        made = FIRST_DAY + dt.timedelta(days=rnd.randrange(DAYS))
         rep = n % reps
         subs.append(
             {
                 "no": f"{code}-S{n:06d}", "project_code": code, "room_code": room["code"],
                 "customer_id": customer_ids[n % customers], "customer_name": customer_rows[n % customers]["name"],
                 "customer_phone": customer_rows[n % customers]["phone"], "rep_name": f"顾问{rep:02d}",
-                "rep_account_id": rep_ids[rep], "date": day, "plan_code": plan, "discount_codes": None,
+                "rep_account_id": rep_ids[rep], "date": made, "plan_code": plan, "discount_codes": None,
                 "area": room["area_gross"], "unit_price": room["unit_price"], "total_price": room["total_price"],
                 "deposit": Decimal(50000), "mortgage_ratio": Decimal("0.7"), "status": "认购", "version_id": vid,
             }
@@ -213,7 +213,13 @@ def insert_sold_project(
             select(Subscription.no, Subscription.id).where(Subscription.project_code == code)
         )
     }
-    contracts, receipts, mortgages, changes, specials, lines, surveys = [], [], [], [], [], [], []
+    contracts: list[dict[str, Any]] = []
+    receipts: list[dict[str, Any]] = []
+    mortgages: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    specials: list[dict[str, Any]] = []
+    lines: list[dict[str, Any]] = []
+    surveys: list[dict[str, Any]] = []
     last = FIRST_DAY + dt.timedelta(days=DAYS)
     for n, s in enumerate(subs):
         sid = ids[s["no"]]
@@ -325,7 +331,7 @@ def _finish(
         update(Room).where(Room.code.in_(live.where(Subscription.status == "签约"))).values(status="签约")
     )
     rows = [
-        {"mortgage_id": mid, "to_status": status, "at": _at(day, 14)}
+        {"mortgage_id": mid, "to_status": status, "at": _at(day or FIRST_DAY, 14)}
         for mid, status, day in session.execute(
             select(Mortgage.id, Mortgage.status, Mortgage.submitted_date)
             .join(Subscription, Subscription.id == Mortgage.subscription_id)
