@@ -35,10 +35,12 @@ COLUMNS = [
 
 
 def deals_frame(
-    session: Session, project: str, day: dt.date, *, since: dt.date | None = None
+    session: Session, project: str, day: dt.date, *, since: dt.date | None = None, money: bool = True
 ) -> pd.DataFrame:
     """The project's deals made on or before ``day`` (and on or after ``since``) as of ``day``, one
-    row per deal in (认购日期, 认购编号) order, with exactly ``deals_at``'s figures."""
+    row per deal in (认购日期, 认购编号) order, with exactly ``deals_at``'s figures (without
+    ``money`` — the board's case — received, true-up, due and outstanding are left at zero
+    and their two queries are not run)."""
     after = _next_transaction(day)
     reprice = _next_transaction(day, REPRICING)
     cancel = (
@@ -103,9 +105,9 @@ def deals_frame(
     frame["contract_unit_price"] = _unit(
         frame["c_unit_price"], frame["c_total_price"], frame["contract_total"], frame["contract_area"]
     )
-    got = received_at(session, project, day)
+    got = received_at(session, project, day) if money else {}
     frame["received"] = frame["id"].map(got).where(frame["id"].isin(got.keys()), ZERO)
-    surveyed = _true_ups(session, project, day)
+    surveyed = _true_ups(session, project, day) if money else {}
     true_up = frame["room_code"].map(surveyed).where(frame["room_code"].isin(surveyed.keys()), ZERO)
     frame["true_up"] = true_up.where(frame["contract_no"].notna(), ZERO)
     frame["live"] = frame["status"].isin((states.SUBSCRIBED, states.CONTRACTED))

@@ -70,7 +70,7 @@ def board_cells(
         .where(Room.project_code == project)
         .order_by(Room.building_code, Room.floor, Room.unit, Room.number)
     )
-    deals = deals_frame(session, project, day)
+    deals = deals_frame(session, project, day, money=False)  # the board shows the buyer and price only
     live = deals[deals["live"].astype(bool)]
     sold = dict(
         zip(live["room_code"], zip(live["customer_name"], live["total_price"], strict=True), strict=True)
