@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from typing import IO
 
 from flask import Flask, Response, send_file
 
@@ -36,6 +37,15 @@ def xlsx(data: bytes, filename: str) -> Response:
     """An Excel workbook as a download; the UTF-8 name travels in ``filename*``. Never cached: the
     workbooks carry customers' names and phones."""
     response = send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=filename)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def xlsx_file(data: IO[bytes], filename: str) -> Response:
+    """A workbook written to a (temporary) file as a download, sent from the file in chunks rather
+    than read into memory; the file is closed when the response is."""
+    data.seek(0)
+    response = send_file(data, mimetype=XLSX, as_attachment=True, download_name=filename)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

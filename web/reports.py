@@ -11,7 +11,8 @@ own region's projects.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -24,19 +25,22 @@ from schema.base import SHANGHAI
 from schema.spec import ColType, Column
 from sync.kinds.reports import FURTHER, REPORTS, ReportSpec
 from sync.reports import NoBuilder, build_for
-from sync.reports.export import column_total, number_format, report_workbook
+from sync.reports.export import column_total, number_format, write_report
 from web import db
 from web.access import REPORT_READERS
 from web.auth import roles_required, user
 from web.i18n import tr
+from web.listing import Listing, Page
 from web.params import plausible
-from web.present import xlsx
+from web.present import xlsx_file
+from web.report_charts import charts_for
 from web.scope import project_in_scope, region_in_scope, visible_projects, visible_regions
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HTML_ROWS = 2000  # more rows than this are in the Excel download only
+PAGE_ROWS = 100  # rows on one page of the report (the pager reaches the rest)
 
 
 # -- the request ----------------------------------------------------------------------------------
@@ -180,10 +184,10 @@ def index() -> ResponseReturnValue:
     except NoBuilder:
         message = tr("系统暂不能生成“%s”", "The system cannot build “%s” yet") % query.spec.title
         return render_template("reports/index.html", form=form, query=None, errors=[message]), 501
-    rows = [
-        [shown(c, v) for c, v in zip(query.spec.columns, values, strict=True)]
-        for values in frame[query.spec.fields].head(HTML_ROWS).itertuples(index=False, name=None)
-    ]
+    listing = Listing.from_request(sorts=query.spec.fields, size=min(PAGE_ROWS, HTML_ROWS))
+    listing = replace(listing, size=min(listing.size, HTML_ROWS))
+    page = _page(frame, query.spec, listing)
+    rows = [[shown(c, v) for c, v in zip(query.spec.columns, values, strict=True)] for values in page.items]
     totals = {
         f: shown(query.spec.column(f), column_total(frame[f]))
         for f in query.spec.totals
@@ -196,7 +200,10 @@ def index() -> ResponseReturnValue:
         errors=[],
         rows=rows,
         count=len(frame),
-        hidden=max(len(frame) - HTML_ROWS, 0),
+        hidden=max(len(frame) - page.last, 0) if page.page == 1 else 0,
+        listed=page,
+        listing=listing,
+        charts=charts_for(query.spec.id, frame),
         totals=totals,
         numeric={c.field for c in query.spec.columns if c.type in (ColType.DECIMAL, ColType.INTEGER)},
     )
@@ -213,4 +220,26 @@ def download() -> ResponseReturnValue:
         frame = _build(session, query)
     except NoBuilder:
         abort(404)
-    return xlsx(report_workbook(query.spec, frame, query.subtitle), query.filename)
+    out = tempfile.TemporaryFile()  # noqa: SIM115 -- closed with the response that streams it
+    write_report(out, query.spec, frame, query.subtitle, author=user().name)
+    return xlsx_file(out, query.filename)
+
+
+def _page(frame: pd.DataFrame, spec: ReportSpec, listing: Listing) -> Page[tuple[Any, ...]]:
+    """The page's rows of the report, cut in pandas: in the report's own order, or sorted by the
+    chosen column (blanks last, the report's order kept among equals)."""
+    part = frame[spec.fields]
+    if listing.sort:
+        try:
+            part = part.sort_values(
+                listing.sort, ascending=not listing.descending, na_position="last", kind="stable"
+            )
+        except TypeError:  # mixed kinds of value: as text
+            keyed = part[listing.sort].map(lambda v: "" if _blank(v) else str(v))
+            part = part.iloc[keyed.argsort(kind="stable")[:: -1 if listing.descending else 1]]
+    cut = part.iloc[listing.offset : listing.offset + listing.size]
+    return Page(list(cut.itertuples(index=False, name=None)), len(frame), listing)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))

@@ -25,6 +25,7 @@ from schema.models.notify import (
 from schema.models.org import Account, AccountRole, Region
 from schema.models.project import Building, Discount, PaymentPlan, PaymentPlanLine, Project, Room
 from schema.models.reconcile import ReconciliationItem, ReconciliationRun
+from schema.models.report_indexes import REPORT_INDEXES  # noqa: F401  (registers the reports' indexes)
 from schema.models.report_runs import ReportRun, ReportRunRow
 from schema.models.service import AreaTrueUp, MoveIn
 from schema.models.sources import OnlineSheet

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import json
 from pathlib import Path
 
@@ -86,7 +87,7 @@ def report(
     scope = f"项目 {project}" if project else f"地区 {region}"
     subtitle = f"{scope}，{start} 至 {end}" + (f"，截至 {day}" if day else "")
     if out is not None:
-        replace_atomically(out, report_workbook(spec, frame, subtitle, marks))
+        replace_atomically(out, report_workbook(spec, frame, subtitle, marks, author=_who()))
         click.echo(f"✓ {spec.title}（{subtitle}）：{len(frame)} 行 → {out}")
     elif as_json:
         rows = json.loads(
@@ -125,3 +126,11 @@ def _board(
         data = board_workbook(session, codes[0], day)
     replace_atomically(out, data)
     click.echo(f"✓ 楼盘表（项目 {codes[0]}）→ {out}")
+
+
+def _who() -> str | None:
+    """The 制表人 of a report made on the command line: the operating-system user running it."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in the environment or the password database
+        return None

@@ -81,7 +81,7 @@ def room_statuses(session: Session, project: str, day: dt.date) -> dict[str, str
         .outerjoin(ranked, and_(ranked.c.room_code == Room.code, ranked.c.rank == 1))
         .where(Room.project_code == project, or_(Room.removed_at.is_(None), Room.removed_at >= end))
     )
-    out = {code: status for code, status in session.execute(stmt)}
+    out = {code: status for code, status in session.connection().execute(stmt)}  # plain rows: no ORM pass
     held = [code for code, status in out.items() if status == states.HELD]
     for code in expired_holds(session, held, day):
         out[code] = states.AVAILABLE

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from schema.models import Building, Project, Room
 from sync.domain import asof
 from sync.domain import rooms as states
+from sync.domain.asof_frame import deals_frame
 from sync.xlsx.excel_text import put
 
 COLOURS = {
@@ -42,6 +43,11 @@ class Cell:
     status: str
     text: str
 
+    @property
+    def detail(self) -> str:
+        """What the cell says after its number and status: the buyer and price, or area and price."""
+        return self.text.split("\n", 2)[-1] if self.text.count("\n") >= 2 else ""
+
 
 def board_cells(
     session: Session, project: str, day: dt.date | None = None
@@ -51,26 +57,34 @@ def board_cells(
     可售, a deal cancelled later is still shown with its customer."""
     day = day or states.today()
     status_of = asof.room_statuses(session, project, day)
-    rooms = list(
-        session.scalars(
-            select(Room)
-            .where(Room.project_code == project, Room.code.in_(status_of))
-            .order_by(Room.building_code, Room.floor, Room.unit, Room.number)
+    stmt = (
+        select(
+            Room.code,
+            Room.building_code,
+            Room.floor,
+            Room.unit,
+            Room.number,
+            Room.area_gross,
+            Room.total_price,
         )
+        .where(Room.project_code == project)
+        .order_by(Room.building_code, Room.floor, Room.unit, Room.number)
     )
-    deals = {d.room_code: d for d in asof.deals_at(session, project, day) if d.live}
+    deals = deals_frame(session, project, day, money=False)  # the board shows the buyer and price only
+    live = deals[deals["live"].astype(bool)]
+    sold = dict(
+        zip(live["room_code"], zip(live["customer_name"], live["total_price"], strict=True), strict=True)
+    )
     out: dict[str, dict[tuple[int, str], Cell]] = defaultdict(dict)
-    for room in rooms:
-        status = status_of[room.code]
-        deal = deals.get(room.code)
-        if deal is not None:
-            detail = f"{deal.customer_name} {_money(deal.total_price)}"
-        else:
-            detail = f"{room.area_gross}㎡ {_money(room.total_price)}"
-        column = f"{room.unit}单元" if room.unit else ""
-        label = room.number
-        out[room.building_code][(room.floor, f"{column}{_tail(room.number)}")] = Cell(
-            room.code, label, status, f"{label}\n{status}\n{detail}"
+    for code, building, floor, unit, number, area, price in session.connection().execute(stmt):
+        status = status_of.get(code)
+        if status is None:
+            continue  # removed by then
+        deal = sold.get(code)
+        detail = f"{deal[0]} {_money(deal[1])}" if deal is not None else f"{area}㎡ {_money(price)}"
+        column = f"{unit}单元" if unit else ""
+        out[building][(floor, f"{column}{_tail(number)}")] = Cell(
+            code, number, status, f"{number}\n{status}\n{detail}"
         )
     return out
 

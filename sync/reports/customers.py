@@ -98,8 +98,10 @@ def calls_visits(session: Session, scope: Scope) -> pd.DataFrame:
     rows = session.execute(stmt).all()
     frame = pd.DataFrame(rows, columns=CALLS_VISITS.fields)
     # Wall-clock time in Shanghai, as the events were typed.
-    frame["at"] = pd.to_datetime(
-        [r.astimezone(SHANGHAI).replace(tzinfo=None) for r in frame["at"]] if len(frame) else [], utc=False
+    frame["at"] = (
+        pd.to_datetime(frame["at"].tolist(), utc=True).tz_convert(SHANGHAI).tz_localize(None)
+        if len(frame)
+        else pd.to_datetime([], utc=False)
     )
     frame["is_new"] = frame["is_new"].astype("boolean")
     return frame

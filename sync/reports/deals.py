@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
 
 from schema.base import SHANGHAI
 from schema.models import (
@@ -28,6 +28,7 @@ from schema.models import (
 )
 from schema.models.deals import LIVE
 from sync.domain import asof, ledger
+from sync.domain.asof_frame import deals_frame, read_frame
 from sync.kinds.reports import get_report
 from sync.reports import Scope, builder
 
@@ -58,41 +59,53 @@ def _rooms(session: Session, codes: set[str]) -> dict[str, Room]:
 def sales_detail(session: Session, scope: Scope) -> pd.DataFrame:
     """The period's subscriptions as the books stood at the scope's day: a deal cancelled later
     is still 认购 or 签约 here, with the money it had received by then."""
-    deals = [d for d in asof.deals_at(session, scope.project_code, scope.as_of, since=scope.period_from)]
-    deals = [d for d in deals if d.date <= scope.period_to]
-    project = _project_name(session, scope.project_code)
-    buildings = _buildings(session, scope.project_code)
-    rooms = _rooms(session, {d.room_code for d in deals})
-    plans = {c: n for c, n in session.execute(select(PaymentPlan.code, PaymentPlan.name))} if deals else {}
-    rows = []
-    for deal in deals:
-        room = rooms.get(deal.room_code)
-        contracted = deal.contract_no is not None
-        rows.append(
-            (
-                project,
-                buildings.get(room.building_code, room.building_code) if room else None,
-                deal.room_code,
-                room.layout if room else None,
-                deal.customer_name,
-                deal.customer_phone,
-                deal.rep_name,
-                deal.no,
-                deal.date,
-                deal.contract_no,
-                deal.contract_date,
-                deal.contract_area if contracted else deal.area,
-                deal.contract_unit_price if contracted else deal.unit_price,
-                deal.contract_total if contracted else deal.total_price,
-                deal.discount_codes,
-                plans.get(deal.plan_code, deal.plan_code),
-                deal.mortgage_ratio,
-                deal.received,
-                deal.outstanding,
-                deal.status,
-            )
-        )
-    return _frame("sales_detail", rows)
+    deals = deals_frame(session, scope.project_code, scope.as_of, since=scope.period_from)
+    deals = deals[deals["date"] <= scope.period_to]
+    if deals.empty:
+        return _frame("sales_detail", [])
+    rooms = _room_facts(session, scope.project_code)
+    building = deals["room_code"].map(rooms["building"])
+    plans = {c: n for c, n in session.execute(select(PaymentPlan.code, PaymentPlan.name))}
+    contracted = deals["contract_no"].notna()
+    out = pd.DataFrame(
+        {
+            "project": _project_name(session, scope.project_code),
+            "building": building,
+            "room_code": deals["room_code"],
+            "layout": deals["room_code"].map(rooms["layout"]),
+            "customer_name": deals["customer_name"],
+            "customer_phone": deals["customer_phone"],
+            "rep": deals["rep_name"],
+            "subscription_no": deals["no"],
+            "subscription_date": deals["date"],
+            "contract_no": deals["contract_no"],
+            "contract_date": deals["contract_date"],
+            "area": deals["contract_area"].where(contracted, deals["area"]),
+            "unit_price": deals["contract_unit_price"].where(contracted, deals["unit_price"]),
+            "total_price": deals["contract_total"].where(contracted, deals["total_price"]),
+            "discount": deals["discount_codes"],
+            "plan": deals["plan_code"].map(lambda code: plans.get(code, code)),
+            "mortgage_ratio": deals["mortgage_ratio"],
+            "received": deals["received"],
+            "outstanding": deals["outstanding"],
+            "status": deals["status"],
+        }
+    )
+    return _objects(out.reset_index(drop=True))
+
+
+def _objects(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every column as Python objects with None for a blank, as a frame built from rows has them."""
+    return frame.astype(object).where(frame.notna(), None)
+
+
+def _room_facts(session: Session, project: str) -> pd.DataFrame:
+    """Per room code of the project: its building's name (the code when unnamed) and its layout."""
+    names = _buildings(session, project)
+    stmt = select(Room.code, Room.building_code, Room.layout).where(Room.project_code == project)
+    frame = read_frame(session, stmt).set_index("code")
+    frame["building"] = frame["building_code"].map(lambda b: names.get(b, b))
+    return frame
 
 
 def _transactions(session: Session, scope: Scope, kind: str) -> list[tuple[SpecialTransaction, Subscription]]:
@@ -183,34 +196,54 @@ def receipts(session: Session, scope: Scope) -> pd.DataFrame:
     listed; one dated in the period but entered later is listed (a late entry)."""
     start, end = scope.bounds()
     counted = asof.counted_receipts(scope.project_code, scope.as_of).subquery()
-    r = aliased(Receipt, counted)
     stmt = (
-        select(r, Subscription)
-        .join(Subscription, Subscription.id == r.subscription_id)
-        .where(r.paid_at >= start, r.paid_at < end)
-        .order_by(r.paid_at, r.no)
-    )
-    project = _project_name(session, scope.project_code)
-    deals = {d.id: d for d in asof.deals_at(session, scope.project_code, scope.as_of)}
-    rows = []
-    for receipt, sub in session.execute(stmt):
-        deal = deals.get(sub.id)
-        rows.append(
-            (
-                receipt.no,
-                receipt.paid_at.astimezone(SHANGHAI).date(),
-                project,
-                deal.room_code if deal else sub.room_code,
-                deal.customer_name if deal else sub.customer_name,
-                sub.no,
-                receipt.category,
-                receipt.method,
-                receipt.payer,
-                receipt.amount,
-                receipt.reverses_no,
-            )
+        select(
+            counted.c.no,
+            counted.c.paid_at,
+            Subscription.id.label("deal"),
+            Subscription.room_code,
+            Subscription.customer_name,
+            Subscription.no.label("subscription_no"),
+            counted.c.category,
+            counted.c.method,
+            counted.c.payer,
+            counted.c.amount,
+            counted.c.reverses_no,
         )
-    return _frame("receipts", rows)
+        .join(Subscription, Subscription.id == counted.c.subscription_id)
+        .where(counted.c.paid_at >= start, counted.c.paid_at < end)
+        .order_by(counted.c.paid_at, counted.c.no)
+    )
+    found = read_frame(session, stmt)
+    if found.empty:
+        return _frame("receipts", [])
+    deals = deals_frame(session, scope.project_code, scope.as_of).set_index("id")
+    known = found["deal"].isin(deals.index)
+    out = pd.DataFrame(
+        {
+            "receipt_no": found["no"],
+            "paid_at": _shanghai_dates(found["paid_at"]),
+            "project": _project_name(session, scope.project_code),
+            "room_code": found["deal"].map(deals["room_code"]).where(known, found["room_code"]),
+            "customer_name": found["deal"].map(deals["customer_name"]).where(known, found["customer_name"]),
+            "subscription_no": found["subscription_no"],
+            "category": found["category"],
+            "method": found["method"],
+            "payer": found["payer"],
+            "amount": found["amount"],
+            "reverses": found["reverses_no"],
+        }
+    )
+    return _objects(out)
+
+
+def _shanghai_dates(instants: pd.Series) -> pd.Series:
+    """Stored instants as their dates in Shanghai."""
+    return pd.Series(
+        pd.to_datetime(instants.tolist(), utc=True).tz_convert(SHANGHAI).date,
+        index=instants.index,
+        dtype=object,
+    )
 
 
 @builder("mortgages")
@@ -233,38 +266,51 @@ def mortgages(session: Session, scope: Scope) -> pd.DataFrame:
         .where(MortgageStatusChange.at < end)
         .subquery()
     )
+    released_then = and_(Mortgage.released_date.is_not(None), Mortgage.released_date <= day)
     stmt = (
-        select(Mortgage, Subscription, ranked.c.to_status)
+        select(
+            Subscription.id.label("deal"),
+            Subscription.no,
+            Subscription.room_code,
+            Subscription.customer_name,
+            Mortgage.bank,
+            Mortgage.loan_type,
+            Mortgage.amount,
+            func.coalesce(ranked.c.to_status, Mortgage.status).label("status"),
+            case((Mortgage.submitted_date <= day, Mortgage.submitted_date)).label("submitted"),
+            case((Mortgage.approved_date <= day, Mortgage.approved_date)).label("approved"),
+            case((released_then, Mortgage.released_date)).label("released_date"),
+            case((released_then, Mortgage.released_amount)).label("released"),
+        )
         .join(Subscription, Subscription.id == Mortgage.subscription_id)
         .outerjoin(ranked, and_(ranked.c.mortgage_id == Mortgage.id, ranked.c.rank == 1))
         .where(Subscription.project_code == scope.project_code, Subscription.date <= day)
         .order_by(Subscription.no)
     )
-    found = session.execute(stmt).all()
-    deals = {d.id: d for d in asof.deals_at(session, scope.project_code, day)}
-    rows = []
-    for m, sub, status in found:
-        deal = deals.get(sub.id)
-        released_then = m.released_date is not None and m.released_date <= day
-        released = (m.released_amount or ZERO) if released_then else ZERO
-        rows.append(
-            (
-                sub.no,
-                deal.contract_no if deal else None,
-                deal.room_code if deal else sub.room_code,
-                deal.customer_name if deal else sub.customer_name,
-                m.bank,
-                m.loan_type,
-                m.amount,
-                status or m.status,
-                m.submitted_date if m.submitted_date and m.submitted_date <= day else None,
-                m.approved_date if m.approved_date and m.approved_date <= day else None,
-                m.released_date if released_then else None,
-                released,
-                m.amount - released,
-            )
-        )
-    return _frame("mortgages", rows)
+    found = read_frame(session, stmt)
+    if found.empty:
+        return _frame("mortgages", [])
+    deals = deals_frame(session, scope.project_code, day).set_index("id")
+    known = found["deal"].isin(deals.index)
+    released = found["released"].where(found["released"].notna(), ZERO)
+    out = pd.DataFrame(
+        {
+            "subscription_no": found["no"],
+            "contract_no": found["deal"].map(deals["contract_no"]).where(known, None),
+            "room_code": found["deal"].map(deals["room_code"]).where(known, found["room_code"]),
+            "customer_name": found["deal"].map(deals["customer_name"]).where(known, found["customer_name"]),
+            "bank": found["bank"],
+            "loan_type": found["loan_type"],
+            "loan_amount": found["amount"],
+            "status": found["status"],
+            "submitted": found["submitted"],
+            "approved": found["approved"],
+            "released": found["released_date"],
+            "released_amount": released,
+            "unreleased_amount": found["amount"] - released,
+        }
+    )
+    return _objects(out)
 
 
 @builder("sales_summary")
@@ -272,74 +318,85 @@ def sales_summary(session: Session, scope: Scope) -> pd.DataFrame:
     """Per building, as the books stood at the scope's day: the stock and what was 可售 then, the
     period's subscriptions, contracts and cancellations (a deal cancelled later still counts in
     the period it was made, with its figures of then), the contracts still standing and the money
-    collected by that day."""
+    collected by that day. Grouped in pandas over two frames (rooms, deals as of the day), so the
+    sums stay exact decimals on every database."""
     day = scope.as_of
     project = _project_name(session, scope.project_code)
     status_of = asof.room_statuses(session, scope.project_code, day)
-    rooms = [r for r in session.scalars(select(Room).where(Room.project_code == scope.project_code))]
-    building_of = {r.code: r.building_code for r in rooms}
-    names = _buildings(session, scope.project_code)
-    deals = asof.deals_at(session, scope.project_code, day)
-    cancelled = Counter(
-        building_of.get(tx.old_room_code or sub.room_code)
-        for tx, sub in _transactions(session, scope, "退房")
+    stmt = select(Room.code, Room.building_code, Room.area_gross, Room.total_price).where(
+        Room.project_code == scope.project_code
     )
+    rooms = read_frame(
+        session,
+        stmt.with_only_columns(
+            Room.code,
+            Room.building_code.label("building"),
+            Room.area_gross.label("area"),
+            Room.total_price.label("value"),
+        ),
+    )
+    building_of = rooms.set_index("code")["building"]
+    used = rooms[rooms["code"].isin(status_of.keys())].copy()  # removed by then: not counted
+    used["available"] = used["code"].map(status_of) == "可售"
+    stock = used.groupby("building").agg(
+        rooms=("code", "size"), area=("area", "sum"), value=("value", "sum"), available=("available", "sum")
+    )
+    deals = deals_frame(session, scope.project_code, day)
+    deals["building"] = deals["room_code"].map(building_of)
+    deals = deals[deals["building"].notna()]
     start, end = scope.period_from, scope.period_to
-    stats: dict[str, dict[str, Decimal | int]] = defaultdict(lambda: defaultdict(lambda: 0))
-    for room in rooms:
-        if room.code not in status_of:
-            continue  # removed by then
-        s = stats[room.building_code]
-        s["rooms"] += 1
-        s["area"] += room.area_gross
-        s["value"] += room.total_price
-        s["available"] += status_of[room.code] == "可售"
-    for deal in deals:
-        building = building_of.get(deal.room_code)
-        if building is None:
-            continue
-        s = stats[building]
-        if start <= deal.date <= end:
-            s["subscribed"] += 1
-            s["subscribed_area"] += deal.area
-            s["subscribed_amount"] += deal.total_price
-        if deal.contract_date is not None:
-            assert deal.contract_area is not None and deal.contract_total is not None
-            if start <= deal.contract_date <= end:
-                s["contracted"] += 1
-                s["contracted_area"] += deal.contract_area
-                s["contracted_amount"] += deal.contract_total
-            if deal.live:
-                s["contracted_total"] += 1
-                s["contracted_amount_total"] += deal.contract_total
-        s["collected_total"] += deal.received
-        s["sold"] += deal.live
-    rows = []
-    for building in sorted(stats):
-        s = stats[building]
-        total = int(s["rooms"])
-        rows.append(
-            (
-                project,
-                names.get(building, building),
-                total,
-                s["area"],
-                s["value"],
-                s["available"],
-                s["subscribed"],
-                s["subscribed_area"],
-                s["subscribed_amount"],
-                s["contracted"],
-                s["contracted_area"],
-                s["contracted_amount"],
-                cancelled.get(building, 0),
-                s["contracted_total"],
-                s["contracted_amount_total"],
-                s["collected_total"],
-                (Decimal(int(s["sold"])) / total).quantize(Decimal("0.0001")) if total else None,
-            )
-        )
-    return _frame("sales_summary", rows)
+    made = deals[(deals["date"] >= start) & (deals["date"] <= end)]
+    signed = deals[deals["contract_date"].notna()]
+    signed_now = signed[(signed["contract_date"] >= start) & (signed["contract_date"] <= end)]
+    standing = signed[signed["live"].astype(bool)]
+    by = "building"
+    parts = {
+        "subscribed": made.groupby(by).size(),
+        "subscribed_area": made.groupby(by)["area"].sum(),
+        "subscribed_amount": made.groupby(by)["total_price"].sum(),
+        "contracted": signed_now.groupby(by).size(),
+        "contracted_area": signed_now.groupby(by)["contract_area"].sum(),
+        "contracted_amount": signed_now.groupby(by)["contract_total"].sum(),
+        "contracted_total": standing.groupby(by).size(),
+        "contracted_amount_total": standing.groupby(by)["contract_total"].sum(),
+        "collected_total": deals.groupby(by)["received"].sum(),
+        "sold": deals.groupby(by)["live"].sum(),
+    }
+    cancelled = pd.Series(
+        [
+            building_of.get(tx.old_room_code or sub.room_code)
+            for tx, sub in _transactions(session, scope, "退房")
+        ],
+        dtype=object,
+    ).value_counts()
+    buildings = sorted(set(stock.index) | set(deals["building"]))
+    names = _buildings(session, scope.project_code)
+
+    def column(series: pd.Series) -> list[Any]:
+        return [series.get(b, 0) for b in buildings]
+
+    counts = {name: column(part) for name, part in parts.items()}
+    total = [int(n) for n in column(stock["rooms"])]
+    out = pd.DataFrame(
+        {
+            "project": [project] * len(buildings),
+            "building": [names.get(b, b) for b in buildings],
+            "rooms": total,
+            "area": column(stock["area"]),
+            "value": column(stock["value"]),
+            "available": [int(n) for n in column(stock["available"])],
+            **{k: counts[k] for k in ("subscribed", "subscribed_area", "subscribed_amount")},
+            **{k: counts[k] for k in ("contracted", "contracted_area", "contracted_amount")},
+            "cancelled": [int(cancelled.get(b, 0)) for b in buildings],
+            **{k: counts[k] for k in ("contracted_total", "contracted_amount_total", "collected_total")},
+            "sell_through": [
+                (Decimal(int(sold)) / n).quantize(Decimal("0.0001")) if n else None
+                for sold, n in zip(counts["sold"], total, strict=True)
+            ],
+        },
+        dtype=object,
+    )
+    return out if len(out) else _frame("sales_summary", [])
 
 
 @builder("collections_due")

@@ -1,7 +1,7 @@
 """findings keep their message parameters; one-sided reconciliation rows keep their cells
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-03 18:40:00.000000
 
 A finding's words were stored in Chinese only; with its parameters stored beside them the portal
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0017"
-down_revision: str | Sequence[str] | None = "0015"
+down_revision: str | Sequence[str] | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

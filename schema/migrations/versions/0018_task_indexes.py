@@ -1,7 +1,7 @@
 """indexes 我的任务's queries need: a rep's deals, a customer's deals and reassignments
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0017
 Create Date: 2026-12-03 18:40:00.000000
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0018"
-down_revision: str | Sequence[str] | None = "0015"
+down_revision: str | Sequence[str] | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
