@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -112,23 +112,33 @@ class Books:
         self.live: dict[tuple[str, str], Held] = {}
         self.reversals: dict[tuple[str, str], list[Held]] = defaultdict(list)
         self.revision: dict[tuple[str, str], int] = {}
+        # 票据编号 are unique per project: narrowed by project, the lookups use its unique index
+        projects = sorted({d.project_code for d in self.deals.values()})
+        wanted = set(nos)
         for batch in chunks(nos):
+            here = (Receipt.project_code.in_(projects), Receipt.no.in_(batch))
             for r in session.execute(
-                select(*_HELD).where(Receipt.no.in_(batch), Receipt.deleted_at.is_(None)).order_by(Receipt.id)
+                select(*_HELD).where(*here, Receipt.deleted_at.is_(None)).order_by(Receipt.id)
             ):
                 self.live.setdefault((r.project_code, r.no), _held(r))
-            for r in session.execute(
-                select(*_HELD)
-                .where(Receipt.reverses_no.in_(batch), Receipt.deleted_at.is_(None))
-                .order_by(Receipt.id)
-            ):
-                self.reversals[(r.project_code, r.reverses_no)].append(_held(r))
             revisions = (
                 select(Receipt.project_code, Receipt.no, func.max(Receipt.revision))
-                .where(Receipt.no.in_(batch))
+                .where(*here)
                 .group_by(Receipt.project_code, Receipt.no)
             )
             self.revision.update({(p, n): rev for p, n, rev in session.execute(revisions)})
+        if projects:  # the live 红冲 of these projects (few), read in one pass
+            for r in session.execute(
+                select(*_HELD)
+                .where(
+                    Receipt.project_code.in_(projects),
+                    Receipt.reverses_no.is_not(None),
+                    Receipt.deleted_at.is_(None),
+                )
+                .order_by(Receipt.id)
+            ):
+                if r.reverses_no in wanted:
+                    self.reversals[(r.project_code, r.reverses_no)].append(_held(r))
         deal_ids = {d.id for d in self.deals.values()} | {h.subscription_id for h in self.live.values()}
         self.money: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
         self.true_ups: dict[str, tuple[Decimal | None, dt.date]] = {}
@@ -381,16 +391,12 @@ class ReceiptRules:
             bulk.execute(columns)
 
 
-def delete_missing(ctx: IngestContext, result: PlanResult) -> bool:
+def delete_missing(ctx: IngestContext, result: PlanResult, stored: Sequence[Any]) -> bool:
     """Receipts of this workbook missing from this version become deleted versions (kept), as
-    :meth:`sync.plans.money.Finance.deleted_receipts` does, in a few set statements. False when the
-    version is held for removing too much."""
+    :meth:`sync.plans.money.Finance.deleted_receipts` does, in a few set statements. ``stored``:
+    the workbook's live receipts (id, project, 票据编号, amount), by id. False when the version is
+    held for removing too much."""
     session = ctx.session
-    stored = session.execute(
-        select(Receipt.id, Receipt.project_code, Receipt.no, Receipt.amount)
-        .where(Receipt.workbook_id == ctx.workbook.id, Receipt.deleted_at.is_(None))
-        .order_by(Receipt.id)
-    ).all()
     accepted = ctx.clean("receipt")
     here = set(accepted.frame["no"]) if accepted is not None and not accepted.frame.empty else set()
     candidates = [r for r in stored if r.no not in here]
@@ -450,13 +456,16 @@ def _receipt_rank(row: Row) -> int:
 def apply_receipts(ctx: IngestContext, result: PlanResult) -> bool:
     """The 收款 sheet's changed rows, applied in order, written in bulk. False when the version is
     held for removing too much (nothing written)."""
-    if not delete_missing(ctx, result):
-        return False
     session = ctx.session
-    mine = select(Receipt.no, Receipt.row_hash).where(
-        Receipt.workbook_id == ctx.workbook.id, Receipt.deleted_at.is_(None)
-    )
-    known = {(no,): digest for no, digest in session.execute(mine) if digest is not None}
+    stored = session.execute(
+        select(Receipt.id, Receipt.project_code, Receipt.no, Receipt.amount, Receipt.row_hash)
+        .where(Receipt.workbook_id == ctx.workbook.id, Receipt.deleted_at.is_(None))
+        .order_by(Receipt.id)
+    ).all()
+    if not delete_missing(ctx, result, stored):
+        return False
+    # what the workbook holds, by 票据编号 (a deleted one is missing from the sheet: never looked up)
+    known = {(r.no,): r.row_hash for r in stored if r.row_hash is not None}
     rows = changed_rows(ctx, "receipt", "paid_at", 0, known)
     if not rows:
         return True
