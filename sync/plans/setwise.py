@@ -110,15 +110,16 @@ class Deadlines:
 
     def __init__(self, ctx: IngestContext) -> None:
         self.ctx = ctx
-        self._due: dict[tuple[str | None, dt.date], dt.datetime] = {}
+        self._due: dict[tuple[str | None, dt.date], str | None] = {}  # the deadline as shown, if passed
 
     def warn_if_late(self, row: Row, field_name: str, day: dt.date, project_code: str | None) -> None:
-        due = self._due.get((project_code, day))
-        if due is None:
+        key = (project_code, day)
+        if key not in self._due:
             due = entry_deadline(day, calendar_for(self.ctx.session, project_code))
-            self._due[(project_code, day)] = due
-        if self.ctx.version.seen_at > due:
-            row.warn("deal-late-entry", field_name, deadline=due.strftime("%Y-%m-%d %H:%M"))
+            self._due[key] = due.strftime("%Y-%m-%d %H:%M") if self.ctx.version.seen_at > due else None
+        shown = self._due[key]
+        if shown is not None:
+            row.warn("deal-late-entry", field_name, deadline=shown)
 
 
 def log_applied(ctx: IngestContext, rows: Sequence[Row]) -> None:
