@@ -194,7 +194,8 @@ def receipt_rows(deals: list[Deal], *, second: bool = False) -> list[tuple[Any, 
             if i % 20 == 0:
                 add(f"{n}D", d.no, "楼款", 10000, _at(d.contract_day, 15))  # overpaid when fully paid
         if reversed_fully:
-            add(f"{n}X", d.no, "定金", -50000, _at(d.day, 16), reverses_no=f"{n}A")
+            fixed = "更正红冲备注" if second and i % 3 == 0 else None  # a 红冲 corrected
+            add(f"{n}X", d.no, "定金", -50000, _at(d.day, 16), reverses_no=f"{n}A", note=fixed)
         if i % 37 == 6:
             add(f"{n}X", d.no, "定金", -60000, _at(d.day, 16), reverses_no=f"{n}A")  # exceeds
         if i % 41 == 7:

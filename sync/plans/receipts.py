@@ -137,8 +137,10 @@ class Books:
                 )
                 .order_by(Receipt.id)
             ):
-                if r.reverses_no in wanted:
-                    self.reversals[(r.project_code, r.reverses_no)].append(_held(r))
+                if r.reverses_no in wanted:  # the same object as in live: a correction removes it from both
+                    same = self.live.get((r.project_code, r.no))
+                    held = same if same is not None and same.id == r.id else _held(r)
+                    self.reversals[(r.project_code, r.reverses_no)].append(held)
         deal_ids = {d.id for d in self.deals.values()} | {h.subscription_id for h in self.live.values()}
         self.money: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
         self.true_ups: dict[str, tuple[Decimal | None, dt.date]] = {}
