@@ -1,5 +1,6 @@
 """收款 plan: receipts (with deleted versions, 红冲 and refunds), mortgages, and finance's side of
-special transactions (docs/domain.md §2.4). Rows apply one by one, each in a savepoint.
+special transactions (docs/domain.md §2.4). Receipts apply set-based (:mod:`sync.plans.receipts`);
+mortgages and 事务处理 one by one, each in a savepoint.
 
 A receipt missing from a later version of the workbook is deleted the way the seed means it: kept,
 marked with the version that deleted it, and listed as deleted. A changed receipt keeps its old
@@ -19,6 +20,7 @@ from sync.core.errors import RowRefused
 from sync.domain import ledger, owed_back
 from sync.kinds.finance import MORTGAGE_STATUSES, RECEIPTS
 from sync.plans.context import PLANS, IngestContext, PlanResult
+from sync.plans.receipts import apply_receipts
 from sync.plans.rowwise import (
     Row,
     all_keys,
@@ -297,6 +299,38 @@ def _receipt_rank(row: Row) -> int:
 
 @PLANS.register("finance")
 def apply_finance(ctx: IngestContext) -> PlanResult:
+    """Receipts set-based (:mod:`sync.plans.receipts`), then mortgages and 事务处理 row by row: they
+    come after every receipt in the order, and a mortgage's release is checked against the money
+    the receipts just wrote."""
+    result = PlanResult()
+    if not apply_receipts(ctx, result):
+        return result
+    plan = Finance(ctx)
+    apply_rows(ctx, result, _other_rows(ctx), {"mortgage": plan.mortgage, "special_done": plan.special_done})
+    return result
+
+
+def _other_rows(ctx: IngestContext) -> list[Row]:
+    """The changed 按揭 rows, then the 事务处理 rows, in the order the plan applies them."""
+    mortgages = rows_of(ctx, "mortgage", None, 0)
+    loans = select(Subscription.no, Mortgage.row_hash).join(
+        Subscription, Subscription.id == Mortgage.subscription_id
+    )
+    mortgages = changed_only(
+        mortgages,
+        known_hashes(ctx.session, loans, Subscription.no, [r["subscription_no"] for r in mortgages]),
+    )
+    for row in mortgages:
+        row.order = (3, *row.order)
+    done = rows_of(ctx, "special_done", "done_date", 0)
+    for row in done:
+        row.order = (4, *row.order)
+    return [*mortgages, *done]
+
+
+def apply_finance_rowwise(ctx: IngestContext) -> PlanResult:
+    """The 收款 plan as it was, every receipt in its own savepoint (:meth:`Finance.receipt`): kept
+    as the reference the set-based plan is compared with row for row (tests/test_receipts_set.py)."""
     result = PlanResult()
     plan = Finance(ctx)
     if not plan.deleted_receipts(result):

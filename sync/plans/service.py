@@ -1,4 +1,6 @@
-"""销售服务 plan: the area true-up per 第二十条 (``sync.domain.trueup``) and move-in (docs/domain.md §2.5)."""
+"""销售服务 plan: the area true-up per 第二十条 (``sync.domain.trueup``) and move-in (docs/domain.md §2.5).
+
+The rules are written here row by row; the plan applies them set-based (:mod:`sync.plans.service_set`)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from sync.domain import ledger, rooms
 from sync.domain.trueup import area_true_up
 from sync.plans.context import PLANS, IngestContext, PlanResult
 from sync.plans.rowwise import Row, apply_rows, changed_only, check_scope, known_hashes, rows_of
+from sync.plans.service_set import apply_service_set
 
 
 class Service:
@@ -115,6 +118,13 @@ class Service:
 
 @PLANS.register("service")
 def apply_service(ctx: IngestContext) -> PlanResult:
+    """The rules below, set-based (:mod:`sync.plans.service_set`)."""
+    return apply_service_set(ctx)
+
+
+def apply_service_rowwise(ctx: IngestContext) -> PlanResult:
+    """The 销售服务 plan as it was, every row in its own savepoint: kept as the reference the
+    set-based plan is compared with row for row (tests/test_service_set.py)."""
     result = PlanResult()
     plan = Service(ctx)
     rows = []
