@@ -36,7 +36,7 @@ EDIT_SHARE = 100  # the re-ingested copy changes one customer in 100
 # user's script with pandas' default openpyxl engine and ≥ 1.5× faster than the same script with
 # engine="calamine" (the fair peer: the same Rust reader), peak memory ≤ 2× the bare reader's
 TARGETS = {"first": 3.0, "reingest": 1.5, "baseline": 7.0, "calamine": 1.5, "memory": 2.0}
-FIRST_TARGETS = {"sqlite": 3.5, "postgresql": 5.0}  # issue 21: the first ingest with the full audit trail
+FIRST_TARGETS = {"sqlite": 3.5, "postgresql": 5.0}  # the first ingest with the full audit trail
 QUICK_ROWS = "2000"  # --quick: a smoke run of every measure
 ENGINES = ("openpyxl", "calamine")
 

@@ -7,7 +7,7 @@ A project of ``--rooms`` rooms is set up once through the real ingest (项目资
 timed), then copied: on one copy the 收款 plan runs row by row (the plan as it was), on the other
 set-based. On each: the first ingest of the 收款 workbook (receipts, 红冲, refused rows), then a
 re-save with 1% of the receipts' 备注 changed (exactly those rows written). Each is divided by the
-bare fastexcel read of the same file. Targets (issue 22): first ingest ≤ 5×, re-save ≤ 1.5×.
+bare fastexcel read of the same file. Targets: first ingest ≤ 5×, re-save ≤ 1.5×.
 Timings on a shared machine are noisy: read the ratios, not the seconds.
 """
 

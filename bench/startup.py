@@ -25,7 +25,7 @@ from common import db_kind, emit_result, fresh_database, salesync_app  # bench/ 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-HELP_TARGET_S = 0.3  # issue 21: `salesync --help` ≤ 0.3 s
+HELP_TARGET_S = 0.3  # `salesync --help` ≤ 0.3 s
 
 
 def command() -> list[str]:

@@ -15,7 +15,7 @@ waits a random 0 … poll-interval so that saves do not fall into step with the 
 With --excel-open an owner file (``~$客户登记.xlsx``) stays beside the workbook, as while the rep works
 in Excel: no stamp can be written in, and every save continues the same workbook.
 
-Targets (issue 3): p95 ≤ 2 s native; p95 ≤ poll interval + 2 s polling. The tests never time.
+Targets: p95 ≤ 2 s native; p95 ≤ poll interval + 2 s polling. The tests never time.
 """
 
 from __future__ import annotations
