@@ -4,8 +4,8 @@ For each size a fresh database gets a region written in bulk (``bench/task_regio
 no workbooks, so setup takes seconds), then the first page of the rep's 我的任务 is timed twice over:
 through the domain function (``sync.domain.task_pages.task_page``) and through the portal page
 (``GET /`` with Flask's test client, signed in as the rep). Each figure is the median of ``--runs``
-after one warm-up run. Targets: ≤ 0.3 s at 30k tasks (the at-scale and bulk-speed issues) and ≤ 300 ms
-at 5k (the portal issue). ``--db URL`` runs on PostgreSQL (a new database on that server per size).
+after one warm-up run. Targets: ≤ 0.3 s at 30k tasks and ≤ 300 ms
+at 5k. ``--db URL`` runs on PostgreSQL (a new database on that server per size).
 
     python bench/tasks.py [--tasks 30000,5000] [--runs 5] [--db postgresql+psycopg://…]
 """
