@@ -107,7 +107,9 @@ def _fetch(
     out: list[dict[str, Any]] = []
     for batch in chunks(sorted(set(values) - {None})):
         stmt = select(table).where(column.in_(batch), *extra)
-        out += [dict(r._mapping) for r in session.execute(stmt)]
+        result = session.connection().execute(stmt)
+        keys = list(result.keys())
+        out += [dict(zip(keys, r, strict=True)) for r in result]
     return out
 
 
@@ -925,17 +927,21 @@ def log_applied(ctx: IngestContext, applied: list[Row]) -> None:
         return
     if ctx.log is None:
         ctx.log = LogWriter(ctx.session, ctx.account.id, ctx.version.id)
-    ctx.log.append_many(
-        Change(
+    headers: dict[str, dict[str, str]] = {}
+    for row in applied:
+        if row.sheet.entity not in headers:
+            headers[row.sheet.entity] = {c.field: c.header for c in row.sheet.columns}
+
+    def change(row: Row) -> Change:
+        named = headers[row.sheet.entity]
+        return Change(
             row.sheet.entity,
             " / ".join(str(v) for v in row.key)[:200],
             "写入",
-            changes=Change.detail(
-                {row.sheet.header(f): show(v) for f, v in row.values.items() if f in row.sheet.fields}
-            ),
+            changes=Change.detail({named[f]: show(v) for f, v in row.values.items() if f in named}),
         )
-        for row in applied
-    )
+
+    ctx.log.append_many(change(row) for row in applied)
 
 
 @PLANS.register("sales_control")
