@@ -121,10 +121,8 @@ def _with_mistakes(master: Master, rows: dict[str, list[Row]]) -> dict[str, list
         (f"{master.project}-9-9-9999", "保留", "客户意向", late, late),  # no such room
     ]
     first, second = subs[0], subs[1]
-    cheaper = (Decimal(str(_get(SUBSCRIPTIONS, first, "total_price"))) * Decimal("0.9")).quantize(
-        Decimal("0.01")
-    )
-    area = Decimal(str(_get(SUBSCRIPTIONS, first, "area")))
+    spare = next(r for r in master.rooms if r.code == free)
+    cheaper = (spare.total * Decimal("0.9")).quantize(Decimal("0.01"))
     rows[SUBSCRIPTIONS.name] += [
         _set(SUBSCRIPTIONS, second, no="RGX0000001", date=late),  # the room has its deal
         _set(
@@ -132,12 +130,15 @@ def _with_mistakes(master: Master, rows: dict[str, list[Row]]) -> dict[str, list
         ),  # not registered
         _set(SUBSCRIPTIONS, second, no="RGX0000003", room_code=free, rep="nobody"),
         _set(SUBSCRIPTIONS, second, no="RGX0000004", room_code=pending.code),  # 待售
-        _set(
+        _set(  # priced below the room's list price after its discounts
             SUBSCRIPTIONS,
             first,
             no="RGX0000005",
+            room_code=spare.code,
+            area=float(spare.area),
             total_price=float(cheaper),
-            unit_price=float((cheaper / area).quantize(Decimal("0.01"))),
+            unit_price=float((cheaper / spare.area).quantize(Decimal("0.01"))),
+            discount_codes=None,
         ),
     ]
     rows[SUBSCRIPTIONS.name][5] = _set(SUBSCRIPTIONS, subs[5], rep="rep_b")  # a customer of rep_a's: 撞单
@@ -145,7 +146,6 @@ def _with_mistakes(master: Master, rows: dict[str, list[Row]]) -> dict[str, list
     rows[CONTRACTS.name] += [
         _set(CONTRACTS, contract, no="HTX0000001", subscription_no="RG9999999"),
         _set(CONTRACTS, contract, no="HTX0000002", date=late),  # already contracted
-        _set(CONTRACTS, contracts[1], no="HTX0000003", date=dt.date(2026, 1, 2)),  # before the subscription
     ]
     specials = rows[SPECIALS.name]
     base = {"date": late, "approval_no": "SP-X", "reason": "测试"}
@@ -191,6 +191,18 @@ def _second_version(rows: dict[str, list[Row]]) -> dict[str, list[Row]]:
         out[SUBSCRIPTIONS.name][i] = _set(SUBSCRIPTIONS, out[SUBSCRIPTIONS.name][i], note="二次核对")
     for i in range(0, len(out[CONTRACTS.name]), 61):
         out[CONTRACTS.name][i] = _set(CONTRACTS, out[CONTRACTS.name][i], bank="交通银行")
+    contracted = {_get(CONTRACTS, c, "subscription_no") for c in out[CONTRACTS.name]}
+    open_deal = next(r for r in out[SUBSCRIPTIONS.name] if _get(SUBSCRIPTIONS, r, "no") not in contracted)
+    signed = _get(SUBSCRIPTIONS, open_deal, "date") - dt.timedelta(days=1)  # before the subscription
+    out[CONTRACTS.name].append(
+        _set(
+            CONTRACTS,
+            out[CONTRACTS.name][0],
+            no="HTX0000003",
+            subscription_no=_get(SUBSCRIPTIONS, open_deal, "no"),
+            date=signed,
+        )
+    )
     sub = out[SUBSCRIPTIONS.name][10]  # a deal's core terms may not change
     out[SUBSCRIPTIONS.name][10] = _set(SUBSCRIPTIONS, sub, deposit=60_000)
     return out
@@ -280,7 +292,7 @@ def test_set_based_plan_matches_row_by_row(tmp_path: Path, monkeypatch: pytest.M
         assert got.verdict is want.verdict is Verdict.PARTIAL  # the refused rows are reported
         assert got.rows_written == want.rows_written
         assert _findings(got) == _findings(want)
-    codes = {f.code for f in bulk[0].findings}
+    codes = {f.code for outcome in bulk for f in outcome.findings}
     assert {"room-status", "unknown-room", "room-has-deal", "deal-unknown-customer", "unknown-rep"} <= codes
     assert {"deal-price", "unknown-subscription", "subscription-contracted", "date-order"} <= codes
     assert {"refund-exceeds-received", "deal-not-live", "subscription-collision", "deal-late-entry"} <= codes

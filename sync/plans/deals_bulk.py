@@ -100,13 +100,20 @@ def _columns(model: Any) -> list[str]:
 
 
 def _fetch(
-    session: Session, model: Any, column: Any, values: Iterable[Any], *extra: Any
+    session: Session,
+    model: Any,
+    column: Any,
+    values: Iterable[Any],
+    *extra: Any,
+    only: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Every column of the rows whose ``column`` is one of ``values`` (chunked ``IN``)."""
+    """The columns (every one, or ``only`` those) of the rows whose ``column`` is one of ``values``
+    (chunked ``IN``)."""
     table = model.__table__
+    picked = [table.c[name] for name in only] if only else [table]
     out: list[dict[str, Any]] = []
     for batch in chunks(sorted(set(values) - {None})):
-        stmt = select(table).where(column.in_(batch), *extra)
+        stmt = select(*picked).where(column.in_(batch), *extra)
         result = session.connection().execute(stmt)
         keys = list(result.keys())
         out += [dict(zip(keys, r, strict=True)) for r in result]
@@ -190,7 +197,11 @@ class State:
                 rec = self.subs[values["no"]] = Rec(values, stored=True)
                 self.subs_by_room[rec.room_code].append(rec)
         room_codes |= {s.room_code for s in self.subs.values()}
-        self.rooms = {v["code"]: Rec(v, stored=True) for v in _fetch(session, Room, Room.code, room_codes)}
+        room_columns = ("id", "code", "project_code", "status", "total_price", "area_gross", "area_inner")
+        self.rooms = {
+            v["code"]: Rec(v, stored=True)
+            for v in _fetch(session, Room, Room.code, room_codes, only=(*room_columns, "removed_at"))
+        }
         # the live controls of those rooms: the keys a row may update, and the holds
         self.controls: dict[tuple[Any, ...], Rec] = {}
         self.holds: dict[str, list[Rec]] = defaultdict(list)
@@ -227,7 +238,10 @@ class State:
             else {}
         )
         self.customers = {
-            v["phone"]: Rec(v, stored=True) for v in _fetch(session, Customer, Customer.phone, phones)
+            v["phone"]: Rec(v, stored=False)
+            for v in _fetch(
+                session, Customer, Customer.phone, phones, only=("id", "phone", "owner_id", "owned_since")
+            )
         }
         self.accounts = list(session.scalars(select(Account)).all())
         self.account_by_id = {a.id: a for a in self.accounts}
