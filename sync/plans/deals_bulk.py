@@ -256,12 +256,15 @@ class State:
                 select(PaymentPlan).where(PaymentPlan.code.in_(sorted(plan_codes - {None})))
             )
         }  # type: ignore[operator]
-        self.plan_lines: dict[str, list[PaymentPlanLine]] = defaultdict(list)
+        # each plan's live lines as (seq, category, ratio, amount, due_days): read once, copied per deal
+        self.plan_lines: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
         lines = select(PaymentPlanLine).where(
             PaymentPlanLine.plan_code.in_(sorted(self.plans)), PaymentPlanLine.removed_at.is_(None)
         )
         for line in session.scalars(lines.order_by(PaymentPlanLine.seq)):
-            self.plan_lines[line.plan_code].append(line)
+            self.plan_lines[line.plan_code].append(
+                (line.seq, line.category, line.ratio, line.amount, line.due_days)
+            )
         self.discounts = {
             d.code: d
             for d in session.scalars(select(Discount).where(Discount.code.in_(sorted(discount_codes))))
@@ -282,7 +285,7 @@ class State:
                     target[id(rec.sub)].append(rec)
         self._scope: dict[str, Project | RowRefused] = {}
         self._reps: dict[str, Account | RowRefused] = {}
-        self._deadlines: dict[tuple[str, dt.date], dt.datetime] = {}
+        self._deadlines: dict[tuple[str, dt.date], str | None] = {}
         self._received: dict[int, Decimal] | None = None
 
     # -- look-ups made once per version ----------------------------------------------------------
@@ -333,12 +336,14 @@ class State:
             return mine[0]
         raise RowRefused("ambiguous-rep", "rep", count=len(active))
 
-    def deadline(self, project_code: str, day: dt.date) -> dt.datetime:
+    def late(self, project_code: str, day: dt.date, seen_at: dt.datetime) -> str | None:
+        """The deadline (as the late-entry warning words it) a deal of ``day`` missed when the version
+        was seen at ``seen_at``, or ``None``; worked out once per project and day."""
         key = (project_code, day)
-        found = self._deadlines.get(key)
-        if found is None:
-            found = self._deadlines[key] = entry_deadline(day, calendar_for(self.session, project_code))
-        return found
+        if key not in self._deadlines:
+            deadline = entry_deadline(day, calendar_for(self.session, project_code))
+            self._deadlines[key] = deadline.strftime("%Y-%m-%d %H:%M") if seen_at > deadline else None
+        return self._deadlines[key]
 
     def received(self, sub: Rec) -> Decimal:
         """Net money received on a stored deal (a deal made in this version has none yet)."""
@@ -428,9 +433,9 @@ class BulkSalesControl:
         return True
 
     def warn_if_late(self, row: Row, field: str, day: dt.date, project_code: str) -> None:
-        deadline = self.state.deadline(project_code, day)
-        if self.ctx.version.seen_at > deadline:
-            row.warn("deal-late-entry", field, deadline=deadline.strftime("%Y-%m-%d %H:%M"))
+        late = self.state.late(project_code, day, self.at)
+        if late is not None:
+            row.warn("deal-late-entry", field, deadline=late)
 
     def own(self) -> dict[str, Any]:
         return {
@@ -594,18 +599,18 @@ class BulkSalesControl:
             for held in lines:
                 if held.ended_by is None:
                     self.j.set(held, "ended_by", special)
-        for line in self.state.plan_lines.get(plan.code, ()):
-            fixed = line.amount
-            if fixed is not None and line.category == DEPOSIT:
+        for seq, category, ratio, amount, due_days in self.state.plan_lines.get(plan.code, ()):
+            fixed = amount
+            if fixed is not None and category == DEPOSIT:
                 fixed = sub.deposit
             rec = Rec(
                 {
                     "plan_code": plan.code,
-                    "seq": line.seq,
-                    "category": line.category,
-                    "ratio": line.ratio,
+                    "seq": seq,
+                    "category": category,
+                    "ratio": ratio,
                     "amount": fixed,
-                    "due_days": line.due_days,
+                    "due_days": due_days,
                 },
                 stored=False,
             )
