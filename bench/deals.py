@@ -148,6 +148,7 @@ def project(url: str, tmp: Path, files: Files) -> Any:
         for username, name, roles in STAFF:
             accounts.add_user(session, username, name=name, roles=roles, password=PASSWORD, region="SZ")
     outcome = app.ingest(files.master, "operator", write_back=False)
+    assert outcome.change_set_id is not None, outcome.errors[:3]
     for signer in ("senior", "gm"):
         with app.transaction() as session:
             result = signing.sign(session, outcome.change_set_id, signer, PASSWORD)

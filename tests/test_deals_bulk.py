@@ -148,7 +148,7 @@ def _with_mistakes(master: Master, rows: dict[str, list[Row]]) -> dict[str, list
         _set(CONTRACTS, contract, no="HTX0000002", date=late),  # already contracted
     ]
     specials = rows[SPECIALS.name]
-    base = {"date": late, "approval_no": "SP-X", "reason": "测试"}
+    base: dict[str, Any] = {"date": late, "approval_no": "SP-X", "reason": "测试"}
     rows[SPECIALS.name] += [
         (
             "TSX000001",
@@ -240,7 +240,7 @@ def _tables(app: Salesync) -> dict[str, list[dict[str, Any]]]:
                     if values.get(name) is not None:
                         values[name] = names[values[name]]
                 rows.append(values)
-            out[table.name] = rows
+            out[model.__tablename__] = rows
         entries = select(WorkLogEntry.entity, WorkLogEntry.key, WorkLogEntry.op, WorkLogEntry.changes)
         out["work_log"] = [dict(r._mapping) for r in session.execute(entries.order_by(WorkLogEntry.seq))]
     return out
