@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -46,6 +46,11 @@ def _valid(day: dt.date, start: dt.date | None, end: dt.date | None) -> bool:
 
 def valid_plan(session: Session, code: str, project: str, day: dt.date, field: str) -> PaymentPlan:
     plan = session.scalar(select(PaymentPlan).where(PaymentPlan.code == code))
+    return check_plan(plan, project, day, field)
+
+
+def check_plan(plan: PaymentPlan | None, project: str, day: dt.date, field: str) -> PaymentPlan:
+    """The plan as looked up (``None`` when unknown), checked: live, of ``project``, valid on ``day``."""
     if plan is None or plan.removed_at is not None:
         raise RowRefused("unknown-plan", field)
     if plan.project_code != project:
@@ -62,6 +67,13 @@ def valid_discounts(
 ) -> list[Discount]:
     """The named discounts, each of the project and valid on ``day``; several only if all stack."""
     found = {d.code: d for d in session.scalars(select(Discount).where(Discount.code.in_(codes)))}
+    return check_discounts(found, codes, project, day, field)
+
+
+def check_discounts(
+    found: Mapping[str, Discount], codes: list[str], project: str, day: dt.date, field: str
+) -> list[Discount]:
+    """:func:`valid_discounts` over discounts already looked up by code (a version's in one query)."""
     out = []
     for code in codes:
         discount = found.get(code)

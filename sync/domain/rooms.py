@@ -70,6 +70,22 @@ def allowed(cause: str, status: str) -> bool:
     return status in TRANSITIONS[cause][0]
 
 
+def check_transition(code: str, status: str, cause: str, field: str | None = "room_code") -> str:
+    """The status room ``code`` goes to from ``status`` by ``cause``; a move the machine does not allow
+    is refused (the one refusal :func:`transition` and the set-based 销控 plan both raise)."""
+    starts, to = TRANSITIONS[cause]
+    if status not in starts:
+        raise RowRefused(
+            "room-status",
+            field,
+            room=code,
+            status=status,
+            action=cause.removeprefix("换入"),
+            allowed="、".join(s for s in STATUSES if s in starts),
+        )
+    return to
+
+
 def transition(
     session: Session,
     room: Room,
@@ -81,16 +97,7 @@ def transition(
     field: str | None = "room_code",
 ) -> RoomStatusChange:
     """Move ``room`` by ``cause``, recording the change; refuse a move the machine does not allow."""
-    starts, to = TRANSITIONS[cause]
-    if room.status not in starts:
-        raise RowRefused(
-            "room-status",
-            field,
-            room=room.code,
-            status=room.status,
-            action=cause.removeprefix("换入"),
-            allowed="、".join(s for s in STATUSES if s in starts),
-        )
+    to = check_transition(room.code, room.status, cause, field)
     change = RoomStatusChange(
         room_code=room.code,
         from_status=room.status,

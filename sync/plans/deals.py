@@ -33,7 +33,7 @@ from sync.core.errors import RowRefused
 from sync.core.rows import column_values
 from sync.domain import ledger, pricing, rooms, terms
 from sync.kinds.sales_control import CONTRACTS, ROOM_CONTROLS, SPECIALS, SUBSCRIPTIONS
-from sync.plans.context import PLANS, IngestContext, PlanResult
+from sync.plans.context import IngestContext, PlanResult
 from sync.plans.rowwise import (
     Row,
     actor,
@@ -477,8 +477,9 @@ class SalesControl:
                 )
 
 
-@PLANS.register("sales_control")
-def apply_sales_control(ctx: IngestContext) -> PlanResult:
+def apply_sales_control_rowwise(ctx: IngestContext) -> PlanResult:
+    """The 销控 plan row by row, each row in its own savepoint: the reference the set-based plan
+    (``sync.plans.deals_bulk``, the one registered) is compared with."""
     result = PlanResult()
     plan = SalesControl(ctx)
     if not plan.removed_controls(result):
