@@ -384,7 +384,7 @@ def _stream(
     size = 0
     xml = info.filename.lower().endswith(_XML_SUFFIXES)
     prolog: bytes | None = b"" if xml else None
-    parser = scan.stream if scan is not None else XmlStream(info.filename, strict=False) if xml else None
+    parser = scan if scan is not None else XmlStream(info.filename, strict=False) if xml else None
     ole: bytes | None = None  # the tail of the previous chunk of an OLE member
     for chunk in _member_bytes(data, info):
         if size == 0 and chunk.startswith(OLE_MAGIC):

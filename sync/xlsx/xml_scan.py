@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from xml.parsers import expat
 
+from sync.xlsx.cell_scan import CellState, plain, scan_piece, scan_plain_piece
 from validators.findings import Finding
 
 EXCEL_ROWS = 1_048_576
@@ -24,6 +25,7 @@ EXCEL_COLUMNS = 16_384
 _ENCODINGS = frozenset({"utf-8", "utf8", "utf-16", "utf16", "utf-16le", "utf-16be"})
 _DECLARATION = re.compile(rb"<\?xml\s[^>]*?\bencoding\s*=\s*([\"'])([^\"']*)\1")
 _REF = re.compile(r"([A-Za-z]+)([0-9]+)")
+_MAX_CARRY = 8 << 20  # text this long without a tag is left to the element handlers
 
 
 class Refusal(Exception):
@@ -130,28 +132,125 @@ class SheetScan:
         self.dimension = ""
         self.stream = XmlStream(part, label=f"工作表“{name}”")
         self.stream.parser.ordered_attributes = False
-        self._end_cell, self._sync = self._handlers()
+        self._state = CellState()
+        self._carry = b""  # bytes after the last complete tag fed, read with the next chunk
+        self._started = False
+        self._handled: tuple[Callable[[], None], Callable[[], None]] | None = None
 
     def feed(self, chunk: bytes) -> None:
-        self.stream.feed(chunk)
+        """Read the complete tags of ``chunk`` (with what was left of the last) by the fast scan,
+        or from the first piece it cannot be sure of on, by the element handlers."""
+        if self._handled is not None:
+            self.stream.feed(chunk)
+            return
+        buf = self._carry + chunk if self._carry else chunk
+        cut = buf.rfind(b"<row ")  # pieces of whole rows can be read in bulk
+        if cut <= 0 or buf[cut - 1] != 62:  # not right after a ">"
+            last_tag = buf.rfind(b"<")
+            cut = buf.rfind(b">", 0, last_tag) + 1 if last_tag > 0 else 0
+        if cut == 0 or (not self._started and cut < 256):
+            self._carry = buf  # no complete tag yet (or too little to check the declaration)
+            if len(buf) > _MAX_CARRY:
+                self._carry = b""
+                self._hand_over()
+                self.stream.feed(buf)
+            return
+        self._carry = buf[cut:]
+        self._piece(buf[:cut], final=False)
+        if self._handled is not None and self._carry:
+            self.stream.feed(self._carry)
+            self._carry = b""
 
     def close(self) -> None:
+        if self._handled is None:
+            piece, self._carry = self._carry, b""
+            self._piece(piece, final=True)
+        if self._handled is None:
+            self.stream.close()
+            self._settle()
+            return
         self.stream.close()
-        self._end_cell()
-        self._sync()
+        end_cell, sync = self._handled
+        end_cell()
+        sync()
 
-    def _handlers(self) -> tuple[Callable[[], None], Callable[[], None]]:
+    def _piece(self, piece: bytes, *, final: bool) -> None:
+        """One piece of complete tags: scanned fast and then parsed by expat without handlers, or
+        parsed by expat with the element handlers (for this piece and the rest of the sheet)."""
+        first, self._started = not self._started, True
+        if not first or plain(piece):
+            limits = self.limits
+            state = None
+            if not first and not final:
+                state = scan_plain_piece(
+                    self._state,
+                    piece,
+                    columns=_COLUMNS_BYTES,
+                    max_rows=limits.max_rows,
+                    max_cols=limits.max_columns,
+                    max_elements=limits.max_cell_elements,
+                    max_chars=limits.max_string_chars,
+                )
+            state = state or scan_piece(
+                self._state,
+                piece,
+                final=final,
+                columns=_COLUMNS_BYTES,
+                max_rows=limits.max_rows,
+                max_cols=limits.max_columns,
+                max_elements=limits.max_cell_elements,
+                max_chars=limits.max_string_chars,
+                check_dimension=self._check_dimension,
+                first=first,
+            )
+            if state is not None:
+                self._state = state
+                self.stream.feed(piece)
+                return
+        self._hand_over()
+        self.stream.feed(piece)
+
+    def _check_dimension(self, dimension: str) -> None:
+        """Refuses (raises) a declared dimension the handlers would refuse."""
+        for corner in dimension.split(":"):
+            if corner:
+                match = _REF.fullmatch(corner.strip())
+                if match is None or len(match.group(1)) > 3:
+                    raise ValueError(corner)
+                if _column(match.group(1).upper()) > self.limits.max_columns:
+                    raise ValueError(corner)
+                digits = match.group(2).strip()
+                if not digits.isdigit() or len(digits) > 9 or not 0 < int(digits) <= self.limits.max_rows:
+                    raise ValueError(corner)
+
+    def _hand_over(self) -> None:
+        self._handled = self._handlers(self._state)
+
+    def _settle(self) -> None:
+        """The fast scan's findings as this scan's attributes."""
+        state = self._state
+        self.first_row, self.first_col = state.first_row, state.first_col
+        self.last_row, self.last_col = state.last_row, state.last_col
+        self.cells = state.cells
+        self.formulas[:] = state.formulas
+        if state.dimension is not None:
+            self.dimension = state.dimension
+
+    def _handlers(self, state: CellState) -> tuple[Callable[[], None], Callable[[], None]]:
+        """The element handlers, taking over from ``state`` (where the fast scan stopped)."""
+        self._settle()
         parser, limits, name_of_sheet = self.stream.parser, self.limits, self.name
         max_rows, max_cols, max_elements = limits.max_rows, limits.max_columns, limits.max_cell_elements
         max_chars = limits.max_string_chars
         local_of: dict[str, str] = {}  # qualified name → local name, as met
         formulas = self.formulas
-        row = col = cells = 0
-        first_row = first_col = last_row = last_col = 0
-        in_cell = formula = cached = collecting = False
-        cell_type: str | None = None
-        size = 0
-        text: list[str] = []
+        row, col, cells = state.row, state.col, state.cells
+        first_row, first_col = state.first_row, state.first_col
+        last_row, last_col = state.last_row, state.last_col
+        in_cell, formula, cached, collecting = state.in_cell, state.formula, state.cached, state.collecting
+        cell_type: str | None = state.cell_type()
+        size = state.size() if collecting else 0
+        text: list[str] = ["…"] if state.has_text else []
 
         def bad(ref: str) -> Refusal:
             return Refusal("sheet-bad-reference", sheet=name_of_sheet, ref=ref[:40])
@@ -278,6 +377,8 @@ class SheetScan:
             self.cells = cells
 
         parser.StartElementHandler = start
+        if collecting:
+            parser.CharacterDataHandler = chars
         return end_cell, sync
 
     @property
@@ -311,6 +412,9 @@ for _first in ["", *(chr(c) for c in range(65, 91))]:
             _letters = _first + _second + _third
             if (_number := _column(_letters)) <= EXCEL_COLUMNS:
                 _COLUMNS[_letters] = _number
+
+
+_COLUMNS_BYTES = {letters.encode(): number for letters, number in _COLUMNS.items()}
 
 
 class SharedStringsScan:
