@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from sync.xlsx.xml_scan import _COLUMNS, _DIGITS, _REF, Refusal, SheetLimits, XmlStream, _column, _ref
 
+
 class ReferenceSheetScan:
     """A worksheet's cells, as a reader will see them.
 

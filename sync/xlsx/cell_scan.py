@@ -114,7 +114,7 @@ def has_text(segment: bytes) -> bool:
     return bool(_MARKUP.sub(b"", segment))
 
 
-def scan_piece(  # noqa: C901, PLR0912, PLR0915 — one loop over the hot path, kept flat for speed
+def scan_piece(
     state: CellState,
     piece: bytes,
     *,
@@ -129,11 +129,15 @@ def scan_piece(  # noqa: C901, PLR0912, PLR0915 — one loop over the hot path, 
 ) -> CellState | None:
     """The state after ``piece`` (complete tags and text; the last piece when ``final``), or None
     when the piece must be read by the element handlers. ``state`` itself is left unchanged."""
-    if _ODD.search(piece) is not None:
-        if not (first and _prolog_only(piece)):
-            return None
+    if _ODD.search(piece) is not None and not (first and _prolog_only(piece)):
+        return None
     row, col, cells = state.row, state.col, state.cells
-    first_row, first_col, last_row, last_col = state.first_row, state.first_col, state.last_row, state.last_col
+    first_row, first_col, last_row, last_col = (
+        state.first_row,
+        state.first_col,
+        state.last_row,
+        state.last_col,
+    )
     in_cell, formula, cached, cell_attrs = state.in_cell, state.formula, state.cached, state.cell_attrs
     collecting, text_seen, dimension = state.collecting, state.has_text, state.dimension
     formulas: list[str] = []
@@ -154,10 +158,7 @@ def scan_piece(  # noqa: C901, PLR0912, PLR0915 — one loop over the hot path, 
                 text_seen = has_text(piece[text_at:at])
             collecting = False
         if formula:
-            if not (
-                cached
-                and (text_seen or attributes(cell_attrs).get(b"t") in ("str", "inlineStr"))
-            ):
+            if not (cached and (text_seen or attributes(cell_attrs).get(b"t") in ("str", "inlineStr"))):
                 formulas.append(_ref(row, col))
             formula = cached = text_seen = False
         return True
@@ -236,7 +237,7 @@ def scan_piece(  # noqa: C901, PLR0912, PLR0915 — one loop over the hot path, 
                 dimension = attributes(other).get(b"ref", "")[:40]
                 try:
                     check_dimension(dimension)  # type: ignore[operator]
-                except Exception:  # noqa: BLE001 — a refusal to come: the handlers raise it in order
+                except Exception:
                     return None
                 continue
             # a value: <v> or <is>
