@@ -19,6 +19,7 @@ refusal, with its parameters, comes from the handlers, as it always did.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from itertools import compress
 
@@ -124,7 +125,7 @@ def scan_piece(
     max_cols: int,
     max_elements: int,
     max_chars: int,
-    check_dimension: object,
+    check_dimension: Callable[[str], None],
     first: bool,
 ) -> CellState | None:
     """The state after ``piece`` (complete tags and text; the last piece when ``final``), or None
@@ -236,7 +237,7 @@ def scan_piece(
             elif name == b"dimension":
                 dimension = attributes(other).get(b"ref", "")[:40]
                 try:
-                    check_dimension(dimension)  # type: ignore[operator]
+                    check_dimension(dimension)
                 except Exception:
                     return None
                 continue
@@ -351,7 +352,7 @@ def scan_plain_piece(
     found = _plain_piece(max_chars - 128).findall(piece)
     if not found:
         return None
-    letters, digits, kinds, rows, other = zip(*found, strict=True)
+    letters, digits, kinds, rows, other = zip(*found, strict=False)
     if any(other):
         return None
     cells = state.cells + len(found) - letters.count(b"")

@@ -5,9 +5,10 @@ refused and only UTF-8 or UTF-16 accepted, so what the safety inspection checks 
 sees: a cell written ``<c r='XFD1048576'>``, with a character reference in its reference, or inside
 a part with an unusual name is a cell like any other. :class:`SheetScan` follows a worksheet's cells
 (their extent, how many, the formulas saved without a value, the size of inline strings) and
-:class:`SharedStringsScan` the shared strings (their size). The handlers
-are kept to element starts, with text handled only where it is needed, because a worksheet has
-millions of elements and each call into Python costs more than expat's own parsing.
+:class:`SharedStringsScan` the shared strings (their size). A worksheet has millions of elements and
+a call into Python per element costs several times expat's own parsing, so a sheet's cells are read
+by compiled patterns (``sync.xlsx.cell_scan``) while expat parses it without handlers; the element
+handlers take over only from the first piece the patterns cannot read with certainty.
 """
 
 from __future__ import annotations
@@ -116,9 +117,15 @@ class SheetScan:
     :meth:`check` bounds. Cells with only a format cost a reader nothing and are only counted.
     Every cell's reference is read, whatever its quoting or the length of its column letters.
 
-    The handler of element starts is the hot path (a call per element, millions in a big sheet):
-    it is a closure over plain local variables, and text is collected only in inline strings
-    (for their size) and formulas (for their cached value).
+    The sheet is cut into pieces of complete tags (at a row's start where there is one). A piece
+    of plain rows is read in bulk (:func:`~sync.xlsx.cell_scan.scan_plain_piece`), other pieces
+    element by element with compiled patterns (:func:`~sync.xlsx.cell_scan.scan_piece`); expat
+    parses each piece without handlers. From the first piece neither can read with certainty (a
+    comment, a reference to resolve, a lower-case reference, anything that may be refused), the
+    element handlers read the rest of the sheet, starting from the state the patterns left: every
+    refusal comes from them, in document order, as before. The handler of element starts is a
+    closure over plain local variables, and text is collected only in inline strings (for their
+    size) and formulas (for their cached value).
     """
 
     def __init__(self, name: str, part: str, limits: SheetLimits) -> None:
