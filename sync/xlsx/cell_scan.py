@@ -390,6 +390,8 @@ def scan_plain_piece(
         if row_text:
             row, col, in_cell = int(row_text), 0, False
             break
+    else:
+        return None  # no cell or row starts here: the element-by-element scan follows the text
     return replace(
         state,
         row=row,
