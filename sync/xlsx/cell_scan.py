@@ -368,13 +368,18 @@ def scan_plain_piece(
             return None
     first_row, first_col = state.first_row, state.first_col
     last_row, last_col = state.last_row, state.last_col
-    value_rows = list(map(int, compress(digits, kinds)))
-    if value_rows:
+    value_digits = list(compress(digits, kinds))
+    if value_digits:
+        if len(set(map(len, value_digits))) == 1:  # as long as each other: compared as bytes
+            low_row, high_row = int(min(value_digits)), int(max(value_digits))
+        else:
+            value_rows = list(map(int, value_digits))
+            low_row, high_row = min(value_rows), max(value_rows)
         value_cols = [columns[name] for name in set(compress(letters, kinds))]
-        low_row, low_col = min(value_rows), min(value_cols)
+        low_col = min(value_cols)
         first_row = min(first_row, low_row) if first_row else low_row
         first_col = min(first_col, low_col) if state.first_row else low_col
-        last_row, last_col = max(last_row, max(value_rows)), max(last_col, max(value_cols))
+        last_row, last_col = max(last_row, high_row), max(last_col, max(value_cols))
     row, col, in_cell, cell_attrs = state.row, state.col, state.in_cell, state.cell_attrs
     collecting, region = False, b""
     for at in range(len(found) - 1, -1, -1):  # the last cell or row start sets where the scan is
