@@ -16,11 +16,11 @@ import pytest
 from openpyxl import Workbook
 
 from sync.tools import examples
-from sync.xlsx.xml_scan import Refusal, SheetLimits, SheetScan
+from sync.xlsx.xml_scan import Refusal, SharedStringsScan, SheetLimits, SheetScan
 from tests import hostile
 from tests.hostile import corpus
 from tests.hostile import xml as hostile_xml
-from tests.xml_scan_reference import ReferenceSheetScan
+from tests.xml_scan_reference import ReferenceSharedStringsScan, ReferenceSheetScan
 
 Outcome = tuple[object, ...]
 DEFAULT = SheetLimits()
@@ -255,3 +255,65 @@ def test_plain_rows_in_bulk_agree_on_large_sheets() -> None:
     assert_same(xml)
     assert_same(xml, SheetLimits(max_cell_elements=12_000))
     assert_same(xml, SheetLimits(max_rows=3000))
+
+
+# -- shared strings ----------------------------------------------------------------------------------
+
+
+def strings_outcome(scan_class: type, xml: bytes, chunks: list[int], limits: SheetLimits) -> Outcome:
+    scan = scan_class("xl/sharedStrings.xml", limits)
+    try:
+        pos = 0
+        for size in chunks:
+            scan.feed(xml[pos : pos + size])
+            pos += size
+        scan.feed(xml[pos:])
+        scan.close()
+    except Refusal as refusal:
+        return ("refused", refusal.finding.code, refusal.finding.params)
+    return ("counted", scan.count)
+
+
+def random_strings(rng: random.Random) -> bytes:
+    items = []
+    for _ in range(rng.randint(0, 400)):
+        text = rng.choice(["客户", "x" * rng.choice([1, 299, 300, 301]), "&amp;", "", "a\r\nb", "长" * 101])
+        items.append(
+            rng.choice(
+                [
+                    f"<si><t>{text}</t></si>",
+                    f'<si><t xml:space="preserve">{text} </t></si>',
+                    f"<si><r><t>{text}</t></r><r><t>{text}</t></r></si>",
+                    f"<si><t>{text}</t><rPh sb='0' eb='1'><t>ke</t></rPh></si>",
+                    "<si/>",
+                    f"<x:si><x:t>{text}</x:t></x:si>",
+                ]
+            )
+            if rng.random() < 0.3
+            else f"<si><t>{text}</t></si>"
+        )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<sst xmlns="urn:s" xmlns:x="urn:s" '
+        f'count="{len(items)}">{"".join(items)}</sst>{rng.choice(["", chr(10)])}'
+    ).encode()
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_shared_strings(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(5):
+        xml = random_strings(rng)
+        for limits in (DEFAULT, SMALL):
+            expected = strings_outcome(ReferenceSharedStringsScan, xml, [len(xml)], limits)
+            for chunks in chunkings(xml, rng):
+                assert strings_outcome(SharedStringsScan, xml, chunks, limits) == expected
+
+
+def test_shared_strings_of_saved_workbooks() -> None:
+    plain = hostile.workbook({"客户": [["客户姓名", "手机号码"], ["张三", "13800138000"]]})
+    for strings in (["短", "x" * 32_767], ["短", "x" * 32_768], [f"客户{n}" for n in range(5000)]):
+        data = hostile_xml.shared_strings(plain, strings)
+        xml = hostile.members(data)["xl/sharedStrings.xml"]
+        expected = strings_outcome(ReferenceSharedStringsScan, xml, [len(xml)], DEFAULT)
+        for chunks in chunkings(xml, random.Random(len(strings))):
+            assert strings_outcome(SharedStringsScan, xml, chunks, DEFAULT) == expected

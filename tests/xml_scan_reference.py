@@ -196,3 +196,61 @@ class ReferenceSheetScan:
     def check(self) -> None:
         if self.grid > self.limits.max_cells:
             raise Refusal("sheet-too-large", sheet=self.name, last_row=self.last_row, cells=f"{self.grid:,}")
+
+
+class ReferenceSharedStringsScan:
+    """The shared strings as they were read before: a call per element and per text."""
+
+    def __init__(self, part: str, limits: SheetLimits) -> None:
+        self.part, self.limits = part, limits
+        self.count = 0
+        self.stream = XmlStream(part)
+        parser = self.stream.parser
+        parser.StartElementHandler = self._start
+        parser.EndElementHandler = self._end
+        parser.CharacterDataHandler = self._chars
+        parser.buffer_text = True
+        self._size = 0
+        self._in_text = 0
+        self._open = False
+
+    def feed(self, chunk: bytes) -> None:
+        self.stream.feed(chunk)
+
+    def close(self) -> None:
+        self.stream.close()
+        if self._open:
+            self._finish()
+
+    def _start(self, qualified: str, _attrs: list[str]) -> None:
+        name = qualified.rpartition(":")[2]
+        if name == "si":
+            if self._open:
+                self._finish()
+            self._open = True
+        elif name == "t":
+            self._in_text += 1
+
+    def _end(self, qualified: str) -> None:
+        name = qualified.rpartition(":")[2]
+        if name == "t":
+            self._in_text -= 1
+        elif name == "si" and self._open:
+            self._finish()
+
+    def _chars(self, text: str) -> None:
+        if self._open and self._in_text > 0:
+            self._size += len(text)
+            if self._size > self.limits.max_string_chars:
+                raise Refusal(
+                    "cell-text-too-long",
+                    sheet=None,
+                    cell=f"#{self.count + 1}",
+                    length=f"{self._size:,}+",
+                    limit=f"{self.limits.max_string_chars:,}",
+                )
+
+    def _finish(self) -> None:
+        self.count += 1
+        self._size = 0
+        self._open = False

@@ -431,22 +431,66 @@ class SharedStringsScan:
         self.part, self.limits = part, limits
         self.count = 0
         self.stream = XmlStream(part)
+        self.stream.parser.buffer_text = True
+        self._size = 0
+        self._in_text = 0
+        self._open = False
+        self._carry = b""  # bytes from the last ``<si>`` on, read with the next chunk
+        self._started = False
+        self._handled = False
+
+    def feed(self, chunk: bytes) -> None:
+        """Pieces of plain strings (``<si><t>…</t></si>``, none longer than the limit in bytes, so
+        none in characters) are counted by one pattern while expat parses them without handlers;
+        from the first other piece on, the element handlers read the rest."""
+        if self._handled:
+            self.stream.feed(chunk)
+            return
+        buf = self._carry + chunk if self._carry else chunk
+        cut = buf.rfind(b"<si>")
+        if cut <= 0 or (not self._started and cut < 256):
+            self._carry = buf
+            if len(buf) > _MAX_CARRY:
+                self._carry = b""
+                self._hand_over()
+                self.stream.feed(buf)
+            return
+        self._carry = buf[cut:]
+        self._piece(buf[:cut], final=False)
+        if self._handled and self._carry:
+            self.stream.feed(self._carry)
+            self._carry = b""
+
+    def close(self) -> None:
+        if not self._handled:
+            piece, self._carry = self._carry, b""
+            self._piece(piece, final=True)
+        self.stream.close()
+        if self._open:
+            self._finish()
+
+    def _piece(self, piece: bytes, *, final: bool) -> None:
+        first, self._started = not self._started, True
+        if not self._handled:
+            plain_strings = _plain_strings(self.limits.max_string_chars)
+            start = 0
+            if first:
+                head = _STRINGS_HEAD.match(piece)
+                start = head.end() if head is not None else -1
+            end = _strings_end(piece, final)
+            if 0 <= start <= end and plain_strings.fullmatch(piece, start, end):
+                self.count += piece.count(b"<si>")
+                self.stream.feed(piece)
+                return
+            self._hand_over()
+        self.stream.feed(piece)
+
+    def _hand_over(self) -> None:
         parser = self.stream.parser
         parser.StartElementHandler = self._start
         parser.EndElementHandler = self._end
         parser.CharacterDataHandler = self._chars
-        parser.buffer_text = True
-        self._size = 0
-        self._in_text = 0
-        self._open = False
-
-    def feed(self, chunk: bytes) -> None:
-        self.stream.feed(chunk)
-
-    def close(self) -> None:
-        self.stream.close()
-        if self._open:
-            self._finish()
+        self._handled = True
 
     def _start(self, qualified: str, _attrs: list[str]) -> None:
         name = qualified.rpartition(":")[2]
@@ -480,6 +524,29 @@ class SharedStringsScan:
         self.count += 1
         self._size = 0
         self._open = False
+
+
+_STRINGS_HEAD = re.compile(rb"""(?:\xef\xbb\xbf)?<\?xml [^<>]*\?>\s*<sst(?:\s+[^\s=<>/"']+="[^"<]*")*\s*>""")
+_STRINGS_END = re.compile(rb"</sst>\s*\Z")
+_PLAIN_STRINGS: dict[int, re.Pattern[bytes]] = {}
+
+
+def _plain_strings(max_chars: int) -> re.Pattern[bytes]:
+    """Shared strings of one plain text each, at most ``max_chars`` bytes (so characters) long."""
+    pattern = _PLAIN_STRINGS.get(max_chars)
+    if pattern is None:
+        pattern = _PLAIN_STRINGS[max_chars] = re.compile(
+            rb'(?:<si><t(?: xml:space="preserve")?>[^<]{0,%d}</t></si>)*+' % max_chars
+        )
+    return pattern
+
+
+def _strings_end(piece: bytes, final: bool) -> int:
+    """Where the strings of a piece end: before ``</sst>`` in the last piece."""
+    if not final:
+        return len(piece)
+    end = _STRINGS_END.search(piece)
+    return end.start() if end is not None else -1
 
 
 def _ref(row: int, col: int) -> str:
