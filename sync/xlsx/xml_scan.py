@@ -5,9 +5,10 @@ refused and only UTF-8 or UTF-16 accepted, so what the safety inspection checks 
 sees: a cell written ``<c r='XFD1048576'>``, with a character reference in its reference, or inside
 a part with an unusual name is a cell like any other. :class:`SheetScan` follows a worksheet's cells
 (their extent, how many, the formulas saved without a value, the size of inline strings) and
-:class:`SharedStringsScan` the shared strings (their size). The handlers
-are kept to element starts, with text handled only where it is needed, because a worksheet has
-millions of elements and each call into Python costs more than expat's own parsing.
+:class:`SharedStringsScan` the shared strings (their size). A worksheet has millions of elements and
+a call into Python per element costs several times expat's own parsing, so a sheet's cells are read
+by compiled patterns (``sync.xlsx.cell_scan``) while expat parses it without handlers; the element
+handlers take over only from the first piece the patterns cannot read with certainty.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from xml.parsers import expat
 
+from sync.xlsx.cell_scan import CellState, plain, scan_piece, scan_plain_piece
 from validators.findings import Finding
 
 EXCEL_ROWS = 1_048_576
@@ -24,6 +26,7 @@ EXCEL_COLUMNS = 16_384
 _ENCODINGS = frozenset({"utf-8", "utf8", "utf-16", "utf16", "utf-16le", "utf-16be"})
 _DECLARATION = re.compile(rb"<\?xml\s[^>]*?\bencoding\s*=\s*([\"'])([^\"']*)\1")
 _REF = re.compile(r"([A-Za-z]+)([0-9]+)")
+_MAX_CARRY = 8 << 20  # text this long without a tag is left to the element handlers
 
 
 class Refusal(Exception):
@@ -114,9 +117,15 @@ class SheetScan:
     :meth:`check` bounds. Cells with only a format cost a reader nothing and are only counted.
     Every cell's reference is read, whatever its quoting or the length of its column letters.
 
-    The handler of element starts is the hot path (a call per element, millions in a big sheet):
-    it is a closure over plain local variables, and text is collected only in inline strings
-    (for their size) and formulas (for their cached value).
+    The sheet is cut into pieces of complete tags (at a row's start where there is one). A piece
+    of plain rows is read in bulk (:func:`~sync.xlsx.cell_scan.scan_plain_piece`), other pieces
+    element by element with compiled patterns (:func:`~sync.xlsx.cell_scan.scan_piece`); expat
+    parses each piece without handlers. From the first piece neither can read with certainty (a
+    comment, a reference to resolve, a lower-case reference, anything that may be refused), the
+    element handlers read the rest of the sheet, starting from the state the patterns left: every
+    refusal comes from them, in document order, as before. The handler of element starts is a
+    closure over plain local variables, and text is collected only in inline strings (for their
+    size) and formulas (for their cached value).
     """
 
     def __init__(self, name: str, part: str, limits: SheetLimits) -> None:
@@ -130,28 +139,125 @@ class SheetScan:
         self.dimension = ""
         self.stream = XmlStream(part, label=f"工作表“{name}”")
         self.stream.parser.ordered_attributes = False
-        self._end_cell, self._sync = self._handlers()
+        self._state = CellState()
+        self._carry = b""  # bytes after the last complete tag fed, read with the next chunk
+        self._started = False
+        self._handled: tuple[Callable[[], None], Callable[[], None]] | None = None
 
     def feed(self, chunk: bytes) -> None:
-        self.stream.feed(chunk)
+        """Read the complete tags of ``chunk`` (with what was left of the last) by the fast scan,
+        or from the first piece it cannot be sure of on, by the element handlers."""
+        if self._handled is not None:
+            self.stream.feed(chunk)
+            return
+        buf = self._carry + chunk if self._carry else chunk
+        cut = buf.rfind(b"<row ")  # pieces of whole rows can be read in bulk
+        if cut <= 0 or buf[cut - 1] != 62:  # not right after a ">"
+            last_tag = buf.rfind(b"<")
+            cut = buf.rfind(b">", 0, last_tag) + 1 if last_tag > 0 else 0
+        if cut == 0 or (not self._started and cut < 256):
+            self._carry = buf  # no complete tag yet (or too little to check the declaration)
+            if len(buf) > _MAX_CARRY:
+                self._carry = b""
+                self._hand_over()
+                self.stream.feed(buf)
+            return
+        self._carry = buf[cut:]
+        self._piece(buf[:cut], final=False)
+        if self._handled is not None and self._carry:
+            self.stream.feed(self._carry)
+            self._carry = b""
 
     def close(self) -> None:
+        if self._handled is None:
+            piece, self._carry = self._carry, b""
+            self._piece(piece, final=True)
+        if self._handled is None:
+            self.stream.close()
+            self._settle()
+            return
         self.stream.close()
-        self._end_cell()
-        self._sync()
+        end_cell, sync = self._handled
+        end_cell()
+        sync()
 
-    def _handlers(self) -> tuple[Callable[[], None], Callable[[], None]]:
+    def _piece(self, piece: bytes, *, final: bool) -> None:
+        """One piece of complete tags: scanned fast and then parsed by expat without handlers, or
+        parsed by expat with the element handlers (for this piece and the rest of the sheet)."""
+        first, self._started = not self._started, True
+        if not first or plain(piece):
+            limits = self.limits
+            state = None
+            if not first and not final:
+                state = scan_plain_piece(
+                    self._state,
+                    piece,
+                    columns=_COLUMNS_BYTES,
+                    max_rows=limits.max_rows,
+                    max_cols=limits.max_columns,
+                    max_elements=limits.max_cell_elements,
+                    max_chars=limits.max_string_chars,
+                )
+            state = state or scan_piece(
+                self._state,
+                piece,
+                final=final,
+                columns=_COLUMNS_BYTES,
+                max_rows=limits.max_rows,
+                max_cols=limits.max_columns,
+                max_elements=limits.max_cell_elements,
+                max_chars=limits.max_string_chars,
+                check_dimension=self._check_dimension,
+                first=first,
+            )
+            if state is not None:
+                self._state = state
+                self.stream.feed(piece)
+                return
+        self._hand_over()
+        self.stream.feed(piece)
+
+    def _check_dimension(self, dimension: str) -> None:
+        """Refuses (raises) a declared dimension the handlers would refuse."""
+        for corner in dimension.split(":"):
+            if corner:
+                match = _REF.fullmatch(corner.strip())
+                if match is None or len(match.group(1)) > 3:
+                    raise ValueError(corner)
+                if _column(match.group(1).upper()) > self.limits.max_columns:
+                    raise ValueError(corner)
+                digits = match.group(2).strip()
+                if not digits.isdigit() or len(digits) > 9 or not 0 < int(digits) <= self.limits.max_rows:
+                    raise ValueError(corner)
+
+    def _hand_over(self) -> None:
+        self._handled = self._handlers(self._state)
+
+    def _settle(self) -> None:
+        """The fast scan's findings as this scan's attributes."""
+        state = self._state
+        self.first_row, self.first_col = state.first_row, state.first_col
+        self.last_row, self.last_col = state.last_row, state.last_col
+        self.cells = state.cells
+        self.formulas[:] = state.formulas
+        if state.dimension is not None:
+            self.dimension = state.dimension
+
+    def _handlers(self, state: CellState) -> tuple[Callable[[], None], Callable[[], None]]:
+        """The element handlers, taking over from ``state`` (where the fast scan stopped)."""
+        self._settle()
         parser, limits, name_of_sheet = self.stream.parser, self.limits, self.name
         max_rows, max_cols, max_elements = limits.max_rows, limits.max_columns, limits.max_cell_elements
         max_chars = limits.max_string_chars
         local_of: dict[str, str] = {}  # qualified name → local name, as met
         formulas = self.formulas
-        row = col = cells = 0
-        first_row = first_col = last_row = last_col = 0
-        in_cell = formula = cached = collecting = False
-        cell_type: str | None = None
-        size = 0
-        text: list[str] = []
+        row, col, cells = state.row, state.col, state.cells
+        first_row, first_col = state.first_row, state.first_col
+        last_row, last_col = state.last_row, state.last_col
+        in_cell, formula, cached, collecting = state.in_cell, state.formula, state.cached, state.collecting
+        cell_type: str | None = state.cell_type()
+        size = state.size() if collecting else 0
+        text: list[str] = ["…"] if state.has_text else []
 
         def bad(ref: str) -> Refusal:
             return Refusal("sheet-bad-reference", sheet=name_of_sheet, ref=ref[:40])
@@ -278,6 +384,8 @@ class SheetScan:
             self.cells = cells
 
         parser.StartElementHandler = start
+        if collecting:
+            parser.CharacterDataHandler = chars
         return end_cell, sync
 
     @property
@@ -313,6 +421,9 @@ for _first in ["", *(chr(c) for c in range(65, 91))]:
                 _COLUMNS[_letters] = _number
 
 
+_COLUMNS_BYTES = {letters.encode(): number for letters, number in _COLUMNS.items()}
+
+
 class SharedStringsScan:
     """The shared strings: none longer than a cell may hold."""
 
@@ -320,22 +431,66 @@ class SharedStringsScan:
         self.part, self.limits = part, limits
         self.count = 0
         self.stream = XmlStream(part)
+        self.stream.parser.buffer_text = True
+        self._size = 0
+        self._in_text = 0
+        self._open = False
+        self._carry = b""  # bytes from the last ``<si>`` on, read with the next chunk
+        self._started = False
+        self._handled = False
+
+    def feed(self, chunk: bytes) -> None:
+        """Pieces of plain strings (``<si><t>…</t></si>``, none longer than the limit in bytes, so
+        none in characters) are counted by one pattern while expat parses them without handlers;
+        from the first other piece on, the element handlers read the rest."""
+        if self._handled:
+            self.stream.feed(chunk)
+            return
+        buf = self._carry + chunk if self._carry else chunk
+        cut = buf.rfind(b"<si>")
+        if cut <= 0 or (not self._started and cut < 256):
+            self._carry = buf
+            if len(buf) > _MAX_CARRY:
+                self._carry = b""
+                self._hand_over()
+                self.stream.feed(buf)
+            return
+        self._carry = buf[cut:]
+        self._piece(buf[:cut], final=False)
+        if self._handled and self._carry:
+            self.stream.feed(self._carry)
+            self._carry = b""
+
+    def close(self) -> None:
+        if not self._handled:
+            piece, self._carry = self._carry, b""
+            self._piece(piece, final=True)
+        self.stream.close()
+        if self._open:
+            self._finish()
+
+    def _piece(self, piece: bytes, *, final: bool) -> None:
+        first, self._started = not self._started, True
+        if not self._handled:
+            plain_strings = _plain_strings(self.limits.max_string_chars)
+            start = 0
+            if first:
+                head = _STRINGS_HEAD.match(piece)
+                start = head.end() if head is not None else -1
+            end = _strings_end(piece, final)
+            if 0 <= start <= end and plain_strings.fullmatch(piece, start, end):
+                self.count += piece.count(b"<si>")
+                self.stream.feed(piece)
+                return
+            self._hand_over()
+        self.stream.feed(piece)
+
+    def _hand_over(self) -> None:
         parser = self.stream.parser
         parser.StartElementHandler = self._start
         parser.EndElementHandler = self._end
         parser.CharacterDataHandler = self._chars
-        parser.buffer_text = True
-        self._size = 0
-        self._in_text = 0
-        self._open = False
-
-    def feed(self, chunk: bytes) -> None:
-        self.stream.feed(chunk)
-
-    def close(self) -> None:
-        self.stream.close()
-        if self._open:
-            self._finish()
+        self._handled = True
 
     def _start(self, qualified: str, _attrs: list[str]) -> None:
         name = qualified.rpartition(":")[2]
@@ -369,6 +524,29 @@ class SharedStringsScan:
         self.count += 1
         self._size = 0
         self._open = False
+
+
+_STRINGS_HEAD = re.compile(rb"""(?:\xef\xbb\xbf)?<\?xml [^<>]*\?>\s*<sst(?:\s+[^\s=<>/"']+="[^"<]*")*\s*>""")
+_STRINGS_END = re.compile(rb"</sst>\s*\Z")
+_PLAIN_STRINGS: dict[int, re.Pattern[bytes]] = {}
+
+
+def _plain_strings(max_chars: int) -> re.Pattern[bytes]:
+    """Shared strings of one plain text each, at most ``max_chars`` bytes (so characters) long."""
+    pattern = _PLAIN_STRINGS.get(max_chars)
+    if pattern is None:
+        pattern = _PLAIN_STRINGS[max_chars] = re.compile(
+            rb'(?:<si><t(?: xml:space="preserve")?>[^<]{0,%d}</t></si>)*+' % max_chars
+        )
+    return pattern
+
+
+def _strings_end(piece: bytes, final: bool) -> int:
+    """Where the strings of a piece end: before ``</sst>`` in the last piece."""
+    if not final:
+        return len(piece)
+    end = _STRINGS_END.search(piece)
+    return end.start() if end is not None else -1
 
 
 def _ref(row: int, col: int) -> str:
