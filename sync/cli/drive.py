@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from sync.cli.common import errors, service
+from sync.cli.sheet_lines import sheet_line
 from sync.domain import kept_files
 from sync.domain.backup import backup as do_backup
 from sync.domain.backup import restore as do_restore
@@ -87,8 +88,6 @@ def status(ctx: click.Context, as_json: bool, queue_only: bool, lang: str | None
             click.echo(f"    {mark} {Path(e['file']).name}：{e['message'] or e['code']}{again}")
     with errors(), app.transaction() as session:
         online = sheet_status(session)
-    if online:  # the sheets' command module loads the online-sheet pipeline: only when there are some
-        from sync.cli.sheets import sheet_line
     for s in online:  # registered online sheets: the last read, and why the last attempt failed
         click.echo(sheet_line(s))
         if s.error:
