@@ -110,7 +110,7 @@ def test_json_joined_is_json_of_the_joined_row() -> None:
 def test_new_rows_with_quotes_tabs_and_line_breaks_seal_and_verify(
     app: Salesync, people: dict[str, str], tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    """New rows are sealed in the work log by digest (``LogWriter.seal_batch``): text that JSON would
+    """New rows are sealed in the work log by digest (``sealing.seal_batch``): text that JSON would
     escape is encoded the same way read back from the database."""
     from sqlalchemy import select
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from sync.cli.common import errors, service
-from sync.domain import anchors, sealed_audit, signing, worklog
+from sync.domain import anchors, sealed_audit, signing, worklog_export
 from sync.domain.signing import Review
 from sync.kinds.project_master import KIND
 from sync.pipeline import kept_rows
@@ -287,7 +287,7 @@ def audit_export(ctx: click.Context, start: dt.datetime | None, end: dt.datetime
     app = service(ctx)
     with errors(), app.transaction() as session:
         app.require_initialised()
-        count = worklog.export_xlsx(
+        count = worklog_export.export_xlsx(
             session, start.date() if start else None, end.date() if end else None, out
         )
     click.echo(f"已导出 {count} 条工作日志：{out}")

@@ -1,6 +1,6 @@
-"""The drive and the database, without starting anything: ``folders sync``, ``status``, ``backup``,
-``restore`` and ``files compact`` (kept apart from ``watch``/``up``/``serve`` so that these quick
-commands do not load the watcher and the portal)."""
+"""The drive and the database, without starting anything: ``status``, ``backup``, ``restore`` and
+``files compact`` (kept apart from ``watch``/``up``/``serve`` so that these quick commands do not
+load the watcher and the portal; ``folders sync``, which writes templates, is :mod:`sync.cli.folders`)."""
 
 from __future__ import annotations
 
@@ -11,41 +11,12 @@ from typing import Any
 import click
 
 from sync.cli.common import errors, service
+from sync.cli.sheet_lines import sheet_line
 from sync.domain import kept_files
 from sync.domain.backup import backup as do_backup
 from sync.domain.backup import restore as do_restore
 from sync.sources.sheets import sheet_status
 from sync.watch.status import folder_status, queue_status
-from validators.messages import render
-
-
-@click.group()
-def folders() -> None:
-    """个人文件夹（共享盘/地区编码/账号/）。"""
-
-
-@folders.command("sync")
-@click.argument("root", required=False, type=click.Path(file_okay=False, path_type=Path))
-@click.pass_context
-def folders_sync(ctx: click.Context, root: Path | None) -> None:
-    """为每个在职账号建立个人文件夹，并放入其角色可提交的空白模板。"""
-    app = service(ctx)
-    lang = app.config.lang
-    with errors():
-        app.require_initialised()
-        from sync.domain.folders import sync_folders  # the templates (openpyxl): only for this command
-
-        results = sync_folders(app, root or app.config.drive_root)
-    for r in results:
-        if r.refused:
-            click.echo(render("folders-refused", lang, folder=str(r.folder), account=r.account), err=True)
-            continue
-        if r.created:
-            click.echo(render("folders-created", lang, folder=str(r.folder)))
-        for path in r.templates:
-            click.echo(render("folders-template", lang, file=str(path)))
-    ready = sum(not r.refused for r in results)
-    click.echo(f"{ready} 个个人文件夹已就绪" if lang == "zh" else f"{ready} personal folders ready")
 
 
 def _echo_queue(q: Any, en: bool) -> None:
@@ -117,8 +88,6 @@ def status(ctx: click.Context, as_json: bool, queue_only: bool, lang: str | None
             click.echo(f"    {mark} {Path(e['file']).name}：{e['message'] or e['code']}{again}")
     with errors(), app.transaction() as session:
         online = sheet_status(session)
-    if online:  # the sheets' command module loads the online-sheet pipeline: only when there are some
-        from sync.cli.sheets import sheet_line
     for s in online:  # registered online sheets: the last read, and why the last attempt failed
         click.echo(sheet_line(s))
         if s.error:

@@ -29,7 +29,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "docs": ("tools", "docs", "由工作簿规格生成参考文档。"),
     "demo": ("tools", "demo", "初始化、建立演示账号与演示共享盘，并把示例工作簿逐个同步。"),
     "watch": ("watch", "watch", "监视共享盘，同步每个保存的工作簿。"),
-    "folders": ("drive", "folders", "个人文件夹。"),
+    "folders": ("folders", "folders", "个人文件夹。"),
     "status": ("drive", "status", "各个人文件夹的同步状态。"),
     "up": ("watch", "up", "一条命令运行：初始化、演示共享盘、监视与门户。"),
     "serve": ("watch", "serve", "启动门户（waitress）。"),

@@ -13,6 +13,7 @@ import click
 
 from sync.cli.common import errors, service
 from sync.cli.ingest import print_outcome
+from sync.cli.sheet_lines import sheet_line
 from sync.kinds import all_kinds, get_kind
 from sync.pipeline.sheet_sync import default_connect, sync_sheets
 from sync.sources import sheets as registry
@@ -70,15 +71,6 @@ def list_(ctx: click.Context, as_json: bool) -> None:
             click.echo(f"    ✗ {r.error}（第 {r.failures} 次失败，下次 {r.next_attempt}）")
     if not rows:
         click.echo("尚未登记在线表格")
-
-
-def sheet_line(r: registry.SheetStatus) -> str:
-    """One registered sheet in one line (``salesync sheets list`` and ``salesync status``)."""
-    kinds = all_kinds()
-    kind = kinds[r.kind].title if r.kind in kinds else r.kind
-    last = f"v{r.last_version} {r.last_outcome}" if r.last_version else (r.last_outcome or "尚无版本")
-    off = "" if r.active else "［已停止］"
-    return f"#{r.id:<4} {r.title or r.url}  {r.account}（{kind}）{off}  最近：{last}  检查于 {r.last_checked or '—'}"
 
 
 @sheets.command("sync")

@@ -20,7 +20,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-import pyarrow as pa
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -31,7 +30,7 @@ from schema.roles import Capability, Role, holders
 from sync.core.errors import OwnershipRefused
 from sync.domain.accounts import get_account
 from sync.domain.worklog import LogWriter
-from validators.normalize import mobile
+from validators.phones import mobile_text
 
 #: who settles collisions and reassigns dormant customers, in their own region
 MANAGERS = holders(Capability.SETTLE_OWNERSHIP)
@@ -293,7 +292,7 @@ def dormant_customers(session: Session, region_id: int | None, today: dt.date) -
 def find_customer(session: Session, phone: str) -> Customer:
     """The customer of a phone as anyone types it (spaces, +86, full width); otherwise refused."""
     typed = phone.strip()
-    normal = mobile(pa.array([typed], pa.string())).values[0].as_py() or typed
+    normal = mobile_text(typed) or typed
     found = session.scalar(select(Customer).where(Customer.phone == normal).with_for_update())
     if found is None:
         raise _refused("customer-unknown", phone=typed)

@@ -1,6 +1,6 @@
 """``salesync audit verify --deep``: every digest-sealed work-log entry recomputed from the database.
 
-A sealed entry (``LogWriter.seal_batch``) vouches for a version's new rows of one table by digest
+A sealed entry (``sealing.seal_batch``) vouches for a version's new rows of one table by digest
 and for the version's kept file by SHA-256. Here each one is recomputed: the kept bytes are hashed
 again, and the rows the entry names (by id) are read back and encoded canonically
 (:mod:`sync.domain.row_digest`). When a table's digest does not hold, the row hashes kept beside the

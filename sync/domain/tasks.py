@@ -47,7 +47,7 @@ from schema.models import (
 from schema.models.audit import REJECT, REJECTED
 from schema.models.deals import LIVE
 from schema.roles import Role
-from sync.domain import closing, ledger, ownership, signing
+from sync.domain import closing, ledger, ownership, sign_rights
 from sync.domain.accounts import get_account, project_limits, signing_grants
 from sync.domain.office_calendar import calendar_for
 from sync.domain.workdays import DEFAULT_CALENDAR, QUESTIONNAIRE_WORKDAYS, WorkCalendar
@@ -277,8 +277,7 @@ class _Builder:
             self.add("事务确认", tx.no, detail, self.cal.add_workdays(day, 1))
 
     def signatures(self) -> None:
-        for review in signing.change_sets(self.session, signer=self.account.username):
-            cs = review.change_set
+        for cs in sign_rights.awaiting(self.session, self.account):
             day = cs.created_at.astimezone(SHANGHAI).date()
             projects = "、".join(cs.projects)
             en = f"Change set #{cs.id} ({', '.join(cs.projects)}) waits for your signature"

@@ -16,21 +16,17 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-import pandas as pd
-from sqlalchemy import FromClause, Table, func, select
+from sqlalchemy import FromClause, func, select
 from sqlalchemy.orm import Session
 
-from schema.base import SHANGHAI, now
-from schema.models import Account, SealedRows, WorkbookVersion, WorkLogEntry, WorkLogHead
+from schema.base import now
+from schema.models import WorkLogEntry, WorkLogHead
 from sync.core.bulk import INSERT_CHUNK, BulkInsert
 from sync.core.keys import session_key
-from sync.domain import row_digest
-from sync.xlsx.excel_text import safe_text
 from validators.messages import render
 
 GENESIS = "0" * 64
@@ -209,93 +205,12 @@ class LogWriter:
             head.seal = _head_seal(self._key, head)
         return total
 
-    def seal_batch(
-        self,
-        table: FromClause,
-        frame: pd.DataFrame,
-        ids: Iterable[int] | list[list[int]],
-        *,
-        columns: Sequence[str],
-        key: Sequence[str],
-        headers: Sequence[str | None] = (),
-        log_key: Sequence[str] = (),
-        entity: str | None = None,
-    ) -> WorkLogEntry | None:
-        """Seal a version's new rows of one table by digest: one chained entry instead of every value.
-
-        ``frame`` holds the rows as applied (typed, one row per inserted row, the ``columns`` by their
-        names in ``table``), ``ids`` their primary keys. The entry carries the SHA-256 of the version's
-        kept file and the batch digest of the canonical rows (:mod:`sync.domain.row_digest`, rows in
-        the order of ``key``); the row hashes go beside it (``sealed_rows``), so that a deep
-        verification names the first row that differs. ``headers`` are the words the log uses for
-        each column's changes (``None`` for a column no change entry names) and ``log_key`` the
-        columns whose text, joined by spaces, is the key those change entries carry (a column
-        ``fk@table.column`` is looked up through a foreign key): with them a row a later version
-        changed is told from a row altered behind the log. ``ids`` may be given as ``[first, last]``
-        runs (:func:`inserted_ids`). Returns the entry (None for no rows)."""
-        given: list[Any] = list(ids)
-        table = cast(Table, table)
-        ranges: list[list[int]] = (
-            given if given and isinstance(given[0], list) else row_digest.id_ranges(given)
-        )
-        count = sum(b - a + 1 for a, b in ranges)
-        if not count:
-            return None
-        if count != len(frame):
-            raise ValueError(f"seal {table.name}: {count} ids for {len(frame)} rows")
-        order = [*key, *(c for c in columns if c not in key)]
-        forms = row_digest.column_forms(table, order)
-        rows = row_digest.canonical_rows(row_digest.frame_columns(frame, order), forms, order, key)
-        named = dict(zip(columns, headers, strict=False))
-        detail = {
-            "encoding": row_digest.ENCODING,
-            "table": table.name,
-            "columns": order,
-            "headers": [named.get(c) for c in order],
-            "key": list(key),
-            "log_key": list(log_key),
-            "ids": ranges,
-            "count": count,
-            "digest": rows.digest,
-            "file_sha256": self._file_sha256(),
-        }
-        entry = self.append(
-            entity or table.name,
-            f"{rows.key(0)} … {rows.key(len(rows) - 1)}（{count} 行）"[:200].replace(row_digest.SEP, " "),
-            SEALED,
-            detail=detail,
-        )
-        self.session.add(SealedRows(seq=entry.seq, entity=table.name, rows=count, hashes=rows.blob))
-        return entry
-
-    def _file_sha256(self) -> str | None:
-        if self.version_id is None:
-            return None
-        return self.session.scalar(
-            select(WorkbookVersion.sha256).where(WorkbookVersion.id == self.version_id)
-        )
-
 
 def last_id(session: Session, table: FromClause) -> int:
     """The highest primary key in ``table`` (0 when empty): taken before a bulk insert, so that
-    :func:`inserted_ids` finds the rows it added."""
+    :func:`sync.domain.sealing.inserted_ids` finds the rows it
+    added."""
     return int(session.connection().execute(select(func.max(table.c.id))).scalar() or 0)
-
-
-def inserted_ids(session: Session, table: FromClause, after: int, version_id: int) -> list[list[int]]:
-    """The ids of the rows a version inserted into ``table`` since :func:`last_id` gave ``after``, as
-    inclusive ``[first, last]`` runs. A bulk insert's ids are one run, told by one aggregate row;
-    only ids with gaps (another writer's rows in between) are read one by one."""
-    mine = (table.c.id > after, table.c.version_id == version_id)
-    connection = session.connection()
-    low, high, count = connection.execute(
-        select(func.min(table.c.id), func.max(table.c.id), func.count()).where(*mine)
-    ).one()
-    if not count:
-        return []
-    if high - low + 1 == count:
-        return [[int(low), int(high)]]
-    return row_digest.id_ranges(connection.execute(select(table.c.id).where(*mine)).scalars())
 
 
 FLUSH_CHARS = 2_000_000  # entries are written once their details reach this many characters
@@ -405,93 +320,3 @@ def verify(session: Session) -> ChainReport:
     if head.seq != position or head.hash != prev:
         return ChainReport(position, legacy, "log-missing-tail", position + 1, None, head.seq)
     return ChainReport(position, legacy)
-
-
-# -- export ----------------------------------------------------------------------------------------
-
-OPS_ZH = {
-    "add": "新增",
-    "change": "修改",
-    "remove": "删除",
-    "submit": "提交变更单",
-    "supersede": "作废变更单",
-    "sign": "签字批准",
-    "reject": "签字驳回",
-    "create": "新建账号",
-    "disable": "停用账号",
-}
-EXPORT_HEADERS = (
-    "序号",
-    "时间（北京时间）",
-    "操作人",
-    "姓名",
-    "对象",
-    "键",
-    "操作",
-    "字段",
-    "原值",
-    "新值",
-    "说明",
-    "工作簿版本",
-    "变更单",
-    "签字人",
-    "哈希",
-)
-
-
-def entries_between(session: Session, start: dt.date | None, end: dt.date | None) -> list[WorkLogEntry]:
-    """Entries whose time falls on [start, end] as Asia/Shanghai dates."""
-    stmt = select(WorkLogEntry).order_by(WorkLogEntry.id)
-    if start is not None:
-        stmt = stmt.where(WorkLogEntry.at >= dt.datetime.combine(start, dt.time(), tzinfo=SHANGHAI))
-    if end is not None:
-        after = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=SHANGHAI)
-        stmt = stmt.where(WorkLogEntry.at < after)
-    return list(session.scalars(stmt))
-
-
-def export_xlsx(session: Session, start: dt.date | None, end: dt.date | None, path: Path) -> int:
-    """Write the period's entries to an Excel workbook (with the chain's verification); returns the count."""
-    from openpyxl import Workbook as ExcelWorkbook
-    from openpyxl.styles import Font
-
-    names = {a.id: (a.username, a.display_name) for a in session.scalars(select(Account))}
-    rows = entries_between(session, start, end)
-    book = ExcelWorkbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "工作日志"
-    sheet.append(EXPORT_HEADERS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for e in rows:
-        username, name = names.get(e.account_id or -1, (None, None))
-        values = [
-            e.seq,
-            e.at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"),
-            username,
-            name,
-            e.entity,
-            e.key,
-            OPS_ZH.get(e.op, e.op),
-            e.field,
-            e.old,
-            e.new,
-            None if e.changes == "{}" else e.changes,
-            e.version_id,
-            e.change_set_id,
-            e.signers,
-            e.hash,
-        ]
-        sheet.append([safe_text(v, sheet) for v in values])  # old and new values are users' text
-    sheet.freeze_panes = "A2"
-    check = book.create_sheet("校验")
-    report = verify(session)
-    period = f"{start or '最早'} 至 {end or '最新'}"
-    check.append(["期间", period])
-    check.append(["导出条数", len(rows)])
-    check.append(["导出时间（北京时间）", now().astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")])
-    check.append(["全链校验", report.message()])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
-    return len(rows)

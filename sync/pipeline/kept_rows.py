@@ -1,6 +1,6 @@
 """A sealed row as its version applied it, read again from the version's kept file.
 
-The work log seals a version's new rows by digest, not by value (``LogWriter.seal_batch``), so when
+The work log seals a version's new rows by digest, not by value (``sealing.seal_batch``), so when
 ``salesync audit verify --deep`` finds a row altered behind the log, the value the version wrote is
 taken from the kept bytes: the workbook is read and typed again the way the ingest did, and the row
 with the same key (as the log writes it: the sheet's key values joined by spaces) gives its values.

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from schema.models import Account, AccountRole, ChangeSet, Project, Region
 from schema.roles import Role
-from sync.domain import signing
+from sync.domain import sign_rights
 
 
 def holders(
@@ -44,11 +44,11 @@ def signers(session: Session, change_set: ChangeSet) -> list[Account]:
     """Every active account that may sign ``change_set`` now and has not signed it."""
     signed = {s.account_id for s in change_set.signatures}
     out = []
-    for role in signing.SIGNING_ROLES:
+    for role in sign_rights.SIGNING_ROLES:
         for account in holders(session, role):
             if account.id in signed or account in out:
                 continue
-            if signing.refusal(session, change_set, account) is None:
+            if sign_rights.refusal(session, change_set, account) is None:
                 out.append(account)
     return sorted(out, key=lambda a: a.id)
 

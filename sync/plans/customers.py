@@ -30,8 +30,9 @@ from sync.core.rows import (
 )
 from sync.core.staging import insert_frame
 from sync.domain.lookups import chunks
+from sync.domain.sealing import inserted_ids, seal_batch
 from sync.domain.workdays import DEFAULT_CALENDAR
-from sync.domain.worklog import Change, LogWriter, inserted_ids, last_id
+from sync.domain.worklog import Change, LogWriter, last_id
 from sync.kinds.customers import CUSTOMERS, EVENTS, QUESTIONNAIRES
 from sync.plans.context import PLANS, IngestContext, PlanResult
 from validators.findings import COLLISION_ELSEWHERE, Finding, FindingRun, Severity
@@ -582,14 +583,22 @@ def _seal_new(
     log_key: list[str],
 ) -> None:
     """New rows in the work log: one chained entry per sheet and version sealing their digest and the
-    kept file's (``LogWriter.seal_batch``), not their values. Changed fields of existing rows are
+    kept file's (``sealing.seal_batch``), not their values. Changed fields of existing rows are
     still logged old → new (:func:`_log_updates`); a row sealed here and changed later is told apart
     by those entries."""
     if ctx.log is None:
         ctx.log = LogWriter(ctx.session, ctx.account.id, ctx.version.id)
     headers = [sheet.header(c) if c in sheet.fields else None for c in columns]
-    ctx.log.seal_batch(
-        table, frame, ids, columns=columns, key=key, headers=headers, log_key=log_key, entity=sheet.entity
+    seal_batch(
+        ctx.log,
+        table,
+        frame,
+        ids,
+        columns=columns,
+        key=key,
+        headers=headers,
+        log_key=log_key,
+        entity=sheet.entity,
     )
 
 
