@@ -231,12 +231,13 @@ def _undo_later_changes(
     headers: dict[str, str | None],
     forms: dict[str, row_digest.ColumnForm],
 ) -> dict[str, Any] | None:
-    """The row as it was before the changes logged after ``entry`` (None: no such changes)."""
+    """The row as it was before the changes logged after ``entry`` (None: no such changes). A column
+    whose value is not the newest logged change's ``new`` was altered after it: it is left as found."""
     if log_key is None:
         return None
     columns = {h: c for c, h in headers.items() if h}
     stmt = (
-        select(WorkLogEntry.field, WorkLogEntry.old)
+        select(WorkLogEntry.field, WorkLogEntry.old, WorkLogEntry.new)
         .where(
             WorkLogEntry.entity == entry.entity,
             WorkLogEntry.key == log_key,
@@ -249,10 +250,20 @@ def _undo_later_changes(
     if not changes:
         return None
     before = dict(row)
-    for header, old in changes:
+    seen: set[str] = set()
+    altered: set[str] = set()  # the value found is not the one the newest change wrote: left as found
+    for header, old, new in changes:  # the newest first
         column = columns.get(header or "")
-        if column is not None:
-            before[column] = row_digest.parse_shown(old, forms[column])
+        if column is None or column in altered:
+            continue
+        if column not in seen:
+            seen.add(column)
+            if _text(row[column], forms[column]) != _text(
+                row_digest.parse_shown(new, forms[column]), forms[column]
+            ):
+                altered.add(column)
+                continue
+        before[column] = row_digest.parse_shown(old, forms[column])
     return before
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
@@ -45,6 +45,7 @@ from schema.models import (
 )
 from schema.models.deals import LIVE
 from schema.roles import Role
+from schema.spec import Sheet
 from sync.core.errors import RowRefused
 from sync.core.rows import BulkInsert, show
 from sync.domain import ledger, pricing, rooms
@@ -52,6 +53,7 @@ from sync.domain.lookups import chunks
 from sync.domain.office_calendar import calendar_for
 from sync.domain.terms import DEPOSIT
 from sync.domain.worklog import Change, LogWriter
+from sync.kinds.sales_control import CONTRACTS, ROOM_CONTROLS, SPECIALS, SUBSCRIPTIONS
 from sync.plans.context import PLANS, IngestContext, PlanResult
 from sync.plans.deals import (
     CONTRACT_CORE,
@@ -61,8 +63,6 @@ from sync.plans.deals import (
     SalesControl,
     core_hash,
 )
-from schema.spec import Sheet
-from sync.kinds.sales_control import CONTRACTS, ROOM_CONTROLS, SPECIALS, SUBSCRIPTIONS
 from sync.plans.rowwise import Row, changed_only, check_scope, entry_deadline, known_hashes, rows_of
 from sync.plans.sealing import last_id, log_changes, log_key, seal_new
 from validators.findings import Severity
@@ -925,12 +925,12 @@ def _log_changed(
 ) -> None:
     """The sealed columns a version changes on stored rows, old → new (before the update)."""
     wanted = columns if columns is not None else _columns(model)
-    changes = []
+    changes: list[tuple[str, Mapping[str, Any], Mapping[str, Any]]] = []
     for rec in recs:
         if rec.stored:
             changed = rec.changed(wanted)
             if changed:
-                changes.append((log_key(rec.values(sheet.key), sheet), rec._stored, changed))
+                changes.append((log_key(rec.values(sheet.key), sheet), rec._stored or {}, changed))
     log_changes(ctx, sheet, model.__table__, changes)
 
 

@@ -37,6 +37,7 @@ from sync.domain.trueup import ZERO, cents
 from sync.kinds.finance import RECEIPTS
 from sync.plans.context import IngestContext, PlanResult
 from sync.plans.rowwise import Row, all_keys, base_keys, held_for_removals
+from sync.plans.sealing import last_id, seal_new
 from sync.plans.setwise import Deadlines, changed_rows, log_applied, refuse_if, scope_refusals
 from validators.findings import Finding, Severity
 
@@ -233,6 +234,7 @@ class ReceiptRules:
         self.deadlines = Deadlines(ctx)
         self.revised: list[int] = []  # ids of stored receipts a row of this version corrects
         self.new: list[dict[str, Any]] = []
+        self.corrections: set[tuple[Any, ...]] = set()  # keys of rows that correct a stored receipt
 
     def apply(self, row: Row) -> int:
         ctx, books = self.ctx, self.books
@@ -256,6 +258,7 @@ class ReceiptRules:
                 raise
             if existing.id is not None:
                 self.revised.append(existing.id)
+                self.corrections.add(row.key)
             else:  # entered earlier in this version (not possible with unique keys, kept for safety)
                 self.new = [n for n in self.new if n["_held"] is not existing]
         else:
@@ -386,11 +389,14 @@ class ReceiptRules:
             "account_id": ctx.account.id,
             "workbook_id": ctx.workbook.id,
         }
+        before = last_id(session, Receipt.__table__)
         bulk = BulkInsert(session, Receipt.__table__, [*keys, *constant])
         for part in chunks(self.new, 5000):
             columns: dict[str, list[Any]] = {k: [n[k] for n in part] for k in keys}
             columns.update({k: [v] * len(part) for k, v in constant.items()})
             bulk.execute(columns)
+        # every receipt row is new (a correction is a new revision; the old one is marked deleted)
+        seal_new(ctx, RECEIPTS, Receipt.__table__, self.new, before, key=["project_code", "no"])
 
 
 def delete_missing(ctx: IngestContext, result: PlanResult, stored: Sequence[Any]) -> bool:
@@ -486,5 +492,5 @@ def apply_receipts(ctx: IngestContext, result: PlanResult) -> bool:
         if written:
             applied.append(row)
     rules.write()
-    log_applied(ctx, applied)
+    log_applied(ctx, [row for row in applied if row.key in rules.corrections])  # the rest are sealed
     return True
