@@ -119,4 +119,7 @@ def test_a_receipt_altered_or_deleted_behind_the_log_is_named(site: Salesync, tm
 
     sql(site, "DELETE FROM receipt WHERE id = :i", i=live)
     code, report = deep(site)
-    assert code == 1 and (report["deep"]["problem"], report["deep"]["table"]) == ("seal-row-missing", "receipt")
+    assert code == 1 and (report["deep"]["problem"], report["deep"]["table"]) == (
+        "seal-row-missing",
+        "receipt",
+    )
