@@ -6,9 +6,11 @@ depend on one another), each as if in its own savepoint: every change a row make
 state goes through a journal, and a row a domain rule refuses is undone from the journal and
 becomes the same finding at the same cell as before. What each look-up needs — the rooms, their holds
 and live deals, the existing deals, the customers, the accounts, the plans and discounts, the
-project scope — is read once per version, not once per row. Room transitions, deal terms and the
-work log are still recorded row by row as data; they are inserted together at the end, in the order
-the rows made them, inside the version's transaction.
+project scope — is read once per version, not once per row. Room transitions and deal terms are
+still recorded row by row as data; they are inserted together at the end, in the order the rows made
+them, inside the version's transaction. The new rows are sealed in the work log by digest, one entry
+per table (:mod:`sync.plans.sealing`); rows that changed stored ones are logged as before, and the
+sealed columns they changed old → new.
 
 The row-by-row plan (``sync.plans.deals.apply_sales_control_rowwise``) stays as the reference the
 comparison test holds this one to.
@@ -977,8 +979,8 @@ def _update_changed(
 
 
 def log_applied(ctx: IngestContext, applied: list[Row]) -> None:
-    """The work log of the rows a version applied: the one place the plan writes it (one entry per
-    applied row with its values, appended together)."""
+    """The work log of the applied rows that changed stored rows (one entry per row with its values,
+    appended together); the new rows are sealed by digest in :meth:`BulkSalesControl.write`."""
     if not applied:
         return
     if ctx.log is None:
