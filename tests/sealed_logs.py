@@ -11,7 +11,7 @@ of the two logs (changed rows, other kinds, signatures) must be equal; and the d
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -31,16 +31,22 @@ DEAL_ENTITIES = {
 }
 
 
-def sealed_keys(session: Session) -> Counter[tuple[str, int | None, str]]:
-    """(sheet, version, key as the row-by-row log writes it) of every deal row a seal vouches for."""
+MASTER_ENTITIES = {"project", "building", "room", "payment_plan", "payment_plan_line", "discount"}
+
+
+def sealed_keys(
+    session: Session, entities: Collection[str] = DEAL_ENTITIES, sep: str = " / "
+) -> Counter[tuple[str, int | None, str]]:
+    """(sheet, version, key as the row-by-row log writes it, its parts joined by ``sep``) of every
+    row of ``entities`` a seal vouches for."""
     out: Counter[tuple[str, int | None, str]] = Counter()
     for entry, detail in sealed_audit.sealed_entries(session):
-        if entry.entity not in DEAL_ENTITIES:
+        if entry.entity not in entities:
             continue
         table = Base.metadata.tables[detail["table"]]
         where = or_(*(and_(table.c.id >= a, table.c.id <= b) for a, b in detail["ids"]))
         for row in session.execute(select(*(table.c[c] for c in detail["log_key"])).where(where)):
-            out[(entry.entity, entry.version_id, " / ".join(str(v) for v in row))] += 1
+            out[(entry.entity, entry.version_id, sep.join(str(v) for v in row))] += 1
     return out
 
 
@@ -49,14 +55,18 @@ def compare(
     want: Sequence[Mapping[str, Any]],
     sealed: Counter[tuple[str, int | None, str]],
     ignore: Sequence[str] = ("seq",),
+    row_op: str = "写入",
+    entities: Collection[str] = DEAL_ENTITIES,
+    versions: Collection[int | None] | None = (),
 ) -> None:
     """Assert the set-based log ``got`` is the reference's ``want`` with its new deal rows sealed."""
-    versions = {e["version_id"] for e in got}  # the log compared may be one kind's versions only
-    left = Counter({mark: n for mark, n in sealed.items() if mark[1] in versions})
+    if versions == ():  # the log compared may be one kind's versions only (None: every version)
+        versions = {e["version_id"] for e in got}
+    left = Counter({mark: n for mark, n in sealed.items() if versions is None or mark[1] in versions})
     kept_want = []
     for entry in want:
         mark = (entry["entity"], entry["version_id"], entry["key"])
-        if entry["op"] == "写入" and left[mark] > 0:
+        if entry["op"] == row_op and left[mark] > 0:
             left[mark] -= 1
             continue
         kept_want.append(entry)

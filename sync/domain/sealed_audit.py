@@ -34,6 +34,7 @@ from sync.domain.worklog import SEALED
 from validators.messages import render
 
 CHANGED = "修改"  # the op of a changed field's entry (old → new)
+CHANGE_OPS = (CHANGED, "change")  # a workbook plan's changed field, and a signed change set's
 
 # Given a sealed entry's sheet (its entity), its version's kept bytes and a row's key as the log writes
 # it, the row as the version applied it, by column (None when it cannot be told): supplied by the
@@ -180,7 +181,7 @@ def _check_rows(
             continue
         at = int(canonical.order[position])
         row = {name: values[name][at] for name in order}
-        log_key = _log_key(session, detail.get("log_key") or [], row, forms)
+        log_key = _log_key(session, detail.get("log_key") or [], row, forms, detail.get("log_sep", " "))
         undone = _undo_later_changes(session, entry, log_key, row, headers, forms)
         if undone is not None and _row_hash(undone, forms, order, key) == sealed:
             later += 1
@@ -204,7 +205,11 @@ def _row_hash(
 
 
 def _log_key(
-    session: Session, spec: list[str], row: dict[str, Any], forms: dict[str, row_digest.ColumnForm]
+    session: Session,
+    spec: list[str],
+    row: dict[str, Any],
+    forms: dict[str, row_digest.ColumnForm],
+    sep: str = " ",
 ) -> str | None:
     """The key the log's change entries give this row (as the plan writes it), or None."""
     if not spec:
@@ -220,7 +225,7 @@ def _log_key(
         elif forms[column].kind == "datetime" and value is not None:
             value = row_digest.shanghai_wall_clock(value)
         parts.append("" if value is None else str(value))
-    return " ".join(parts)
+    return sep.join(parts)
 
 
 def _undo_later_changes(
@@ -241,7 +246,7 @@ def _undo_later_changes(
         .where(
             WorkLogEntry.entity == entry.entity,
             WorkLogEntry.key == log_key,
-            WorkLogEntry.op == CHANGED,
+            WorkLogEntry.op.in_(CHANGE_OPS),
             WorkLogEntry.seq > entry.seq,
         )
         .order_by(WorkLogEntry.seq.desc())
