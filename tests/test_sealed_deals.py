@@ -123,3 +123,20 @@ def test_a_receipt_altered_or_deleted_behind_the_log_is_named(site: Salesync, tm
         "seal-row-missing",
         "receipt",
     )
+
+
+def test_a_room_of_a_signed_load_altered_behind_the_log_is_named(site: Salesync, tmp_path: Path) -> None:
+    """The signed initial load's new rooms are sealed by digest too (one entry per table)."""
+    with site.transaction() as session:
+        sealed = {e.entity: d for e, d in sealed_audit.sealed_entries(session)}
+    assert {"project", "building", "room"} <= set(sealed) and sealed["room"]["log_sep"] == "/"
+    assert deep(site)[0] == 0
+    sql(site, "UPDATE room SET orientation = '正北' WHERE code = :c", c=R1)
+    code, report = deep(site)
+    problem = report["deep"]
+    assert code == 1 and (problem["problem"], problem["table"], problem["key"]) == (
+        "seal-row-changed",
+        "room",
+        R1,
+    )
+    assert problem["found"] == "正北"
