@@ -8,7 +8,8 @@ for many rows, removals as one ``UPDATE … SET removed_at`` per chunk of ids. T
 ends with are those :func:`sync.domain.changesets.apply_change_set` (the row-by-row reference,
 ``tests/test_changeset_apply.py`` holds the two side by side) writes: the same values, in the same
 order, the same room status history when master data moves a room's status, and the same work-log
-entries, hashed in the same order. The caller has checked conflicts and orphaned deals and owns
+entries for changed and removed rows, hashed in the same order; the new rows of each table are sealed
+by digest in one entry (``LogWriter.seal_batch``) instead of one entry per added item. The caller has checked conflicts and orphaned deals and owns
 the transaction: an error leaves nothing applied.
 """
 
