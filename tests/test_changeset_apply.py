@@ -21,14 +21,16 @@ from schema.models import ChangeSet, Room, RoomStatusChange, WorkLogEntry
 from sync.app import Salesync
 from sync.cli import main
 from sync.core.rows import show
-from sync.domain import signing
+from sync.domain import sealed_audit, signing
 from sync.domain.changeset_apply import apply_in_bulk
 from sync.domain.changesets import MODELS, apply_change_set, content_hash, row_text
 from sync.domain.worklog import LogWriter, verify
 from sync.kinds.project_master import KIND
+from sync.pipeline import kept_rows
 from sync.plans.master_rows import row_texts, shown
 from sync.tools.examples import write_project_master
 from tests.conftest import PASSWORD
+from tests.sealed_logs import MASTER_ENTITIES, compare, sealed_keys
 from tests.signers import GM, ensure_gm, sign_off
 
 ROOMS = 3000
@@ -102,7 +104,23 @@ def both_ways(app: Salesync, change_set_id: int) -> Snapshot:
     with app.transaction() as session:
         got = snapshot(session, change_set_id)
         assert verify(session).ok
+        sealed = sealed_keys(session, MASTER_ENTITIES, "/")
+        version = session.get_one(ChangeSet, change_set_id).version_id
+        deep = sealed_audit.verify(session, kept_rows.applied_row)
+        assert deep.ok, deep.message("en")
+    # the new rows are sealed by digest: each stands for one of the reference's "add" entries
+    compare(
+        got["work_log"],
+        expected["work_log"],
+        sealed,
+        ignore=(),
+        row_op="add",
+        entities=MASTER_ENTITIES,
+        versions={version},
+    )
     for table in expected:
+        if table == "work_log":
+            continue
         assert len(got[table]) == len(expected[table]), table
         assert got[table] == expected[table], table
     return got
@@ -137,7 +155,7 @@ def test_set_based_apply_writes_what_the_row_by_row_apply_wrote(
     ensure_gm(app)
     first = write_project_master(tmp_path / "v1.xlsx", rooms=ROOMS, buildings=6, seed=3)
     initial = both_ways(app, submit(app, first))
-    assert len(initial["room"]) == ROOMS and len(initial["work_log"]) > ROOMS
+    assert len(initial["room"]) == ROOMS and len(initial["work_log"]) < 10  # the new rows: sealed
     assert [r["status"] for r in initial["room"]] == [r["initial_status"] for r in initial["room"]]
 
     change = {"朝向": "东南", "户型": "四房两厅", "初始状态": "不可售"}
@@ -176,16 +194,16 @@ def test_a_big_load_shows_its_progress_and_applies_whole(
     with app.transaction() as session:
         assert signing.sign(session, cs_id, "senior", PASSWORD).missing == ["地区总经理"]
 
-    # a failure in the middle of the bulk work log leaves nothing applied
-    real = LogWriter.append_many
+    # a failure in the middle of the work log (the new rows' seal) leaves nothing applied
+    real = LogWriter.seal_batch
 
-    def failing(self: LogWriter, entries: Any) -> int:
-        real(self, list(entries)[:10])
+    def failing(self: LogWriter, *args: Any, **kwargs: Any) -> Any:
+        real(self, *args, **kwargs)
         raise RuntimeError("database went away mid-apply")
 
     heard: list[tuple[int, int]] = []
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(LogWriter, "append_many", failing)
+        patch.setattr(LogWriter, "seal_batch", failing)
         with pytest.raises(RuntimeError), app.transaction() as session:
             signing.sign(
                 session, cs_id, GM, PASSWORD, progress=lambda done, total: heard.append((done, total))

@@ -1,4 +1,5 @@
-"""Deal workbooks leave their trace in the work log too: every applied row, with its values."""
+"""Deal workbooks leave their trace in the work log too: new rows sealed by digest (one entry per
+table and version), the rows the deep check reads back; changed rows as before."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from sqlalchemy import select
 
 from schema.models import WorkLogEntry
 from sync.app import Salesync
-from sync.domain import worklog
+from sync.domain import sealed_audit, worklog
+from sync.pipeline import kept_rows
 from sync.pipeline.outcome import Verdict
 from tests.deals import R1, add_staff, ingest, registered_customers, signed_project, subscription
 
@@ -31,6 +33,10 @@ def test_applied_deal_rows_are_logged_and_the_chain_verifies(
     assert outcome.verdict is Verdict.ACCEPTED, outcome.errors
     with app.transaction() as session:
         (entry,) = session.scalars(select(WorkLogEntry).where(WorkLogEntry.entity == "subscription"))
-        assert (entry.key, entry.op, entry.version_id) == ("S001", "写入", outcome.version_id)
-        assert json.loads(entry.changes)["成交总价"] == "3441760"
+        assert (entry.key, entry.op, entry.version_id) == ("S001 … S001（1 行）", "新增", outcome.version_id)
+        detail = json.loads(entry.changes)
+        assert (detail["count"], detail["key"], detail["log_key"]) == (1, ["no"], ["no"])
+        assert "成交总价" in detail["headers"]  # the new row's values are sealed by digest, not repeated
         assert worklog.verify(session).ok
+        report = sealed_audit.verify(session, kept_rows.applied_row)
+        assert report.ok, report.message("en")  # the customers' seals and the subscription's

@@ -6,7 +6,9 @@ and both ingests must report the same findings, row for row."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -31,14 +33,16 @@ from schema.models import (
 )
 from sync.app import Salesync
 from sync.core.config import Config
-from sync.domain import accounts
+from sync.domain import accounts, sealed_audit
 from sync.kinds.sales_control import CONTRACTS, ROOM_CONTROLS, SPECIALS, SUBSCRIPTIONS
+from sync.pipeline import kept_rows
 from sync.pipeline.outcome import Outcome, Verdict
 from sync.plans.context import PLANS
 from sync.plans.deals import apply_sales_control_rowwise
 from sync.tools.deal_examples import Master, read_master, sales_control_rows
 from sync.tools.examples import Row, _fill, phone_for, write_customers_workbook, write_project_master
 from tests.conftest import PASSWORD, PG_URL
+from tests.sealed_logs import compare, sealed_keys
 from tests.signers import sign_off
 
 ROOMS = 2000
@@ -241,9 +245,29 @@ def _tables(app: Salesync) -> dict[str, list[dict[str, Any]]]:
                         values[name] = names[values[name]]
                 rows.append(values)
             out[model.__tablename__] = rows
-        entries = select(WorkLogEntry.entity, WorkLogEntry.key, WorkLogEntry.op, WorkLogEntry.changes)
-        out["work_log"] = [dict(r._mapping) for r in session.execute(entries.order_by(WorkLogEntry.seq))]
+        entries = select(
+            WorkLogEntry.entity,
+            WorkLogEntry.key,
+            WorkLogEntry.op,
+            WorkLogEntry.changes,
+            WorkLogEntry.version_id,
+        )
+        out["work_log"] = [
+            _unfiled(dict(r._mapping)) for r in session.execute(entries.order_by(WorkLogEntry.seq))
+        ]
+        out["sealed"] = [dict(sealed_keys(session))]
+        out["deep"] = [{"ok": sealed_audit.verify(session, kept_rows.applied_row).ok}]
     return out
+
+
+def _unfiled(entry: dict[str, Any]) -> dict[str, Any]:
+    """A sealed entry without its kept file's SHA-256: each home's copy of the customers workbook is
+    its own file (the seal of the rows themselves is compared)."""
+    if entry["op"] == "新增" and "file_sha256" in entry["changes"]:
+        detail = json.loads(entry["changes"])
+        detail.pop("file_sha256", None)
+        entry["changes"] = json.dumps(detail, sort_keys=True)
+    return entry
 
 
 def _findings(outcome: Outcome) -> list[tuple[Any, ...]]:
@@ -298,7 +322,14 @@ def test_set_based_plan_matches_row_by_row(tmp_path: Path, monkeypatch: pytest.M
     assert {"refund-exceeds-received", "deal-not-live", "subscription-collision", "deal-late-entry"} <= codes
     assert "deal-core-changed" in {f.code for f in bulk[1].findings}
     assert bulk[1].rows_written < bulk[0].rows_written / 10
+    # the new deal rows are sealed by digest: each stands for one of the reference's row entries
+    assert tables["bulk"]["deep"] == [{"ok": True}]
+    sealed = Counter(tables["bulk"]["sealed"][0])
+    assert sealed and not tables["rowwise"]["sealed"][0]
+    compare(tables["bulk"]["work_log"], tables["rowwise"]["work_log"], sealed, ignore=())
     for name, want_rows in tables["rowwise"].items():
+        if name in ("work_log", "sealed", "deep"):
+            continue
         got_rows = tables["bulk"][name]
         assert len(got_rows) == len(want_rows), name
         for got_row, want_row in zip(got_rows, want_rows, strict=True):

@@ -13,10 +13,13 @@ from sqlalchemy import select
 
 from schema.models import Receipt, Workbook, WorkbookVersion, WorkLogEntry
 from sync.app import Salesync
+from sync.domain import sealed_audit
+from sync.pipeline import kept_rows
 from sync.pipeline.outcome import Outcome, Verdict
 from sync.plans import money
 from sync.plans.context import PLANS
 from tests.deal_books import build_site, clone, control_workbook, drop_clone, finance_workbook
+from tests.sealed_logs import compare, sealed_keys
 
 ROOMS = 2000  # ~1,500 on sale: ~1,500 deals, ~3,000 receipts a version
 
@@ -33,7 +36,7 @@ def _receipts(app: Salesync) -> list[tuple[Any, ...]]:
     return [tuple(r) for r in rows]
 
 
-def _log(app: Salesync, kind: str) -> list[tuple[Any, ...]]:
+def _log(app: Salesync, kind: str) -> list[dict[str, Any]]:
     """The work log of the kind's versions, without the clock time and the chain's hashes."""
     with app.transaction() as session:
         versions = (
@@ -56,7 +59,7 @@ def _log(app: Salesync, kind: str) -> list[tuple[Any, ...]]:
             .where(WorkLogEntry.version_id.in_(versions))
             .order_by(WorkLogEntry.seq)
         ).all()
-    return [tuple(r) for r in rows]
+    return [dict(r._mapping) for r in rows]
 
 
 def _run(app: Salesync, folder: Path, deals: list[Any]) -> dict[str, Any]:
@@ -70,7 +73,17 @@ def _run(app: Salesync, folder: Path, deals: list[Any]) -> dict[str, Any]:
         "outcomes": [(o.verdict, o.rows_written, _findings(o)) for o in (first, cancelled, second)],
         "receipts": _receipts(app),
         "log": _log(app, "finance"),
+        **_sealed(app),
     }
+
+
+def _sealed(app: Salesync) -> dict[str, Any]:
+    """The deal rows the log seals by digest, and whether the deep check holds."""
+    with app.transaction() as session:
+        return {
+            "sealed": sealed_keys(session),
+            "deep": sealed_audit.verify(session, kept_rows.applied_row).ok,
+        }
 
 
 def test_set_based_receipts_match_the_row_by_row_plan(
@@ -121,4 +134,5 @@ def test_set_based_receipts_match_the_row_by_row_plan(
         assert got[:2] == expected[:2], step
         assert got[2] == expected[2], step  # findings row for row, in order
     assert setwise["receipts"] == reference["receipts"]
-    assert setwise["log"] == reference["log"]
+    compare(setwise["log"], reference["log"], setwise["sealed"])  # new receipts: sealed by digest
+    assert setwise["deep"]

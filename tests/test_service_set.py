@@ -17,7 +17,8 @@ from sync.pipeline.outcome import Outcome, Verdict
 from sync.plans import service
 from sync.plans.context import PLANS
 from tests.deal_books import build_site, clone, drop_clone, finance_workbook, service_workbook
-from tests.test_receipts_set import _log
+from tests.sealed_logs import compare
+from tests.test_receipts_set import _log, _sealed
 
 ROOMS = 500
 
@@ -44,6 +45,7 @@ def _run(app: Salesync, folder: Path, deals: list[Any]) -> dict[str, Any]:
         "outcomes": [(o.verdict, o.rows_written, _findings(o)) for o in (first, second)],
         "rows": _rows(app),
         "log": _log(app, "service"),
+        **_sealed(app),
     }
 
 
@@ -91,4 +93,5 @@ def test_set_based_service_matches_the_row_by_row_plan(
         assert got[:2] == expected[:2], step
         assert got[2] == expected[2], step
     assert setwise["rows"] == reference["rows"]
-    assert setwise["log"] == reference["log"]
+    compare(setwise["log"], reference["log"], setwise["sealed"])  # new true-ups, move-ins: sealed
+    assert setwise["deep"]

@@ -8,7 +8,8 @@ for many rows, removals as one ``UPDATE … SET removed_at`` per chunk of ids. T
 ends with are those :func:`sync.domain.changesets.apply_change_set` (the row-by-row reference,
 ``tests/test_changeset_apply.py`` holds the two side by side) writes: the same values, in the same
 order, the same room status history when master data moves a room's status, and the same work-log
-entries, hashed in the same order. The caller has checked conflicts and orphaned deals and owns
+entries for changed and removed rows, hashed in the same order; the new rows of each table are sealed
+by digest in one entry (``LogWriter.seal_batch``) instead of one entry per added item. The caller has checked conflicts and orphaned deals and owns
 the transaction: an error leaves nothing applied.
 """
 
@@ -20,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any, cast
 
+import pandas as pd
 from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
 
@@ -27,8 +29,10 @@ from schema.base import SHANGHAI, now
 from schema.models import ChangeSet, RoomStatusChange
 from schema.spec import ColType, Column, Sheet
 from sync.core.rows import INSERT_CHUNK, BulkInsert
+from sync.domain import row_digest
 from sync.domain.changesets import MASTER_STATUSES, MODELS, Item, current_rows, item_rows, key_text
-from sync.domain.worklog import Change, LogWriter
+from sync.domain.sealing import inserted_ids, seal_batch
+from sync.domain.worklog import Change, LogWriter, last_id
 from sync.kinds.project_master import KIND
 
 #: told the steps done so far and all the steps (each item's row, then its work-log entry), after each chunk
@@ -146,14 +150,19 @@ def apply_in_bulk(
             continue
         sheet, table = KIND.sheet(entity), model.__table__
         rows = _existing(session, entity, projects, plan_codes)
-        _adds(writer, sheet, table, [i for i in mine if i[2] == "add"], rows, version_id)
+        before = last_id(session, table)
+        fresh = _adds(writer, sheet, table, [i for i in mine if i[2] == "add"], rows, version_id)
+        if fresh:
+            _seal(session, log, sheet, table, fresh, before, version_id)
+            writer.tick(len(fresh[sheet.fields[0]]))
         _changes(
             writer, sheet, table, [i for i in mine if i[2] == "change"], rows, version_id, account_id, stamp
         )
         removed = [rows[i[1]].id for i in mine if i[2] == "remove"]
         writer.update_ids(table, removed, {"removed_at": stamp, "version_id": version_id})
         for ent, key, op, field, old, new, _sheet, _row in mine:
-            changes.append(Change(ent, key, op, field, old, new))
+            if not (op == "add" and fresh and key not in rows):  # a new row: sealed above
+                changes.append(Change(ent, key, op, field, old, new))
             touched.add((ent, key))
     if len(changes) < ENTRY_BY_ENTRY:
         for c in changes:
@@ -165,19 +174,52 @@ def apply_in_bulk(
     return len(touched)
 
 
+def _seal(
+    session: Session,
+    log: LogWriter,
+    sheet: Sheet,
+    table: Table,
+    columns: dict[str, list[Any]],
+    before: int,
+    version_id: int,
+) -> None:
+    """The change set's new rows of one table sealed by digest: one chained entry (the sheet's
+    fields, keyed by the sheet's key) instead of an entry per row; their later changes are the
+    change set entries (op ``change``, the field's name, old → new) the deep check undoes."""
+    fields = [f for f in dict.fromkeys([*sheet.key, *sheet.fields]) if f in table.c]
+    forms = row_digest.column_forms(table, fields)
+    frame = pd.DataFrame(
+        {f: pd.arrays.ArrowExtensionArray(row_digest.python_array(columns[f], forms[f])) for f in fields}
+    )
+    seal_batch(
+        log,
+        table,
+        frame,
+        inserted_ids(session, table, before, version_id),
+        columns=fields,
+        key=list(sheet.key),
+        headers=fields,  # a change set's entries name a field by its name
+        log_key=list(sheet.key),
+        entity=sheet.entity,
+        log_sep="/",
+    )
+
+
 def _adds(
     writer: _Writer, sheet: Sheet, table: Table, adds: list[Item], rows: dict[str, Any], version_id: int
-) -> None:
+) -> dict[str, list[Any]] | None:
     """New rows by one bulk insert (a room's live status starts as its initial status); a removed row
-    that comes back by one update executed for each."""
+    that comes back by one update executed for each. Returns the new rows' values by column."""
     fresh = [i for i in adds if i[1] not in rows]
     back = [i for i in adds if i[1] in rows]
+    inserted: dict[str, list[Any]] | None = None
     if fresh:
         columns = _column_values(sheet, [i[5] for i in fresh])
         if sheet.entity == "room":
             columns["status"] = list(columns["initial_status"])
         columns["version_id"] = [version_id] * len(fresh)
         writer.insert(table, columns)
+        inserted = columns
     if back:
         columns = _column_values(sheet, [i[5] for i in back])
         values = [
@@ -191,6 +233,7 @@ def _adds(
         ]
         writer.update_each(table, [*sheet.fields, "removed_at", "version_id"], values)
         writer.tick(len(back))
+    return inserted
 
 
 def _changes(

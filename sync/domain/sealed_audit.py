@@ -34,6 +34,7 @@ from sync.domain.worklog import SEALED
 from validators.messages import render
 
 CHANGED = "修改"  # the op of a changed field's entry (old → new)
+CHANGE_OPS = (CHANGED, "change")  # a workbook plan's changed field, and a signed change set's
 
 # Given a sealed entry's sheet (its entity), its version's kept bytes and a row's key as the log writes
 # it, the row as the version applied it, by column (None when it cannot be told): supplied by the
@@ -180,7 +181,7 @@ def _check_rows(
             continue
         at = int(canonical.order[position])
         row = {name: values[name][at] for name in order}
-        log_key = _log_key(session, detail.get("log_key") or [], row, forms)
+        log_key = _log_key(session, detail.get("log_key") or [], row, forms, detail.get("log_sep", " "))
         undone = _undo_later_changes(session, entry, log_key, row, headers, forms)
         if undone is not None and _row_hash(undone, forms, order, key) == sealed:
             later += 1
@@ -204,7 +205,11 @@ def _row_hash(
 
 
 def _log_key(
-    session: Session, spec: list[str], row: dict[str, Any], forms: dict[str, row_digest.ColumnForm]
+    session: Session,
+    spec: list[str],
+    row: dict[str, Any],
+    forms: dict[str, row_digest.ColumnForm],
+    sep: str = " ",
 ) -> str | None:
     """The key the log's change entries give this row (as the plan writes it), or None."""
     if not spec:
@@ -220,7 +225,7 @@ def _log_key(
         elif forms[column].kind == "datetime" and value is not None:
             value = row_digest.shanghai_wall_clock(value)
         parts.append("" if value is None else str(value))
-    return " ".join(parts)
+    return sep.join(parts)
 
 
 def _undo_later_changes(
@@ -231,16 +236,17 @@ def _undo_later_changes(
     headers: dict[str, str | None],
     forms: dict[str, row_digest.ColumnForm],
 ) -> dict[str, Any] | None:
-    """The row as it was before the changes logged after ``entry`` (None: no such changes)."""
+    """The row as it was before the changes logged after ``entry`` (None: no such changes). A column
+    whose value is not the newest logged change's ``new`` was altered after it: it is left as found."""
     if log_key is None:
         return None
     columns = {h: c for c, h in headers.items() if h}
     stmt = (
-        select(WorkLogEntry.field, WorkLogEntry.old)
+        select(WorkLogEntry.field, WorkLogEntry.old, WorkLogEntry.new)
         .where(
             WorkLogEntry.entity == entry.entity,
             WorkLogEntry.key == log_key,
-            WorkLogEntry.op == CHANGED,
+            WorkLogEntry.op.in_(CHANGE_OPS),
             WorkLogEntry.seq > entry.seq,
         )
         .order_by(WorkLogEntry.seq.desc())
@@ -249,10 +255,20 @@ def _undo_later_changes(
     if not changes:
         return None
     before = dict(row)
-    for header, old in changes:
+    seen: set[str] = set()
+    altered: set[str] = set()  # the value found is not the one the newest change wrote: left as found
+    for header, old, new in changes:  # the newest first
         column = columns.get(header or "")
-        if column is not None:
-            before[column] = row_digest.parse_shown(old, forms[column])
+        if column is None or column in altered:
+            continue
+        if column not in seen:
+            seen.add(column)
+            if _text(row[column], forms[column]) != _text(
+                row_digest.parse_shown(new, forms[column]), forms[column]
+            ):
+                altered.add(column)
+                continue
+        before[column] = row_digest.parse_shown(old, forms[column])
     return before
 
 

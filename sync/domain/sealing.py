@@ -31,6 +31,7 @@ def seal_batch(
     headers: Sequence[str | None] = (),
     log_key: Sequence[str] = (),
     entity: str | None = None,
+    log_sep: str = " ",
 ) -> WorkLogEntry | None:
     """Seal a version's new rows of one table by digest: one chained entry instead of every value.
 
@@ -43,7 +44,8 @@ def seal_batch(
     columns whose text, joined by spaces, is the key those change entries carry (a column
     ``fk@table.column`` is looked up through a foreign key): with them a row a later version
     changed is told from a row altered behind the log. ``ids`` may be given as ``[first, last]``
-    runs (:func:`inserted_ids`). Returns the entry (None for no rows)."""
+    runs (:func:`inserted_ids`); ``log_sep`` joins the ``log_key`` values as those entries do
+    (a change set's entries join them with ``/``). Returns the entry (None for no rows)."""
     given: list[Any] = list(ids)
     table = cast(Table, table)
     ranges: list[list[int]] = given if given and isinstance(given[0], list) else row_digest.id_ranges(given)
@@ -63,6 +65,7 @@ def seal_batch(
         "headers": [named.get(c) for c in order],
         "key": list(key),
         "log_key": list(log_key),
+        **({"log_sep": log_sep} if log_sep != " " else {}),
         "ids": ranges,
         "count": count,
         "digest": rows.digest,

@@ -6,9 +6,11 @@ depend on one another), each as if in its own savepoint: every change a row make
 state goes through a journal, and a row a domain rule refuses is undone from the journal and
 becomes the same finding at the same cell as before. What each look-up needs — the rooms, their holds
 and live deals, the existing deals, the customers, the accounts, the plans and discounts, the
-project scope — is read once per version, not once per row. Room transitions, deal terms and the
-work log are still recorded row by row as data; they are inserted together at the end, in the order
-the rows made them, inside the version's transaction.
+project scope — is read once per version, not once per row. Room transitions and deal terms are
+still recorded row by row as data; they are inserted together at the end, in the order the rows made
+them, inside the version's transaction. The new rows are sealed in the work log by digest, one entry
+per table (:mod:`sync.plans.sealing`); rows that changed stored ones are logged as before, and the
+sealed columns they changed old → new.
 
 The row-by-row plan (``sync.plans.deals.apply_sales_control_rowwise``) stays as the reference the
 comparison test holds this one to.
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
@@ -45,6 +47,7 @@ from schema.models import (
 )
 from schema.models.deals import LIVE
 from schema.roles import Role
+from schema.spec import Sheet
 from sync.core.errors import RowRefused
 from sync.core.rows import BulkInsert, show
 from sync.domain import ledger, pricing, rooms
@@ -52,6 +55,7 @@ from sync.domain.lookups import chunks
 from sync.domain.office_calendar import calendar_for
 from sync.domain.terms import DEPOSIT
 from sync.domain.worklog import Change, LogWriter
+from sync.kinds.sales_control import CONTRACTS, ROOM_CONTROLS, SPECIALS, SUBSCRIPTIONS
 from sync.plans.context import PLANS, IngestContext, PlanResult
 from sync.plans.deals import (
     CONTRACT_CORE,
@@ -62,6 +66,7 @@ from sync.plans.deals import (
     core_hash,
 )
 from sync.plans.rowwise import Row, changed_only, check_scope, entry_deadline, known_hashes, rows_of
+from sync.plans.sealing import last_id, log_changes, log_key, seal_new
 from validators.findings import Severity
 
 BIG = 10**15  # new rows' place after every stored id, for "the latest hold" ties on the same day
@@ -381,6 +386,7 @@ class BulkSalesControl:
         self.new_lines: list[Rec] = []
         self.new_discounts: list[Rec] = []
         self.new_collisions: list[dict[str, Any]] = []
+        self._inserted: set[tuple[str, tuple[Any, ...]]] | None = None
 
     # -- the state machine ---------------------------------------------------------------------
 
@@ -831,29 +837,41 @@ class BulkSalesControl:
         self.take_discounts(sub, discounts, tx)
         self._reprice(sub, room, row["new_total_price"])
 
+    def inserted(self) -> set[tuple[str, tuple[Any, ...]]]:
+        """The sheet rows that made new rows (by entity and key): sealed by digest, not logged one by one."""
+        if self._inserted is None:
+            self._inserted = {
+                (sheet.entity, tuple(getattr(rec, k) for k in sheet.key))
+                for sheet, recs in (
+                    (SUBSCRIPTIONS, self.new_subs),
+                    (CONTRACTS, self.new_contracts),
+                    (SPECIALS, self.new_specials),
+                    (ROOM_CONTROLS, self.new_controls),
+                )
+                for rec in recs
+            }
+        return self._inserted
+
     # -- the writes, in bulk ---------------------------------------------------------------------
 
     def write(self) -> None:
         """Everything the rows made, inserted and updated in bulk in the version's transaction; rows
         of a table go in the order the rows made them."""
-        session = self.ctx.session
+        ctx = self.ctx
+        session = ctx.session
         session.flush()
-        _insert(session, Subscription, [s.values(_columns(Subscription)) for s in self.new_subs])
+        before = {m: last_id(session, m.__table__) for m in (Subscription, Contract, SpecialTransaction)}
+        subs = [s.values(_columns(Subscription)) for s in self.new_subs]
+        _insert(session, Subscription, subs)
         sub_ids = _ids(session, Subscription, [s.no for s in self.new_subs])
         for sub in self.new_subs:
             sub.id = sub_ids[sub.no]
         contract_cols = _columns(Contract)
-        _insert(
-            session,
-            Contract,
-            [{**c.values(contract_cols), "subscription_id": c.sub.id} for c in self.new_contracts],
-        )
+        contracts = [{**c.values(contract_cols), "subscription_id": c.sub.id} for c in self.new_contracts]
+        _insert(session, Contract, contracts)
         special_cols = _columns(SpecialTransaction)
-        _insert(
-            session,
-            SpecialTransaction,
-            [{**t.values(special_cols), "subscription_id": t.sub.id} for t in self.new_specials],
-        )
+        specials = [{**t.values(special_cols), "subscription_id": t.sub.id} for t in self.new_specials]
+        _insert(session, SpecialTransaction, specials)
         special_ids = _ids(session, SpecialTransaction, [t.no for t in self.new_specials])
         for tx in self.new_specials:
             tx.id = special_ids[tx.no]
@@ -886,15 +904,36 @@ class BulkSalesControl:
         _update_changed(session, Room, self.state.rooms.values(), ["status"], key="id")
         _update_changed(session, Subscription, self.state.subs.values(), _columns(Subscription), key="id")
         _update_changed(session, Contract, self.state.contracts.values(), _columns(Contract), key="id")
-        _update_changed(
-            session,
-            RoomControl,
-            self.state.controls.values(),
-            ["reason", "hold_until", "row_hash", "version_id"],
-        )
-        _insert(session, RoomControl, [c.values(_columns(RoomControl)) for c in self.new_controls])
+        control_cols = ["reason", "hold_until", "row_hash", "version_id"]
+        _update_changed(session, RoomControl, self.state.controls.values(), control_cols)
+        before_controls = last_id(session, RoomControl.__table__)
+        controls = [c.values(_columns(RoomControl)) for c in self.new_controls]
+        _insert(session, RoomControl, controls)
         _insert(session, Collision, self.new_collisions)
         session.expire_all()  # the ORM's copies of what was written in bulk are stale now
+        # The work log after the expiry (its head row is read again, in this transaction): the stored
+        # rows' changes old → new (what the journal read them with), the new rows sealed by digest.
+        _log_changed(ctx, SUBSCRIPTIONS, Subscription, self.state.subs.values())
+        _log_changed(ctx, CONTRACTS, Contract, self.state.contracts.values())
+        _log_changed(ctx, ROOM_CONTROLS, RoomControl, self.state.controls.values(), control_cols)
+        seal_new(ctx, SUBSCRIPTIONS, Subscription.__table__, subs, before[Subscription])
+        seal_new(ctx, CONTRACTS, Contract.__table__, contracts, before[Contract])
+        seal_new(ctx, SPECIALS, SpecialTransaction.__table__, specials, before[SpecialTransaction])
+        seal_new(ctx, ROOM_CONTROLS, RoomControl.__table__, controls, before_controls)
+
+
+def _log_changed(
+    ctx: IngestContext, sheet: Sheet, model: Any, recs: Iterable[Rec], columns: Sequence[str] | None = None
+) -> None:
+    """The sealed columns a version changes on stored rows, old → new (before the update)."""
+    wanted = columns if columns is not None else _columns(model)
+    changes: list[tuple[str, Mapping[str, Any], Mapping[str, Any]]] = []
+    for rec in recs:
+        if rec.stored:
+            changed = rec.changed(wanted)
+            if changed:
+                changes.append((log_key(rec.values(sheet.key), sheet), rec._stored or {}, changed))
+    log_changes(ctx, sheet, model.__table__, changes)
 
 
 def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
@@ -940,8 +979,8 @@ def _update_changed(
 
 
 def log_applied(ctx: IngestContext, applied: list[Row]) -> None:
-    """The work log of the rows a version applied: the one place the plan writes it (one entry per
-    applied row with its values, appended together)."""
+    """The work log of the applied rows that changed stored rows (one entry per row with its values,
+    appended together); the new rows are sealed by digest in :meth:`BulkSalesControl.write`."""
     if not applied:
         return
     if ctx.log is None:
@@ -1012,6 +1051,6 @@ def apply_sales_control(ctx: IngestContext) -> PlanResult:
         if written:
             applied.append(row)
     plan.write()
-    log_applied(ctx, applied)
+    log_applied(ctx, [row for row in applied if (row.sheet.entity, row.key) not in plan.inserted()])
     reference.missing_deals(result)
     return result

@@ -37,7 +37,8 @@ from sync.domain.trueup import ZERO, cents
 from sync.kinds.finance import RECEIPTS
 from sync.plans.context import IngestContext, PlanResult
 from sync.plans.rowwise import Row, all_keys, base_keys, held_for_removals
-from sync.plans.setwise import Deadlines, changed_rows, log_applied, refuse_if, scope_refusals
+from sync.plans.sealing import last_id, log_changes, seal_new, sealed_columns, stored_values
+from sync.plans.setwise import Deadlines, changed_rows, refuse_if, scope_refusals
 from validators.findings import Finding, Severity
 
 RECEIPT_FIELDS = ("no",)
@@ -371,6 +372,7 @@ class ReceiptRules:
         session = ctx.session
         session.flush()
         stamp = now()
+        self._log_corrections()
         for batch in chunks(self.revised):
             session.execute(
                 update(Receipt)
@@ -386,11 +388,28 @@ class ReceiptRules:
             "account_id": ctx.account.id,
             "workbook_id": ctx.workbook.id,
         }
+        before = last_id(session, Receipt.__table__)
         bulk = BulkInsert(session, Receipt.__table__, [*keys, *constant])
         for part in chunks(self.new, 5000):
             columns: dict[str, list[Any]] = {k: [n[k] for n in part] for k in keys}
             columns.update({k: [v] * len(part) for k, v in constant.items()})
             bulk.execute(columns)
+        # every receipt row is new (a correction is a new revision; the old one is marked deleted)
+        seal_new(ctx, RECEIPTS, Receipt.__table__, self.new, before, key=["project_code", "no"])
+
+    def _log_corrections(self) -> None:
+        """A corrected receipt's changed fields, old (the revision it replaces) → new."""
+        if not self.revised:
+            return
+        columns = sealed_columns(RECEIPTS, Receipt.__table__, ["project_code"])
+        stored = stored_values(self.ctx, Receipt.__table__, self.revised, columns)
+        by_key = {(n["project_code"], n["no"]): n for n in self.new}
+        changes = [
+            (old["no"], old, by_key[(old["project_code"], old["no"])])
+            for old in stored.values()
+            if (old["project_code"], old["no"]) in by_key
+        ]
+        log_changes(self.ctx, RECEIPTS, Receipt.__table__, changes)
 
 
 def delete_missing(ctx: IngestContext, result: PlanResult, stored: Sequence[Any]) -> bool:
@@ -474,7 +493,6 @@ def apply_receipts(ctx: IngestContext, result: PlanResult) -> bool:
     for row in rows:
         row.order = (_receipt_rank(row), *row.order)
     rules = ReceiptRules(ctx, Books(ctx, rows))
-    applied: list[Row] = []
     for row in sorted(rows, key=lambda r: r.order):
         try:
             written = rules.apply(row)
@@ -483,8 +501,5 @@ def apply_receipts(ctx: IngestContext, result: PlanResult) -> bool:
             continue
         result.rows_written += written
         result.findings.extend(row.warnings)
-        if written:
-            applied.append(row)
-    rules.write()
-    log_applied(ctx, applied)
+    rules.write()  # the new receipts sealed by digest, corrections logged old → new
     return True

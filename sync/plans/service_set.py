@@ -27,8 +27,10 @@ from sync.core.rows import BulkInsert
 from sync.domain import ledger
 from sync.domain.lookups import chunks
 from sync.domain.trueup import ZERO, area_true_up, cents
+from sync.kinds.service import MOVE_INS, TRUE_UPS
 from sync.plans.context import IngestContext, PlanResult
 from sync.plans.rowwise import Row
+from sync.plans.sealing import last_id, log_changes, seal_new, sealed_columns, stored_values
 from sync.plans.setwise import changed_rows, log_applied, refuse_if, scope_refusals
 from validators.findings import Severity
 
@@ -169,6 +171,7 @@ _MOVE_IN_KEYS = (
     "outstanding",
     "row_hash",
 )
+SHEETS = {"area_true_up": TRUE_UPS, "move_in": MOVE_INS}  # whose columns and key a sealed row has
 
 
 class ServiceRules:
@@ -295,13 +298,26 @@ class ServiceRules:
             ("move_in", MoveIn, _MOVE_IN_KEYS),
         ):
             new, changed = self.writes[entity]
+            sheet = SHEETS[entity]
             if new:
+                before = last_id(session, model.__table__)
                 bulk = BulkInsert(session, model.__table__, [*keys, *constant])
                 for part in chunks(new, 5000):
                     columns: dict[str, list[Any]] = {k: [n[k] for n in part] for k in keys}
                     columns.update({k: [v] * len(part) for k, v in constant.items()})
                     bulk.execute(columns)
+                seal_new(ctx, sheet, model.__table__, new, before)
             if changed:
+                sealed = sealed_columns(sheet, model.__table__)
+                stored = stored_values(
+                    ctx, model.__table__, [c["id"] for c in changed], ["room_code", *sealed]
+                )
+                log_changes(
+                    ctx,
+                    sheet,
+                    model.__table__,
+                    [(stored[c["id"]]["room_code"], stored[c["id"]], c) for c in changed],
+                )
                 session.execute(update(model), [{**c, **constant} for c in changed])
 
 
@@ -339,5 +355,6 @@ def apply_service_set(ctx: IngestContext) -> PlanResult:
         if written:
             applied.append(row)
     rules.write()
-    log_applied(ctx, applied)
+    fresh = {(entity, (values["room_code"],)) for entity, (new, _) in rules.writes.items() for values in new}
+    log_applied(ctx, [row for row in applied if (row.sheet.entity, row.key) not in fresh])  # the rest: sealed
     return result

@@ -123,8 +123,9 @@ class Deadlines:
 
 
 def log_applied(ctx: IngestContext, rows: Sequence[Row]) -> None:
-    """The work log of one sheet's applied rows, in one call: each row's key and values, as the
-    row-by-row plans record them. The one place to seal a sheet's batch differently."""
+    """The work log of one sheet's applied rows that changed existing rows, in one call: each row's
+    key and values, as the row-by-row plans record them. New rows are sealed by digest instead
+    (:mod:`sync.plans.sealing`)."""
     if not rows:
         return
     if ctx.log is None:
