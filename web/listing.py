@@ -36,6 +36,7 @@ class Listing:
     descending: bool = False
     filters: Mapping[str, str] = field(default_factory=dict)
     page_param: str = "page"  # two lists on one page page apart (``cpage``, ``dpage``)
+    default_sort: str = ""  # left out of links: the plain URL already sorts by it
 
     @classmethod
     def from_request(
@@ -55,7 +56,7 @@ class Listing:
             sort = default_sort
         descending = args.get("dir", "") == "desc"
         chosen = {name: args.get(name, "").strip() for name in filters if args.get(name, "").strip()}
-        return cls(page, per, args.get("q", "").strip()[:200], sort, descending, chosen, page_param)
+        return cls(page, per, args.get("q", "").strip()[:200], sort, descending, chosen, page_param, default_sort)
 
     def get(self, name: str) -> str:
         return self.filters.get(name, "")
@@ -65,7 +66,7 @@ class Listing:
         kept: dict[str, Any] = dict(self.filters)
         if self.q:
             kept["q"] = self.q
-        if self.sort:
+        if self.sort and self.sort != self.default_sort:
             kept["sort"] = self.sort
         if self.descending:
             kept["dir"] = "desc"
