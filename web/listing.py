@@ -56,7 +56,9 @@ class Listing:
             sort = default_sort
         descending = args.get("dir", "") == "desc"
         chosen = {name: args.get(name, "").strip() for name in filters if args.get(name, "").strip()}
-        return cls(page, per, args.get("q", "").strip()[:200], sort, descending, chosen, page_param, default_sort)
+        return cls(
+            page, per, args.get("q", "").strip()[:200], sort, descending, chosen, page_param, default_sort
+        )
 
     def get(self, name: str) -> str:
         return self.filters.get(name, "")
