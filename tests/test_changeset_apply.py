@@ -21,7 +21,7 @@ from schema.models import ChangeSet, Room, RoomStatusChange, WorkLogEntry
 from sync.app import Salesync
 from sync.cli import main
 from sync.core.rows import show
-from sync.domain import sealed_audit, signing
+from sync.domain import changeset_apply, sealed_audit, signing
 from sync.domain.changeset_apply import apply_in_bulk
 from sync.domain.changesets import MODELS, apply_change_set, content_hash, row_text
 from sync.domain.worklog import LogWriter, verify
@@ -195,15 +195,15 @@ def test_a_big_load_shows_its_progress_and_applies_whole(
         assert signing.sign(session, cs_id, "senior", PASSWORD).missing == ["地区总经理"]
 
     # a failure in the middle of the work log (the new rows' seal) leaves nothing applied
-    real = LogWriter.seal_batch
+    real = changeset_apply.seal_batch
 
-    def failing(self: LogWriter, *args: Any, **kwargs: Any) -> Any:
-        real(self, *args, **kwargs)
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        real(*args, **kwargs)
         raise RuntimeError("database went away mid-apply")
 
     heard: list[tuple[int, int]] = []
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(LogWriter, "seal_batch", failing)
+        patch.setattr(changeset_apply, "seal_batch", failing)
         with pytest.raises(RuntimeError), app.transaction() as session:
             signing.sign(
                 session, cs_id, GM, PASSWORD, progress=lambda done, total: heard.append((done, total))

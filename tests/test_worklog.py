@@ -24,7 +24,7 @@ from sync.app import Salesync
 from sync.cli import main
 from sync.core.rows import show
 from sync.domain import accounts
-from sync.domain.worklog import LogWriter, verify
+from sync.domain.worklog import SEALED, LogWriter, verify
 from tests.conftest import PG_URL
 from tests.signers import sign_off
 from tests.workbooks import fill_template, master_rows
@@ -83,10 +83,11 @@ def test_every_applied_field_records_who_what_when_where_and_signers(
     ops = [(e.entity, e.op) for e in logged]
     assert ops.count(("account", "create")) == 6  # the five people and the GM
     assert ops.count(("change_set", "submit")) == 1 and ops.count(("change_set", "sign")) == 2
-    room = next(e for e in logged if e.entity == "room" and e.op == "add")
+    room = next(e for e in logged if e.entity == "room" and e.op == SEALED)  # the new rooms, sealed
     assert room.version_id is not None and room.change_set_id is not None
     assert room.signers == "gm,senior"
-    assert json.loads(room.new or "{}")["房间编码"] == room.key
+    sealed = json.loads(room.changes or "{}")
+    assert sealed["table"] == "room" and sealed["count"] > 0
     assert [e.seq for e in logged] == list(range(1, len(logged) + 1))
 
 
