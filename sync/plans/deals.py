@@ -75,6 +75,30 @@ def core_hash(row: Row, fields: tuple[str, ...]) -> str:
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
+def changed_rows(ctx: IngestContext) -> list[Row]:
+    """The version's 销控 rows whose fingerprint differs from what the database holds (room controls
+    by room, deals by number): a later version of the workbook costs only its changed rows."""
+    session = ctx.session
+    controls = rows_of(ctx, "room_control", "op_date", 0)
+    live_controls = select(
+        RoomControl.room_code, RoomControl.op_date, RoomControl.action, RoomControl.row_hash
+    )
+    live_controls = live_controls.where(RoomControl.deleted_at.is_(None))
+    rows = changed_only(
+        controls,
+        known_hashes(session, live_controls, RoomControl.room_code, [r["room_code"] for r in controls]),
+    )
+    for entity, model, rank in (
+        ("subscription", Subscription, 1),
+        ("contract", Contract, 2),
+        ("special_transaction", SpecialTransaction, 3),
+    ):
+        deals = rows_of(ctx, entity, "date", rank)
+        stmt = select(model.no, model.row_hash)
+        rows += changed_only(deals, known_hashes(session, stmt, model.no, [r["no"] for r in deals]))
+    return rows
+
+
 class SalesControl:
     def __init__(self, ctx: IngestContext) -> None:
         self.ctx = ctx
@@ -484,24 +508,7 @@ def apply_sales_control_rowwise(ctx: IngestContext) -> PlanResult:
     plan = SalesControl(ctx)
     if not plan.removed_controls(result):
         return result
-    session = ctx.session
-    controls = rows_of(ctx, "room_control", "op_date", 0)
-    live_controls = select(
-        RoomControl.room_code, RoomControl.op_date, RoomControl.action, RoomControl.row_hash
-    )
-    live_controls = live_controls.where(RoomControl.deleted_at.is_(None))
-    rows = changed_only(
-        controls,
-        known_hashes(session, live_controls, RoomControl.room_code, [r["room_code"] for r in controls]),
-    )
-    for entity, model, rank in (
-        ("subscription", Subscription, 1),
-        ("contract", Contract, 2),
-        ("special_transaction", SpecialTransaction, 3),
-    ):
-        deals = rows_of(ctx, entity, "date", rank)
-        stmt = select(model.no, model.row_hash)
-        rows += changed_only(deals, known_hashes(session, stmt, model.no, [r["no"] for r in deals]))
+    rows = changed_rows(ctx)
     apply_rows(
         ctx,
         result,

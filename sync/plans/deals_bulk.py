@@ -63,9 +63,10 @@ from sync.plans.deals import (
     SUBSCRIPTION_CORE,
     SUBSCRIPTION_FREE,
     SalesControl,
+    changed_rows,
     core_hash,
 )
-from sync.plans.rowwise import Row, changed_only, check_scope, entry_deadline, known_hashes, rows_of
+from sync.plans.rowwise import Row, check_scope, entry_deadline
 from sync.plans.sealing import last_id, log_changes, log_key, seal_new
 from validators.findings import Severity
 
@@ -1012,23 +1013,7 @@ def apply_sales_control(ctx: IngestContext) -> PlanResult:
         return result
     session = ctx.session
     session.flush()
-    controls = rows_of(ctx, "room_control", "op_date", 0)
-    live_controls = select(
-        RoomControl.room_code, RoomControl.op_date, RoomControl.action, RoomControl.row_hash
-    )
-    live_controls = live_controls.where(RoomControl.deleted_at.is_(None))
-    rows = changed_only(
-        controls,
-        known_hashes(session, live_controls, RoomControl.room_code, [r["room_code"] for r in controls]),
-    )
-    for entity, model, rank in (
-        ("subscription", Subscription, 1),
-        ("contract", Contract, 2),
-        ("special_transaction", SpecialTransaction, 3),
-    ):
-        deals = rows_of(ctx, entity, "date", rank)
-        stmt = select(model.no, model.row_hash)
-        rows += changed_only(deals, known_hashes(session, stmt, model.no, [r["no"] for r in deals]))
+    rows = changed_rows(ctx)
     rows.sort(key=lambda r: r.order)
     plan = BulkSalesControl(ctx, State(ctx, rows))
     handlers = {
