@@ -12,7 +12,7 @@ from sync.domain import ledger, rooms
 from sync.domain.trueup import area_true_up
 from sync.plans.context import PLANS, IngestContext, PlanResult
 from sync.plans.rowwise import Row, apply_rows, changed_only, check_scope, known_hashes, rows_of
-from sync.plans.service_set import apply_service_set
+from sync.plans.service_set import apply_service_set, warn_true_up
 
 
 class Service:
@@ -62,21 +62,7 @@ class Service:
             "account_id": ctx.account.id,
             "row_hash": row.digest,
         }
-        if split is None:
-            row.warn("trueup-per-unit", "room_code")
-        else:
-            if split.buyer_may_cancel:
-                row.warn("trueup-beyond-3", "room_code", ratio=f"{split.ratio * 100:.2f}")
-            row.warn(
-                "trueup-split",
-                "room_code",
-                ratio=f"{split.ratio * 100:.4f}".rstrip("0").rstrip("."),
-                basis=split.basis,
-                buyer_pays=f"{split.buyer_pays:,.2f}",
-                developer_bears=f"{split.developer_bears:,.2f}",
-                refund=f"{split.refund:,.2f}",
-                double_refund=f"{split.double_refund:,.2f}",
-            )
+        warn_true_up(row, split)
         if existing is None:
             session.add(AreaTrueUp(room_code=room.code, **values))
         else:

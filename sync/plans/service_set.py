@@ -26,7 +26,7 @@ from sync.core.errors import RowRefused
 from sync.core.rows import BulkInsert
 from sync.domain import ledger
 from sync.domain.lookups import chunks
-from sync.domain.trueup import ZERO, area_true_up, cents
+from sync.domain.trueup import ZERO, TrueUp, area_true_up, cents
 from sync.kinds.service import MOVE_INS, TRUE_UPS
 from sync.plans.context import IngestContext, PlanResult
 from sync.plans.rowwise import Row
@@ -233,21 +233,7 @@ class ServiceRules:
             "buyer_may_cancel": split.buyer_may_cancel if split else False,
             "row_hash": row.digest,
         }
-        if split is None:
-            row.warn("trueup-per-unit", "room_code")
-        else:
-            if split.buyer_may_cancel:
-                row.warn("trueup-beyond-3", "room_code", ratio=f"{split.ratio * 100:.2f}")
-            row.warn(
-                "trueup-split",
-                "room_code",
-                ratio=f"{split.ratio * 100:.4f}".rstrip("0").rstrip("."),
-                basis=split.basis,
-                buyer_pays=f"{split.buyer_pays:,.2f}",
-                developer_bears=f"{split.developer_bears:,.2f}",
-                refund=f"{split.refund:,.2f}",
-                double_refund=f"{split.double_refund:,.2f}",
-            )
+        warn_true_up(row, split)
         self._store("area_true_up", existing, values)
         books.true_ups[room.code] = Kept(
             existing.id if existing is not None else None, row.digest, values["amount"], row["survey_date"]
@@ -358,3 +344,24 @@ def apply_service_set(ctx: IngestContext) -> PlanResult:
     fresh = {(entity, (values["room_code"],)) for entity, (new, _) in rules.writes.items() for values in new}
     log_applied(ctx, [row for row in applied if (row.sheet.entity, row.key) not in fresh])  # the rest: sealed
     return result
+
+
+def warn_true_up(row: Row, split: TrueUp | None) -> None:
+    """The warnings a 面积补差 row carries, the same from either plan: no split for a per-unit
+    price, else how the difference splits between buyer and developer, and a difference past 3%
+    that lets the buyer cancel."""
+    if split is None:
+        row.warn("trueup-per-unit", "room_code")
+    else:
+        if split.buyer_may_cancel:
+            row.warn("trueup-beyond-3", "room_code", ratio=f"{split.ratio * 100:.2f}")
+        row.warn(
+            "trueup-split",
+            "room_code",
+            ratio=f"{split.ratio * 100:.4f}".rstrip("0").rstrip("."),
+            basis=split.basis,
+            buyer_pays=f"{split.buyer_pays:,.2f}",
+            developer_bears=f"{split.developer_bears:,.2f}",
+            refund=f"{split.refund:,.2f}",
+            double_refund=f"{split.double_refund:,.2f}",
+        )
